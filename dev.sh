@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# loom's one entry point for people and CI.
+#   ./dev.sh demo        the main job: a walk-through of loom at work
+#   ./dev.sh test        every test: build (warnings are errors), unit +
+#                        integration tests, the unit tests again under
+#                        ASan+UBSan, and a short run of every fuzz target
+#   ./dev.sh build       configure and build into build/
+#   ./dev.sh fuzz [SEC]  build the libFuzzer targets and run each for SEC s
+#   ./dev.sh bench       the benchmarks (figures for the README)
+# Each installs the Debian packages it needs when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+BUILD=${LOOM_BUILD:-$ROOT/build}
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+BUILD_PKGS=(cmake make gcc pkg-config libjansson-dev libcmocka-dev)
+TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 containernetworking-plugins)
+
+need_pkgs() {
+	local missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== installing: ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() { # build DIR [cmake args...]
+	local dir=$1; shift
+	cmake -S "$ROOT" -B "$dir" -DLOOM_WERROR=ON "$@" >/dev/null
+	cmake --build "$dir" -j"$JOBS"
+}
+
+cmd_build() {
+	need_pkgs "${BUILD_PKGS[@]}"
+	build "$BUILD"
+}
+
+cmd_fuzz() {
+	local secs=${1:-60}
+	need_pkgs "${BUILD_PKGS[@]}" clang libclang-rt-14-dev
+	build "$ROOT/build-fuzz" -DCMAKE_C_COMPILER=clang -DLOOM_FUZZ=ON
+	local fails=0 ran=0
+	for f in "$ROOT"/build-fuzz/fuzz_*; do
+		local name corpus work
+		name=$(basename "$f")
+		corpus="$ROOT/tests/fuzz/corpus/${name#fuzz_}"
+		work=$(mktemp -d)
+		[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+		echo "== $name for ${secs}s"
+		if "$f" -max_total_time="$secs" -max_len=8192 -timeout=10 -artifact_prefix="$work/" "$work" >"$work.log" 2>&1; then
+			ran=$((ran + 1))
+		else
+			fails=$((fails + 1)); tail -n 40 "$work.log"; echo "crash input kept in $work"
+			continue
+		fi
+		rm -rf "$work" "$work.log"
+	done
+	echo "fuzz: $ran passed, $fails failed"
+	[ "$fails" -eq 0 ]
+}
+
+cmd_test() {
+	need_pkgs "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+	echo "== build (warnings are errors)"
+	build "$BUILD"
+	echo "== unit and integration tests"
+	ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS"
+	echo "== unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
+	build "$ROOT/build-asan" -DCMAKE_C_COMPILER=clang -DLOOM_SANITIZE=ON
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir "$ROOT/build-asan" --output-on-failure -j"$JOBS" -L unit
+	echo "== integration tests against the sanitized binaries"
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --test-dir "$ROOT/build-asan" --output-on-failure -L integration
+	echo "== fuzz targets, ${LOOM_FUZZ_SECONDS:-20}s each"
+	cmd_fuzz "${LOOM_FUZZ_SECONDS:-20}"
+}
+
+cmd_demo() {
+	need_pkgs "${BUILD_PKGS[@]}" jq containernetworking-plugins
+	build "$BUILD"
+	LOOM_BIN="$BUILD" bash "$ROOT/conf/demo.sh"
+}
+
+cmd_bench() {
+	need_pkgs "${BUILD_PKGS[@]}" containernetworking-plugins
+	build "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release
+	"$ROOT/build-release/ipam_bench" --loom "$ROOT/build-release/loom-ipam" --out "$ROOT/bench/results-ipam.md" "$@"
+}
+
+case "${1:-}" in
+	build) cmd_build ;;
+	test) cmd_test ;;
+	demo) cmd_demo ;;
+	fuzz) shift; cmd_fuzz "$@" ;;
+	bench) shift; cmd_bench "$@" ;;
+	*) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
