@@ -1,0 +1,448 @@
+/* Parse and verify loom-bridge's config.  Keys and defaults follow the
+ * reference bridge plugin; loom adds "stateDir".  Unknown keys are ignored,
+ * as the reference ignores them (a conflist carries other plugins' keys). */
+#include "conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *kind(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "unknown";
+}
+
+/* A member that is absent or null counts as not given, as Go's decoder
+ * leaves the default in place for both. */
+static json_t *member(const json_t *o, const char *key)
+{
+	json_t *j = o && json_is_object(o) ? json_object_get(o, key) : NULL;
+
+	return j && !json_is_null(j) ? j : NULL;
+}
+
+static const struct {
+	const char *key;
+	size_t off;
+} bool_keys[] = {
+	{ "isGateway", offsetof(struct loom_br_conf, is_gw) },
+	{ "isDefaultGateway", offsetof(struct loom_br_conf, is_default_gw) },
+	{ "forceAddress", offsetof(struct loom_br_conf, force_address) },
+	{ "ipMasq", offsetof(struct loom_br_conf, ip_masq) },
+	{ "hairpinMode", offsetof(struct loom_br_conf, hairpin) },
+	{ "promiscMode", offsetof(struct loom_br_conf, promisc) },
+	{ "macspoofchk", offsetof(struct loom_br_conf, spoofchk) },
+	{ "enabledad", offsetof(struct loom_br_conf, enable_dad) },
+	{ "disableContainerInterface", offsetof(struct loom_br_conf, disable_container_iface) },
+	{ "portIsolation", offsetof(struct loom_br_conf, port_isolation) },
+	{ "preserveDefaultVlan", offsetof(struct loom_br_conf, preserve_default_vlan) },
+};
+
+static int parse_bools(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]); i++) {
+		json_t *j = member(root, bool_keys[i].key);
+
+		if (!j)
+			continue;
+		if (!json_is_boolean(j))
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a boolean, not %s",
+					    bool_keys[i].key, kind(j));
+		*(bool *)((char *)c + bool_keys[i].off) = json_is_true(j);
+	}
+	return 0;
+}
+
+/* An optional string member copied into buf; 1 when given, 0 when not. */
+static int get_str(const json_t *o, const char *key, const char *path, char *buf, size_t len,
+		   struct loom_err *err)
+{
+	json_t *j = member(o, key);
+
+	if (!j)
+		return 0;
+	if (!json_is_string(j))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s", path,
+				    kind(j));
+	if (json_string_length(j) >= len)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %zu bytes", path,
+				    len - 1);
+	memcpy(buf, json_string_value(j), json_string_length(j) + 1);
+	if (strlen(buf) != json_string_length(j))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: contains a NUL byte", path);
+	return 1;
+}
+
+/* An optional integer member within [lo, hi]; 1 when given. */
+static int get_int(const json_t *o, const char *key, const char *path, long long lo, long long hi,
+		   long long *out, struct loom_err *err)
+{
+	json_t *j = member(o, key);
+
+	if (!j)
+		return 0;
+	if (!json_is_integer(j))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an integer, not %s", path,
+				    kind(j));
+	*out = json_integer_value(j);
+	if (*out < lo || *out > hi)
+		return -2;
+	return 1;
+}
+
+static int parse_bridge(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
+{
+	const unsigned char *p;
+	int r = get_str(root, "bridge", "bridge", c->bridge, sizeof(c->bridge), err);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		snprintf(c->bridge, sizeof(c->bridge), "%s", LOOM_BR_DEFAULT_BRIDGE);
+	if (!c->bridge[0])
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "bridge: is empty");
+	if (strcmp(c->bridge, ".") == 0 || strcmp(c->bridge, "..") == 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "bridge: \"%s\" is not a valid interface name", c->bridge);
+	for (p = (const unsigned char *)c->bridge; *p; p++)
+		if (*p == '/' || *p == ':' || isspace(*p))
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "bridge: \"%s\" contains '/', ':' or whitespace, which an "
+					    "interface name cannot",
+					    c->bridge);
+	return 0;
+}
+
+static int parse_mtu(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
+{
+	long long v = 0;
+	int r = get_int(root, "mtu", "mtu", 0, 65535, &v, err);
+
+	if (r == -2 || (r == 1 && v != 0 && v < 68))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "mtu: %lld is out of range (68 to 65535, or 0 for the kernel's "
+				    "default)",
+				    v);
+	if (r < 0)
+		return -1;
+	c->mtu = (uint32_t)v;
+	return 0;
+}
+
+static int trunk_id(const json_t *item, const char *key, const char *path, long long *out,
+		    struct loom_err *err)
+{
+	char where[64];
+	int r;
+
+	snprintf(where, sizeof(where), "%s.%s", path, key);
+	r = get_int(item, key, where, 1, LOOM_BR_VLAN_MAX, out, err);
+	if (r == -2)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s: %lld is not a VLAN ID (must be between 1 and %d)", where, *out,
+				    LOOM_BR_VLAN_MAX);
+	return r;
+}
+
+static int parse_vlans(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
+{
+	uint8_t seen[LOOM_BR_VLAN_MAX + 1];
+	long long v = 0;
+	json_t *trunk, *item;
+	size_t i;
+	int r;
+
+	r = get_int(root, "vlan", "vlan", 0, LOOM_BR_VLAN_MAX, &v, err);
+	if (r == -2)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "vlan: invalid VLAN ID %lld (must be between 0 and %d)", v,
+				    LOOM_BR_VLAN_MAX);
+	if (r < 0)
+		return -1;
+	c->vlan = (int)v;
+
+	trunk = member(root, "vlanTrunk");
+	if (!trunk)
+		return 0;
+	if (!json_is_array(trunk))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "vlanTrunk: must be an array, not %s",
+				    kind(trunk));
+	memset(seen, 0, sizeof(seen));
+	json_array_foreach(trunk, i, item) {
+		long long lo = 0, hi = 0, id = 0;
+		char path[32];
+		int has_lo, has_hi, has_id;
+
+		snprintf(path, sizeof(path), "vlanTrunk[%zu]", i);
+		if (!json_is_object(item))
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an object, not %s",
+					    path, kind(item));
+		if ((has_lo = trunk_id(item, "minID", path, &lo, err)) < 0 ||
+		    (has_hi = trunk_id(item, "maxID", path, &hi, err)) < 0 ||
+		    (has_id = trunk_id(item, "id", path, &id, err)) < 0)
+			return -1;
+		if (has_lo != has_hi)
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "%s: minID and maxID must be given together, %s is missing",
+					    path, has_lo ? "maxID" : "minID");
+		if (has_lo && hi < lo)
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "%s: minID %lld is greater than maxID %lld", path, lo, hi);
+		for (v = lo; has_lo && v <= hi; v++)
+			seen[v] = 1;
+		if (has_id)
+			seen[id] = 1;
+	}
+	for (v = 1; v <= LOOM_BR_VLAN_MAX; v++)
+		if (seen[v])
+			c->trunk[c->n_trunk++] = (uint16_t)v;
+	return 0;
+}
+
+int loom_br_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN])
+{
+	char sep = 0;
+	int i;
+
+	if (!s || strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < LOOM_MAC_LEN; i++) {
+		const char *p = s + i * 3;
+		int hi, lo;
+
+		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+			return -EINVAL;
+		if (i < LOOM_MAC_LEN - 1) {
+			if (p[2] != ':' && p[2] != '-')
+				return -EINVAL;
+			if (sep && p[2] != sep)
+				return -EINVAL;
+			sep = p[2];
+		}
+		hi = isdigit((unsigned char)p[0]) ? p[0] - '0' : (tolower((unsigned char)p[0]) - 'a' + 10);
+		lo = isdigit((unsigned char)p[1]) ? p[1] - '0' : (tolower((unsigned char)p[1]) - 'a' + 10);
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+const char *loom_br_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRLEN])
+{
+	snprintf(buf, LOOM_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	return buf;
+}
+
+/* The reference's order: CNI_ARGS MAC, then args.cni.mac, then
+ * runtimeConfig.mac, each later one winning when not empty. */
+static int parse_mac(const struct loom_netconf *nc, const struct loom_cni_args *args,
+		     struct loom_br_conf *c, struct loom_err *err)
+{
+	char buf[64], rbuf[64];
+	const json_t *cni;
+	const char *val = NULL;
+	int code = LOOM_ERR_INVALID_CONFIG, r;
+
+	if (args && (val = loom_cni_args_get(args, "MAC")) && val[0]) {
+		snprintf(c->mac_from, sizeof(c->mac_from), "CNI_ARGS MAC");
+		code = LOOM_ERR_INVALID_ENV;
+	} else {
+		val = NULL;
+	}
+	cni = member(nc->args, "cni");
+	if (cni && !json_is_object(cni))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "args.cni: must be an object, not %s",
+				    kind(cni));
+	r = get_str(cni, "mac", "args.cni.mac", buf, sizeof(buf), err);
+	if (r < 0)
+		return -1;
+	if (r == 1 && buf[0]) {
+		snprintf(c->mac_from, sizeof(c->mac_from), "args.cni.mac");
+		code = LOOM_ERR_INVALID_CONFIG;
+		val = buf;
+	}
+	r = get_str(nc->runtime_config, "mac", "runtimeConfig.mac", rbuf, sizeof(rbuf), err);
+	if (r < 0)
+		return -1;
+	if (r == 1 && rbuf[0]) {
+		snprintf(c->mac_from, sizeof(c->mac_from), "runtimeConfig.mac");
+		code = LOOM_ERR_INVALID_CONFIG;
+		val = rbuf;
+	}
+	if (!val)
+		return 0;
+	if (loom_br_mac_parse(val, c->mac) < 0)
+		return loom_err_set(err, code,
+				    "%s: \"%.64s\" is not a MAC address (expected six hex pairs such "
+				    "as 0a:58:0a:16:00:05)",
+				    c->mac_from, val);
+	c->has_mac = true;
+	return 0;
+}
+
+static int parse_ipam(const struct loom_netconf *nc, struct loom_br_conf *c, struct loom_err *err)
+{
+	int r;
+
+	if (nc->ipam && !json_is_null(nc->ipam) && !json_is_object(nc->ipam))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam: must be an object, not %s",
+				    kind(nc->ipam));
+	r = get_str(nc->ipam, "type", "ipam.type", c->ipam_type, sizeof(c->ipam_type), err);
+	if (r < 0)
+		return -1;
+	c->layer3 = c->ipam_type[0] != '\0';
+	c->ipam_in_process = strcmp(c->ipam_type, "loom-ipam") == 0;
+	if (c->layer3 && (strchr(c->ipam_type, '/') || c->ipam_type[0] == '.'))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "ipam.type: \"%s\" must be a plugin name, not a path", c->ipam_type);
+	return 0;
+}
+
+static int dns_list(const json_t *dns, const char *key, char (*out)[LOOM_DNS_STRLEN], size_t *n,
+		    struct loom_err *err)
+{
+	json_t *list = member(dns, key), *item;
+	size_t i;
+
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: must be an array, not %s", key,
+				    kind(list));
+	if (json_array_size(list) > LOOM_DNS_MAX)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: more than %d entries", key,
+				    LOOM_DNS_MAX);
+	json_array_foreach(list, i, item) {
+		char path[48];
+
+		snprintf(path, sizeof(path), "dns.%s[%zu]", key, i);
+		if (!json_is_string(item))
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s",
+					    path, kind(item));
+		if (json_string_length(item) >= LOOM_DNS_STRLEN)
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %d bytes",
+					    path, LOOM_DNS_STRLEN - 1);
+		snprintf(out[i], LOOM_DNS_STRLEN, "%s", json_string_value(item));
+	}
+	*n = json_array_size(list);
+	return 1;
+}
+
+/* The reference replaces IPAM's DNS with the config's when the config sets
+ * any field, an empty list included. */
+static int parse_dns(const struct loom_netconf *nc, struct loom_br_conf *c, struct loom_err *err)
+{
+	const json_t *d = nc->dns && !json_is_null(nc->dns) ? nc->dns : NULL;
+	int a, b, o, dom;
+
+	if (!d)
+		return 0;
+	if (!json_is_object(d))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns: must be an object, not %s",
+				    kind(d));
+	if ((a = dns_list(d, "nameservers", c->dns.nameservers, &c->dns.n_nameservers, err)) < 0 ||
+	    (b = dns_list(d, "search", c->dns.search, &c->dns.n_search, err)) < 0 ||
+	    (o = dns_list(d, "options", c->dns.options, &c->dns.n_options, err)) < 0 ||
+	    (dom = get_str(d, "domain", "dns.domain", c->dns.domain, sizeof(c->dns.domain), err)) < 0)
+		return -1;
+	c->has_dns = a || b || o || (dom && c->dns.domain[0]);
+	return 0;
+}
+
+static int parse_misc(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
+{
+	char backend[16];
+	int r;
+
+	r = get_str(root, "ipMasqBackend", "ipMasqBackend", backend, sizeof(backend), err);
+	if (r < 0)
+		return -1;
+	/* loom masquerades with nftables whatever is asked; the reference's two
+	 * values are accepted so its configs work unchanged. */
+	if (r == 1 && strcmp(backend, "iptables") != 0 && strcmp(backend, "nftables") != 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "ipMasqBackend: must be \"iptables\", \"nftables\" or omitted");
+
+	r = get_str(root, "stateDir", "stateDir", c->state_dir, sizeof(c->state_dir) - 320, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		snprintf(c->state_dir, sizeof(c->state_dir), "%s", LOOM_BR_DEFAULT_STATE_DIR);
+	if (c->state_dir[0] != '/')
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "stateDir: \"%.64s\" must be an absolute path", c->state_dir);
+	return 0;
+}
+
+int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err)
+{
+	char buf[LOOM_MAC_STRLEN];
+
+	if (c->hairpin && c->promisc)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "hairpinMode, promiscMode: cannot set hairpin mode and promiscuous "
+				    "mode at the same time");
+	if (c->vlan > 0 && c->n_trunk > 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "vlan, vlanTrunk: cannot set both (a port is either an untagged "
+				    "access port or a tagged trunk)");
+	if (c->vlan < 0 || c->vlan > LOOM_BR_VLAN_MAX)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "vlan: invalid VLAN ID %d (must be between 0 and %d)", c->vlan,
+				    LOOM_BR_VLAN_MAX);
+	if (c->disable_container_iface && c->layer3)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "disableContainerInterface: cannot be used with IPAM (ipam.type "
+				    "\"%s\"): addresses and routes need the interface up",
+				    c->ipam_type);
+	if (c->is_default_gw && !c->is_gw)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "isDefaultGateway: implies isGateway, which is false");
+	if (c->mtu != 0 && (c->mtu < 68 || c->mtu > 65535))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "mtu: %u is out of range", c->mtu);
+	if (c->has_mac && (c->mac[0] & 1))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s: %s is a multicast address, which an interface cannot have",
+				    c->mac_from[0] ? c->mac_from : "mac", loom_br_mac_fmt(c->mac, buf));
+	if (c->has_mac && !(c->mac[0] | c->mac[1] | c->mac[2] | c->mac[3] | c->mac[4] | c->mac[5]))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s: 00:00:00:00:00:00 is not a usable address",
+				    c->mac_from[0] ? c->mac_from : "mac");
+	if (c->state_dir[0] != '/')
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "stateDir: must be an absolute path");
+	return 0;
+}
+
+int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
+		       struct loom_br_conf *out, struct loom_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->preserve_default_vlan = true;
+	if (!nc || !nc->root || !nc->name)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "name: is missing");
+	if (loom_cni_validate_network_name(nc->name, err) < 0)
+		return -1;
+	snprintf(out->network, sizeof(out->network), "%s", nc->name);
+	if (parse_bools(nc->root, out, err) < 0 || parse_bridge(nc->root, out, err) < 0 ||
+	    parse_mtu(nc->root, out, err) < 0 || parse_vlans(nc->root, out, err) < 0 ||
+	    parse_mac(nc, args, out, err) < 0 || parse_ipam(nc, out, err) < 0 ||
+	    parse_dns(nc, out, err) < 0 || parse_misc(nc->root, out, err) < 0)
+		return -1;
+	if (out->is_default_gw)
+		out->is_gw = true;
+	return loom_br_conf_verify(out, err);
+}

@@ -1,0 +1,214 @@
+/* The endpoint record: one small JSON file per attachment, written when an
+ * ADD succeeds and removed by DEL.  DEL needs it to find the host veth and
+ * the firewall elements when the pod's netns is already gone; loomd watches
+ * the directory to publish endpoints.
+ *
+ * Written as a temp file renamed over the final name, so a reader (loomd,
+ * a DEL) sees the old record, the new one or none, never half of one.  No
+ * fsync: a record describes a pod of this boot, and after a crash every pod
+ * it could describe is gone with its netns. */
+#include "bridge.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define RECORD_MAX (64 * 1024)
+
+int loom_br_record_path(const char *dir, const char *network, const char *container_id,
+			const char *ifname, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s:%s:%s.json", dir, network, container_id, ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* mkdir -p for an absolute path. */
+static int mkdir_p(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t i, len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		p[i] = i == len ? '\0' : '/';
+	}
+	return 0;
+}
+
+static json_t *to_json(const struct loom_br_record *r)
+{
+	json_t *o = json_object(), *ips = json_array();
+	char buf[LOOM_PREFIX_STRLEN];
+	size_t i;
+	int e = 0;
+
+	if (!o || !ips) {
+		json_decref(o);
+		json_decref(ips);
+		return NULL;
+	}
+	for (i = 0; i < r->n_ips; i++)
+		e |= json_array_append_new(ips, json_string(loom_prefix_fmt(&r->ips[i], buf)));
+	e |= json_object_set_new(o, "plugin", json_string("loom-bridge"));
+	e |= json_object_set_new(o, "network", json_string(r->network));
+	e |= json_object_set_new(o, "containerID", json_string(r->container_id));
+	e |= json_object_set_new(o, "ifname", json_string(r->ifname));
+	e |= json_object_set_new(o, "hostVeth", json_string(r->host_veth));
+	e |= json_object_set_new(o, "bridge", json_string(r->bridge));
+	e |= json_object_set_new(o, "mac", json_string(r->mac));
+	e |= json_object_set_new(o, "ips", ips);
+	e |= json_object_set_new(o, "netns", json_string(r->netns));
+	e |= json_object_set_new(o, "podNamespace", json_string(r->pod_namespace));
+	e |= json_object_set_new(o, "podName", json_string(r->pod_name));
+	e |= json_object_set_new(o, "ipMasq", json_boolean(r->masq));
+	e |= json_object_set_new(o, "macspoofchk", json_boolean(r->spoofchk));
+	if (e) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int loom_br_record_write(const char *dir, const struct loom_br_record *r, struct loom_err *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	char *text;
+	size_t len;
+	json_t *j;
+	ssize_t n;
+	int e;
+
+	if (loom_br_record_path(dir, r->network, r->container_id, r->ifname, path, sizeof(path)) < 0 ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s:%s:%s.%d.tmp", dir, r->network, r->container_id,
+		     r->ifname, (int)getpid()) >= (int)sizeof(tmp))
+		return loom_err_set(err, LOOM_ERR_IO, "stateDir: %s makes the record's path too long",
+				    dir);
+	j = to_json(r);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!text)
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory writing the endpoint record");
+	len = strlen(text);
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		/* First pod on this host: the directory is made once. */
+		e = mkdir_p(dir);
+		if (e < 0) {
+			free(text);
+			return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create stateDir %s", dir);
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
+	if (fd < 0) {
+		e = errno;
+		free(text);
+		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write the endpoint record %s", tmp);
+	}
+	n = write(fd, text, len);
+	e = errno;
+	free(text);
+	if (n != (ssize_t)len || rename(tmp, path) < 0) {
+		if (n == (ssize_t)len)
+			e = errno;
+		else if (n >= 0)
+			e = EIO;
+		unlink(tmp);
+		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write the endpoint record %s", path);
+	}
+	return 0;
+}
+
+static int str_field(const json_t *o, const char *key, char *buf, size_t len, bool required)
+{
+	const json_t *j = json_object_get(o, key);
+
+	if (!j)
+		return required ? -EINVAL : 0;
+	if (!json_is_string(j) || json_string_length(j) >= len)
+		return -EINVAL;
+	snprintf(buf, len, "%s", json_string_value(j));
+	return 0;
+}
+
+static int from_json(const json_t *o, struct loom_br_record *r)
+{
+	const json_t *ips = json_object_get(o, "ips"), *ip;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(o) || str_field(o, "network", r->network, sizeof(r->network), true) < 0 ||
+	    str_field(o, "containerID", r->container_id, sizeof(r->container_id), true) < 0 ||
+	    str_field(o, "ifname", r->ifname, sizeof(r->ifname), true) < 0 ||
+	    str_field(o, "hostVeth", r->host_veth, sizeof(r->host_veth), true) < 0 ||
+	    str_field(o, "bridge", r->bridge, sizeof(r->bridge), false) < 0 ||
+	    str_field(o, "mac", r->mac, sizeof(r->mac), false) < 0 ||
+	    str_field(o, "netns", r->netns, sizeof(r->netns), false) < 0 ||
+	    str_field(o, "podNamespace", r->pod_namespace, sizeof(r->pod_namespace), false) < 0 ||
+	    str_field(o, "podName", r->pod_name, sizeof(r->pod_name), false) < 0)
+		return -EINVAL;
+	if (ips && (!json_is_array(ips) || json_array_size(ips) > LOOM_RESULT_MAX_IPS))
+		return -EINVAL;
+	json_array_foreach(ips, i, ip) {
+		if (!json_is_string(ip) || loom_prefix_parse(json_string_value(ip), &r->ips[i]) < 0)
+			return -EINVAL;
+		r->n_ips++;
+	}
+	r->masq = json_is_true(json_object_get(o, "ipMasq"));
+	r->spoofchk = json_is_true(json_object_get(o, "macspoofchk"));
+	return 0;
+}
+
+int loom_br_record_read(const char *dir, const char *network, const char *container_id,
+			const char *ifname, struct loom_br_record *out, struct loom_err *err)
+{
+	char path[PATH_MAX];
+	json_error_t jerr;
+	json_t *j;
+	int r;
+
+	if (loom_br_record_path(dir, network, container_id, ifname, path, sizeof(path)) < 0)
+		return -ENOENT;
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			return -ENOENT;
+		loom_err_set(err, LOOM_ERR_IO, "endpoint record %s is unreadable: %s", path, jerr.text);
+		return -EINVAL;
+	}
+	r = from_json(j, out);
+	json_decref(j);
+	if (r == 0 && (strcmp(out->network, network) != 0 ||
+		       strcmp(out->container_id, container_id) != 0 || strcmp(out->ifname, ifname) != 0))
+		r = -EINVAL;
+	if (r < 0)
+		loom_err_set(err, LOOM_ERR_IO, "endpoint record %s is not a loom-bridge record", path);
+	return r;
+}
+
+int loom_br_record_remove(const char *dir, const char *network, const char *container_id,
+			  const char *ifname, struct loom_err *err)
+{
+	char path[PATH_MAX];
+
+	if (loom_br_record_path(dir, network, container_id, ifname, path, sizeof(path)) < 0)
+		return 0;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot remove the endpoint record %s",
+				      path);
+	return 0;
+}

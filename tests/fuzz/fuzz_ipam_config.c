@@ -1,0 +1,79 @@
+/* Fuzz loom-ipam's config parser: a network config, optionally followed by
+ * a NUL byte and a CNI_ARGS string.  Whatever parses must hold the
+ * invariants the allocator relies on; whatever fails must say why with a
+ * config/env code. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipam.h"
+#include "store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_conf(const struct loom_ipam_conf *c)
+{
+	size_t i, k;
+
+	if (c->n_sets == 0 || c->n_sets > LOOM_IPAM_MAX_SETS || c->data_dir[0] != '/' ||
+	    c->n_routes > LOOM_IPAM_MAX_ROUTES || c->n_requested > LOOM_IPAM_MAX_REQUESTED)
+		abort();
+	for (i = 0; i < c->n_sets; i++) {
+		const struct loom_ipam_rangeset *s = &c->sets[i];
+
+		if (s->n == 0 || s->n > LOOM_IPAM_MAX_RANGES)
+			abort();
+		for (k = 0; k < s->n; k++) {
+			const struct loom_ipam_range *r = &s->r[k];
+
+			if (r->start.family != s->r[0].start.family ||
+			    !loom_prefix_is_network(&r->subnet) ||
+			    !loom_prefix_contains(&r->subnet, &r->start) ||
+			    !loom_prefix_contains(&r->subnet, &r->end) ||
+			    loom_ip_cmp(&r->start, &r->end) > 0 || r->usable == 0 ||
+			    (r->has_gateway && !loom_prefix_contains(&r->subnet, &r->gateway)) ||
+			    (r->has_gateway && loom_range_usable(r, &r->gateway)))
+				abort();
+			if (loom_rangeset_find(s, &r->start) != (int)k ||
+			    loom_rangeset_find(s, &r->end) != (int)k)
+				abort(); /* overlap slipped through */
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const known[] = { "IP", NULL };
+	static struct loom_ipam_conf conf;
+	struct loom_cni_args args;
+	struct loom_netconf nc;
+	struct loom_err err;
+	const char *env = NULL;
+	size_t len = size;
+	char *buf = malloc(size + 1);
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	if (memchr(data, '\0', size)) {
+		len = strlen(buf);
+		env = buf + len + 1;
+	}
+	memset(&args, 0, sizeof(args));
+	if (env && loom_cni_args_parse(env, known, &args, &err) < 0)
+		goto out;
+	if (loom_netconf_parse(buf, len, LOOM_CMD_ADD, &nc, &err) < 0)
+		goto out;
+	if (loom_ipam_conf_parse(&nc, &args, &conf, &err) == 0)
+		check_conf(&conf);
+	else if ((err.code != LOOM_ERR_INVALID_CONFIG && err.code != LOOM_ERR_UNSUPPORTED_FIELD &&
+		  err.code != LOOM_ERR_INVALID_ENV) ||
+		 !err.msg[0])
+		abort();
+	loom_netconf_free(&nc);
+out:
+	free(buf);
+	return 0;
+}
