@@ -15,7 +15,7 @@ BUILD=${LOOM_BUILD:-$ROOT/build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 BUILD_PKGS=(cmake make gcc pkg-config libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libnftables-dev)
-TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 nftables containernetworking-plugins)
+TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 nftables containernetworking-plugins podman runc busybox-static)
 
 need_pkgs() {
 	local missing=()

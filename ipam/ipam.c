@@ -99,7 +99,7 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 	struct loom_ip got[LOOM_IPAM_MAX_SETS];
 	struct loom_store s;
 	size_t i, n_held, n_all = 0, n_got = 0;
-	bool stale;
+	bool stale, overflow = false;
 	int rc;
 
 	loom_result_init(res);
@@ -124,8 +124,22 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		}
 		/* Held from ranges this config no longer has: keep them in the
 		 * index so DEL still releases them. */
-		if (n_all < LOOM_STORE_INDEX_MAX - LOOM_IPAM_MAX_SETS)
+		if (n_all < LOOM_STORE_INDEX_MAX)
 			all[n_all++] = held[i];
+		else
+			overflow = true;
+	}
+	if (n_held + conf->n_sets > LOOM_STORE_INDEX_MAX)
+		overflow = true; /* no entry at all rather than a partial one */
+	/* The entry lists addresses this attachment holds; until it is
+	 * rewritten below it would miss the new ones, and a DEL trusting it
+	 * after a crash would leak them.  Removed durably first, so a crash
+	 * leaves no entry and DEL scans.  Rare: only an attachment holding
+	 * addresses of ranges its config no longer has gets here. */
+	if (n_held > 0 && (loom_store_index_put(&s, container_id, ifname, NULL, 0) < 0 ||
+			   loom_store_index_sync(&s) < 0)) {
+		loom_store_close(&s);
+		return loom_err_set(err, LOOM_ERR_STORE, "cannot update the index in %s", s.path);
 	}
 
 	for (i = 0; i < conf->n_sets; i++) {
@@ -145,14 +159,14 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		rip->iface = -1;
 		res->n_ips++;
 		got[n_got++] = rip->address.ip;
-		all[n_all++] = rip->address.ip;
+		if (n_all < LOOM_STORE_INDEX_MAX)
+			all[n_all++] = rip->address.ip;
 	}
 
-	rc = loom_store_index_put(&s, container_id, ifname, all, n_all);
+	rc = overflow ? -E2BIG : loom_store_index_put(&s, container_id, ifname, all, n_all);
 	/* Without a current index entry, a stale one could send DEL past
 	 * these reservations: drop it, or give up the ADD. */
-	if (rc < 0 && rc != -EINVAL && rc != -ENAMETOOLONG &&
-	    loom_store_index_put(&s, container_id, ifname, NULL, 0) < 0) {
+	if (rc < 0 && rc != -EINVAL && loom_store_index_put(&s, container_id, ifname, NULL, 0) < 0) {
 		rollback(&s, got, n_got);
 		loom_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot write the index in %s: %s",
@@ -258,8 +272,8 @@ int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id,
 	}
 	if (rc == 0)
 		rc = loom_store_index_put(&s, container_id, ifname, NULL, 0);
-	if (rc == -EINVAL || rc == -ENAMETOOLONG)
-		rc = 0;
+	if (rc == -EINVAL)
+		rc = 0; /* no key, no entry */
 	if (rc < 0) {
 		loom_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc,

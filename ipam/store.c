@@ -20,10 +20,6 @@
 #define LINE_BREAK "\r\n"            /* host-local's separator between ID and ifname */
 #define LAST_PREFIX "last_reserved_ip."
 #define TMP_DIR ".loom-tmp"
-#define INDEX_DIR ".loom-by-id"
-#define INDEX_HEADER "loom-ipam-index 1\n"
-#define INDEX_TRAILER "end\n"
-#define INDEX_FILE_MAX 4096
 #define DIR_MODE 0755                /* what host-local creates */
 #define PRIVATE_DIR_MODE 0700
 #define FILE_MODE 0600
@@ -129,7 +125,8 @@ int loom_store_open(struct loom_store *s, const char *data_dir, const char *netw
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->dirfd = s->lockfd = s->idxfd = -1;
+	s->dirfd = s->lockfd = -1;
+	s->idx.fd = -1;
 	if (snprintf(s->path, sizeof(s->path), "%s/%s", data_dir, network) >= (int)sizeof(s->path))
 		return loom_err_set(err, LOOM_ERR_STORE, "store path %s/%s is too long", data_dir,
 				    network);
@@ -179,14 +176,13 @@ void loom_store_close(struct loom_store *s)
 {
 	if (!s)
 		return;
-	if (s->idxfd >= 0)
-		close(s->idxfd);
+	loom_index_close(&s->idx);
 	/* Closing the last fd of the open file description drops the flock. */
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	s->idxfd = s->lockfd = s->dirfd = -1;
+	s->lockfd = s->dirfd = -1;
 }
 
 static int ensure_tmp_dir(struct loom_store *s)
@@ -278,6 +274,15 @@ int loom_store_reserve(struct loom_store *s, const struct loom_ip *ip, const cha
 		return store_err(err, e, "cannot create a file in", s->path);
 	}
 	rc = write_all(fd, content, (size_t)len);
+	/* fdatasync before linkat, not after: on ext4 one fsync after the link
+	 * would commit the link and the data in a single journal commit
+	 * (saving the directory fsync, ~40 us), but it is not equally safe.
+	 * With delayed allocation the content has no blocks until writeback,
+	 * so a journal commit that lands between linkat and that fsync (the
+	 * 5 s periodic commit, or any other process's fsync) makes the name
+	 * durable with size 0: after a crash, an empty file that no DEL
+	 * releases.  Content first, then name, then loom_store_commit's one
+	 * fsync(dir) per operation: crash-safe on any filesystem. */
 	if (rc == 0 && fdatasync(fd) < 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -406,132 +411,68 @@ int loom_store_last_get(struct loom_store *s, size_t set, struct loom_ip *out)
 
 int loom_store_last_set(struct loom_store *s, size_t set, const struct loom_ip *ip)
 {
-	char name[64], tmp[96], addr[LOOM_IP_STRLEN];
-	int fd, rc;
+	char name[64], addr[LOOM_IP_STRLEN];
+	struct stat st;
+	size_t len;
+	int fd, rc = 0;
 
 	snprintf(name, sizeof(name), LAST_PREFIX "%zu", set);
-	snprintf(tmp, sizeof(tmp), TMP_DIR "/%s", name);
-	fd = open_tmp(s, tmp);
+	/* Overwritten in place, as host-local does: a new inode (temp +
+	 * rename) costs more than the rest of the hint's upkeep together, and
+	 * a torn or lost hint is tolerated by every reader (host-local parses
+	 * it as a nil IP and starts over; so do we).  O_CREAT only when it is
+	 * missing; O_NONBLOCK so a FIFO planted here fails with ENXIO. */
+	fd = openat(s->dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+			    FILE_MODE);
 	if (fd < 0)
-		return fd;
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
 	loom_ip_fmt(ip, addr);
-	rc = write_all(fd, addr, strlen(addr));
-	close(fd);
-	/* Rename so a reader never sees a half-written hint; no fsync: losing
-	 * it in a crash only costs host-local's round-robin one step. */
-	if (rc == 0 && renameat(s->dirfd, tmp, s->dirfd, name) < 0)
+	len = strlen(addr);
+	/* Write, then cut any longer old content, rather than O_TRUNC: ext4
+	 * treats truncate-to-zero-then-write as a replace and starts writeback
+	 * on close (auto_da_alloc), which we do not need for a hint. */
+	while (rc == 0) {
+		ssize_t n = pwrite(fd, addr, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+		break;
+	}
+	if (rc == 0 && (size_t)st.st_size > len && ftruncate(fd, (off_t)len) < 0)
 		rc = -errno;
-	if (rc < 0)
-		unlinkat(s->dirfd, tmp, 0);
+	close(fd);
 	return rc;
 }
 
-/* ---- per-attachment index ---- */
-
-static int index_name(const char *id, const char *ifname, char *buf, size_t len)
-{
-	/* '@' separates: container IDs never contain it (the spec's charset),
-	 * interface names may, so the first '@' is the separator. */
-	if (!id[0] || !ifname[0] || strchr(id, '/') || strchr(id, '@') || strchr(ifname, '/') ||
-	    id[0] == '.')
-		return -EINVAL;
-	if (strlen(id) + 1 + strlen(ifname) > NAME_MAX ||
-	    snprintf(buf, len, "%s@%s", id, ifname) >= (int)len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-static int open_index(struct loom_store *s, bool create)
-{
-	if (s->idxfd >= 0)
-		return 0;
-	s->idxfd = openat(s->dirfd, INDEX_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (s->idxfd < 0 && errno == ENOENT && create) {
-		if (mkdirat(s->dirfd, INDEX_DIR, PRIVATE_DIR_MODE) < 0 && errno != EEXIST)
-			return -errno;
-		s->idxfd = openat(s->dirfd, INDEX_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	}
-	return s->idxfd < 0 ? -errno : 0;
-}
+/* ---- per-attachment index (index.c) ---- */
 
 int loom_store_index_get(struct loom_store *s, const char *id, const char *ifname,
 			 struct loom_ip *ips, size_t max)
 {
-	char name[NAME_MAX + 1], buf[INDEX_FILE_MAX + 1], *line, *save = NULL;
-	size_t n = 0;
-	ssize_t len;
-	bool ended = false;
-	int rc;
+	int rc = loom_index_open(&s->idx, s->dirfd, false);
 
-	rc = index_name(id, ifname, name, sizeof(name));
-	if (rc < 0)
-		return -ENOENT;
-	rc = open_index(s, false);
 	if (rc < 0)
 		return rc;
-	len = read_small(s->idxfd, name, buf, INDEX_FILE_MAX);
-	if (len < 0)
-		return len == -ENOENT || len == -EFBIG || len == -EINVAL ? -ENOENT : (int)len;
-	/* Written without fsync, so after a crash it may be empty or cut
-	 * short: without its header and trailer it is not trusted at all. */
-	if ((size_t)len != strlen(buf) || strncmp(buf, INDEX_HEADER, strlen(INDEX_HEADER)) != 0)
-		return -ENOENT;
-	for (line = strtok_r(buf + strlen(INDEX_HEADER), "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (ended)
-			return -ENOENT;
-		if (strcmp(line, "end") == 0) {
-			ended = true;
-			continue;
-		}
-		if (n == max || loom_ip_parse(line, &ips[n]) < 0)
-			return -ENOENT;
-		n++;
-	}
-	return ended ? (int)n : -ENOENT;
+	rc = loom_index_get(&s->idx, id, ifname, ips, max);
+	return rc == -E2BIG ? -ENOENT : rc;
 }
 
 int loom_store_index_put(struct loom_store *s, const char *id, const char *ifname,
 			 const struct loom_ip *ips, size_t n)
 {
-	static const char tmp[] = ".tmp"; /* never an index name: those contain '@' */
-	char name[NAME_MAX + 1], buf[INDEX_FILE_MAX], addr[LOOM_IP_STRLEN];
-	size_t len, i;
-	int fd, rc;
+	return loom_index_put(&s->idx, s->dirfd, id, ifname, ips, n);
+}
 
-	rc = index_name(id, ifname, name, sizeof(name));
-	if (rc < 0)
-		return rc;
-	if (n == 0) {
-		rc = open_index(s, false);
-		if (rc == -ENOENT)
-			return 0;
-		if (rc < 0)
-			return rc;
-		return unlinkat(s->idxfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	}
-	rc = open_index(s, true);
-	if (rc < 0)
-		return rc;
-	len = (size_t)snprintf(buf, sizeof(buf), INDEX_HEADER);
-	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s\n", loom_ip_fmt(&ips[i], addr));
-	len += (size_t)snprintf(buf + len, sizeof(buf) - len, INDEX_TRAILER);
-	if (len >= sizeof(buf))
-		return -E2BIG;
-
-	fd = openat(s->idxfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, buf, len);
-	close(fd);
-	/* No fsync: the index is a hint, verified on every read, and one lost
-	 * or cut short only sends DEL to the full scan. */
-	if (rc == 0 && renameat(s->idxfd, tmp, s->idxfd, name) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlinkat(s->idxfd, tmp, 0);
-	return rc;
+int loom_store_index_sync(struct loom_store *s)
+{
+	return loom_index_sync(&s->idx);
 }
 
 /* ---- walks ---- */
@@ -598,34 +539,29 @@ int loom_store_walk(struct loom_store *s, bool read_holders, loom_store_walk_fn 
 	return rc;
 }
 
+struct index_walk {
+	struct loom_store *s;
+	loom_store_index_walk_fn fn;
+	void *user;
+};
+
+static int index_walk_one(const char *id, const char *ifname, void *user)
+{
+	struct index_walk *w = user;
+
+	return w->fn(w->s, id, ifname, w->user);
+}
+
 int loom_store_index_walk(struct loom_store *s, loom_store_index_walk_fn fn, void *user)
 {
-	char id[NAME_MAX + 1], *at;
-	struct dirent *de;
-	DIR *d;
-	int rc = open_index(s, false);
+	struct index_walk w = { .s = s, .fn = fn, .user = user };
+	int rc = loom_index_open(&s->idx, s->dirfd, false);
 
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
 		return rc;
-	d = open_dir_copy(s->idxfd);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(id, sizeof(id), "%s", de->d_name);
-		at = strchr(id, '@');
-		if (!at)
-			continue;
-		*at = '\0';
-		rc = fn(s, id, at + 1, user);
-		if (rc != 0)
-			break;
-	}
-	closedir(d);
-	return rc;
+	return loom_index_walk(&s->idx, index_walk_one, &w);
 }
 
 int loom_store_probe_writable(struct loom_store *s, struct loom_err *err)

@@ -7,16 +7,16 @@
  *   last_reserved_ip.<N> the address last reserved in range set N (a hint)
  *   lock                 flock(LOCK_EX) for a whole operation; host-local
  *                        takes the same lock, so the two interoperate
- *   .loom-by-id/<containerID>@<ifname>
- *                        loom's per-attachment index: which addresses an
- *                        attachment holds, so ADD/DEL/CHECK need not read
- *                        every file.  A hint: always verified against the
- *                        address file before use.  Its content starts with a
- *                        header line, so host-local (which walks
- *                        subdirectories and releases files by content) never
- *                        mistakes it for a reservation.
- *   .loom-tmp/           temp files (last_reserved_ip rewrites; reservations
- *                        where O_TMPFILE is unsupported)
+ *   .loom-index/table    loom's per-attachment index: one hash table file
+ *                        (index.h) saying which addresses an attachment
+ *                        holds, so ADD/DEL/CHECK need not read every file.
+ *                        A hint: always verified against the address file
+ *                        before use.  Its content starts with a NUL-bearing
+ *                        magic, so host-local (which walks the directory and
+ *                        releases files by content) never mistakes it for a
+ *                        reservation.
+ *   .loom-tmp/           temp files for reservations where O_TMPFILE is
+ *                        unsupported
  *
  * Everything read back is outside input: bounded, type-checked, and garbage
  * is ignored rather than trusted. */
@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "index.h"
 #include "ip.h"
 #include "ipam.h"
 
@@ -38,7 +39,7 @@
 struct loom_store {
 	int dirfd;                    /* the network's directory; -1 when closed */
 	int lockfd;                   /* "lock", held LOCK_EX while open */
-	int idxfd;                    /* ".loom-by-id", -1 until first needed */
+	struct loom_index idx;        /* .loom-index, opened when first needed */
 	bool dirty;                   /* entries linked/unlinked since the last dir fsync */
 	bool no_tmpfile;              /* O_TMPFILE/linkat unsupported here: use .loom-tmp */
 	bool have_tmp_dir;            /* .loom-tmp known to exist */
@@ -84,18 +85,19 @@ bool loom_holder_is(const struct loom_holder *h, const char *id, const char *ifn
 
 /* last_reserved_ip.<set>: 0 with *out filled, or -errno/-EINVAL (garbage). */
 int loom_store_last_get(struct loom_store *s, size_t set, struct loom_ip *out);
-/* Rewrite it (temp + rename; not fsynced: it is a hint).  0 or -errno. */
+/* Overwrite it in place, as host-local does (not synced: it is a hint).
+ * 0 or -errno. */
 int loom_store_last_set(struct loom_store *s, size_t set, const struct loom_ip *ip);
 
-#define LOOM_STORE_INDEX_MAX LOOM_RESULT_MAX_IPS
+#define LOOM_STORE_INDEX_MAX LOOM_INDEX_MAX_IPS
 
 /* The addresses the index lists for (id, ifname): count >= 0, -ENOENT when
  * there is no usable index (absent, truncated, garbage), other -errno. */
 int loom_store_index_get(struct loom_store *s, const char *id, const char *ifname,
 			 struct loom_ip *ips, size_t max);
 /* Replace the index entry (n > 0) or remove it (n == 0).  0 or -errno;
- * -ENAMETOOLONG/-EINVAL when (id, ifname) cannot be an index name, in which
- * case DEL will fall back to a scan. */
+ * -EINVAL when (id, ifname) cannot be an index key, -E2BIG when n exceeds
+ * LOOM_STORE_INDEX_MAX (DEL will then fall back to a scan). */
 int loom_store_index_put(struct loom_store *s, const char *id, const char *ifname,
 			 const struct loom_ip *ips, size_t n);
 
@@ -106,8 +108,11 @@ typedef int (*loom_store_walk_fn)(struct loom_store *s, const char *name,
 				  const struct loom_ip *ip, const struct loom_holder *h, void *user);
 int loom_store_walk(struct loom_store *s, bool read_holders, loom_store_walk_fn fn, void *user);
 
-/* Walk the index directory: fn gets each entry's (id, ifname) parsed from its
- * name; used by GC to drop entries of dead attachments. */
+/* Make index removals durable (fdatasync of the index file).  0 or -errno. */
+int loom_store_index_sync(struct loom_store *s);
+
+/* Walk the index: fn gets each live entry's (id, ifname); used by GC to drop
+ * entries of dead attachments.  fn may call loom_store_index_put. */
 typedef int (*loom_store_index_walk_fn)(struct loom_store *s, const char *id, const char *ifname,
 					void *user);
 int loom_store_index_walk(struct loom_store *s, loom_store_index_walk_fn fn, void *user);

@@ -148,7 +148,8 @@ void loom_result_init(struct loom_result *r); /* zero, scopes -1, iface -1 */
 
 /* Encode for `v`: 0.3.x/0.4.0 carry "version" in each ip; 1.0.0 drops it;
  * 1.1.0 adds interface mtu/socketPath/pciID and route mtu/advmss/priority/
- * table/scope.  Empty dns is omitted.  Returns a new reference. */
+ * table/scope.  "dns" is always present ({} when empty), as Go
+ * prints it.  Returns a new reference. */
 json_t *loom_result_to_json(const struct loom_result *r, enum loom_cni_version v);
 
 /* Decode a result of any supported version (prevResult, a delegate's answer).

@@ -1,7 +1,9 @@
 /* CNI results in every supported spec version, and the error JSON.
  *
  * Encoding follows the reference Go types (pkg/types/040 and 100): key order
- * as Go emits it, empty lists and empty dns omitted, "version" in each ip
+ * as Go emits it, empty lists omitted but "dns" always present (Go's
+ * omitempty does not apply to a struct, so the reference prints "dns":{};
+ * runtimes and tests compare results field by field), "version" in each ip
  * only before 1.0.0, the 1.1.0 interface and route extras only for 1.1.0.
  * Decoding accepts any supported version's shape, ignores keys it does not
  * know (as Go does), treats null as absent for optional fields, and checks
@@ -54,11 +56,6 @@ static json_t *str_list(struct jb *b, const char (*items)[LOOM_DNS_STRLEN], size
 	for (i = 0; i < n && i < LOOM_DNS_MAX; i++)
 		append(b, a, json_string(items[i]));
 	return a;
-}
-
-static bool dns_empty(const struct loom_dns *d)
-{
-	return !d->n_nameservers && !d->n_search && !d->n_options && !d->domain[0];
 }
 
 static json_t *iface_to_json(struct jb *b, const struct loom_result_iface *f, bool v110)
@@ -171,8 +168,7 @@ json_t *loom_result_to_json(const struct loom_result *r, enum loom_cni_version v
 			append(&b, a, route_to_json(&b, &r->routes[i], v110));
 		put(&b, o, "routes", a);
 	}
-	if (!dns_empty(&r->dns))
-		put(&b, o, "dns", dns_to_json(&b, &r->dns));
+	put(&b, o, "dns", dns_to_json(&b, &r->dns));
 
 	if (!b.ok) {
 		json_decref(o);

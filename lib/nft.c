@@ -1,24 +1,112 @@
-/* libnftables wrapper: see nft.h for the netns and atomicity contract. */
+/* libnftables wrapper: see nft.h for the netns and atomicity contract.
+ *
+ * libnftables is dlopen()ed on first use rather than linked: linked, it
+ * drags libmnl, libnftnl, libxtables and libgmp into every exec of every
+ * binary (0.3-0.4 ms of dynamic loading per pod), while most pods never
+ * need a firewall rule. */
 #include "nft.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 
+#define NFT_SONAME "libnftables.so.1"
+
+/* Pointer types taken from the real prototypes, so a libnftables header
+ * whose signature differs from our calls is a compile error. */
+#define NFT_FN(name) __typeof__(&name) name
+static struct {
+	NFT_FN(nft_ctx_new);
+	NFT_FN(nft_ctx_free);
+	NFT_FN(nft_ctx_output_set_flags);
+	NFT_FN(nft_ctx_buffer_output);
+	NFT_FN(nft_ctx_buffer_error);
+	NFT_FN(nft_ctx_get_output_buffer);
+	NFT_FN(nft_ctx_get_error_buffer);
+	NFT_FN(nft_run_cmd_from_buffer);
+} lib;
+#undef NFT_FN
+
+static bool lib_loaded;
+static const char *lib_name = NFT_SONAME;
+
 struct loom_nft {
 	struct nft_ctx *ctx;
 	const char *output;   /* libnftables' buffer, owned by ctx */
-	int err_no;
 };
 
 /* nft_ctx_new() runs a one-time init behind an unlocked static flag and
- * nft_ctx_free()/runs reset a process-wide interface cache. */
+ * nft_ctx_free()/runs reset a process-wide interface cache; the lock also
+ * covers loading the library. */
 static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define NFT_SYM(name) { #name, (void **)&lib.name }
+
+/* With nft_lock held.  A failure is not remembered: a later call (after
+ * the package is installed) tries again.  The handle is never closed:
+ * libnftables keeps process-wide state. */
+static int load_lib(struct loom_err *err)
+{
+	const struct {
+		const char *name;
+		void **slot;
+	} syms[] = {
+		NFT_SYM(nft_ctx_new),
+		NFT_SYM(nft_ctx_free),
+		NFT_SYM(nft_ctx_output_set_flags),
+		NFT_SYM(nft_ctx_buffer_output),
+		NFT_SYM(nft_ctx_buffer_error),
+		NFT_SYM(nft_ctx_get_output_buffer),
+		NFT_SYM(nft_ctx_get_error_buffer),
+		NFT_SYM(nft_run_cmd_from_buffer),
+	};
+	const char *why;
+	void *h;
+	size_t i;
+
+	if (lib_loaded)
+		return 0;
+	h = dlopen(lib_name, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		why = dlerror();
+		loom_err_set(err, LOOM_ERR_INTERNAL,
+			     "nftables: %s not found: install the nftables package (libnftables1), "
+			     "needed for ipMasq/macspoofchk",
+			     lib_name);
+		if (err)
+			snprintf(err->details, sizeof(err->details), "%s", why ? why : "");
+		return -1;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		/* an object pointer and a function pointer share a
+		 * representation on every platform dlsym() exists on */
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (!*syms[i].slot) {
+			memset(&lib, 0, sizeof(lib));
+			return loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: %s lacks %s: too old a libnftables",
+					    lib_name, syms[i].name);
+		}
+	}
+	lib_loaded = true;
+	return 0;
+}
+#undef NFT_SYM
+
+void loom_nft_set_library(const char *soname)
+{
+	pthread_mutex_lock(&nft_lock);
+	lib_name = soname ? soname : NFT_SONAME;
+	lib_loaded = false;
+	pthread_mutex_unlock(&nft_lock);
+}
 
 int loom_nft_new(unsigned flags, struct loom_nft **out, struct loom_err *err)
 {
@@ -38,16 +126,22 @@ int loom_nft_new(unsigned flags, struct loom_nft **out, struct loom_err *err)
 	if (!n)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "nftables: out of memory");
 	pthread_mutex_lock(&nft_lock);
-	n->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (load_lib(err) < 0) {
+		pthread_mutex_unlock(&nft_lock);
+		free(n);
+		return -1;
+	}
+	n->ctx = lib.nft_ctx_new(NFT_CTX_DEFAULT);
 	pthread_mutex_unlock(&nft_lock);
 	if (!n->ctx) {
 		free(n);
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: cannot create a context");
 	}
+	/* lib stays loaded once a context exists (see loom_nft_set_library) */
 	if (flags & LOOM_NFT_JSON)
-		nft_ctx_output_set_flags(n->ctx, NFT_CTX_OUTPUT_JSON);
+		lib.nft_ctx_output_set_flags(n->ctx, NFT_CTX_OUTPUT_JSON);
 	/* stdout of a plugin is the CNI result: nothing else may reach it */
-	if (nft_ctx_buffer_output(n->ctx) != 0 || nft_ctx_buffer_error(n->ctx) != 0) {
+	if (lib.nft_ctx_buffer_output(n->ctx) != 0 || lib.nft_ctx_buffer_error(n->ctx) != 0) {
 		loom_nft_free(n);
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: cannot capture output");
 	}
@@ -62,7 +156,7 @@ void loom_nft_free(struct loom_nft *n)
 		return;
 	if (n->ctx) {
 		pthread_mutex_lock(&nft_lock);
-		nft_ctx_free(n->ctx);
+		lib.nft_ctx_free(n->ctx);
 		pthread_mutex_unlock(&nft_lock);
 	}
 	free(n);
@@ -91,26 +185,25 @@ int loom_nft_run(struct loom_nft *n, const char *batch, struct loom_err *err)
 {
 	const char *etext, *otext;
 	char line[256];
-	int r;
+	int r, saved;
 
 	if (!n || !batch)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: no context or no commands");
 	pthread_mutex_lock(&nft_lock);
 	errno = 0;
-	r = nft_run_cmd_from_buffer(n->ctx, batch);
-	n->err_no = r ? errno : 0;
+	r = lib.nft_run_cmd_from_buffer(n->ctx, batch);
+	/* errno is the kernel's answer only when the kernel refused; after a
+	 * parse or evaluation error it is whatever libnftables left behind */
+	saved = errno;
 	/* each get rewinds its buffer: read both after every run */
-	otext = nft_ctx_get_output_buffer(n->ctx);
-	etext = nft_ctx_get_error_buffer(n->ctx);
+	otext = lib.nft_ctx_get_output_buffer(n->ctx);
+	etext = lib.nft_ctx_get_error_buffer(n->ctx);
 	pthread_mutex_unlock(&nft_lock);
 	n->output = r ? "" : otext;
 	if (r == 0)
 		return 0;
-	if (!etext || !*etext) {
-		if (n->err_no > 0)
-			return loom_err_errno(err, LOOM_ERR_INTERNAL, n->err_no, "nftables: the batch failed");
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: the batch failed");
-	}
+	if (!etext || !*etext)
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, saved, "nftables: the batch failed");
 	first_line(etext, line, sizeof(line));
 	loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: %s", line);
 	if (err)
@@ -121,11 +214,6 @@ int loom_nft_run(struct loom_nft *n, const char *batch, struct loom_err *err)
 const char *loom_nft_output(const struct loom_nft *n)
 {
 	return n && n->output ? n->output : "";
-}
-
-int loom_nft_errno(const struct loom_nft *n)
-{
-	return n ? n->err_no : 0;
 }
 
 int loom_nft_exec(unsigned flags, const char *batch, char **output, struct loom_err *err)

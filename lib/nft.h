@@ -40,16 +40,15 @@ static inline void loom_nft_freep(struct loom_nft **n) { loom_nft_free(*n); }
 /* Parse, evaluate and commit `batch` (one or more commands, newline or ';'
  * separated in text) as one transaction.  0, or -1 with err filled:
  * code LOOM_ERR_INTERNAL, msg "nftables: " + libnftables' first error
- * line, details its full error text (with the offending command). */
+ * line, details its full error text (the command with a caret under the
+ * culprit; libnftables 1.0.6 shows the batch's first line there whatever
+ * line failed, so write a batch whose errors matter on one line, commands
+ * separated by ';'). */
 int loom_nft_run(struct loom_nft *n, const char *batch, struct loom_err *err);
 
 /* What the last successful run printed (list commands), "" for none.
  * Valid until the next run or free. */
 const char *loom_nft_output(const struct loom_nft *n);
-
-/* The errno libnftables left from the last failed run (the kernel's
- * answer, e.g. ENOENT for a missing table), 0 when it gave none. */
-int loom_nft_errno(const struct loom_nft *n);
 
 /* loom_nft_new + loom_nft_run + loom_nft_free.  With `output` non-NULL it
  * receives a malloc()ed copy of what the run printed (caller frees). */

@@ -7,13 +7,16 @@
  * pod of the network and were idempotent to make).
  *
  * Cost: one netlink socket per netns (host, pod), no dumps on the common
- * path, no setns, no exec when IPAM is loom-ipam. */
+ * path, no setns, no exec when IPAM is loom-ipam.  IPAM (waiting on its
+ * store's fsyncs, or on a delegate) runs on a second thread while this one
+ * has the kernel build the veth pair: neither needs the other's answer. */
 #include "bridge.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/random.h>
 
 #include "cleanup.h"
@@ -37,6 +40,8 @@ struct add_job {
 	struct loom_prefix ips[LOOM_RESULT_MAX_IPS];
 	struct loom_fw_pod fw;
 	struct loom_br_record rec;
+	int ipam_rc;                     /* the IPAM thread's outcome */
+	struct loom_err ipam_err;
 };
 
 static void job_free(struct add_job *j)
@@ -96,10 +101,15 @@ static int open_all(struct add_job *j, struct loom_err *err)
 static int bridge_setup(struct add_job *j, struct loom_err *err)
 {
 	const struct loom_br_conf *c = &j->conf;
-	struct loom_bridge_conf bc = { .mtu = c->mtu };
+	struct loom_bridge_conf bc = { .mtu = c->mtu, .vlan_filtering = c->vlan || c->n_trunk };
 	int r;
 
 	r = loom_bridge_ensure(j->host, c->bridge, &bc, &j->br);
+	if (r == -EOPNOTSUPP && bc.vlan_filtering)
+		return loom_err_set(err, LOOM_ERR_UNSUPPORTED_FIELD,
+				    "%s: this kernel's bridge has no VLAN filtering "
+				    "(CONFIG_BRIDGE_VLAN_FILTERING), which %s needs",
+				    c->vlan ? "vlan" : "vlanTrunk", c->vlan ? "vlan" : "vlanTrunk");
 	if (r == -EEXIST)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "bridge: %s already exists and is not a bridge", c->bridge);
@@ -206,6 +216,7 @@ static int veth_setup(struct add_job *j, struct loom_br_undo *undo, struct loom_
 		.mtu = j->conf.mtu,
 		.peer_mac = j->mac,
 		.master = j->br.ifindex,
+		.state_dir = j->conf.state_dir,
 	};
 
 	if (j->conf.has_mac)
@@ -223,6 +234,44 @@ static int veth_setup(struct add_job *j, struct loom_br_undo *undo, struct loom_
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: the kernel did not report its peer",
 				    j->veth.name);
 	return loom_br_port_setup(j->host, &j->conf, &j->veth, err);
+}
+
+static void *ipam_thread(void *arg)
+{
+	struct add_job *j = arg;
+
+	j->ipam_rc = ipam_alloc(j, &j->ipam_err);
+	return NULL;
+}
+
+/* Allocate while `veth_setup` runs; the allocation's undo is pushed once
+ * it is known to exist, whatever the veth's fate. */
+static int ipam_and_veth(struct add_job *j, struct loom_br_undo *undo, struct loom_err *err)
+{
+	pthread_t t;
+	bool threaded;
+	int rv;
+
+	loom_err_clear(&j->ipam_err);
+	threaded = pthread_create(&t, NULL, ipam_thread, j) == 0;
+	if (!threaded)
+		ipam_thread(j);
+	rv = veth_setup(j, undo, err);
+	if (threaded)
+		pthread_join(t, NULL);
+	if (j->ipam_rc == 0 &&
+	    loom_br_undo_push(undo, undo_ipam, j, "release the address", rv < 0 ? NULL : err) < 0) {
+		undo_ipam(j, NULL);
+		return -1;
+	}
+	if (rv < 0)
+		return -1;
+	if (j->ipam_rc < 0) {
+		if (err)
+			*err = j->ipam_err;
+		return -1;
+	}
+	return 0;
 }
 
 static int gateways(struct add_job *j, struct loom_err *err)
@@ -328,25 +377,20 @@ static int run(struct add_job *j, struct loom_br_undo *undo, struct loom_err *er
 	const struct loom_br_conf *c = &j->conf;
 	int r;
 
-	if (c->vlan || c->n_trunk)
+	/* The reference gives a VLAN's gateway an interface of its own (a
+	 * veth named "<bridge>.<vlan>"); loom does not make one. */
+	if (c->vlan && c->is_gw)
 		return loom_err_set(err, LOOM_ERR_UNSUPPORTED_FIELD,
-				    "%s: per-port VLANs (bridge VLAN filtering) are not available in "
-				    "loom-bridge; remove the key or use the reference bridge plugin",
-				    c->vlan ? "vlan" : "vlanTrunk");
+				    "vlan: a gateway on a VLAN (vlan with isGateway) is not "
+				    "available in loom-bridge");
 	if (open_all(j, err) < 0 || bridge_setup(j, err) < 0)
 		return -1;
 	if (c->layer3) {
-		if (ipam_alloc(j, err) < 0)
+		if (ipam_and_veth(j, undo, err) < 0 || shape_ipam(j, err) < 0)
 			return -1;
-		if (loom_br_undo_push(undo, undo_ipam, j, "release the address", err) < 0) {
-			undo_ipam(j, NULL);
-			return -1;
-		}
-		if (shape_ipam(j, err) < 0)
-			return -1;
-	}
-	if (veth_setup(j, undo, err) < 0)
+	} else if (veth_setup(j, undo, err) < 0) {
 		return -1;
+	}
 	if (loom_br_pod_configure(j->pod, j->netns_fd, c, j->ctx->env.ifname, j->veth.link, &j->ipam,
 				  IFACE_CONTAINER, err) < 0)
 		return -1;

@@ -4,6 +4,7 @@
  *   undo.c     the rollback stack a failed ADD unwinds
  *   names.c    host veth names derived from (container ID, ifname)
  *   veth.c     the veth pair, leftovers of a crashed ADD, bridge port flags
+ *   vlan.c     VLANs of the pod's bridge port
  *   pod.c      addresses, link state and routes inside the pod's netns
  *   gateway.c  gateway addresses on the bridge, forwarding
  *   ipamc.c    IPAM: loom-ipam in-process, anything else through CNI_PATH
@@ -78,6 +79,7 @@ struct loom_br_veth_req {
 	uint32_t mtu;                /* 0: default */
 	const uint8_t *peer_mac;     /* the pod side's MAC */
 	int master;                  /* the bridge */
+	const char *state_dir;       /* records: a completed attachment is no leftover */
 };
 
 /* Create the pair, host end enslaved and up.  A leftover pair of an earlier
@@ -92,6 +94,10 @@ int loom_br_veth_create(struct loom_nl *host, struct loom_nl *pod,
 /* Hairpin, isolation, and the VLAN settings of the host end. */
 int loom_br_port_setup(struct loom_nl *host, const struct loom_br_conf *c,
 		       const struct loom_link *port, struct loom_err *err);
+
+/* The port's VLANs (vlan.c); nothing to do without vlan or vlanTrunk. */
+int loom_br_vlan_setup(const struct loom_br_conf *c, const struct loom_link *port,
+		       struct loom_err *err);
 
 /* ---- pod ---- */
 
@@ -150,6 +156,9 @@ int loom_br_record_write(const char *dir, const struct loom_br_record *r, struct
  * the file is unreadable or not a record. */
 int loom_br_record_read(const char *dir, const char *network, const char *container_id,
 			const char *ifname, struct loom_br_record *out, struct loom_err *err);
+/* True when any network holds a record of (container_id, ifname): an ADD
+ * of it completed and its links are not leftovers. */
+bool loom_br_record_any(const char *dir, const char *container_id, const char *ifname);
 /* A missing record is success. */
 int loom_br_record_remove(const char *dir, const char *network, const char *container_id,
 			  const char *ifname, struct loom_err *err);

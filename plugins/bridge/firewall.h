@@ -58,6 +58,18 @@ int loom_fw_add(const struct loom_fw_pod *p, struct loom_err *err);
  * mac, falls back to loom_fw_purge() for the MAC pair. */
 int loom_fw_del(const struct loom_fw_pod *p, struct loom_err *err);
 
+/* loom_fw_del(), but the nftables context that carried the transaction is
+ * handed back open in *pending (NULL when nothing was sent), for the caller
+ * to free with loom_nft_free() (lib/nft.h) a little later.  Why: closing a
+ * netfilter socket whose transaction deleted anything waits for the
+ * kernel's deferred cleanup, one RCU grace period (5-20 ms on this kernel,
+ * against ~0.3 ms for the transaction).  A DEL that removes the rules
+ * first, then deletes the veth (which waits for grace periods of its own),
+ * then frees *pending, pays that wait once instead of twice.  The rules
+ * are gone when this returns; only the socket is left open. */
+struct loom_nft;
+int loom_fw_del_deferred(const struct loom_fw_pod *p, struct loom_nft **pending, struct loom_err *err);
+
 /* Slow path for a DEL that has no record of the pod: remove whatever loom
  * holds for (network, container_id, ifname), found by element comments
  * (lists loom's two tables, then one transaction). */

@@ -5,7 +5,10 @@
  * of a network, or a changed config) are the bridge's other addresses
  * listed to apply the reference's rule: IPv4 allows one address per bridge
  * config, IPv6 any number whose subnets do not overlap; a conflicting one is
- * replaced with forceAddress and refused without. */
+ * replaced with forceAddress and refused without.
+ *
+ * `br` must be the bridge as it was before this ADD's port joined (its MAC
+ * is pinned when the gateway is first added). */
 #include "bridge.h"
 
 #include <errno.h>
@@ -78,13 +81,10 @@ int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 	}
 	/* Pin the bridge's MAC, as the reference does: otherwise the bridge
 	 * takes the lowest MAC of its ports and changes as pods come and go,
-	 * and every pod's ARP entry for the gateway goes stale. */
+	 * and every pod's ARP entry for the gateway goes stale.  `br` was
+	 * read before this ADD's port joined: that is the MAC to keep. */
 	if (br->mac_len == LOOM_MAC_LEN) {
-		struct loom_link now;
-
-		r = loom_link_get_index(host, br->ifindex, &now);
-		if (r == 0 && now.mac_len == LOOM_MAC_LEN)
-			r = loom_link_set_mac(host, br->ifindex, now.mac);
+		r = loom_link_set_mac(host, br->ifindex, br->mac);
 		if (r < 0)
 			return nl_fail(err, host, r, "pin the MAC address", "of", br->name);
 	}

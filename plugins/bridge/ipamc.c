@@ -154,3 +154,31 @@ int loom_br_ipam_status(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 	json_decref(out);
 	return r;
 }
+
+/* GC and STATUS are IPAM's business: the bridge holds nothing else that
+ * outlives a pod. */
+int loom_br_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
+{
+	struct loom_br_conf *c = malloc(sizeof(*c));
+	int r = -1;
+
+	if (!c)
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
+	if (loom_br_conf_parse(&ctx->conf, &ctx->args, c, err) == 0)
+		r = loom_br_ipam_gc(ctx, c, err);
+	free(c);
+	return r;
+}
+
+int loom_br_status(struct loom_cni_ctx *ctx, struct loom_err *err)
+{
+	struct loom_br_conf *c = malloc(sizeof(*c));
+	int r = -1;
+
+	if (!c)
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
+	if (loom_br_conf_parse(&ctx->conf, &ctx->args, c, err) == 0)
+		r = loom_br_ipam_status(ctx, c, err);
+	free(c);
+	return r;
+}

@@ -10,6 +10,7 @@
 #include "bridge.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -211,4 +212,29 @@ int loom_br_record_remove(const char *dir, const char *network, const char *cont
 		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot remove the endpoint record %s",
 				      path);
 	return 0;
+}
+
+bool loom_br_record_any(const char *dir, const char *container_id, const char *ifname)
+{
+	char suffix[300];
+	struct dirent *de;
+	size_t sl;
+	bool found = false;
+	DIR *d;
+
+	if (snprintf(suffix, sizeof(suffix), ":%s:%s.json", container_id, ifname) >= (int)sizeof(suffix))
+		return false;
+	sl = strlen(suffix);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	/* Network names hold no ':', so the suffix is matched exactly. */
+	while (!found && (de = readdir(d)) != NULL) {
+		size_t nl = strlen(de->d_name);
+
+		found = de->d_name[0] != '.' && nl > sl && strcmp(de->d_name + nl - sl, suffix) == 0 &&
+			memchr(de->d_name, ':', nl - sl) == NULL;
+	}
+	closedir(d);
+	return found;
 }

@@ -96,6 +96,12 @@ int loom_br_veth_create(struct loom_nl *host, struct loom_nl *pod,
 		host_has = r == 0;
 
 		if (pod_has) {
+			if (req->state_dir &&
+			    loom_br_record_any(req->state_dir, req->container_id, req->ifname))
+				return loom_err_set(err, LOOM_ERR_INTERNAL,
+						    "%s already exists in the pod's netns (CNI_NETNS): "
+						    "container %s is attached on it already (DEL it first)",
+						    req->ifname, req->container_id);
 			r = drop_leftover(host, &pl, req);
 			if (r < 0)
 				return fail_nl(err, host, r, "delete the leftover veth of", req->ifname);
@@ -130,6 +136,8 @@ int loom_br_port_setup(struct loom_nl *host, const struct loom_br_conf *c,
 		mask |= LOOM_BRPORT_ISOLATED;
 		values |= LOOM_BRPORT_ISOLATED;
 	}
+	if (loom_br_vlan_setup(c, port, err) < 0)
+		return -1;
 	/* A new port starts with both off: nothing to send otherwise. */
 	if (!mask)
 		return 0;

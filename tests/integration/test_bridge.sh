@@ -364,17 +364,28 @@ if add_ok "retry: ADD" "$HR" "$PR" "$CR" ctrR; then
 	expect_eq "retry: repeated ADD keeps one allocation" 1 "$(allocs "$CR" | wc -l)"
 	expect_eq "retry: pod keeps eth0 with its address" "$(v4of "$OUT_R")/24" "$(pod_addrs "$PR")"
 	cni "$HR" "$PR" DEL "$CR" ctrR
-	# A crash between creating the pair and moving its peer leaves the
-	# host end (named after the container) with its peer in the host.
-	ip -n "$HR" link add "$VR" type veth peer name leftover0
+	# A crashed ADD leaves the pair it made in one request: host end under
+	# the derived name, pod end already in the pod, no address yet.
+	ip -n "$HR" link add "$VR" type veth peer name eth0 netns "$PR"
 	cni "$HR" "$PR" ADD "$CR" ctrR
 	CTX="$CTX; veths: $(host_veths "$HR" | xargs)"
-	expect_eq "retry: ADD over a leftover veth $VR succeeds" 0 "$RC"
-	expect_eq "retry: the leftover pair is replaced" "$VR" "$(host_veths "$HR" | xargs)"
-	expect_eq "retry: pod has eth0" eth0 "$(pod_link "$PR" eth0 ifname)"
+	expect_eq "retry: ADD over its leftover pair succeeds" 0 "$RC"
+	expect_eq "retry: the leftover is reused or replaced under the same name" "$VR" "$(host_veths "$HR" | xargs)"
 	expect_eq "retry: host end is a port of brR" brR "$(pod_link "$HR" "$VR" master)"
+	expect_eq "retry: pod eth0 has the new address" "$(v4of "$OUT")/24" "$(pod_addrs "$PR")"
+	cni "$HR" "$PR" DEL "$CR" ctrR
+	# Someone else's link under the derived name (its peer is not in the
+	# pod) is not ours to delete: ADD picks another name and leaves it.
+	ip -n "$HR" link add "$VR" type veth peer name foreign0
+	cni "$HR" "$PR" ADD "$CR" ctrR
+	CTX="$CTX; veths: $(host_veths "$HR" | xargs)"
+	expect_eq "retry: ADD next to a foreign link named $VR succeeds" 0 "$RC"
+	expect_eq "retry: the foreign pair is left alone (exists, not enslaved)" "foreign0 -" \
+		"$(pod_link "$HR" foreign0 ifname) $(ip -n "$HR" -j link show dev "$VR" 2>/dev/null | jq -r '.[0].master // "-"')"
+	expect_eq "retry: pod has eth0 on another host veth" 1 "$(ip -n "$HR" -j link show master brR | jq length)"
 	cni "$HR" "$PR" DEL "$CR" ctrR
 	expect_eq "retry: DEL leaves the store empty" "" "$(allocs "$CR")"
+	expect_eq "retry: DEL leaves only the foreign pair" "$(printf 'foreign0\n%s' "$VR")" "$(host_veths "$HR")"
 fi
 
 echo "== IPAM plugins exec'd through CNI_PATH"

@@ -3,12 +3,13 @@
 # (/usr/lib/cni, 1.1.1) and to loom-bridge + loom-ipam.  Each runs in its own
 # host netns with its own pod netns, same bridge name, same container ID,
 # fresh stores, so both hand out the same first address.  Compared:
-#   result: its keys; interfaces (bridge and container names, a name for the
+#   result: its top-level keys; interfaces (bridge and container names, a name for the
 #           host veth, sandbox); ips (address, gateway, interface); routes; dns
 #   pod:    eth0's global addresses, IPv4 and IPv6 routes, eth0's MTU
 #   host:   the bridge's addresses and MTU
 # A mismatch prints a unified diff (- reference, + loom).
 #
+# LOOM_COMPAT_SHOW=1 prints the compared pod state of each case.
 # Sanity-check the test with the reference on both sides:
 #   LOOM_BRIDGE=/usr/lib/cni/bridge LOOM_IPAM_TYPE=host-local LOOM_BIN=... bash test_bridge_compat.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -44,7 +45,6 @@ mkconf() {
 # norm_result POD_PATH BR: the result fields that must agree, sorted
 norm_result() {
 	jq -S --arg pod "$1" --arg br "$2" '{
-		keys: keys,
 		interfaces: [.interfaces[]? | {
 			name: (if (.sandbox // "") != "" or .name == $br then .name
 			       elif (.name | type) == "string" and (.name | length) > 0 then "<host veth>"
@@ -98,24 +98,26 @@ run_case() {
 	ns_add "pl$4"; pl=$NS
 	cr=$(mkconf ref "$br" "$ipam" "$top")
 	cl=$(mkconf loom "$br" "$ipam" "$top")
-	local env=(CNI_CONTAINERID=compat-ctr CNI_PATH="$CNIPATH" CNI_IFNAME=eth0)
+	local cenv=(CNI_CONTAINERID=compat-ctr CNI_PATH="$CNIPATH" CNI_IFNAME=eth0)
 
-	ns_cni "$hr" "$REF" ADD "$cr" "${env[@]}" CNI_NETNS="$(ns_path "$pr")"
+	ns_cni "$hr" "$REF" ADD "$cr" "${cenv[@]}" CNI_NETNS="$(ns_path "$pr")"
 	if [[ $RC -ne 0 ]]; then fail "$name: reference ADD succeeds" "$CTX"; return; fi
 	rr=$OUT
-	ns_cni "$hl" "$BRIDGE" ADD "$cl" "${env[@]}" CNI_NETNS="$(ns_path "$pl")"
+	ns_cni "$hl" "$BRIDGE" ADD "$cl" "${cenv[@]}" CNI_NETNS="$(ns_path "$pl")"
 	if [[ $RC -ne 0 ]]; then fail "$name: loom ADD succeeds" "$CTX"; return; fi
 	pass "$name: both ADDs succeed"
 	rl=$OUT
 
-	expect_same "$name: same result fields" \
+	expect_same "$name: same top-level keys in result" "$(jq -c keys <<<"$rr")" "$(jq -c keys <<<"$rl")"
+	expect_same "$name: same interfaces, ips, routes, dns" \
 		"$(norm_result "$(ns_path "$pr")" "$br" <<<"$rr")" "$(norm_result "$(ns_path "$pl")" "$br" <<<"$rl")"
 	expect_same "$name: same cniVersion in result" "$(jq -r .cniVersion <<<"$rr")" "$(jq -r .cniVersion <<<"$rl")"
+	[[ -n "${LOOM_COMPAT_SHOW:-}" ]] && pod_state "$pl" "$hl" "$br" | sed 's/^/    | /'
 	expect_same "$name: same pod and bridge state" \
 		"$(pod_state "$pr" "$hr" "$br")" "$(pod_state "$pl" "$hl" "$br")"
 
-	ns_cni "$hr" "$REF" DEL "$cr" "${env[@]}" CNI_NETNS="$(ns_path "$pr")"
-	ns_cni "$hl" "$BRIDGE" DEL "$cl" "${env[@]}" CNI_NETNS="$(ns_path "$pl")"
+	ns_cni "$hr" "$REF" DEL "$cr" "${cenv[@]}" CNI_NETNS="$(ns_path "$pr")"
+	ns_cni "$hl" "$BRIDGE" DEL "$cl" "${cenv[@]}" CNI_NETNS="$(ns_path "$pl")"
 	expect_eq "$name: loom DEL succeeds" 0 "$RC"
 	expect_same "$name: same links left in the pod after DEL" \
 		"$(ip -n "$pr" -j link show | jq -r '.[].ifname' | sort)" "$(ip -n "$pl" -j link show | jq -r '.[].ifname' | sort)"

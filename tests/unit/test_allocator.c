@@ -140,6 +140,19 @@ static bool has_file(const struct fixture *f, const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* What the store's index says (id, ifname) holds: a count or -errno. */
+static int indexed(struct fixture *f, const char *id, const char *ifname)
+{
+	struct loom_ip got[LOOM_STORE_INDEX_MAX];
+	struct loom_store s;
+	int n;
+
+	assert_int_equal(loom_store_open(&s, f->root, "net1", &f->err), 0);
+	n = loom_store_index_get(&s, id, ifname, got, LOOM_STORE_INDEX_MAX);
+	loom_store_close(&s);
+	return n;
+}
+
 /* Address files in the store. */
 static size_t count_addresses(const struct fixture *f)
 {
@@ -276,7 +289,7 @@ static void test_duplicate_and_rollback(void **state)
 	add_fails(f, "c2", LOOM_ERR_IPAM_EXHAUSTED, "range set 1 (fd00::5-fd00::5)");
 	assert_int_equal(count_addresses(f), 2);
 	assert_false(has_file(f, "10.0.0.3"));
-	assert_false(has_file(f, ".loom-by-id/c2@eth0"));
+	assert_int_equal(indexed(f, "c2", "eth0"), -ENOENT);
 	del_ok(f, "c1", "eth0");
 	assert_int_equal(count_addresses(f), 0);
 	add_ok(f, "c2", "eth0", "10.0.0.4/24 fd00::5/128");
@@ -308,10 +321,11 @@ static void test_del(void **state)
 	/* A crash after the address file, before the index: DEL scans. */
 	add_ok(f, "c1", "eth0", "10.0.0.2/24");
 	{
-		char path[256];
+		struct loom_store s;
 
-		snprintf(path, sizeof(path), "%s/.loom-by-id/c1@eth0", f->net);
-		assert_int_equal(unlink(path), 0);
+		assert_int_equal(loom_store_open(&s, f->root, "net1", &f->err), 0);
+		assert_int_equal(loom_store_index_put(&s, "c1", "eth0", NULL, 0), 0);
+		loom_store_close(&s);
 	}
 	del_ok(f, "c1", "eth0");
 	assert_false(has_file(f, "10.0.0.2"));
@@ -325,7 +339,7 @@ static void test_del(void **state)
 	del_ok(f, "c2", "eth0");
 	assert_true(has_file(f, "10.0.0.3"));
 	assert_false(has_file(f, "10.0.0.77"));
-	assert_false(has_file(f, ".loom-by-id/c2@eth0"));
+	assert_int_equal(indexed(f, "c2", "eth0"), -ENOENT);
 }
 
 /* Whatever lies in the store is outside input. */
@@ -348,16 +362,13 @@ static void test_garbage(void **state)
 	 * a duplicate. */
 	put_file(f, "10.0.0.7", "someone\r\neth0");
 	{
-		char path[256];
-		int fd;
+		struct loom_ip other = { .family = 0 };
+		struct loom_store s;
 
-		snprintf(path, sizeof(path), "%s/.loom-by-id", f->net);
-		mkdir(path, 0700);
-		snprintf(path, sizeof(path), "%s/.loom-by-id/c4@eth0", f->net);
-		fd = open(path, O_WRONLY | O_CREAT, 0600);
-		assert_true(fd >= 0);
-		assert_int_equal(write(fd, "loom-ipam-index 1\n10.0.0.7\nend\n", 31), 31);
-		close(fd);
+		assert_int_equal(loom_ip_parse("10.0.0.7", &other), 0);
+		assert_int_equal(loom_store_open(&s, f->root, "net1", &f->err), 0);
+		assert_int_equal(loom_store_index_put(&s, "c4", "eth0", &other, 1), 0);
+		loom_store_close(&s);
 	}
 	add_ok(f, "c4", "eth0", "10.0.0.8/24");
 	assert_int_equal(loom_ipam_check(&f->conf, "c4", "eth0", NULL, &f->err), 0);
@@ -415,9 +426,9 @@ static void test_gc(void **state)
 	if (loom_ipam_gc(&f->conf, valid, 2, &f->err) < 0)
 		fail_msg("GC: %s", f->err.msg);
 	assert_true(has_file(f, "10.0.0.2"));
-	assert_true(has_file(f, ".loom-by-id/c1@eth0"));
+	assert_int_equal(indexed(f, "c1", "eth0"), 1);
 	assert_false(has_file(f, "10.0.0.3"));
-	assert_false(has_file(f, ".loom-by-id/c2@eth0"));
+	assert_int_equal(indexed(f, "c2", "eth0"), -ENOENT);
 	assert_true(has_file(f, "10.0.0.40"));
 	assert_false(has_file(f, "10.0.0.41"));
 	assert_false(has_file(f, "10.0.0.42"));

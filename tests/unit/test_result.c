@@ -176,14 +176,14 @@ static void test_empty(void **state)
 	assert_int_equal(r.ips[LOOM_RESULT_MAX_IPS - 1].iface, -1);
 	assert_int_equal(r.routes[LOOM_RESULT_MAX_ROUTES - 1].scope, -1);
 	s = encode(&r, LOOM_CNI_V100);
-	assert_string_equal(s, "{\"cniVersion\":\"1.0.0\"}");
+	assert_string_equal(s, "{\"cniVersion\":\"1.0.0\",\"dns\":{}}");
 	free(s);
 
 	/* an ip without interface omits the key */
 	r.n_ips = 1;
 	set_prefix(&r.ips[0].address, "10.0.0.2/8");
 	s = encode(&r, LOOM_CNI_V040);
-	assert_string_equal(s, "{\"cniVersion\":\"0.4.0\",\"ips\":[{\"version\":\"4\",\"address\":\"10.0.0.2/8\"}]}");
+	assert_string_equal(s, "{\"cniVersion\":\"0.4.0\",\"ips\":[{\"version\":\"4\",\"address\":\"10.0.0.2/8\"}],\"dns\":{}}");
 	free(s);
 
 	assert_null(loom_result_to_json(&r, LOOM_CNI_VERSION_COUNT));
@@ -223,12 +223,12 @@ static void test_decode_031(void **state)
 	assert_int_equal(r.n_routes, 1);
 	assert_false(r.routes[0].has_gw);
 
-	/* and it re-encodes as 1.0.0 without "version", dns {} dropped */
+	/* and it re-encodes as 1.0.0 without "version"; dns {} stays, as Go prints it */
 	char *s = encode(&r, LOOM_CNI_V100);
 
 	assert_string_equal(s, "{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.22.0.5/16\","
 			       "\"gateway\":\"10.22.0.1\"},{\"address\":\"fd00::5/64\",\"gateway\":\"fd00::1\"}],"
-			       "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}");
+			       "\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dns\":{}}");
 	free(s);
 }
 
@@ -250,13 +250,13 @@ static void test_110_to_040(void **state)
 	s = encode(&r, LOOM_CNI_V040);
 	assert_string_equal(s, "{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"eth0\"}],"
 			       "\"ips\":[{\"version\":\"6\",\"interface\":0,\"address\":\"2001:db8::7/64\"}],"
-			       "\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"10.1.1.1\"}]}");
+			       "\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"10.1.1.1\"}],\"dns\":{}}");
 	free(s);
 	s = encode(&r, LOOM_CNI_V110);
 	assert_string_equal(s, "{\"cniVersion\":\"1.1.0\",\"interfaces\":[{\"name\":\"eth0\",\"mtu\":9000,\"pciID\":\"x\"}],"
 			       "\"ips\":[{\"interface\":0,\"address\":\"2001:db8::7/64\"}],"
 			       "\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"10.1.1.1\",\"advmss\":1360,"
-			       "\"priority\":5,\"scope\":253}]}");
+			       "\"priority\":5,\"scope\":253}],\"dns\":{}}");
 	free(s);
 }
 

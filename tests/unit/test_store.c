@@ -228,6 +228,22 @@ static void test_last_reserved(void **state)
 	assert_int_equal(mode_of(f, "last_reserved_ip.1"), 0600);
 	assert_int_equal(loom_store_last_get(&f->s, 1, &got), 0);
 	assert_true(loom_ip_eq(&got, &a));
+	/* Overwritten in place (no new inode), shorter content cut exactly:
+	 * host-local parses the whole file without trimming. */
+	{
+		struct stat before, after;
+		char path[256];
+		struct loom_ip b = ip("10.0.0.1"), c = ip("fd00::1:2:3");
+
+		snprintf(path, sizeof(path), "%s/last_reserved_ip.1", f->net);
+		assert_int_equal(stat(path, &before), 0);
+		assert_int_equal(loom_store_last_set(&f->s, 1, &c), 0);
+		assert_int_equal(loom_store_last_set(&f->s, 1, &b), 0);
+		assert_int_equal(stat(path, &after), 0);
+		assert_int_equal(before.st_ino, after.st_ino);
+		assert_int_equal(get_file(f, "last_reserved_ip.1", buf, sizeof(buf)), 8);
+		assert_string_equal(buf, "10.0.0.1");
+	}
 
 	put_file(f, "last_reserved_ip.0", "10.0.0.9\n", 9); /* tolerated */
 	assert_int_equal(loom_store_last_get(&f->s, 0, &got), 0);
@@ -241,32 +257,37 @@ static void test_last_reserved(void **state)
 static void test_index(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip ips[2] = { ip("10.0.0.5"), ip("fd00::5") }, got[4];
-	char buf[256];
+	struct loom_ip ips[2] = { ip("10.0.0.5"), ip("fd00::5") }, got[LOOM_STORE_INDEX_MAX];
+	char buf[64];
 
 	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
 	assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", ips, 2), 0);
 	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), 2);
 	assert_true(loom_ip_eq(&got[1], &ips[1]));
 	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth1", got, 4), -ENOENT);
-	/* Never "id\r\nifname": host-local's release walk must not match it. */
-	get_file(f, ".loom-by-id/abc@eth0", buf, sizeof(buf));
-	assert_null(strstr(buf, "\r\n"));
-	assert_int_equal(mode_of(f, ".loom-by-id/abc@eth0"), 0600);
+	/* One file for the whole network, private, and never read back as
+	 * "id\r\nifname" (host-local's release walk would delete it). */
+	assert_int_equal(mode_of(f, ".loom-index/table"), 0600);
+	assert_int_equal(get_file(f, ".loom-index/table", buf, sizeof(buf)), sizeof(buf) - 1);
+	assert_memory_equal(buf, "LOOMIDX\0", 8);
+	loom_store_close(&f->s);
 
-	/* Cut short (a crash without fsync): not trusted. */
-	put_file(f, ".loom-by-id/abc@eth0", "loom-ipam-index 1\n10.0.0.5\n", 27);
-	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
-	put_file(f, ".loom-by-id/abc@eth0", "", 0);
-	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
-	put_file(f, ".loom-by-id/abc@eth0", "loom-ipam-index 1\nnope\nend\n", 27);
-	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
+	/* Whatever else lies under the name is no index, and the next put
+	 * replaces it. */
+	{
+		struct loom_err err;
 
+		put_file(f, ".loom-index/table", "abc\r\neth0", 9);
+		assert_int_equal(loom_store_open(&f->s, f->root, "net1", &err), 0);
+		assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
+		assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", ips, 1), 0);
+		assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), 1);
+	}
 	assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", NULL, 0), 0);
 	assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", NULL, 0), 0);
-	assert_int_equal(get_file(f, ".loom-by-id/abc@eth0", buf, sizeof(buf)), (size_t)-1);
-	assert_int_equal(loom_store_index_put(&f->s, "a@b", "eth0", ips, 1), -EINVAL);
-	assert_int_equal(loom_store_index_put(&f->s, "../x", "eth0", ips, 1), -EINVAL);
+	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
+	assert_int_equal(loom_store_index_put(&f->s, "", "eth0", ips, 1), -EINVAL);
+	assert_int_equal(loom_store_index_sync(&f->s), 0);
 }
 
 struct seen {
