@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # loom's one entry point for people and CI.
-#   ./dev.sh demo        the main job: a walk-through of loom at work
+#   ./dev.sh demo        the main job: loom-bridge wiring two pods in throwaway
+#                        namespaces, a ping between them, then DEL and nothing left
+#   ./dev.sh demo-ipam   loom-ipam next to the reference host-local on one store
 #   ./dev.sh test        every test: build (warnings are errors), unit +
 #                        integration tests, the unit tests again under
 #                        ASan+UBSan, and a short run of every fuzz target
@@ -83,9 +85,15 @@ cmd_test() {
 }
 
 cmd_demo() {
-	need_pkgs "${BUILD_PKGS[@]}" jq containernetworking-plugins
+	need_pkgs "${BUILD_PKGS[@]}" jq iproute2 nftables busybox-static containernetworking-plugins
 	build "$BUILD"
 	LOOM_BIN="$BUILD" bash "$ROOT/conf/demo.sh"
+}
+
+cmd_demo_ipam() {
+	need_pkgs "${BUILD_PKGS[@]}" jq containernetworking-plugins
+	build "$BUILD"
+	LOOM_BIN="$BUILD" bash "$ROOT/conf/demo-ipam.sh"
 }
 
 cmd_bench() {
@@ -98,7 +106,8 @@ case "${1:-}" in
 	build) cmd_build ;;
 	test) cmd_test ;;
 	demo) cmd_demo ;;
+	demo-ipam) cmd_demo_ipam ;;
 	fuzz) shift; cmd_fuzz "$@" ;;
 	bench) shift; cmd_bench "$@" ;;
-	*) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -23,7 +23,7 @@
 /* Pointer types taken from the real prototypes, so a libnftables header
  * whose signature differs from our calls is a compile error. */
 #define NFT_FN(name) __typeof__(&name) name
-static struct {
+struct nft_api {
 	NFT_FN(nft_ctx_new);
 	NFT_FN(nft_ctx_free);
 	NFT_FN(nft_ctx_output_set_flags);
@@ -32,9 +32,10 @@ static struct {
 	NFT_FN(nft_ctx_get_output_buffer);
 	NFT_FN(nft_ctx_get_error_buffer);
 	NFT_FN(nft_run_cmd_from_buffer);
-} lib;
+};
 #undef NFT_FN
 
+static struct nft_api lib;
 static bool lib_loaded;
 static const char *lib_name = NFT_SONAME;
 
@@ -48,29 +49,14 @@ struct loom_nft {
  * covers loading the library. */
 static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define NFT_SYM(name) { #name, (void **)&lib.name }
-
 /* With nft_lock held.  A failure is not remembered: a later call (after
  * the package is installed) tries again.  The handle is never closed:
- * libnftables keeps process-wide state. */
+ * libnftables keeps process-wide state, and live contexts use `lib`. */
 static int load_lib(struct loom_err *err)
 {
-	const struct {
-		const char *name;
-		void **slot;
-	} syms[] = {
-		NFT_SYM(nft_ctx_new),
-		NFT_SYM(nft_ctx_free),
-		NFT_SYM(nft_ctx_output_set_flags),
-		NFT_SYM(nft_ctx_buffer_output),
-		NFT_SYM(nft_ctx_buffer_error),
-		NFT_SYM(nft_ctx_get_output_buffer),
-		NFT_SYM(nft_ctx_get_error_buffer),
-		NFT_SYM(nft_run_cmd_from_buffer),
-	};
+	struct nft_api api;
 	const char *why;
 	void *h;
-	size_t i;
 
 	if (lib_loaded)
 		return 0;
@@ -85,20 +71,27 @@ static int load_lib(struct loom_err *err)
 			snprintf(err->details, sizeof(err->details), "%s", why ? why : "");
 		return -1;
 	}
-	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		/* an object pointer and a function pointer share a
-		 * representation on every platform dlsym() exists on */
-		*syms[i].slot = dlsym(h, syms[i].name);
-		if (!*syms[i].slot) {
-			memset(&lib, 0, sizeof(lib));
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: %s lacks %s: too old a libnftables",
-					    lib_name, syms[i].name);
-		}
-	}
+	/* POSIX guarantees a dlsym() result converts to a function pointer */
+#define NFT_LOAD(name)                                                                             \
+	do {                                                                                       \
+		api.name = (__typeof__(api.name))dlsym(h, #name);                                  \
+		if (!api.name)                                                                     \
+			return loom_err_set(err, LOOM_ERR_INTERNAL,                                \
+					    "nftables: %s has no %s: libnftables too old", lib_name, #name); \
+	} while (0)
+	NFT_LOAD(nft_ctx_new);
+	NFT_LOAD(nft_ctx_free);
+	NFT_LOAD(nft_ctx_output_set_flags);
+	NFT_LOAD(nft_ctx_buffer_output);
+	NFT_LOAD(nft_ctx_buffer_error);
+	NFT_LOAD(nft_ctx_get_output_buffer);
+	NFT_LOAD(nft_ctx_get_error_buffer);
+	NFT_LOAD(nft_run_cmd_from_buffer);
+#undef NFT_LOAD
+	lib = api;
 	lib_loaded = true;
 	return 0;
 }
-#undef NFT_SYM
 
 void loom_nft_set_library(const char *soname)
 {
@@ -137,7 +130,6 @@ int loom_nft_new(unsigned flags, struct loom_nft **out, struct loom_err *err)
 		free(n);
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "nftables: cannot create a context");
 	}
-	/* lib stays loaded once a context exists (see loom_nft_set_library) */
 	if (flags & LOOM_NFT_JSON)
 		lib.nft_ctx_output_set_flags(n->ctx, NFT_CTX_OUTPUT_JSON);
 	/* stdout of a plugin is the CNI result: nothing else may reach it */

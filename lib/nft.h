@@ -17,7 +17,12 @@
  * records) are captured.  libnftables keeps some global state (an interface
  * cache, one-time init), so every call here is serialised by one lock; a
  * context is still for one thread at a time.  The netlink socket is not
- * CLOEXEC (libmnl opens it without): free the context before an exec. */
+ * CLOEXEC (libmnl opens it without): free the context before an exec.
+ *
+ * libnftables.so.1 is dlopen()ed by the first loom_nft_new(), not linked,
+ * so binaries and pods that need no firewall do not pay for loading it
+ * and its dependencies.  Without it, loom_nft_new() fails with a message
+ * naming the library and the package to install. */
 #ifndef LOOM_NFT_H
 #define LOOM_NFT_H
 
@@ -49,6 +54,11 @@ int loom_nft_run(struct loom_nft *n, const char *batch, struct loom_err *err);
 /* What the last successful run printed (list commands), "" for none.
  * Valid until the next run or free. */
 const char *loom_nft_output(const struct loom_nft *n);
+
+/* Load `soname` instead of libnftables.so.1 from the next loom_nft_new()
+ * on (NULL: back to the default); contexts already made are unaffected.
+ * For tests of the missing-library path. */
+void loom_nft_set_library(const char *soname);
 
 /* loom_nft_new + loom_nft_run + loom_nft_free.  With `output` non-NULL it
  * receives a malloc()ed copy of what the run printed (caller frees). */

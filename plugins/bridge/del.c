@@ -4,9 +4,10 @@
  * firewall elements), so DEL needs neither the pod's netns nor its
  * interface: deleting the host end of the veth deletes the pair.  Without a
  * record (an ADD that crashed, or a DEL repeated) it falls back to the
- * pod's interface by name and to the firewall's slow purge.  The record
- * goes last, so a DEL that fails half way can be retried with everything
- * it needs. */
+ * pod's interface by name and to the firewall's slow purge.  Order:
+ * firewall rules, veth, then the firewall's nftables context is closed
+ * (see del_fw), the address, the record.  The record goes last, so a DEL
+ * that fails half way can be retried with everything it needs. */
 #include "bridge.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "cleanup.h"
 #include "firewall.h"
 #include "netns.h"
+#include "nft.h"
 
 static int nl_fail(struct loom_err *err, struct loom_nl *nl, int r, const char *what,
 		   const char *name)
@@ -94,16 +96,23 @@ static int del_link(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 	return del_by_derived_name(host, c, ctx->env.container_id, ctx->env.ifname, err);
 }
 
+/* The pod's rules go before the veth, and the nftables context that
+ * removed them is handed back in *pending to be closed after it: closing it
+ * waits for the kernel's deferred cleanup of the deleted elements (an RCU
+ * grace period, see firewall.h), which the veth deletion's own waits cover
+ * when it comes in between. */
 static int del_fw(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
-		  const struct loom_br_record *rec, struct loom_err *err)
+		  const struct loom_br_record *rec, struct loom_nft **pending, struct loom_err *err)
 {
 	struct loom_fw_pod p;
 
+	*pending = NULL;
 	if (!rec) {
 		/* The reference leaks its rules here (plugins#810). */
 		if (!c->ip_masq && !c->spoofchk)
 			return 0;
-		return loom_fw_purge(c->network, ctx->env.container_id, ctx->env.ifname, err);
+		return loom_fw_purge_deferred(c->network, ctx->env.container_id, ctx->env.ifname, pending,
+					      err);
 	}
 	if (!rec->masq && !rec->spoofchk)
 		return 0;
@@ -118,13 +127,14 @@ static int del_fw(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 		.masq = rec->masq,
 		.spoofchk = rec->spoofchk,
 	};
-	return loom_fw_del(&p, err);
+	return loom_fw_del_deferred(&p, pending, err);
 }
 
 int loom_br_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
 	struct loom_br_conf *c = NULL;
 	struct loom_br_record *rec = NULL;
+	_cleanup_nft_ struct loom_nft *pending = NULL;
 	struct loom_err ignored;
 	int r = -1;
 
@@ -143,8 +153,10 @@ int loom_br_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 		free(rec);
 		rec = NULL;
 	}
-	if (del_link(ctx, c, rec, err) < 0 || del_fw(ctx, c, rec, err) < 0 ||
-	    loom_br_ipam_del(ctx, c, err) < 0 ||
+	if (del_fw(ctx, c, rec, &pending, err) < 0 || del_link(ctx, c, rec, err) < 0)
+		goto out;
+	loom_nft_free(LOOM_TAKE_PTR(pending));
+	if (loom_br_ipam_del(ctx, c, err) < 0 ||
 	    loom_br_record_remove(c->state_dir, c->network, ctx->env.container_id, ctx->env.ifname,
 				  err) < 0)
 		goto out;

@@ -4,7 +4,8 @@
  * Hot path: ADD and DEL send only element commands, one batch, and never
  * read the ruleset.  Only when that batch fails (first pod in this netns:
  * the tables do not exist yet) is it sent again behind the idempotent
- * table setup, as one transaction too.  The setup ends with "flush chain"
+ * table setup (only the missing table's when the other exists: see
+ * setups_needed()), as one transaction too.  The setup ends with "flush chain"
  * + "add rule" inside that transaction, so however many ADDs race to
  * create the tables, each chain ends up holding its rule exactly once.
  *
@@ -225,6 +226,39 @@ static void emit_remove(FILE *f, const char *set, const char *key, const char *t
 	fprintf(f, "delete element %s { %s }\n", set, key);
 }
 
+static bool has_line(const char *text, const char *line)
+{
+	size_t len = strlen(line);
+
+	for (const char *s = text; (s = strstr(s, line)); s += len)
+		if ((s == text || s[-1] == '\n') && (s[len] == '\n' || !s[len]))
+			return true;
+	return false;
+}
+
+/* Which setups a failed body needs.  A pod with both features, where one
+ * table already exists (the first macspoofchk pod after ipMasq ones, or
+ * the reverse): only the missing table's.  Re-sending the setup of a
+ * table that exists leaves the kernel update transactions for its chain
+ * and sets, and closing the context then waits a grace period (~10 ms
+ * here); a failed body whose tables all exist still gets them all (it may
+ * be a repair). */
+static void setups_needed(struct loom_nft *n, const struct loom_fw_pod *p, bool *inet, bool *bridge)
+{
+	bool have_inet, have_bridge;
+
+	*inet = p->masq;
+	*bridge = p->spoofchk;
+	if (!p->masq || !p->spoofchk || loom_nft_run(n, "list tables", NULL) < 0)
+		return;
+	have_inet = has_line(loom_nft_output(n), "table " INET);
+	have_bridge = has_line(loom_nft_output(n), "table " BRIDGE);
+	if (have_inet != have_bridge) {
+		*inet = !have_inet;
+		*bridge = !have_bridge;
+	}
+}
+
 /* Run `body` on a new context; if it fails, setup + body as one
  * transaction.  The context is handed out open (NULL when nothing was
  * sent): see loom_fw_del_deferred(). */
@@ -233,6 +267,7 @@ static int run_with_setup(const struct loom_fw_pod *p, const char *body, struct 
 {
 	_cleanup_nft_ struct loom_nft *n = NULL;
 	_cleanup_free_ char *full = NULL;
+	bool inet, bridge;
 
 	*ctx = NULL;
 	if (!*body)
@@ -240,7 +275,8 @@ static int run_with_setup(const struct loom_fw_pod *p, const char *body, struct 
 	if (loom_nft_new(0, &n, err) < 0)
 		return -1;
 	if (loom_nft_run(n, body, NULL) < 0) {
-		if (asprintf(&full, "%s%s%s", p->masq ? SETUP_INET : "", p->spoofchk ? SETUP_BRIDGE : "", body) < 0) {
+		setups_needed(n, p, &inet, &bridge);
+		if (asprintf(&full, "%s%s%s", inet ? SETUP_INET : "", bridge ? SETUP_BRIDGE : "", body) < 0) {
 			full = NULL;
 			return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "firewall: out of memory");
 		}
@@ -395,7 +431,8 @@ static int our_tables(const char *listing, bool *inet, bool *bridge)
 	return 0;
 }
 
-int loom_fw_purge(const char *network, const char *container_id, const char *ifname, struct loom_err *err)
+int loom_fw_purge_deferred(const char *network, const char *container_id, const char *ifname,
+			   struct loom_nft **pending, struct loom_err *err)
 {
 	_cleanup_nft_ struct loom_nft *n = NULL;
 	_cleanup_free_ char *batch = NULL;
@@ -406,6 +443,7 @@ int loom_fw_purge(const char *network, const char *container_id, const char *ifn
 	size_t i;
 	int r;
 
+	*pending = NULL;
 	if (make_tag(network, container_id, ifname, tag, err) < 0)
 		return -1;
 	if (loom_nft_new(LOOM_NFT_JSON, &n, err) < 0)
@@ -446,5 +484,16 @@ int loom_fw_purge(const char *network, const char *container_id, const char *ifn
 	json_decref(root);
 	if (!batch)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "firewall: out of memory");
-	return loom_nft_run(n, batch, err);
+	if (loom_nft_run(n, batch, err) < 0)
+		return -1;
+	/* only a context that deleted something is worth deferring */
+	*pending = LOOM_TAKE_PTR(n);
+	return 0;
+}
+
+int loom_fw_purge(const char *network, const char *container_id, const char *ifname, struct loom_err *err)
+{
+	_cleanup_nft_ struct loom_nft *n = NULL;
+
+	return loom_fw_purge_deferred(network, container_id, ifname, &n, err);
 }

@@ -75,4 +75,9 @@ int loom_fw_del_deferred(const struct loom_fw_pod *p, struct loom_nft **pending,
  * (lists loom's two tables, then one transaction). */
 int loom_fw_purge(const char *network, const char *container_id, const char *ifname, struct loom_err *err);
 
+/* loom_fw_purge(), with the context handed back as loom_fw_del_deferred()
+ * does (NULL when nothing was deleted). */
+int loom_fw_purge_deferred(const char *network, const char *container_id, const char *ifname,
+			   struct loom_nft **pending, struct loom_err *err);
+
 #endif

@@ -120,13 +120,13 @@ static int ruleset_count(struct fx *f, const char *want)
 
 /* ---- loom_fw_* inside the host netns ---- */
 
-enum op { ADD, DEL, DEL_DEFERRED, PURGE };
+enum op { ADD, DEL, DEL_DEFERRED, PURGE, PURGE_DEFERRED };
 
 struct call {
 	enum op op;
 	const struct loom_fw_pod *p;
 	const char *network, *cid, *ifname; /* PURGE */
-	struct loom_nft *pending;           /* DEL_DEFERRED */
+	struct loom_nft *pending;           /* DEL_DEFERRED, PURGE_DEFERRED */
 	struct loom_err err;
 };
 
@@ -143,6 +143,8 @@ static int call_fn(void *arg)
 		return loom_fw_del_deferred(c->p, &c->pending, &c->err);
 	case PURGE:
 		return loom_fw_purge(c->network, c->cid, c->ifname, &c->err);
+	case PURGE_DEFERRED:
+		return loom_fw_purge_deferred(c->network, c->cid, c->ifname, &c->pending, &c->err);
 	}
 	return -1;
 }
@@ -451,6 +453,59 @@ static void test_add_features(void **state)
 	assert_int_equal(ruleset_count(f, "table inet loom_bridge"), 1);
 	assert_int_equal(ruleset_count(f, "net1/c2/eth0"), 2);   /* masq6 and local6 */
 	assert_int_equal(ruleset_count(f, "10.1.0.5"), 0);
+	/* both, with both tables there: the rules stay single */
+	p.spoofchk = true;
+	p.container_id = "c3";
+	p.host_veth = "vh3";
+	p.ips = &f->ips[0];
+	assert_int_equal(fw_add(f, &p), 0);
+	assert_int_equal(ruleset_count(f, "net1/c3/eth0"), 4);
+	assert_int_equal(ruleset_count(f, "masquerade"), 2);
+	assert_int_equal(ruleset_count(f, "drop"), 1);
+}
+
+static int nft_drop_fn(void *family)
+{
+	char cmd[64];
+	struct loom_err err;
+
+	snprintf(cmd, sizeof(cmd), "delete table %s loom_bridge", (const char *)family);
+	return loom_nft_exec(0, cmd, NULL, &err);
+}
+
+/* The first pod with both features after pods with one: the missing
+ * table is made, the existing one keeps its elements and single rules. */
+static void test_add_second_table(void **state)
+{
+	struct fx *f = fx_of(state);
+	struct loom_fw_pod one = f->p;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct loom_prefix ip = pfx_of(i ? "10.1.0.8/16" : "10.1.0.7/16");
+		struct loom_fw_pod both = f->p;
+
+		one.masq = i == 0;
+		one.spoofchk = i == 1;
+		one.container_id = i ? "one1" : "one0";
+		one.network = i ? "netb" : "neta";
+		both.network = one.network;
+		both.container_id = i ? "both1" : "both0";
+		both.host_veth = i ? "vh9" : "vh8";
+		both.ips = &ip;
+		both.n_ips = 1;
+		assert_int_equal(fw_add(f, &one), 0);
+		assert_int_equal(fw_add(f, &both), 0);
+		assert_int_equal(ruleset_count(f, i ? "netb/one1/eth0" : "neta/one0/eth0"), i ? 2 : 4);
+		assert_int_equal(ruleset_count(f, i ? "netb/both1/eth0" : "neta/both0/eth0"), 4);
+		assert_int_equal(ruleset_count(f, "masquerade"), 2);
+		assert_int_equal(ruleset_count(f, "drop"), 1);
+		assert_int_equal(fw_del(f, &both), 0);
+		assert_int_equal(fw_del(f, &one), 0);
+		assert_int_equal(ruleset_count(f, "comment"), 0);
+		/* next round starts from the other table alone */
+		assert_int_equal(loom_netns_run_fd(f->host, nft_drop_fn, (void *)(i ? "bridge" : "inet")), 0);
+	}
 }
 
 static void test_bad_input(void **state)
@@ -550,7 +605,19 @@ static void test_purge(void **state)
 	assert_int_equal(fw_purge(f, "net2", "bbbb", "eth0"), 0);
 	assert_int_equal(fw_purge(f, "net1", "bbbb", "eth1"), 0);
 	assert_int_equal(ruleset_count(f, "net1/bbbb/eth0"), 4);
-	assert_int_equal(fw_purge(f, "net1", "bbbb", "eth0"), 0);
+	/* deferred: gone before the context is freed; no context handed
+	 * back when there was nothing to delete */
+	{
+		struct call c = { .op = PURGE_DEFERRED, .network = "net1", .cid = "bbbb", .ifname = "eth0" };
+
+		assert_int_equal(fw_in(f->host, &c), 0);
+		assert_non_null(c.pending);
+		assert_int_equal(ruleset_count(f, "comment \"net1"), 0);
+		loom_nft_free(c.pending);
+		c.pending = NULL;
+		assert_int_equal(fw_in(f->host, &c), 0);
+		assert_null(c.pending);
+	}
 	assert_int_equal(fw_purge(f, "net1", "bbbb", "eth0"), 0);
 	assert_int_equal(ruleset_count(f, "comment \"net1"), 0);
 
@@ -793,12 +860,41 @@ static void test_nft_wrapper(void **state)
 	assert_true(strncmp(j.err.msg, "nftables: ", 10) == 0);
 }
 
+/* Without libnftables (loaded at run time), a pod that needs a rule gets
+ * an error saying what to install; one that needs none is unaffected, and
+ * the library is found again once it is there. */
+static void test_missing_library(void **state)
+{
+	struct fx *f = fx_of(state);
+	struct loom_fw_pod none = f->p;
+	struct call c = { .op = ADD, .p = &f->p };
+	struct loom_err err;
+
+	loom_nft_set_library("libloom-test-no-such-nftables.so.1");
+	assert_int_equal(loom_netns_run_fd(f->host, call_fn, &c), -1);
+	assert_int_equal(c.err.code, LOOM_ERR_INTERNAL);
+	if (!strstr(c.err.msg, "ipMasq/macspoofchk: nftables: libloom-test-no-such-nftables.so.1 not found: "
+			       "install the nftables package"))
+		fail_msg("msg: %s", c.err.msg);
+	assert_non_null(strstr(c.err.details, "libloom-test-no-such-nftables.so.1"));   /* dlerror() */
+	assert_int_equal(loom_nft_exec(0, "list tables", NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "not found"));
+	none.masq = none.spoofchk = false;
+	assert_int_equal(fw_add(f, &none), 0);
+	assert_int_equal(fw_del(f, &none), 0);
+
+	loom_nft_set_library(NULL);
+	assert_int_equal(fw_add(f, &f->p), 0);
+	assert_int_equal(ruleset_count(f, "net1/0123456789abcdef/eth0"), 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_add_writes_elements),
 		T(test_add_features),
+		T(test_add_second_table),
 		T(test_bad_input),
 		T(test_del),
 		T(test_purge),
@@ -807,6 +903,7 @@ int main(void)
 		T(test_masquerade),
 		T(test_spoofchk),
 		T(test_nft_wrapper),
+		T(test_missing_library),
 #undef T
 	};
 
