@@ -99,7 +99,8 @@ cmd_demo_ipam() {
 cmd_bench() {
 	need_pkgs "${BUILD_PKGS[@]}" containernetworking-plugins
 	build "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release
-	"$ROOT/build-release/ipam_bench" --loom "$ROOT/build-release/loom-ipam" --out "$ROOT/bench/results-ipam.md" "$@"
+	"$ROOT/build-release/ipam_bench" --out "$ROOT/bench/results-ipam.md"
+	"$ROOT/build-release/cni_bench" -n 150 --out "$ROOT/bench/results-cni.md"
 }
 
 case "${1:-}" in
