@@ -63,6 +63,7 @@ struct plugin {
 
 static char prefix[32];
 static char tmp_root[PATH_MAX];
+static char run_root[PATH_MAX]; /* loom's endpoint records: tmpfs, as the default /run/loom */
 static volatile sig_atomic_t interrupted;
 static unsigned n_ns_made;          /* namespaces made, for cleanup */
 static char (*ns_made)[64];
@@ -120,6 +121,9 @@ static void cleanup_all(void)
 	if (tmp_root[0] && nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		fprintf(stderr, "cni_bench: failed to remove %s: %s\n", tmp_root, strerror(errno));
 	tmp_root[0] = '\0';
+	if (run_root[0] && nftw(run_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		fprintf(stderr, "cni_bench: failed to remove %s: %s\n", run_root, strerror(errno));
+	run_root[0] = '\0';
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -382,7 +386,7 @@ static char *make_conf(const char *type, const char *ipam, const char *bridge, c
 		     "\"bridge\":\"%s\",\"isGateway\":true%s%s%s,"
 		     "\"ipam\":{\"type\":\"%s\",\"dataDir\":\"%s/ipam\","
 		     "\"ranges\":[[{\"subnet\":\"10.128.0.0/16\"}]]}}",
-		     type, bridge, loom ? ",\"stateDir\":\"" : "", loom ? dir : "",
+		     type, bridge, loom ? ",\"stateDir\":\"" : "", loom ? run_root : "",
 		     loom ? "/state\"" : "", ipam, dir) < 0)
 		die("out of memory");
 	return c;
@@ -450,8 +454,15 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	fmt(prefix, sizeof(prefix), "lb%d-", (int)getpid());
-	fmt(tmp_root, sizeof(tmp_root), "/tmp/loom-cni-bench.XXXXXX");
+	/* The IPAM stores live where host-local's default store does (its
+	 * filesystem decides what creating a reservation costs); loom's
+	 * endpoint records where loom-bridge's default stateDir does. */
+	mkdir("/var/lib/cni", 0755);
+	fmt(tmp_root, sizeof(tmp_root), "/var/lib/cni/loom-cni-bench.XXXXXX");
 	if (!mkdtemp(tmp_root))
+		die("mkdtemp: %s", strerror(errno));
+	fmt(run_root, sizeof(run_root), "/run/loom-cni-bench.XXXXXX");
+	if (!mkdtemp(run_root))
 		die("mkdtemp: %s", strerror(errno));
 
 	pl[P_LOOM] = (struct plugin){ .label = "loom-bridge + loom-ipam" };

@@ -66,7 +66,7 @@ static void test_defaults(void **state)
 	assert_false(c->has_mac);
 	assert_false(c->layer3); /* no ipam: layer 2 only */
 	assert_false(c->has_dns);
-	assert_string_equal(c->state_dir, "/var/lib/loom/endpoints");
+	assert_string_equal(c->state_dir, "/run/loom/endpoints");
 	free(c);
 }
 
