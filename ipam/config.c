@@ -7,6 +7,7 @@
  * anywhere are errors.  Parsing fills defaults as host-local does; verify
  * then checks each range and the cross-range rules.  Every error names its
  * path ("ipam.ranges[0][1].rangeStart: ..."). */
+#include "json_util.h"
 #include "ipam.h"
 
 #include <errno.h>
@@ -18,29 +19,6 @@
 #include <unistd.h>
 
 #define RESOLV_CONF_MAX (64 * 1024)
-
-static const char *kind(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "something else";
-}
-
-/* Member `key` of `obj`; JSON null counts as absent, as Go decodes it. */
-static json_t *member(const json_t *obj, const char *key)
-{
-	json_t *j = json_object_get(obj, key);
-
-	return j && !json_is_null(j) ? j : NULL;
-}
 
 static int unsupported(const char *where, const char *key, const json_t *v, struct loom_err *err)
 {
@@ -57,14 +35,14 @@ static int unsupported(const char *where, const char *key, const json_t *v, stru
 static int opt_string(const json_t *obj, const char *where, const char *key, const char **out,
 		      struct loom_err *err)
 {
-	json_t *j = member(obj, key);
+	json_t *j = loom_json_member(obj, key);
 
 	*out = NULL;
 	if (!j)
 		return 0;
 	if (!json_is_string(j))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.%s must be a string, not %s",
-				    where, key, kind(j));
+				    where, key, loom_json_kind(j));
 	*out = json_string_value(j);
 	return 0;
 }
@@ -186,7 +164,7 @@ static int parse_range(const json_t *obj, const char *where, struct loom_ipam_ra
 	snprintf(r->where, sizeof(r->where), "%s", where);
 	if (!json_is_object(obj))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s",
-				    where, kind(obj));
+				    where, loom_json_kind(obj));
 	/* The legacy range shares its object with the rest of ipam, whose
 	 * other keys are not the range's business. */
 	if (!legacy) {
@@ -252,7 +230,7 @@ static int parse_rangeset(const json_t *arr, const char *where, struct loom_ipam
 
 	if (!json_is_array(arr))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s must be a list of ranges, not %s", where, kind(arr));
+				    "%s must be a list of ranges, not %s", where, loom_json_kind(arr));
 	n = json_array_size(arr);
 	if (n == 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: empty range set", where);
@@ -285,7 +263,7 @@ static int parse_rangesets(const json_t *list, const char *where, struct loom_ip
 
 	if (!json_is_array(list))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s must be a list of range sets, not %s", where, kind(list));
+				    "%s must be a list of range sets, not %s", where, loom_json_kind(list));
 	n = json_array_size(list);
 	for (i = 0; i < n; i++) {
 		if (out->n_sets == LOOM_IPAM_MAX_SETS)
@@ -305,11 +283,11 @@ static int parse_legacy(const json_t *ipam, struct loom_ipam_conf *out, struct l
 	static const char *const others[] = { "rangeStart", "rangeEnd", "gateway" };
 	size_t i;
 
-	if (!member(ipam, "subnet")) {
+	if (!loom_json_member(ipam, "subnet")) {
 		/* host-local silently ignores these without a subnet; a user
 		 * who wrote them meant something, so say what is missing. */
 		for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-			if (member(ipam, others[i]))
+			if (loom_json_member(ipam, others[i]))
 				return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 						    "ipam.%s is set but ipam.subnet is missing",
 						    others[i]);
@@ -372,7 +350,7 @@ static int route_int(const json_t *v, const char *where, const char *key, int mi
 
 	if (!json_is_integer(v))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.%s must be an integer, not %s",
-				    where, key, kind(v));
+				    where, key, loom_json_kind(v));
 	n = json_integer_value(v);
 	if (n < min || n > INT32_MAX)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.%s: %lld is out of range", where,
@@ -392,7 +370,7 @@ static int parse_route(const json_t *obj, const char *where, struct loom_route *
 	r->scope = -1;
 	if (!json_is_object(obj))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s",
-				    where, kind(obj));
+				    where, loom_json_kind(obj));
 	json_object_foreach((json_t *)obj, key, v) {
 		if (strcmp(key, "dst") == 0 || strcmp(key, "gw") == 0)
 			continue;
@@ -432,7 +410,7 @@ static int parse_route(const json_t *obj, const char *where, struct loom_route *
 
 static int parse_routes(const json_t *ipam, struct loom_ipam_conf *out, struct loom_err *err)
 {
-	json_t *list = member(ipam, "routes");
+	json_t *list = loom_json_member(ipam, "routes");
 	char where[LOOM_IPAM_WHERE_MAX];
 	size_t i, n;
 
@@ -440,7 +418,7 @@ static int parse_routes(const json_t *ipam, struct loom_ipam_conf *out, struct l
 		return 0;
 	if (!json_is_array(list))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "ipam.routes must be a list, not %s", kind(list));
+				    "ipam.routes must be a list, not %s", loom_json_kind(list));
 	n = json_array_size(list);
 	if (n > LOOM_IPAM_MAX_ROUTES)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
@@ -495,12 +473,12 @@ static int requested_list(const json_t *list, const char *where, struct loom_ipa
 		return 0;
 	if (!json_is_array(list))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s must be a list of addresses, not %s", where, kind(list));
+				    "%s must be a list of addresses, not %s", where, loom_json_kind(list));
 	json_array_foreach(list, i, v) {
 		where_fmt(w, sizeof(w), where, i);
 		if (!json_is_string(v))
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "%s must be a string, not %s", w, kind(v));
+					    "%s must be a string, not %s", w, loom_json_kind(v));
 		if (add_requested(out, w, json_string_value(v), LOOM_ERR_INVALID_CONFIG, err) < 0)
 			return -1;
 	}
@@ -529,19 +507,19 @@ static int requested_env(const struct loom_cni_args *args, struct loom_ipam_conf
 static int parse_requested(const struct loom_netconf *nc, const struct loom_cni_args *args,
 			   struct loom_ipam_conf *out, struct loom_err *err)
 {
-	json_t *cni = nc->args ? member(nc->args, "cni") : NULL;
+	json_t *cni = nc->args ? loom_json_member(nc->args, "cni") : NULL;
 
 	if (requested_env(args, out, err) < 0)
 		return -1;
 	if (cni) {
 		if (!json_is_object(cni))
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "args.cni must be an object, not %s", kind(cni));
-		if (requested_list(member(cni, "ips"), "args.cni.ips", out, err) < 0)
+					    "args.cni must be an object, not %s", loom_json_kind(cni));
+		if (requested_list(loom_json_member(cni, "ips"), "args.cni.ips", out, err) < 0)
 			return -1;
 	}
 	if (nc->runtime_config &&
-	    requested_list(member(nc->runtime_config, "ips"), "runtimeConfig.ips", out, err) < 0)
+	    requested_list(loom_json_member(nc->runtime_config, "ips"), "runtimeConfig.ips", out, err) < 0)
 		return -1;
 	return 0;
 }
@@ -595,17 +573,17 @@ int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_ar
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam is missing");
 	if (!json_is_object(ipam))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam must be an object, not %s",
-				    kind(ipam));
+				    loom_json_kind(ipam));
 
 	if (parse_paths(ipam, out, strlen(out->name), err) < 0)
 		return -1;
 
-	j = nc->runtime_config ? member(nc->runtime_config, "ipRanges") : NULL;
+	j = nc->runtime_config ? loom_json_member(nc->runtime_config, "ipRanges") : NULL;
 	if (j && parse_rangesets(j, "runtimeConfig.ipRanges", out, err) < 0)
 		return -1;
 	if (parse_legacy(ipam, out, err) < 0)
 		return -1;
-	j = member(ipam, "ranges");
+	j = loom_json_member(ipam, "ranges");
 	if (j && parse_rangesets(j, "ipam.ranges", out, err) < 0)
 		return -1;
 	if (out->n_sets == 0)

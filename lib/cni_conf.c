@@ -5,26 +5,12 @@
  * (LOOM_ERR_INVALID_CONFIG) name the field's path; a version loom does not
  * speak is LOOM_ERR_INCOMPATIBLE_VERSION and lists the ones it does.
  * Plugin-specific keys stay in `root` for the plugin to parse. */
+#include "json_util.h"
 #include "cni.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *json_kind(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "unknown";
-}
 
 static void supported_versions(char *buf, size_t size)
 {
@@ -51,7 +37,7 @@ static int get_string(const json_t *root, const char *key, const char **out,
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s is missing", key);
 	if (!json_is_string(j))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be a string, not %s", key,
-				    json_kind(j));
+				    loom_json_kind(j));
 	if (!json_string_value(j)[0])
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s is empty", key);
 	*out = json_string_value(j);
@@ -71,7 +57,7 @@ static int parse_version(const json_t *root, struct loom_netconf *out, struct lo
 				    "cniVersion is missing, which means 0.1.0; loom speaks %s", list);
 	if (!json_is_string(j))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "cniVersion must be a string, not %s",
-				    json_kind(j));
+				    loom_json_kind(j));
 	out->version_str = json_string_value(j);
 	if (loom_cni_version_parse(out->version_str, &out->version) < 0)
 		return loom_err_set(err, LOOM_ERR_INCOMPATIBLE_VERSION,
@@ -91,7 +77,7 @@ static int get_object(const json_t *root, const char *key, json_t **out, struct 
 		return 0;
 	if (!json_is_object(j))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s", key,
-				    json_kind(j));
+				    loom_json_kind(j));
 	*out = j;
 	return 0;
 }
@@ -106,7 +92,7 @@ static int parse_attachment(const json_t *j, const char *key, size_t i,
 	snprintf(path, sizeof(path), "%s[%zu]", key, i);
 	if (!json_is_object(j))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s", path,
-				    json_kind(j));
+				    loom_json_kind(j));
 
 	v = json_object_get(j, "containerID");
 	if (!json_is_string(v))
@@ -146,7 +132,7 @@ static int parse_attachments(const json_t *root, struct loom_netconf *out, struc
 		return 0;
 	if (!json_is_array(list))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an array, not %s", key,
-				    json_kind(list));
+				    loom_json_kind(list));
 	n = json_array_size(list);
 	if (n > LOOM_MAX_ATTACHMENTS)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
@@ -244,7 +230,7 @@ int loom_netconf_parse(const char *buf, size_t len, enum loom_cni_cmd cmd,
 				    jerr.text, jerr.line, jerr.column);
 	if (!json_is_object(root)) {
 		loom_err_set(err, LOOM_ERR_DECODE, "network config must be a JSON object, not %s",
-			     json_kind(root));
+			     loom_json_kind(root));
 		json_decref(root);
 		return -1;
 	}

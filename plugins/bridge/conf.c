@@ -1,6 +1,7 @@
 /* Parse and verify loom-bridge's config.  Keys and defaults follow the
  * reference bridge plugin; loom adds "stateDir".  Unknown keys are ignored,
  * as the reference ignores them (a conflist carries other plugins' keys). */
+#include "json_util.h"
 #include "conf.h"
 
 #include <ctype.h>
@@ -8,30 +9,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-
-static const char *kind(const json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "unknown";
-}
-
-/* A member that is absent or null counts as not given, as Go's decoder
- * leaves the default in place for both. */
-static json_t *member(const json_t *o, const char *key)
-{
-	json_t *j = o && json_is_object(o) ? json_object_get(o, key) : NULL;
-
-	return j && !json_is_null(j) ? j : NULL;
-}
 
 static const struct {
 	const char *key;
@@ -55,13 +32,13 @@ static int parse_bools(const json_t *root, struct loom_br_conf *c, struct loom_e
 	size_t i;
 
 	for (i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]); i++) {
-		json_t *j = member(root, bool_keys[i].key);
+		json_t *j = loom_json_member(root, bool_keys[i].key);
 
 		if (!j)
 			continue;
 		if (!json_is_boolean(j))
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a boolean, not %s",
-					    bool_keys[i].key, kind(j));
+					    bool_keys[i].key, loom_json_kind(j));
 		*(bool *)((char *)c + bool_keys[i].off) = json_is_true(j);
 	}
 	return 0;
@@ -71,13 +48,13 @@ static int parse_bools(const json_t *root, struct loom_br_conf *c, struct loom_e
 static int get_str(const json_t *o, const char *key, const char *path, char *buf, size_t len,
 		   struct loom_err *err)
 {
-	json_t *j = member(o, key);
+	json_t *j = loom_json_member(o, key);
 
 	if (!j)
 		return 0;
 	if (!json_is_string(j))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s", path,
-				    kind(j));
+				    loom_json_kind(j));
 	if (json_string_length(j) >= len)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %zu bytes", path,
 				    len - 1);
@@ -91,13 +68,13 @@ static int get_str(const json_t *o, const char *key, const char *path, char *buf
 static int get_int(const json_t *o, const char *key, const char *path, long long lo, long long hi,
 		   long long *out, struct loom_err *err)
 {
-	json_t *j = member(o, key);
+	json_t *j = loom_json_member(o, key);
 
 	if (!j)
 		return 0;
 	if (!json_is_integer(j))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an integer, not %s", path,
-				    kind(j));
+				    loom_json_kind(j));
 	*out = json_integer_value(j);
 	if (*out < lo || *out > hi)
 		return -2;
@@ -175,12 +152,12 @@ static int parse_vlans(const json_t *root, struct loom_br_conf *c, struct loom_e
 		return -1;
 	c->vlan = (int)v;
 
-	trunk = member(root, "vlanTrunk");
+	trunk = loom_json_member(root, "vlanTrunk");
 	if (!trunk)
 		return 0;
 	if (!json_is_array(trunk))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "vlanTrunk: must be an array, not %s",
-				    kind(trunk));
+				    loom_json_kind(trunk));
 	memset(seen, 0, sizeof(seen));
 	json_array_foreach(trunk, i, item) {
 		long long lo = 0, hi = 0, id = 0;
@@ -190,7 +167,7 @@ static int parse_vlans(const json_t *root, struct loom_br_conf *c, struct loom_e
 		snprintf(path, sizeof(path), "vlanTrunk[%zu]", i);
 		if (!json_is_object(item))
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an object, not %s",
-					    path, kind(item));
+					    path, loom_json_kind(item));
 		if ((has_lo = trunk_id(item, "minID", path, &lo, err)) < 0 ||
 		    (has_hi = trunk_id(item, "maxID", path, &hi, err)) < 0 ||
 		    (has_id = trunk_id(item, "id", path, &id, err)) < 0)
@@ -263,10 +240,10 @@ static int parse_mac(const struct loom_netconf *nc, const struct loom_cni_args *
 	} else {
 		val = NULL;
 	}
-	cni = member(nc->args, "cni");
+	cni = loom_json_member(nc->args, "cni");
 	if (cni && !json_is_object(cni))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "args.cni: must be an object, not %s",
-				    kind(cni));
+				    loom_json_kind(cni));
 	r = get_str(cni, "mac", "args.cni.mac", buf, sizeof(buf), err);
 	if (r < 0)
 		return -1;
@@ -300,7 +277,7 @@ static int parse_ipam(const struct loom_netconf *nc, struct loom_br_conf *c, str
 
 	if (nc->ipam && !json_is_null(nc->ipam) && !json_is_object(nc->ipam))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam: must be an object, not %s",
-				    kind(nc->ipam));
+				    loom_json_kind(nc->ipam));
 	r = get_str(nc->ipam, "type", "ipam.type", c->ipam_type, sizeof(c->ipam_type), err);
 	if (r < 0)
 		return -1;
@@ -315,14 +292,14 @@ static int parse_ipam(const struct loom_netconf *nc, struct loom_br_conf *c, str
 static int dns_list(const json_t *dns, const char *key, char (*out)[LOOM_DNS_STRLEN], size_t *n,
 		    struct loom_err *err)
 {
-	json_t *list = member(dns, key), *item;
+	json_t *list = loom_json_member(dns, key), *item;
 	size_t i;
 
 	if (!list)
 		return 0;
 	if (!json_is_array(list))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: must be an array, not %s", key,
-				    kind(list));
+				    loom_json_kind(list));
 	if (json_array_size(list) > LOOM_DNS_MAX)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: more than %d entries", key,
 				    LOOM_DNS_MAX);
@@ -332,7 +309,7 @@ static int dns_list(const json_t *dns, const char *key, char (*out)[LOOM_DNS_STR
 		snprintf(path, sizeof(path), "dns.%s[%zu]", key, i);
 		if (!json_is_string(item))
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s",
-					    path, kind(item));
+					    path, loom_json_kind(item));
 		if (json_string_length(item) >= LOOM_DNS_STRLEN)
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %d bytes",
 					    path, LOOM_DNS_STRLEN - 1);
@@ -353,7 +330,7 @@ static int parse_dns(const struct loom_netconf *nc, struct loom_br_conf *c, stru
 		return 0;
 	if (!json_is_object(d))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns: must be an object, not %s",
-				    kind(d));
+				    loom_json_kind(d));
 	if ((a = dns_list(d, "nameservers", c->dns.nameservers, &c->dns.n_nameservers, err)) < 0 ||
 	    (b = dns_list(d, "search", c->dns.search, &c->dns.n_search, err)) < 0 ||
 	    (o = dns_list(d, "options", c->dns.options, &c->dns.n_options, err)) < 0 ||
