@@ -6,7 +6,7 @@
  * before the reservation proper (which writes and syncs a file), so a walk
  * over taken addresses costs a stat each; the create-or-fail link under the
  * store's lock stays the only authority. */
-#include "store.h"
+#include "ipam_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -78,7 +78,7 @@ struct iter {
 	struct loom_ip cur, first;
 };
 
-static void iter_init(struct iter *it, struct loom_store *s, const struct loom_ipam_rangeset *set,
+static void iter_init(struct iter *it, struct loom_ipam_store *s, const struct loom_ipam_rangeset *set,
 		      size_t idx)
 {
 	struct loom_ip last;
@@ -88,7 +88,7 @@ static void iter_init(struct iter *it, struct loom_store *s, const struct loom_i
 	it->set = set;
 	/* A corrupt or foreign hint (a changed config) only costs the round
 	 * robin one step, as in host-local. */
-	if (loom_store_last_get(s, idx, &last) == 0 && (ri = loom_rangeset_find(set, &last)) >= 0) {
+	if (loom_ipam_store_last_get(s, idx, &last) == 0 && (ri = loom_rangeset_find(set, &last)) >= 0) {
 		it->ri = (size_t)ri;
 		it->cur = last;
 		it->have_cur = true;
@@ -117,7 +117,7 @@ static bool iter_next(struct iter *it)
 	return !loom_ip_eq(&it->cur, &it->first);
 }
 
-static int reserve_requested(struct loom_store *s, const struct loom_ipam_conf *conf, size_t idx,
+static int reserve_requested(struct loom_ipam_store *s, const struct loom_ipam_conf *conf, size_t idx,
 			     const struct loom_ip *ip, const char *id, const char *ifname,
 			     size_t *ri, struct loom_err *err)
 {
@@ -139,11 +139,11 @@ static int reserve_requested(struct loom_store *s, const struct loom_ipam_conf *
 				    r->has_gateway && loom_ip_eq(ip, &r->gateway) ? "gateway"
 										: "network or broadcast address",
 				    loom_prefix_fmt(&r->subnet, p), r->where);
-	rc = loom_store_reserve(s, ip, id, ifname, err);
+	rc = loom_ipam_store_reserve(s, ip, id, ifname, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
-		if (loom_store_holder(s, ip, &h) == 0 && h.valid)
+		if (loom_ipam_store_holder(s, ip, &h) == 0 && h.valid)
 			return loom_err_set(err, LOOM_ERR_IP_UNAVAILABLE,
 					    "requested address %s is already held by container %s%s%s",
 					    a, h.id, h.legacy ? "" : " interface ", h.ifname);
@@ -154,7 +154,7 @@ static int reserve_requested(struct loom_store *s, const struct loom_ipam_conf *
 	return 0;
 }
 
-int loom_alloc_get(struct loom_store *s, const struct loom_ipam_conf *conf, size_t idx,
+int loom_alloc_get(struct loom_ipam_store *s, const struct loom_ipam_conf *conf, size_t idx,
 		   const struct loom_ip *requested, const char *id, const char *ifname,
 		   struct loom_prefix *out, const struct loom_ipam_range **range,
 		   struct loom_err *err)
@@ -177,9 +177,9 @@ int loom_alloc_get(struct loom_store *s, const struct loom_ipam_conf *conf, size
 						    "no free address in range set %zu (%s)", idx,
 						    loom_rangeset_fmt(set, list, sizeof(list)));
 			if (!loom_range_usable(&set->r[it.ri], &it.cur) ||
-			    loom_store_exists(s, &it.cur))
+			    loom_ipam_store_exists(s, &it.cur))
 				continue;
-			rc = loom_store_reserve(s, &it.cur, id, ifname, err);
+			rc = loom_ipam_store_reserve(s, &it.cur, id, ifname, err);
 			if (rc < 0)
 				return -1;
 			if (rc == 1)
@@ -192,7 +192,7 @@ int loom_alloc_get(struct loom_store *s, const struct loom_ipam_conf *conf, size
 	*range = &set->r[ri];
 	/* A hint for the next walk; failing to write it is not worth failing
 	 * an ADD whose reservation is already made. */
-	(void)loom_store_last_set(s, idx, &out->ip);
+	(void)loom_ipam_store_last_set(s, idx, &out->ip);
 	return 0;
 }
 
@@ -201,7 +201,7 @@ struct count_ctx {
 	uint64_t n;
 };
 
-static int count_one(struct loom_store *s, const char *name, const struct loom_ip *ip,
+static int count_one(struct loom_ipam_store *s, const char *name, const struct loom_ip *ip,
 		     const struct loom_holder *h, void *user)
 {
 	struct count_ctx *c = user;
@@ -217,7 +217,7 @@ static int count_one(struct loom_store *s, const char *name, const struct loom_i
 	return 0;
 }
 
-int loom_alloc_set_full(struct loom_store *s, const struct loom_ipam_conf *conf, size_t idx,
+int loom_alloc_set_full(struct loom_ipam_store *s, const struct loom_ipam_conf *conf, size_t idx,
 			struct loom_err *err)
 {
 	const struct loom_ipam_rangeset *set = &conf->sets[idx];
@@ -231,13 +231,13 @@ int loom_alloc_set_full(struct loom_store *s, const struct loom_ipam_conf *conf,
 	for (probes = 0; probes < FULL_PROBES; probes++) {
 		if (!iter_next(&it))
 			return 1;
-		if (loom_range_usable(&set->r[it.ri], &it.cur) && !loom_store_exists(s, &it.cur))
+		if (loom_range_usable(&set->r[it.ri], &it.cur) && !loom_ipam_store_exists(s, &it.cur))
 			return 0;
 	}
 	for (i = 0; i < set->n; i++)
 		capacity = capacity + set->r[i].usable < capacity ? UINT64_MAX
 								  : capacity + set->r[i].usable;
-	rc = loom_store_walk(s, false, count_one, &c);
+	rc = loom_ipam_store_walk(s, false, count_one, &c);
 	if (rc < 0)
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot list %s: %s", s->path,
 				      strerror(-rc));

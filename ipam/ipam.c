@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "ipam_store.h"
 
 static int check_attachment(const char *id, const char *ifname, struct loom_err *err)
 {
@@ -64,17 +64,17 @@ static int map_requested(const struct loom_ipam_conf *conf,
 /* Addresses the index says this attachment holds, verified against their
  * files.  Returns how many verified, and sets *stale when the index is
  * missing or names an address this attachment does not hold. */
-static size_t indexed(struct loom_store *s, const char *id, const char *ifname,
+static size_t indexed(struct loom_ipam_store *s, const char *id, const char *ifname,
 		      struct loom_ip *out, bool *stale)
 {
-	struct loom_ip ips[LOOM_STORE_INDEX_MAX];
+	struct loom_ip ips[LOOM_IPAM_STORE_INDEX_MAX];
 	struct loom_holder h;
 	size_t i, n = 0;
-	int got = loom_store_index_get(s, id, ifname, ips, LOOM_STORE_INDEX_MAX);
+	int got = loom_ipam_store_index_get(s, id, ifname, ips, LOOM_IPAM_STORE_INDEX_MAX);
 
 	*stale = got <= 0;
 	for (i = 0; got > 0 && i < (size_t)got; i++) {
-		if (loom_store_holder(s, &ips[i], &h) == 0 && loom_holder_is(&h, id, ifname, false))
+		if (loom_ipam_store_holder(s, &ips[i], &h) == 0 && loom_holder_is(&h, id, ifname, false))
 			out[n++] = ips[i];
 		else
 			*stale = true;
@@ -82,22 +82,22 @@ static size_t indexed(struct loom_store *s, const char *id, const char *ifname,
 	return n;
 }
 
-static void rollback(struct loom_store *s, const struct loom_ip *ips, size_t n)
+static void rollback(struct loom_ipam_store *s, const struct loom_ip *ips, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		(void)loom_store_release(s, &ips[i]);
-	(void)loom_store_commit(s, NULL);
+		(void)loom_ipam_store_release(s, &ips[i]);
+	(void)loom_ipam_store_commit(s, NULL);
 }
 
 int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		  const char *ifname, struct loom_result *res, struct loom_err *err)
 {
 	const struct loom_ip *req[LOOM_IPAM_MAX_SETS];
-	struct loom_ip held[LOOM_STORE_INDEX_MAX], all[LOOM_STORE_INDEX_MAX];
+	struct loom_ip held[LOOM_IPAM_STORE_INDEX_MAX], all[LOOM_IPAM_STORE_INDEX_MAX];
 	struct loom_ip got[LOOM_IPAM_MAX_SETS];
-	struct loom_store s;
+	struct loom_ipam_store s;
 	size_t i, n_held, n_all = 0, n_got = 0;
 	bool stale, overflow = false;
 	int rc;
@@ -108,7 +108,7 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 	/* Before any reservation: nothing to undo when it fails. */
 	if (conf->resolv_conf[0] && loom_ipam_dns_load(conf->resolv_conf, &res->dns, err) < 0)
 		return -1;
-	if (loom_store_open(&s, conf->data_dir, conf->name, err) < 0)
+	if (loom_ipam_store_open(&s, conf->data_dir, conf->name, err) < 0)
 		return -1;
 
 	n_held = indexed(&s, container_id, ifname, held, &stale);
@@ -116,7 +116,7 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		char a[LOOM_IP_STRLEN];
 
 		if (in_config(conf, &held[i])) {
-			loom_store_close(&s);
+			loom_ipam_store_close(&s);
 			return loom_err_set(err, LOOM_ERR_DUPLICATE,
 					    "%s has been allocated to container %s interface %s, "
 					    "duplicate allocation is not allowed",
@@ -124,21 +124,21 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		}
 		/* Held from ranges this config no longer has: keep them in the
 		 * index so DEL still releases them. */
-		if (n_all < LOOM_STORE_INDEX_MAX)
+		if (n_all < LOOM_IPAM_STORE_INDEX_MAX)
 			all[n_all++] = held[i];
 		else
 			overflow = true;
 	}
-	if (n_held + conf->n_sets > LOOM_STORE_INDEX_MAX)
+	if (n_held + conf->n_sets > LOOM_IPAM_STORE_INDEX_MAX)
 		overflow = true; /* no entry at all rather than a partial one */
 	/* The entry lists addresses this attachment holds; until it is
 	 * rewritten below it would miss the new ones, and a DEL trusting it
 	 * after a crash would leak them.  Removed durably first, so a crash
 	 * leaves no entry and DEL scans.  Rare: only an attachment holding
 	 * addresses of ranges its config no longer has gets here. */
-	if (n_held > 0 && (loom_store_index_put(&s, container_id, ifname, NULL, 0) < 0 ||
-			   loom_store_index_sync(&s) < 0)) {
-		loom_store_close(&s);
+	if (n_held > 0 && (loom_ipam_store_index_put(&s, container_id, ifname, NULL, 0) < 0 ||
+			   loom_ipam_store_index_sync(&s) < 0)) {
+		loom_ipam_store_close(&s);
 		return loom_err_set(err, LOOM_ERR_STORE, "cannot update the index in %s", s.path);
 	}
 
@@ -149,7 +149,7 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		if (loom_alloc_get(&s, conf, i, req[i], container_id, ifname, &rip->address, &r,
 				   err) < 0) {
 			rollback(&s, got, n_got);
-			loom_store_close(&s);
+			loom_ipam_store_close(&s);
 			if (n_got > 0)
 				loom_err_prefix(err, "allocation rolled back");
 			return -1;
@@ -159,25 +159,25 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		rip->iface = -1;
 		res->n_ips++;
 		got[n_got++] = rip->address.ip;
-		if (n_all < LOOM_STORE_INDEX_MAX)
+		if (n_all < LOOM_IPAM_STORE_INDEX_MAX)
 			all[n_all++] = rip->address.ip;
 	}
 
-	rc = overflow ? -E2BIG : loom_store_index_put(&s, container_id, ifname, all, n_all);
+	rc = overflow ? -E2BIG : loom_ipam_store_index_put(&s, container_id, ifname, all, n_all);
 	/* Without a current index entry, a stale one could send DEL past
 	 * these reservations: drop it, or give up the ADD. */
-	if (rc < 0 && rc != -EINVAL && loom_store_index_put(&s, container_id, ifname, NULL, 0) < 0) {
+	if (rc < 0 && rc != -EINVAL && loom_ipam_store_index_put(&s, container_id, ifname, NULL, 0) < 0) {
 		rollback(&s, got, n_got);
-		loom_store_close(&s);
+		loom_ipam_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot write the index in %s: %s",
 				      s.path, strerror(-rc));
 	}
-	if (loom_store_commit(&s, err) < 0) {
+	if (loom_ipam_store_commit(&s, err) < 0) {
 		rollback(&s, got, n_got);
-		loom_store_close(&s);
+		loom_ipam_store_close(&s);
 		return -1;
 	}
-	loom_store_close(&s);
+	loom_ipam_store_close(&s);
 
 	for (i = 0; i < conf->n_routes && res->n_routes < LOOM_RESULT_MAX_ROUTES; i++)
 		res->routes[res->n_routes++] = conf->routes[i];
@@ -195,7 +195,7 @@ struct scan {
 	bool overflow;
 };
 
-static int scan_one(struct loom_store *s, const char *name, const struct loom_ip *ip,
+static int scan_one(struct loom_ipam_store *s, const char *name, const struct loom_ip *ip,
 		    const struct loom_holder *h, void *user)
 {
 	struct scan *c = user;
@@ -223,13 +223,13 @@ static int scan_one(struct loom_store *s, const char *name, const struct loom_ip
 /* Names of the files held by (id, ifname); like host-local, bare-ID files
  * count only when no file names the interface.  Returns the list and its
  * length in *n, or -errno. */
-static int scan_held(struct loom_store *s, const char *id, const char *ifname,
+static int scan_held(struct loom_ipam_store *s, const char *id, const char *ifname,
 		     char (*names)[LOOM_IP_STRLEN], size_t *n)
 {
 	char legacy[SCAN_CAP][LOOM_IP_STRLEN];
 	struct scan c = { .id = id, .ifname = ifname, .exact = names, .legacy = legacy,
 			  .cap = SCAN_CAP };
-	int rc = loom_store_walk(s, true, scan_one, &c);
+	int rc = loom_ipam_store_walk(s, true, scan_one, &c);
 
 	if (rc < 0)
 		return rc;
@@ -244,21 +244,21 @@ static int scan_held(struct loom_store *s, const char *id, const char *ifname,
 int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id,
 		  const char *ifname, struct loom_err *err)
 {
-	struct loom_ip held[LOOM_STORE_INDEX_MAX];
+	struct loom_ip held[LOOM_IPAM_STORE_INDEX_MAX];
 	char names[SCAN_CAP][LOOM_IP_STRLEN];
-	struct loom_store s;
+	struct loom_ipam_store s;
 	size_t i, n = 0;
 	bool stale;
 	int rc = 0;
 
 	if (check_attachment(container_id, ifname, err) < 0)
 		return -1;
-	if (loom_store_open(&s, conf->data_dir, conf->name, err) < 0)
+	if (loom_ipam_store_open(&s, conf->data_dir, conf->name, err) < 0)
 		return -1;
 
 	n = indexed(&s, container_id, ifname, held, &stale);
 	for (i = 0; i < n && rc == 0; i++)
-		rc = loom_store_release(&s, &held[i]);
+		rc = loom_ipam_store_release(&s, &held[i]);
 	/* No index (host-local made these), or one that does not match the
 	 * files: the store itself is the truth, so read all of it. */
 	while (rc == 0 && stale) {
@@ -268,49 +268,49 @@ int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id,
 		stale = rc == -E2BIG; /* more than fit: release these, scan again */
 		rc = 0;
 		for (i = 0; i < n && rc == 0; i++)
-			rc = loom_store_release_name(&s, names[i]);
+			rc = loom_ipam_store_release_name(&s, names[i]);
 	}
 	if (rc == 0)
-		rc = loom_store_index_put(&s, container_id, ifname, NULL, 0);
+		rc = loom_ipam_store_index_put(&s, container_id, ifname, NULL, 0);
 	if (rc == -EINVAL)
 		rc = 0; /* no key, no entry */
 	if (rc < 0) {
-		loom_store_close(&s);
+		loom_ipam_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc,
 				      "cannot release the addresses of container %s in %s: %s",
 				      container_id, s.path, strerror(-rc));
 	}
-	rc = loom_store_commit(&s, err);
-	loom_store_close(&s);
+	rc = loom_ipam_store_commit(&s, err);
+	loom_ipam_store_close(&s);
 	return rc;
 }
 
 int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id,
 		    const char *ifname, const struct loom_result *prev, struct loom_err *err)
 {
-	struct loom_ip held[LOOM_STORE_INDEX_MAX];
+	struct loom_ip held[LOOM_IPAM_STORE_INDEX_MAX];
 	char names[SCAN_CAP][LOOM_IP_STRLEN];
 	struct loom_holder h;
-	struct loom_store s;
+	struct loom_ipam_store s;
 	size_t i, n;
 	bool stale;
 	int rc;
 
 	if (check_attachment(container_id, ifname, err) < 0)
 		return -1;
-	if (loom_store_open(&s, conf->data_dir, conf->name, err) < 0)
+	if (loom_ipam_store_open(&s, conf->data_dir, conf->name, err) < 0)
 		return -1;
 	n = indexed(&s, container_id, ifname, held, &stale);
 	if (n == 0) {
 		rc = scan_held(&s, container_id, ifname, names, &n);
 		if (rc < 0 && rc != -E2BIG) {
-			loom_store_close(&s);
+			loom_ipam_store_close(&s);
 			return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot list %s: %s", s.path,
 					      strerror(-rc));
 		}
 	}
 	if (n == 0) {
-		loom_store_close(&s);
+		loom_ipam_store_close(&s);
 		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
 				    "no address is allocated to container %s interface %s in network "
 				    "%s (%s)",
@@ -322,15 +322,15 @@ int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id,
 
 		if (!in_config(conf, ip))
 			continue; /* another IPAM's address, or another network's */
-		if (loom_store_holder(&s, ip, &h) == 0 && loom_holder_is(&h, container_id, ifname, true))
+		if (loom_ipam_store_holder(&s, ip, &h) == 0 && loom_holder_is(&h, container_id, ifname, true))
 			continue;
-		loom_store_close(&s);
+		loom_ipam_store_close(&s);
 		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
 				    "prevResult address %s is not allocated to container %s interface "
 				    "%s in network %s",
 				    loom_ip_fmt(ip, a), container_id, ifname, conf->name);
 	}
-	loom_store_close(&s);
+	loom_ipam_store_close(&s);
 	return 0;
 }
 
@@ -368,7 +368,7 @@ static bool gc_keep(const struct gc *g, const char *id, const char *ifname, bool
 	return bsearch(&key, g->valid, g->n, sizeof(*g->valid), attachment_cmp) != NULL;
 }
 
-static int gc_file(struct loom_store *s, const char *name, const struct loom_ip *ip,
+static int gc_file(struct loom_ipam_store *s, const char *name, const struct loom_ip *ip,
 		   const struct loom_holder *h, void *user)
 {
 	struct gc *g = user;
@@ -379,18 +379,18 @@ static int gc_file(struct loom_store *s, const char *name, const struct loom_ip 
 	 * hold the lock, so no writer is between create and write. */
 	if (h->valid && gc_keep(g, h->id, h->ifname, h->legacy))
 		return 0;
-	rc = loom_store_release_name(s, name);
+	rc = loom_ipam_store_release_name(s, name);
 	if (rc < 0 && g->rc == 0)
 		g->rc = rc;
 	return 0;
 }
 
-static int gc_index(struct loom_store *s, const char *id, const char *ifname, void *user)
+static int gc_index(struct loom_ipam_store *s, const char *id, const char *ifname, void *user)
 {
 	struct gc *g = user;
 
 	if (!gc_keep(g, id, ifname, false))
-		(void)loom_store_index_put(s, id, ifname, NULL, 0);
+		(void)loom_ipam_store_index_put(s, id, ifname, NULL, 0);
 	return 0;
 }
 
@@ -398,7 +398,7 @@ int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment
 		 size_t n, struct loom_err *err)
 {
 	struct gc g = { .n = n };
-	struct loom_store s;
+	struct loom_ipam_store s;
 	int rc;
 
 	g.valid = malloc((n ? n : 1) * sizeof(*valid));
@@ -408,24 +408,24 @@ int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment
 		memcpy(g.valid, valid, n * sizeof(*valid));
 	qsort(g.valid, n, sizeof(*g.valid), attachment_cmp);
 
-	if (loom_store_open(&s, conf->data_dir, conf->name, err) < 0) {
+	if (loom_ipam_store_open(&s, conf->data_dir, conf->name, err) < 0) {
 		free(g.valid);
 		return -1;
 	}
-	rc = loom_store_walk(&s, true, gc_file, &g);
+	rc = loom_ipam_store_walk(&s, true, gc_file, &g);
 	if (rc == 0)
 		rc = g.rc;
 	if (rc == 0)
-		rc = loom_store_index_walk(&s, gc_index, &g);
+		rc = loom_ipam_store_index_walk(&s, gc_index, &g);
 	free(g.valid);
 	if (rc < 0) {
-		(void)loom_store_commit(&s, NULL);
-		loom_store_close(&s);
+		(void)loom_ipam_store_commit(&s, NULL);
+		loom_ipam_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "garbage collection in %s failed: %s",
 				      s.path, strerror(-rc));
 	}
-	rc = loom_store_commit(&s, err);
-	loom_store_close(&s);
+	rc = loom_ipam_store_commit(&s, err);
+	loom_ipam_store_close(&s);
 	return rc;
 }
 
@@ -434,13 +434,13 @@ int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment
 int loom_ipam_status(const struct loom_ipam_conf *conf, struct loom_err *err)
 {
 	char list[256];
-	struct loom_store s;
+	struct loom_ipam_store s;
 	size_t i;
 	int full;
 
-	if (loom_store_open(&s, conf->data_dir, conf->name, err) < 0 ||
-	    loom_store_probe_writable(&s, err) < 0) {
-		loom_store_close(&s);
+	if (loom_ipam_store_open(&s, conf->data_dir, conf->name, err) < 0 ||
+	    loom_ipam_store_probe_writable(&s, err) < 0) {
+		loom_ipam_store_close(&s);
 		if (err)
 			err->code = LOOM_ERR_UNAVAILABLE;
 		return -1;
@@ -450,7 +450,7 @@ int loom_ipam_status(const struct loom_ipam_conf *conf, struct loom_err *err)
 	for (i = 0; i < conf->n_sets; i++) {
 		full = loom_alloc_set_full(&s, conf, i, err);
 		if (full != 0) {
-			loom_store_close(&s);
+			loom_ipam_store_close(&s);
 			if (full > 0)
 				loom_err_set(err, LOOM_ERR_UNAVAILABLE,
 					     "range set %zu (%s) of network %s has no free address", i,
@@ -461,6 +461,6 @@ int loom_ipam_status(const struct loom_ipam_conf *conf, struct loom_err *err)
 			return -1;
 		}
 	}
-	loom_store_close(&s);
+	loom_ipam_store_close(&s);
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* ADD: bridge, IPAM, veth, pod addresses and routes, gateway, port flags,
- * firewall, endpoint record; then the result.
+/* ADD: bridge, IPAM, veth, anti-spoofing, pod addresses and routes,
+ * gateway, port flags, firewall, endpoint record; then the result.
  *
  * Each step that changes something pushes its undo before the next step
  * runs, so a failure anywhere unwinds to the state before the ADD (the
@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <sys/random.h>
 
+#include "bpf_antispoof.h"
 #include "cleanup.h"
 #include "firewall.h"
 #include "netns.h"
@@ -40,6 +41,11 @@ struct add_job {
 	struct loom_prefix ips[LOOM_RESULT_MAX_IPS];
 	struct loom_fw_pod fw;
 	struct loom_br_record rec;
+	struct loom_as *as;              /* antiSpoof's pinned program and maps */
+	pthread_t as_thread;             /* attaching the tc filter */
+	bool as_threaded;
+	int as_rc;
+	struct loom_err as_err;
 	int ipam_rc;                     /* the IPAM thread's outcome */
 	struct loom_err ipam_err;
 };
@@ -48,6 +54,7 @@ static void job_free(struct add_job *j)
 {
 	if (!j)
 		return;
+	loom_as_close(j->as);
 	loom_nl_close(j->pod);
 	loom_nl_close(j->host);
 	if (j->netns_fd >= 0)
@@ -77,6 +84,75 @@ static int undo_fw(void *arg, struct loom_err *why)
 	struct add_job *j = arg;
 
 	return loom_fw_del(&j->fw, why);
+}
+
+/* The tc filter goes with the veth (its undo runs next); the map element
+ * would outlive it. */
+static int undo_antispoof(void *arg, struct loom_err *why)
+{
+	struct add_job *j = arg;
+	int r = loom_as_forget(j->as, j->veth.ifindex);
+
+	if (r < 0)
+		return loom_err_errno(why, LOOM_ERR_INTERNAL, -r,
+				      "cannot delete the antiSpoof map element of %s", j->veth.name);
+	return 0;
+}
+
+static void *attach_thread(void *arg)
+{
+	struct add_job *j = arg;
+
+	j->as_rc = loom_as_attach(j->as, j->veth.ifindex, &j->as_err);
+	return NULL;
+}
+
+/* The pod's addresses and MAC into the node's pinned map, and the program
+ * on the host end's ingress: from then on the pod can only send as itself.
+ *
+ * Attaching waits for an RCU grace period in the kernel (the new clsact's
+ * first filter swaps its RCU-protected list), about a millisecond of
+ * sleep: a second thread does it while this one configures the pod, and
+ * antispoof_join waits for it before the record is written.  The pod's
+ * workload starts only after ADD returns, so nothing it sends escapes the
+ * filter.  A layer-2-only attachment has no addresses to hold it to. */
+static int antispoof_start(struct add_job *j, struct loom_br_undo *undo, struct loom_err *err)
+{
+	struct loom_as_pod p = {
+		.ifindex = j->veth.ifindex,
+		.n_ips = j->ipam.n_ips,
+		.ips = j->ips,
+	};
+
+	if (!j->conf.anti_spoof || !j->conf.layer3)
+		return 0;
+	memcpy(p.mac, j->mac, sizeof(p.mac));
+	if (loom_as_open(j->conf.bpf_pin_dir, &j->as, err) < 0 ||
+	    loom_br_undo_push(undo, undo_antispoof, j, "remove the antiSpoof map element", err) < 0 ||
+	    loom_as_set(j->as, &p, err) < 0)
+		return -1;
+	loom_err_clear(&j->as_err);
+	j->as_threaded = pthread_create(&j->as_thread, NULL, attach_thread, j) == 0;
+	if (!j->as_threaded)
+		attach_thread(j);
+	j->rec.as_ifindex = j->veth.ifindex;
+	snprintf(j->rec.as_pin_dir, sizeof(j->rec.as_pin_dir), "%s", j->conf.bpf_pin_dir);
+	return 0;
+}
+
+/* Also on every failure path, before the undo steps touch the veth. */
+static int antispoof_join(struct add_job *j, struct loom_err *err)
+{
+	if (j->as_threaded) {
+		pthread_join(j->as_thread, NULL);
+		j->as_threaded = false;
+	}
+	if (j->as && j->as_rc < 0) {
+		if (err)
+			*err = j->as_err;
+		return -1;
+	}
+	return 0;
 }
 
 static int open_all(struct add_job *j, struct loom_err *err)
@@ -386,7 +462,8 @@ static int run(struct add_job *j, struct loom_br_undo *undo, struct loom_err *er
 	if (open_all(j, err) < 0 || bridge_setup(j, err) < 0)
 		return -1;
 	if (c->layer3) {
-		if (ipam_and_veth(j, undo, err) < 0 || shape_ipam(j, err) < 0)
+		if (ipam_and_veth(j, undo, err) < 0 || shape_ipam(j, err) < 0 ||
+		    antispoof_start(j, undo, err) < 0)
 			return -1;
 	} else if (veth_setup(j, undo, err) < 0) {
 		return -1;
@@ -403,6 +480,8 @@ static int run(struct add_job *j, struct loom_br_undo *undo, struct loom_err *er
 	r = loom_link_get_index(j->host, j->br.ifindex, &j->br);
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "bridge: cannot look up %s", c->bridge);
+	if (antispoof_join(j, err) < 0)
+		return -1;
 	return record(j, err);
 }
 
@@ -425,8 +504,10 @@ int loom_br_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_e
 		return -1;
 	}
 	r = run(j, &undo, err);
-	if (r < 0)
+	if (r < 0) {
+		antispoof_join(j, NULL);
 		loom_br_undo_run(&undo, err);
+	}
 	else
 		fill_result(j, res);
 	loom_br_undo_commit(&undo);

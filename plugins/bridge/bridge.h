@@ -145,6 +145,8 @@ struct loom_br_record {
 	size_t n_ips;
 	struct loom_prefix ips[LOOM_RESULT_MAX_IPS];
 	bool masq, spoofchk;         /* firewall elements the ADD made */
+	int as_ifindex;              /* antiSpoof: the host veth's map key, 0 = none */
+	char as_pin_dir[PATH_MAX - 64]; /* antiSpoof: where the maps are pinned */
 };
 
 /* <dir>/<network>:<containerID>:<ifname>.json (':' is in none of the three). */

@@ -1,5 +1,5 @@
 /* Parse and verify loom-bridge's config.  Keys and defaults follow the
- * reference bridge plugin; loom adds "stateDir".  Unknown keys are ignored,
+ * reference bridge plugin; loom adds "stateDir", "antiSpoof" and "bpfPinDir".  Unknown keys are ignored,
  * as the reference ignores them (a conflist carries other plugins' keys). */
 #include "json_util.h"
 #include "conf.h"
@@ -25,6 +25,7 @@ static const struct {
 	{ "disableContainerInterface", offsetof(struct loom_br_conf, disable_container_iface) },
 	{ "portIsolation", offsetof(struct loom_br_conf, port_isolation) },
 	{ "preserveDefaultVlan", offsetof(struct loom_br_conf, preserve_default_vlan) },
+	{ "antiSpoof", offsetof(struct loom_br_conf, anti_spoof) },
 };
 
 static int parse_bools(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
@@ -362,6 +363,15 @@ static int parse_misc(const json_t *root, struct loom_br_conf *c, struct loom_er
 	if (c->state_dir[0] != '/')
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "stateDir: \"%.64s\" must be an absolute path", c->state_dir);
+
+	r = get_str(root, "bpfPinDir", "bpfPinDir", c->bpf_pin_dir, sizeof(c->bpf_pin_dir), err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "%s", LOOM_BR_DEFAULT_BPF_PIN_DIR);
+	if (c->bpf_pin_dir[0] != '/')
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "bpfPinDir: \"%.64s\" must be an absolute path", c->bpf_pin_dir);
 	return 0;
 }
 
@@ -409,6 +419,7 @@ int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args
 {
 	memset(out, 0, sizeof(*out));
 	out->preserve_default_vlan = true;
+	out->anti_spoof = true;
 	if (!nc || !nc->root || !nc->name)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "name: is missing");
 	if (loom_cni_validate_network_name(nc->name, err) < 0)

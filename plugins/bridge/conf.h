@@ -23,6 +23,7 @@
  * against ~0.8 ms for a new inode on the ext4 nodes we measured. */
 #define LOOM_BR_DEFAULT_STATE_DIR "/run/loom/endpoints"
 #define LOOM_BR_VLAN_MAX 4094
+#define LOOM_BR_DEFAULT_BPF_PIN_DIR "/sys/fs/bpf/loom"
 #define LOOM_BR_IPAM_TYPE_MAX 64
 
 struct loom_br_conf {
@@ -57,6 +58,9 @@ struct loom_br_conf {
 	struct loom_dns dns;
 
 	char state_dir[PATH_MAX];       /* "stateDir": endpoint records, absolute */
+
+	bool anti_spoof;                /* "antiSpoof", default true: BPF source checks */
+	char bpf_pin_dir[PATH_MAX - 64];/* "bpfPinDir", default /sys/fs/bpf/loom, absolute */
 };
 
 /* Fill `out` from the parsed network config and CNI_ARGS (`args` may be

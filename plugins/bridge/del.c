@@ -6,8 +6,9 @@
  * record (an ADD that crashed, or a DEL repeated) it falls back to the
  * pod's interface by name and to the firewall's slow purge.  Order:
  * firewall rules, veth, then the firewall's nftables context is closed
- * (see del_fw), the address, the record.  The record goes last, so a DEL
- * that fails half way can be retried with everything it needs. */
+ * (see del_fw), the antiSpoof map element, the address, the record.  The
+ * record goes last, so a DEL that fails half way can be retried with
+ * everything it needs. */
 #include "bridge.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf_antispoof.h"
 #include "cleanup.h"
 #include "firewall.h"
 #include "netns.h"
@@ -130,6 +132,31 @@ static int del_fw(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 	return loom_fw_del_deferred(&p, pending, err);
 }
 
+/* The tc filter went with the veth; the map element is keyed by the
+ * ifindex the record kept, so it goes even when the veth was already gone.
+ * Without a record, the elements of every interface gone from this netns. */
+static int del_antispoof(const struct loom_br_conf *c, const struct loom_br_record *rec,
+			 struct loom_err *err)
+{
+	const char *dir = rec ? rec->as_pin_dir : c->bpf_pin_dir;
+	struct loom_as *as = NULL;
+	int r;
+
+	if (rec ? rec->as_ifindex <= 0 : !c->anti_spoof)
+		return 0;
+	r = loom_as_open_maps(dir, &as, err);
+	if (r == -ENOENT)
+		return 0; /* nothing was ever pinned here */
+	if (r < 0)
+		return -1;
+	r = rec ? loom_as_forget(as, rec->as_ifindex) : loom_as_forget_stale(as);
+	loom_as_close(as);
+	if (r < 0)
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
+				      "antiSpoof: cannot delete the map elements in %s", dir);
+	return 0;
+}
+
 int loom_br_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
 	struct loom_br_conf *c = NULL;
@@ -156,7 +183,7 @@ int loom_br_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 	if (del_fw(ctx, c, rec, &pending, err) < 0 || del_link(ctx, c, rec, err) < 0)
 		goto out;
 	loom_nft_free(LOOM_TAKE_PTR(pending));
-	if (loom_br_ipam_del(ctx, c, err) < 0 ||
+	if (del_antispoof(c, rec, err) < 0 || loom_br_ipam_del(ctx, c, err) < 0 ||
 	    loom_br_record_remove(c->state_dir, c->network, ctx->env.container_id, ctx->env.ifname,
 				  err) < 0)
 		goto out;

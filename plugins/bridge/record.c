@@ -76,6 +76,10 @@ static json_t *to_json(const struct loom_br_record *r)
 	e |= json_object_set_new(o, "podName", json_string(r->pod_name));
 	e |= json_object_set_new(o, "ipMasq", json_boolean(r->masq));
 	e |= json_object_set_new(o, "macspoofchk", json_boolean(r->spoofchk));
+	if (r->as_ifindex > 0) {
+		e |= json_object_set_new(o, "antiSpoofIfindex", json_integer(r->as_ifindex));
+		e |= json_object_set_new(o, "bpfPinDir", json_string(r->as_pin_dir));
+	}
 	if (e) {
 		json_decref(o);
 		return NULL;
@@ -171,6 +175,14 @@ static int from_json(const json_t *o, struct loom_br_record *r)
 	}
 	r->masq = json_is_true(json_object_get(o, "ipMasq"));
 	r->spoofchk = json_is_true(json_object_get(o, "macspoofchk"));
+	ip = json_object_get(o, "antiSpoofIfindex");
+	if (ip) {
+		if (!json_is_integer(ip) || json_integer_value(ip) <= 0 ||
+		    json_integer_value(ip) > INT_MAX ||
+		    str_field(o, "bpfPinDir", r->as_pin_dir, sizeof(r->as_pin_dir), true) < 0)
+			return -EINVAL;
+		r->as_ifindex = (int)json_integer_value(ip);
+	}
 	return 0;
 }
 

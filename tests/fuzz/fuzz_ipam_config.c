@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ipam.h"
-#include "store.h"
+#include "ipam_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -78,10 +78,16 @@ for ((i = 0; i < 250; i++)); do
 done
 [[ -n "$SUBNET" ]] || skip "no free /24 in 10.213.0.0/16 for the test network"
 
+# The plugin runs in the root namespace here: its BPF objects (antiSpoof is
+# on by default) are pinned in a bpffs of this run, unmounted by the cleanup
+# with every other mount under $D, never in the machine's /sys/fs/bpf.
+mkdir -p "$D/bpffs"
+mount -t bpf bpf "$D/bpffs" || skip "cannot mount a BPF filesystem for the test's pins"
+
 jq -n --arg net "$NET" --arg br "$BR" --arg t "$(basename "$BRIDGE")" --arg it "$IPAM_TYPE" \
-	--arg d "$D/ipam" --arg s "$D/state" --arg sub "$SUBNET.0/24" \
+	--arg d "$D/ipam" --arg s "$D/state" --arg sub "$SUBNET.0/24" --arg pin "$D/bpffs/loom" \
 	'{cniVersion: "1.0.0", name: $net, plugins: [
-		{type: $t, bridge: $br, stateDir: $s,
+		{type: $t, bridge: $br, stateDir: $s, bpfPinDir: $pin,
 		 ipam: {type: $it, dataDir: $d, ranges: [[{subnet: $sub}]]}}]}' >"$D/net/$NET.conflist"
 
 PODMAN=(podman --root "$D/storage" --runroot "$D/run" --tmpdir "$D/tmp"

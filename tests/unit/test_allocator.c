@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "ipam.h"
-#include "store.h"
+#include "ipam_store.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -143,13 +143,13 @@ static bool has_file(const struct fixture *f, const char *name)
 /* What the store's index says (id, ifname) holds: a count or -errno. */
 static int indexed(struct fixture *f, const char *id, const char *ifname)
 {
-	struct loom_ip got[LOOM_STORE_INDEX_MAX];
-	struct loom_store s;
+	struct loom_ip got[LOOM_IPAM_STORE_INDEX_MAX];
+	struct loom_ipam_store s;
 	int n;
 
-	assert_int_equal(loom_store_open(&s, f->root, "net1", &f->err), 0);
-	n = loom_store_index_get(&s, id, ifname, got, LOOM_STORE_INDEX_MAX);
-	loom_store_close(&s);
+	assert_int_equal(loom_ipam_store_open(&s, f->root, "net1", &f->err), 0);
+	n = loom_ipam_store_index_get(&s, id, ifname, got, LOOM_IPAM_STORE_INDEX_MAX);
+	loom_ipam_store_close(&s);
 	return n;
 }
 
@@ -321,11 +321,11 @@ static void test_del(void **state)
 	/* A crash after the address file, before the index: DEL scans. */
 	add_ok(f, "c1", "eth0", "10.0.0.2/24");
 	{
-		struct loom_store s;
+		struct loom_ipam_store s;
 
-		assert_int_equal(loom_store_open(&s, f->root, "net1", &f->err), 0);
-		assert_int_equal(loom_store_index_put(&s, "c1", "eth0", NULL, 0), 0);
-		loom_store_close(&s);
+		assert_int_equal(loom_ipam_store_open(&s, f->root, "net1", &f->err), 0);
+		assert_int_equal(loom_ipam_store_index_put(&s, "c1", "eth0", NULL, 0), 0);
+		loom_ipam_store_close(&s);
 	}
 	del_ok(f, "c1", "eth0");
 	assert_false(has_file(f, "10.0.0.2"));
@@ -363,12 +363,12 @@ static void test_garbage(void **state)
 	put_file(f, "10.0.0.7", "someone\r\neth0");
 	{
 		struct loom_ip other = { .family = 0 };
-		struct loom_store s;
+		struct loom_ipam_store s;
 
 		assert_int_equal(loom_ip_parse("10.0.0.7", &other), 0);
-		assert_int_equal(loom_store_open(&s, f->root, "net1", &f->err), 0);
-		assert_int_equal(loom_store_index_put(&s, "c4", "eth0", &other, 1), 0);
-		loom_store_close(&s);
+		assert_int_equal(loom_ipam_store_open(&s, f->root, "net1", &f->err), 0);
+		assert_int_equal(loom_ipam_store_index_put(&s, "c4", "eth0", &other, 1), 0);
+		loom_ipam_store_close(&s);
 	}
 	add_ok(f, "c4", "eth0", "10.0.0.8/24");
 	assert_int_equal(loom_ipam_check(&f->conf, "c4", "eth0", NULL, &f->err), 0);

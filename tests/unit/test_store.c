@@ -15,14 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "ipam_store.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fixture {
 	char root[64];     /* the mktemp dir: dataDir */
 	char net[128];     /* root/net1 */
-	struct loom_store s;
+	struct loom_ipam_store s;
 };
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -43,7 +43,7 @@ static int setup(void **state)
 	snprintf(f->root, sizeof(f->root), "/tmp/loom-store-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
 	snprintf(f->net, sizeof(f->net), "%s/net1", f->root);
-	if (loom_store_open(&f->s, f->root, "net1", &err) < 0)
+	if (loom_ipam_store_open(&f->s, f->root, "net1", &err) < 0)
 		fail_msg("open: %s", err.msg);
 	*state = f;
 	return 0;
@@ -53,7 +53,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	loom_store_close(&f->s);
+	loom_ipam_store_close(&f->s);
 	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return 0;
@@ -120,8 +120,8 @@ static void test_layout(void **state)
 	{
 		struct loom_ip a = ip("10.0.0.2");
 
-		assert_false(loom_store_exists(&f->s, &a));
-		assert_int_equal(loom_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);
+		assert_false(loom_ipam_store_exists(&f->s, &a));
+		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);
 	}
 	/* host-local's exact bytes: ID, CRLF, ifname, no trailing newline. */
 	assert_int_equal(get_file(f, "10.0.0.2", buf, sizeof(buf)), 9);
@@ -131,9 +131,9 @@ static void test_layout(void **state)
 	{
 		struct loom_ip a = ip("fd00::a");
 
-		assert_int_equal(loom_store_reserve(&f->s, &a, "abc", "eth1", NULL), 1);
+		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth1", NULL), 1);
 		assert_int_equal(get_file(f, "fd00::a", buf, sizeof(buf)), 9);
-		assert_int_equal(loom_store_commit(&f->s, NULL), 0);
+		assert_int_equal(loom_ipam_store_commit(&f->s, NULL), 0);
 	}
 }
 
@@ -148,18 +148,18 @@ static void test_create_or_fail(void **state)
 	/* Both the O_TMPFILE path and the named-temp fallback. */
 	for (pass = 0; pass < 2; pass++) {
 		f->s.no_tmpfile = pass == 1;
-		assert_false(loom_store_exists(&f->s, &a));
-		assert_int_equal(loom_store_holder(&f->s, &a, &h), -ENOENT);
-		assert_int_equal(loom_store_reserve(&f->s, &a, "first", "eth0", NULL), 1);
-		assert_true(loom_store_exists(&f->s, &a));
-		assert_int_equal(loom_store_reserve(&f->s, &a, "second", "eth0", NULL), 0);
-		assert_int_equal(loom_store_holder(&f->s, &a, &h), 0);
+		assert_false(loom_ipam_store_exists(&f->s, &a));
+		assert_int_equal(loom_ipam_store_holder(&f->s, &a, &h), -ENOENT);
+		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "first", "eth0", NULL), 1);
+		assert_true(loom_ipam_store_exists(&f->s, &a));
+		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "second", "eth0", NULL), 0);
+		assert_int_equal(loom_ipam_store_holder(&f->s, &a, &h), 0);
 		assert_true(h.valid);
 		assert_string_equal(h.id, "first");
 		assert_int_equal(get_file(f, "10.0.0.3", buf, sizeof(buf)), 11);
-		assert_int_equal(loom_store_release(&f->s, &a), 0);
-		assert_int_equal(loom_store_release(&f->s, &a), 0); /* idempotent */
-		assert_false(loom_store_exists(&f->s, &a));
+		assert_int_equal(loom_ipam_store_release(&f->s, &a), 0);
+		assert_int_equal(loom_ipam_store_release(&f->s, &a), 0); /* idempotent */
+		assert_false(loom_ipam_store_exists(&f->s, &a));
 	}
 	/* The fallback leaves no temp file behind. */
 	assert_int_equal(get_file(f, ".loom-tmp/reserve", buf, sizeof(buf)), (size_t)-1);
@@ -184,7 +184,7 @@ static void test_holders(void **state)
 		{ "a\0b\r\neth0", 9, false, false, "", "" },
 		{ "abc\r\nthis-is-far-too-long-an-ifname", 36, false, false, "", "" },
 	};
-	static char big[LOOM_STORE_FILE_MAX + 1];
+	static char big[LOOM_IPAM_STORE_FILE_MAX + 1];
 	struct fixture *f = *state;
 	struct loom_ip a = ip("10.0.0.4");
 	struct loom_holder h;
@@ -192,7 +192,7 @@ static void test_holders(void **state)
 
 	for (i = 0; i < N(cases); i++) {
 		put_file(f, "10.0.0.4", cases[i].content, cases[i].len);
-		assert_int_equal(loom_store_holder(&f->s, &a, &h), 0);
+		assert_int_equal(loom_ipam_store_holder(&f->s, &a, &h), 0);
 		if (h.valid != cases[i].valid || h.legacy != cases[i].legacy ||
 		    strcmp(h.id, cases[i].id) != 0 || strcmp(h.ifname, cases[i].ifname) != 0)
 			fail_msg("cases[%zu]: valid %d legacy %d id \"%s\" ifname \"%s\"", i, h.valid,
@@ -201,16 +201,16 @@ static void test_holders(void **state)
 	/* Larger than 1 KiB: garbage, not read, not trusted. */
 	memset(big, 'a', sizeof(big));
 	put_file(f, "10.0.0.4", big, sizeof(big));
-	assert_int_equal(loom_store_holder(&f->s, &a, &h), 0);
+	assert_int_equal(loom_ipam_store_holder(&f->s, &a, &h), 0);
 	assert_false(h.valid);
 
 	put_file(f, "10.0.0.4", "abc\r\neth0", 9);
-	assert_int_equal(loom_store_holder(&f->s, &a, &h), 0);
+	assert_int_equal(loom_ipam_store_holder(&f->s, &a, &h), 0);
 	assert_true(loom_holder_is(&h, "abc", "eth0", false));
 	assert_false(loom_holder_is(&h, "abc", "eth1", true));
 	assert_false(loom_holder_is(&h, "ab", "eth0", true));
 	put_file(f, "10.0.0.4", "abc", 3);
-	assert_int_equal(loom_store_holder(&f->s, &a, &h), 0);
+	assert_int_equal(loom_ipam_store_holder(&f->s, &a, &h), 0);
 	assert_false(loom_holder_is(&h, "abc", "eth0", false));
 	assert_true(loom_holder_is(&h, "abc", "eth0", true));
 }
@@ -221,12 +221,12 @@ static void test_last_reserved(void **state)
 	struct loom_ip a = ip("fd00::7"), got;
 	char buf[64], big[200];
 
-	assert_int_equal(loom_store_last_get(&f->s, 1, &got), -ENOENT);
-	assert_int_equal(loom_store_last_set(&f->s, 1, &a), 0);
+	assert_int_equal(loom_ipam_store_last_get(&f->s, 1, &got), -ENOENT);
+	assert_int_equal(loom_ipam_store_last_set(&f->s, 1, &a), 0);
 	assert_int_equal(get_file(f, "last_reserved_ip.1", buf, sizeof(buf)), 7);
 	assert_string_equal(buf, "fd00::7");
 	assert_int_equal(mode_of(f, "last_reserved_ip.1"), 0600);
-	assert_int_equal(loom_store_last_get(&f->s, 1, &got), 0);
+	assert_int_equal(loom_ipam_store_last_get(&f->s, 1, &got), 0);
 	assert_true(loom_ip_eq(&got, &a));
 	/* Overwritten in place (no new inode), shorter content cut exactly:
 	 * host-local parses the whole file without trimming. */
@@ -237,8 +237,8 @@ static void test_last_reserved(void **state)
 
 		snprintf(path, sizeof(path), "%s/last_reserved_ip.1", f->net);
 		assert_int_equal(stat(path, &before), 0);
-		assert_int_equal(loom_store_last_set(&f->s, 1, &c), 0);
-		assert_int_equal(loom_store_last_set(&f->s, 1, &b), 0);
+		assert_int_equal(loom_ipam_store_last_set(&f->s, 1, &c), 0);
+		assert_int_equal(loom_ipam_store_last_set(&f->s, 1, &b), 0);
 		assert_int_equal(stat(path, &after), 0);
 		assert_int_equal(before.st_ino, after.st_ino);
 		assert_int_equal(get_file(f, "last_reserved_ip.1", buf, sizeof(buf)), 8);
@@ -246,31 +246,31 @@ static void test_last_reserved(void **state)
 	}
 
 	put_file(f, "last_reserved_ip.0", "10.0.0.9\n", 9); /* tolerated */
-	assert_int_equal(loom_store_last_get(&f->s, 0, &got), 0);
+	assert_int_equal(loom_ipam_store_last_get(&f->s, 0, &got), 0);
 	put_file(f, "last_reserved_ip.0", "garbage", 7);
-	assert_int_equal(loom_store_last_get(&f->s, 0, &got), -EINVAL);
+	assert_int_equal(loom_ipam_store_last_get(&f->s, 0, &got), -EINVAL);
 	memset(big, '1', sizeof(big));
 	put_file(f, "last_reserved_ip.0", big, sizeof(big));
-	assert_true(loom_store_last_get(&f->s, 0, &got) < 0);
+	assert_true(loom_ipam_store_last_get(&f->s, 0, &got) < 0);
 }
 
 static void test_index(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip ips[2] = { ip("10.0.0.5"), ip("fd00::5") }, got[LOOM_STORE_INDEX_MAX];
+	struct loom_ip ips[2] = { ip("10.0.0.5"), ip("fd00::5") }, got[LOOM_IPAM_STORE_INDEX_MAX];
 	char buf[64];
 
-	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
-	assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", ips, 2), 0);
-	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), 2);
+	assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
+	assert_int_equal(loom_ipam_store_index_put(&f->s, "abc", "eth0", ips, 2), 0);
+	assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), 2);
 	assert_true(loom_ip_eq(&got[1], &ips[1]));
-	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth1", got, 4), -ENOENT);
+	assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth1", got, 4), -ENOENT);
 	/* One file for the whole network, private, and never read back as
 	 * "id\r\nifname" (host-local's release walk would delete it). */
 	assert_int_equal(mode_of(f, ".loom-index/table"), 0600);
 	assert_int_equal(get_file(f, ".loom-index/table", buf, sizeof(buf)), sizeof(buf) - 1);
 	assert_memory_equal(buf, "LOOMIDX\0", 8);
-	loom_store_close(&f->s);
+	loom_ipam_store_close(&f->s);
 
 	/* Whatever else lies under the name is no index, and the next put
 	 * replaces it. */
@@ -278,16 +278,16 @@ static void test_index(void **state)
 		struct loom_err err;
 
 		put_file(f, ".loom-index/table", "abc\r\neth0", 9);
-		assert_int_equal(loom_store_open(&f->s, f->root, "net1", &err), 0);
-		assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
-		assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", ips, 1), 0);
-		assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), 1);
+		assert_int_equal(loom_ipam_store_open(&f->s, f->root, "net1", &err), 0);
+		assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
+		assert_int_equal(loom_ipam_store_index_put(&f->s, "abc", "eth0", ips, 1), 0);
+		assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), 1);
 	}
-	assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", NULL, 0), 0);
-	assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", NULL, 0), 0);
-	assert_int_equal(loom_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
-	assert_int_equal(loom_store_index_put(&f->s, "", "eth0", ips, 1), -EINVAL);
-	assert_int_equal(loom_store_index_sync(&f->s), 0);
+	assert_int_equal(loom_ipam_store_index_put(&f->s, "abc", "eth0", NULL, 0), 0);
+	assert_int_equal(loom_ipam_store_index_put(&f->s, "abc", "eth0", NULL, 0), 0);
+	assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
+	assert_int_equal(loom_ipam_store_index_put(&f->s, "", "eth0", ips, 1), -EINVAL);
+	assert_int_equal(loom_ipam_store_index_sync(&f->s), 0);
 }
 
 struct seen {
@@ -295,7 +295,7 @@ struct seen {
 	size_t n;
 };
 
-static int collect(struct loom_store *s, const char *name, const struct loom_ip *a,
+static int collect(struct loom_ipam_store *s, const char *name, const struct loom_ip *a,
 		   const struct loom_holder *h, void *user)
 {
 	struct seen *w = user;
@@ -315,13 +315,13 @@ static void test_walk(void **state)
 	struct loom_ip a = ip("10.0.0.6"), ips[1] = { a };
 	char path[256];
 
-	assert_int_equal(loom_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);
-	assert_int_equal(loom_store_last_set(&f->s, 0, &a), 0);
-	assert_int_equal(loom_store_index_put(&f->s, "abc", "eth0", ips, 1), 0);
+	assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);
+	assert_int_equal(loom_ipam_store_last_set(&f->s, 0, &a), 0);
+	assert_int_equal(loom_ipam_store_index_put(&f->s, "abc", "eth0", ips, 1), 0);
 	put_file(f, "notes.txt", "abc\r\neth0", 9);
 	snprintf(path, sizeof(path), "%s/10.0.0.7", f->net);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_int_equal(loom_store_walk(&f->s, true, collect, &w), 0);
+	assert_int_equal(loom_ipam_store_walk(&f->s, true, collect, &w), 0);
 	assert_int_equal(w.n, 1);
 	assert_string_equal(w.names[0], "10.0.0.6");
 }
@@ -329,20 +329,20 @@ static void test_walk(void **state)
 static void test_unwritable(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_store s;
+	struct loom_ipam_store s;
 	struct loom_err err;
 	char file[128];
 
 	/* A dataDir below a regular file cannot be created. */
 	snprintf(file, sizeof(file), "%s/plain", f->root);
 	close(open(file, O_WRONLY | O_CREAT, 0600));
-	assert_int_equal(loom_store_open(&s, file, "net1", &err), -1);
+	assert_int_equal(loom_ipam_store_open(&s, file, "net1", &err), -1);
 	assert_int_equal(err.code, LOOM_ERR_STORE);
 	assert_non_null(strstr(err.msg, file));
 	assert_non_null(strstr(err.msg, "Not a directory"));
-	loom_store_close(&s);
-	loom_store_close(&s); /* idempotent */
-	assert_int_equal(loom_store_probe_writable(&f->s, &err), 0);
+	loom_ipam_store_close(&s);
+	loom_ipam_store_close(&s); /* idempotent */
+	assert_int_equal(loom_ipam_store_probe_writable(&f->s, &err), 0);
 }
 
 int main(void)

@@ -4,7 +4,7 @@
  * host-local takes, so loom and host-local processes can share one store.
  * All paths are resolved relative to the directory's fd: the directory is
  * opened once and a rename of a parent cannot redirect later writes. */
-#include "store.h"
+#include "ipam_store.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -119,7 +119,7 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-int loom_store_open(struct loom_store *s, const char *data_dir, const char *network,
+int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const char *network,
 		    struct loom_err *err)
 {
 	int rc;
@@ -146,20 +146,20 @@ int loom_store_open(struct loom_store *s, const char *data_dir, const char *netw
 	s->lockfd = openat(s->dirfd, "lock", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
 	if (s->lockfd < 0) {
 		rc = errno;
-		loom_store_close(s);
+		loom_ipam_store_close(s);
 		return store_err(err, rc, "cannot open the lock file in", s->path);
 	}
 	while ((rc = flock(s->lockfd, LOCK_EX)) < 0 && errno == EINTR)
 		;
 	if (rc < 0) {
 		rc = errno;
-		loom_store_close(s);
+		loom_ipam_store_close(s);
 		return store_err(err, rc, "cannot lock", s->path);
 	}
 	return 0;
 }
 
-int loom_store_commit(struct loom_store *s, struct loom_err *err)
+int loom_ipam_store_commit(struct loom_ipam_store *s, struct loom_err *err)
 {
 	if (!s->dirty)
 		return 0;
@@ -172,7 +172,7 @@ int loom_store_commit(struct loom_store *s, struct loom_err *err)
 	return 0;
 }
 
-void loom_store_close(struct loom_store *s)
+void loom_ipam_store_close(struct loom_ipam_store *s)
 {
 	if (!s)
 		return;
@@ -185,7 +185,7 @@ void loom_store_close(struct loom_store *s)
 	s->lockfd = s->dirfd = -1;
 }
 
-static int ensure_tmp_dir(struct loom_store *s)
+static int ensure_tmp_dir(struct loom_ipam_store *s)
 {
 	if (s->have_tmp_dir)
 		return 0;
@@ -196,7 +196,7 @@ static int ensure_tmp_dir(struct loom_store *s)
 }
 
 /* Create a temp file in .loom-tmp, making the directory on first use. */
-static int open_tmp(struct loom_store *s, const char *tmp)
+static int open_tmp(struct loom_ipam_store *s, const char *tmp)
 {
 	int fd, rc;
 
@@ -214,7 +214,7 @@ static int open_tmp(struct loom_store *s, const char *tmp)
  * .loom-tmp (never an address's name, so no one reads it as a reservation),
  * hard-linked to the address's name.  link() fails with EEXIST exactly like
  * O_EXCL, so it is still create-or-fail, and the content is already there. */
-static int reserve_named(struct loom_store *s, const char *name, const char *content,
+static int reserve_named(struct loom_ipam_store *s, const char *name, const char *content,
 			 size_t len, struct loom_err *err)
 {
 	static const char tmp[] = TMP_DIR "/reserve";
@@ -243,10 +243,10 @@ static int reserve_named(struct loom_store *s, const char *name, const char *con
 	return store_err(err, e, "cannot reserve", name);
 }
 
-int loom_store_reserve(struct loom_store *s, const struct loom_ip *ip, const char *id,
+int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip, const char *id,
 		       const char *ifname, struct loom_err *err)
 {
-	char name[LOOM_IP_STRLEN], content[LOOM_STORE_ID_MAX + IFNAMSIZ + 4];
+	char name[LOOM_IP_STRLEN], content[LOOM_IPAM_STORE_ID_MAX + IFNAMSIZ + 4];
 	char proc[64];
 	int fd, rc, e;
 	int len;
@@ -281,7 +281,7 @@ int loom_store_reserve(struct loom_store *s, const struct loom_ip *ip, const cha
 	 * so a journal commit that lands between linkat and that fsync (the
 	 * 5 s periodic commit, or any other process's fsync) makes the name
 	 * durable with size 0: after a crash, an empty file that no DEL
-	 * releases.  Content first, then name, then loom_store_commit's one
+	 * releases.  Content first, then name, then loom_ipam_store_commit's one
 	 * fsync(dir) per operation: crash-safe on any filesystem. */
 	if (rc == 0 && fdatasync(fd) < 0)
 		rc = -errno;
@@ -309,7 +309,7 @@ int loom_store_reserve(struct loom_store *s, const struct loom_ip *ip, const cha
 	return store_err(err, e, "cannot reserve", name);
 }
 
-bool loom_store_exists(struct loom_store *s, const struct loom_ip *ip)
+bool loom_ipam_store_exists(struct loom_ipam_store *s, const struct loom_ip *ip)
 {
 	char name[LOOM_IP_STRLEN];
 	struct stat st;
@@ -349,13 +349,13 @@ static void parse_holder(char *buf, size_t len, struct loom_holder *h)
 	h->valid = true;
 }
 
-static int holder_by_name(struct loom_store *s, const char *name, struct loom_holder *h)
+static int holder_by_name(struct loom_ipam_store *s, const char *name, struct loom_holder *h)
 {
-	char buf[LOOM_STORE_FILE_MAX + 1];
+	char buf[LOOM_IPAM_STORE_FILE_MAX + 1];
 	ssize_t n;
 
 	memset(h, 0, sizeof(*h));
-	n = read_small(s->dirfd, name, buf, LOOM_STORE_FILE_MAX);
+	n = read_small(s->dirfd, name, buf, LOOM_IPAM_STORE_FILE_MAX);
 	if (n == -ENOENT)
 		return -ENOENT;
 	if (n < 0)
@@ -364,7 +364,7 @@ static int holder_by_name(struct loom_store *s, const char *name, struct loom_ho
 	return 0;
 }
 
-int loom_store_holder(struct loom_store *s, const struct loom_ip *ip, struct loom_holder *h)
+int loom_ipam_store_holder(struct loom_ipam_store *s, const struct loom_ip *ip, struct loom_holder *h)
 {
 	char name[LOOM_IP_STRLEN];
 
@@ -379,7 +379,7 @@ bool loom_holder_is(const struct loom_holder *h, const char *id, const char *ifn
 	return h->legacy ? legacy_ok : strcmp(h->ifname, ifname) == 0;
 }
 
-int loom_store_release_name(struct loom_store *s, const char *name)
+int loom_ipam_store_release_name(struct loom_ipam_store *s, const char *name)
 {
 	if (unlinkat(s->dirfd, name, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -387,14 +387,14 @@ int loom_store_release_name(struct loom_store *s, const char *name)
 	return 0;
 }
 
-int loom_store_release(struct loom_store *s, const struct loom_ip *ip)
+int loom_ipam_store_release(struct loom_ipam_store *s, const struct loom_ip *ip)
 {
 	char name[LOOM_IP_STRLEN];
 
-	return loom_store_release_name(s, loom_ip_fmt(ip, name));
+	return loom_ipam_store_release_name(s, loom_ip_fmt(ip, name));
 }
 
-int loom_store_last_get(struct loom_store *s, size_t set, struct loom_ip *out)
+int loom_ipam_store_last_get(struct loom_ipam_store *s, size_t set, struct loom_ip *out)
 {
 	char name[64], buf[LOOM_IP_STRLEN + 16], *p = buf;
 	ssize_t n;
@@ -409,7 +409,7 @@ int loom_store_last_get(struct loom_store *s, size_t set, struct loom_ip *out)
 	return loom_ip_parse(p, out);
 }
 
-int loom_store_last_set(struct loom_store *s, size_t set, const struct loom_ip *ip)
+int loom_ipam_store_last_set(struct loom_ipam_store *s, size_t set, const struct loom_ip *ip)
 {
 	char name[64], addr[LOOM_IP_STRLEN];
 	struct stat st;
@@ -453,7 +453,7 @@ int loom_store_last_set(struct loom_store *s, size_t set, const struct loom_ip *
 
 /* ---- per-attachment index (index.c) ---- */
 
-int loom_store_index_get(struct loom_store *s, const char *id, const char *ifname,
+int loom_ipam_store_index_get(struct loom_ipam_store *s, const char *id, const char *ifname,
 			 struct loom_ip *ips, size_t max)
 {
 	int rc = loom_index_open(&s->idx, s->dirfd, false);
@@ -464,13 +464,13 @@ int loom_store_index_get(struct loom_store *s, const char *id, const char *ifnam
 	return rc == -E2BIG ? -ENOENT : rc;
 }
 
-int loom_store_index_put(struct loom_store *s, const char *id, const char *ifname,
+int loom_ipam_store_index_put(struct loom_ipam_store *s, const char *id, const char *ifname,
 			 const struct loom_ip *ips, size_t n)
 {
 	return loom_index_put(&s->idx, s->dirfd, id, ifname, ips, n);
 }
 
-int loom_store_index_sync(struct loom_store *s)
+int loom_ipam_store_index_sync(struct loom_ipam_store *s)
 {
 	return loom_index_sync(&s->idx);
 }
@@ -509,7 +509,7 @@ static bool regular_entry(int dirfd, const struct dirent *de)
 	return fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
-int loom_store_walk(struct loom_store *s, bool read_holders, loom_store_walk_fn fn, void *user)
+int loom_ipam_store_walk(struct loom_ipam_store *s, bool read_holders, loom_ipam_store_walk_fn fn, void *user)
 {
 	struct loom_holder h;
 	struct dirent *de;
@@ -540,8 +540,8 @@ int loom_store_walk(struct loom_store *s, bool read_holders, loom_store_walk_fn 
 }
 
 struct index_walk {
-	struct loom_store *s;
-	loom_store_index_walk_fn fn;
+	struct loom_ipam_store *s;
+	loom_ipam_store_index_walk_fn fn;
 	void *user;
 };
 
@@ -552,7 +552,7 @@ static int index_walk_one(const char *id, const char *ifname, void *user)
 	return w->fn(w->s, id, ifname, w->user);
 }
 
-int loom_store_index_walk(struct loom_store *s, loom_store_index_walk_fn fn, void *user)
+int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_walk_fn fn, void *user)
 {
 	struct index_walk w = { .s = s, .fn = fn, .user = user };
 	int rc = loom_index_open(&s->idx, s->dirfd, false);
@@ -564,7 +564,7 @@ int loom_store_index_walk(struct loom_store *s, loom_store_index_walk_fn fn, voi
 	return loom_index_walk(&s->idx, index_walk_one, &w);
 }
 
-int loom_store_probe_writable(struct loom_store *s, struct loom_err *err)
+int loom_ipam_store_probe_writable(struct loom_ipam_store *s, struct loom_err *err)
 {
 	static const char probe[] = TMP_DIR "/probe";
 	int fd;

@@ -33,10 +33,10 @@
 #include "ip.h"
 #include "ipam.h"
 
-#define LOOM_STORE_FILE_MAX 1024      /* a larger address file is garbage */
-#define LOOM_STORE_ID_MAX 256
+#define LOOM_IPAM_STORE_FILE_MAX 1024      /* a larger address file is garbage */
+#define LOOM_IPAM_STORE_ID_MAX 256
 
-struct loom_store {
+struct loom_ipam_store {
 	int dirfd;                    /* the network's directory; -1 when closed */
 	int lockfd;                   /* "lock", held LOCK_EX while open */
 	struct loom_index idx;        /* .loom-index, opened when first needed */
@@ -50,33 +50,33 @@ struct loom_store {
 struct loom_holder {
 	bool valid;                   /* false: empty, oversized or unreadable content */
 	bool legacy;                  /* content is a bare container ID (no ifname) */
-	char id[LOOM_STORE_ID_MAX];
+	char id[LOOM_IPAM_STORE_ID_MAX];
 	char ifname[IFNAMSIZ];
 };
 
 /* mkdir -p <data_dir>/<network> (0755), open it and take the lock (blocks
  * until host-local or another loom releases it).  LOOM_ERR_STORE naming the
  * path and the errno on failure. */
-int loom_store_open(struct loom_store *s, const char *data_dir, const char *network,
+int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const char *network,
 		    struct loom_err *err);
 /* Make linked/unlinked entries durable (fsync of the directory) if any; call
  * before reporting success.  LOOM_ERR_STORE on failure. */
-int loom_store_commit(struct loom_store *s, struct loom_err *err);
+int loom_ipam_store_commit(struct loom_ipam_store *s, struct loom_err *err);
 /* Unlock and close; NULL-safe and idempotent.  Does not commit. */
-void loom_store_close(struct loom_store *s);
+void loom_ipam_store_close(struct loom_ipam_store *s);
 
 /* Create the address file with its content in one step: 1 reserved, 0 taken
  * by someone else, -1 with err filled. */
-int loom_store_reserve(struct loom_store *s, const struct loom_ip *ip, const char *id,
+int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip, const char *id,
 		       const char *ifname, struct loom_err *err);
 /* True when a file by the address's name exists (cheap: one fstatat). */
-bool loom_store_exists(struct loom_store *s, const struct loom_ip *ip);
+bool loom_ipam_store_exists(struct loom_ipam_store *s, const struct loom_ip *ip);
 /* Read the holder of an address: 0, or -ENOENT when free, other -errno. */
-int loom_store_holder(struct loom_store *s, const struct loom_ip *ip, struct loom_holder *h);
+int loom_ipam_store_holder(struct loom_ipam_store *s, const struct loom_ip *ip, struct loom_holder *h);
 /* Remove the address file: 0, or -errno (-ENOENT counts as success: 0). */
-int loom_store_release(struct loom_store *s, const struct loom_ip *ip);
+int loom_ipam_store_release(struct loom_ipam_store *s, const struct loom_ip *ip);
 /* Same by file name, for entries found by a walk. */
-int loom_store_release_name(struct loom_store *s, const char *name);
+int loom_ipam_store_release_name(struct loom_ipam_store *s, const char *name);
 
 /* True when `h` names (id, ifname); legacy (ID-only) holders match only when
  * `legacy_ok`. */
@@ -84,42 +84,42 @@ bool loom_holder_is(const struct loom_holder *h, const char *id, const char *ifn
 		    bool legacy_ok);
 
 /* last_reserved_ip.<set>: 0 with *out filled, or -errno/-EINVAL (garbage). */
-int loom_store_last_get(struct loom_store *s, size_t set, struct loom_ip *out);
+int loom_ipam_store_last_get(struct loom_ipam_store *s, size_t set, struct loom_ip *out);
 /* Overwrite it in place, as host-local does (not synced: it is a hint).
  * 0 or -errno. */
-int loom_store_last_set(struct loom_store *s, size_t set, const struct loom_ip *ip);
+int loom_ipam_store_last_set(struct loom_ipam_store *s, size_t set, const struct loom_ip *ip);
 
-#define LOOM_STORE_INDEX_MAX LOOM_INDEX_MAX_IPS
+#define LOOM_IPAM_STORE_INDEX_MAX LOOM_INDEX_MAX_IPS
 
 /* The addresses the index lists for (id, ifname): count >= 0, -ENOENT when
  * there is no usable index (absent, truncated, garbage), other -errno. */
-int loom_store_index_get(struct loom_store *s, const char *id, const char *ifname,
+int loom_ipam_store_index_get(struct loom_ipam_store *s, const char *id, const char *ifname,
 			 struct loom_ip *ips, size_t max);
 /* Replace the index entry (n > 0) or remove it (n == 0).  0 or -errno;
  * -EINVAL when (id, ifname) cannot be an index key, -E2BIG when n exceeds
- * LOOM_STORE_INDEX_MAX (DEL will then fall back to a scan). */
-int loom_store_index_put(struct loom_store *s, const char *id, const char *ifname,
+ * LOOM_IPAM_STORE_INDEX_MAX (DEL will then fall back to a scan). */
+int loom_ipam_store_index_put(struct loom_ipam_store *s, const char *id, const char *ifname,
 			 const struct loom_ip *ips, size_t n);
 
 /* Walk every entry named like an address (not "lock", not last_reserved_ip,
  * no dot-files, no directories): fn gets the address and its holder; a
  * non-zero return stops the walk and is returned.  0, fn's value, or -errno. */
-typedef int (*loom_store_walk_fn)(struct loom_store *s, const char *name,
+typedef int (*loom_ipam_store_walk_fn)(struct loom_ipam_store *s, const char *name,
 				  const struct loom_ip *ip, const struct loom_holder *h, void *user);
-int loom_store_walk(struct loom_store *s, bool read_holders, loom_store_walk_fn fn, void *user);
+int loom_ipam_store_walk(struct loom_ipam_store *s, bool read_holders, loom_ipam_store_walk_fn fn, void *user);
 
 /* Make index removals durable (fdatasync of the index file).  0 or -errno. */
-int loom_store_index_sync(struct loom_store *s);
+int loom_ipam_store_index_sync(struct loom_ipam_store *s);
 
 /* Walk the index: fn gets each live entry's (id, ifname); used by GC to drop
- * entries of dead attachments.  fn may call loom_store_index_put. */
-typedef int (*loom_store_index_walk_fn)(struct loom_store *s, const char *id, const char *ifname,
+ * entries of dead attachments.  fn may call loom_ipam_store_index_put. */
+typedef int (*loom_ipam_store_index_walk_fn)(struct loom_ipam_store *s, const char *id, const char *ifname,
 					void *user);
-int loom_store_index_walk(struct loom_store *s, loom_store_index_walk_fn fn, void *user);
+int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_walk_fn fn, void *user);
 
 /* Probe that the directory accepts new files (an unlinked O_TMPFILE or a
  * temp file).  LOOM_ERR_STORE with the errno when not. */
-int loom_store_probe_writable(struct loom_store *s, struct loom_err *err);
+int loom_ipam_store_probe_writable(struct loom_ipam_store *s, struct loom_err *err);
 
 /* ---- allocation on top of the store (allocator.c) ---- */
 
@@ -137,7 +137,7 @@ const char *loom_rangeset_fmt(const struct loom_ipam_rangeset *set, char *buf, s
  * NULL, else the next free one after last_reserved_ip.<idx>, wrapping, as
  * host-local iterates.  *out gets the address with its subnet's length and
  * *range the range it came from. */
-int loom_alloc_get(struct loom_store *s, const struct loom_ipam_conf *conf, size_t idx,
+int loom_alloc_get(struct loom_ipam_store *s, const struct loom_ipam_conf *conf, size_t idx,
 		   const struct loom_ip *requested, const char *id, const char *ifname,
 		   struct loom_prefix *out, const struct loom_ipam_range **range,
 		   struct loom_err *err);
@@ -145,7 +145,7 @@ int loom_alloc_get(struct loom_store *s, const struct loom_ipam_conf *conf, size
 /* 1 when set `idx` has no free address, 0 when it has one, -1 on error.
  * Probes a few candidates after the last reservation; only when all are
  * taken does it count the set's reservations with one directory walk. */
-int loom_alloc_set_full(struct loom_store *s, const struct loom_ipam_conf *conf, size_t idx,
+int loom_alloc_set_full(struct loom_ipam_store *s, const struct loom_ipam_conf *conf, size_t idx,
 			struct loom_err *err);
 
 #endif

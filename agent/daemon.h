@@ -1,0 +1,42 @@
+/* loomd's running state and the steps of its event loop that talk to the
+ * datastore (lease.c: node and subnet; publish.c: endpoints).  These steps
+ * log the events they decide on (a subnet leased, an endpoint published);
+ * failures are returned with err filled, and the loop (main.c) decides how
+ * to say and retry them.  err->code LOOM_ERR_STORE always means "the store
+ * did not answer": the loop backs off and redoes the whole sync. */
+#ifndef LOOMD_DAEMON_H
+#define LOOMD_DAEMON_H
+
+#include "agent.h"
+#include "store.h"
+
+struct loomd {
+	struct loomd_config cfg;
+	struct loom_store *store;           /* owned */
+	int64_t lease;                      /* the node's lease, 0 = none yet */
+	struct loomd_network net;           /* valid once a sync found the Network */
+	bool have_subnet, have_subnet6;     /* the blocks held (kept across lease loss) */
+	struct loom_prefix subnet, subnet6;
+	uint32_t underlay_mtu;              /* 0 = unknown */
+};
+
+/* Everything but endpoints: find the Network, hold a live lease (reusing
+ * the node key's lease while it lives), claim the node's blocks, put the
+ * node key, write the lease file.  Errors: LOOM_ERR_STORE, LOOM_ERR_NOT_FOUND
+ * (no Network yet), LOOM_ERR_IPAM_EXHAUSTED (no free block), others for a
+ * bad Network or an unwritable run dir. */
+int loomd_register(struct loomd *d, struct loom_err *err);
+
+/* Renew the lease: 0, or -1 (LOOM_ERR_NOT_FOUND: the lease expired, d->lease
+ * is reset and the caller registers again). */
+int loomd_keepalive(struct loomd *d, struct loom_err *err);
+
+/* Make /loom/endpoints/<node>/ match the records in the state dir: put what
+ * is missing or different, delete what has no record (diff, no flush). */
+int loomd_endpoints_reconcile(struct loomd *d, struct loom_err *err);
+
+/* One record file appeared, changed or went away (fname: its name in the
+ * state dir).  Files of other networks and temp files are ignored. */
+int loomd_endpoint_changed(struct loomd *d, const char *fname, struct loom_err *err);
+
+#endif

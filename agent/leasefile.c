@@ -1,0 +1,158 @@
+/* The node's lease file, <run dir>/<network>.env: what the plugins read to
+ * know the cluster CIDR, the node's block and the MTU.  It is also loomd's
+ * own memory of the block it held, read back at start.
+ *
+ * Replaced atomically (temp + fsync + rename + fsync(dir)) so a plugin
+ * reading it during an update sees the old or the new file, and a crash
+ * leaves one of them.  Rewritten only when the text changes. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define LEASEFILE_MAX 4096
+
+int loomd_leasefile_format(const struct loomd_lease_info *li, char *buf, size_t len)
+{
+	char net[LOOM_PREFIX_STRLEN], sub[LOOM_PREFIX_STRLEN];
+	char net6[LOOM_PREFIX_STRLEN], sub6[LOOM_PREFIX_STRLEN];
+	int n;
+
+	loom_prefix_fmt(&li->net->cidr, net);
+	loom_prefix_fmt(&li->subnet, sub);
+	if (li->has_subnet6) {
+		loom_prefix_fmt(&li->net->cidr6, net6);
+		loom_prefix_fmt(&li->subnet6, sub6);
+		n = snprintf(buf, len,
+			     "LOOM_NETWORK=%s\nLOOM_SUBNET=%s\nLOOM_IPV6_NETWORK=%s\n"
+			     "LOOM_IPV6_SUBNET=%s\nLOOM_MTU=%u\nLOOM_IPMASQ=%s\n",
+			     net, sub, net6, sub6, li->mtu, li->ipmasq ? "true" : "false");
+	} else {
+		n = snprintf(buf, len, "LOOM_NETWORK=%s\nLOOM_SUBNET=%s\nLOOM_MTU=%u\nLOOM_IPMASQ=%s\n",
+			     net, sub, li->mtu, li->ipmasq ? "true" : "false");
+	}
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int loomd_leasefile_get_prefix(const char *text, const char *var, struct loom_prefix *out)
+{
+	size_t vl = strlen(var);
+	const char *line = text;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (ll > vl && strncmp(line, var, vl) == 0 && line[vl] == '=') {
+			char val[LOOM_PREFIX_STRLEN];
+			size_t n = ll - vl - 1;
+
+			if (n >= sizeof(val))
+				return -EINVAL;
+			memcpy(val, line + vl + 1, n);
+			val[n] = '\0';
+			return loom_prefix_parse(val, out) < 0 ? -EINVAL : 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int loomd_leasefile_path(const char *run_dir, const char *network, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.env", run_dir, network);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int loomd_leasefile_read(const char *path, char **out)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	ssize_t n;
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	buf = malloc(LEASEFILE_MAX + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got < LEASEFILE_MAX && (n = read(fd, buf + got, LEASEFILE_MAX - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = LOOM_TAKE_PTR(buf);
+	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t i, len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		p[i] = i == len ? '\0' : '/';
+	}
+	return 0;
+}
+
+int loomd_leasefile_write(const char *run_dir, const char *network, const char *text,
+			  struct loom_err *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	_cleanup_free_ char *old = NULL;
+	_cleanup_close_ int fd = -1, dfd = -1;
+	size_t len = strlen(text);
+	int e;
+
+	if (loomd_leasefile_path(run_dir, network, path, sizeof(path)) < 0 ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.env.tmp", run_dir, network) >= (int)sizeof(tmp))
+		return loom_err_set(err, LOOM_ERR_IO, "--run-dir %s makes the lease file's path too long",
+				    run_dir);
+	if (loomd_leasefile_read(path, &old) == 0 && strcmp(old, text) == 0)
+		return 0;
+	e = mkdir_p(run_dir);
+	if (e < 0)
+		return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create the run dir %s", run_dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot write %s", tmp);
+	errno = 0;
+	/* fsync before rename: otherwise a crash can leave the new name on an
+	 * empty file, and the plugins would find no subnet. */
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		e = errno ? errno : EIO;
+		unlink(tmp);
+		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write %s", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot rename %s to %s", tmp, path);
+	}
+	/* The rename itself lives in the directory. */
+	dfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		(void)fsync(dfd);
+	return 1;
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# loom-bridge's anti-spoofing (antiSpoof, the tc/BPF program of
+# bpf/antispoof.bpf.c) against the real kernel, in throwaway namespaces:
+# pods A, B and C on one bridge of a node netns.
+#
+# Cases: every pod gets a map element and a tc filter; B's own traffic
+# flows; B forging A's IPv4 address or a foreign MAC reaches nothing and
+# the drop counters (loom-bpf) rise; a policy that lets only A reach C is
+# not bypassed by B forging A's address (and is, once B's filter is removed:
+# the control that shows the test can fail); antiSpoof false attaches
+# nothing; DEL leaves no element and no filter, also when the veth went
+# first; failed ADDs (IPAM exhausted, endpoint record unwritable after the
+# filter is attached) leave neither.
+#
+# loom-policyd does not exist yet: the "policy" is an nftables rule in the
+# node netns's bridge family, accepting only A's source address towards C.
+#
+# The BPF objects are pinned in a bpffs mounted under $T for this run
+# (bpfPinDir): `ip netns exec` remounts /sys, so /sys/fs/bpf is not shared
+# between the plugin's runs here.  The trap unmounts it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+
+BRIDGE=$LOOM_BIN/loom-bridge
+LOOMBPF=$LOOM_BIN/loom-bpf
+CNIPATH="$LOOM_BIN:/usr/lib/cni"
+for b in "$BRIDGE" "$LOOMBPF"; do
+	[[ -x "$b" ]] || { fail "binary exists" "not found: $b"; finish; }
+done
+command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
+command -v tc >/dev/null || { fail "tc is installed" "apt-get install iproute2"; finish; }
+
+BPFFS="$T/bpffs"
+mkdir -p "$BPFFS"
+if ! mount -t bpf bpf "$BPFFS"; then
+	fail "a BPF filesystem can be mounted" "mount -t bpf bpf $BPFFS failed"
+	finish
+fi
+test_cleanup() { umount "$BPFFS" 2>/dev/null || true; }
+PIN="$BPFFS/loom"
+
+# conf NAME BRIDGE SUBNET [TOP_JSON] -> a config path (own dataDir, stateDir)
+conf() {
+	local f d s
+	f=$(mktemp "$T/conf.XXXXXX")
+	d=$(new_datadir)
+	s=$(mktemp -d "$T/state.XXXXXX")
+	jq -n --arg n "$1" --arg br "$2" --arg sub "$3" --arg d "$d" --arg s "$s" --arg pin "$PIN" \
+		--argjson top "${4:-{\}}" \
+		'{cniVersion: "1.0.0", name: $n, type: "loom-bridge", bridge: $br, isGateway: true,
+		  stateDir: $s, bpfPinDir: $pin, ipam: {type: "loom-ipam", dataDir: $d,
+		  ranges: [[{subnet: $sub}]]}} + $top' >"$f"
+	echo "$f"
+}
+cni() { # HOST POD CMD CONF CID [ENV...]
+	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
+	shift 5
+	ns_cni "$host" "$BRIDGE" "$cmd" "$cf" CNI_CONTAINERID="$cid" \
+		CNI_NETNS="$(ns_path "$pod")" CNI_PATH="$CNIPATH" "$@"
+}
+v4of() { jq -r '[.ips[]? | .address | select(contains(":") | not)][0] // "" | split("/")[0]' <<<"$1"; }
+ifindex_of() { ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].ifindex // empty'; }
+# stats NODE: loom-bpf's JSON for the node
+stats() { ip netns exec "$1" "$LOOMBPF" --pin-dir "$PIN" --json 2>/dev/null || echo '[]'; }
+# counter NODE IFINDEX FIELD: a jq path into that interface's entry, 0 when none
+counter() { stats "$1" | jq -r --argjson i "$2" "[.[] | select(.ifindex == \$i) | $3][0] // 0"; }
+has_entry() { stats "$1" | jq -r --argjson i "$2" '[.[] | select(.ifindex == $i and .allowed)] | length'; }
+n_entries() { stats "$1" | jq -r 'length'; }
+filter_on() { tc -n "$1" filter show dev "$2" ingress 2>/dev/null | grep -c loom_antispoof || true; }
+pings() { ip netns exec "$1" busybox ping -c1 -W1 "${@:3}" "$2" >/dev/null 2>&1; }
+# echo_in POD SRC: ICMP echo requests from SRC that reached POD (nft counter)
+echo_in() {
+	ip netns exec "$1" nft -j list counter inet spy from_"${2//./_}" 2>/dev/null |
+		jq -r '[.nftables[]? | .counter? | select(.) | .packets][0] // 0'
+}
+spy_on() { # POD SRC
+	ip netns exec "$1" nft -f - <<-NFT
+		table inet spy {
+			counter from_${2//./_} {}
+			chain in { type filter hook input priority -10; ip saddr $2 icmp type echo-request counter name from_${2//./_}; }
+		}
+	NFT
+}
+
+echo "== three pods, each with a map element and a tc filter"
+ns_add node; N=$NS
+ns_add pa; PA=$NS
+ns_add pb; PB=$NS
+ns_add pc; PC=$NS
+CF=$(conf asnet br-as 10.40.0.0/24)
+declare -A ADDR VETH IDX
+for p in A B C; do
+	pod=P$p
+	cni "$N" "${!pod}" ADD "$CF" "ctr$p"
+	expect_eq "pod $p: ADD succeeds" 0 "$RC"
+	ADDR[$p]=$(v4of "$OUT")
+	VETH[$p]=$(jq -r '[.interfaces[]? | select((.sandbox // "") == "" and .name != "br-as")][0].name // ""' <<<"$OUT")
+	IDX[$p]=$(ifindex_of "$N" "${VETH[$p]}")
+	CTX="pod $p ${ADDR[$p]} on ${VETH[$p]} (ifindex ${IDX[$p]}); loom-bpf: $(stats "$N" | jq -c .)"
+	expect_eq "pod $p: map element for its host veth" 1 "$(has_entry "$N" "${IDX[$p]:-0}")"
+	expect_eq "pod $p: tc filter on the host veth's ingress" 1 "$(filter_on "$N" "${VETH[$p]}")"
+done
+expect_match "pin dir holds prog and maps" '^allowed counters prog$' \
+	"$(ls "$PIN"/net*/ 2>/dev/null | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+expect_true "the filter runs in direct-action mode" \
+	grep -q direct-action <<<"$(tc -n "$N" filter show dev "${VETH[B]}" ingress)"
+
+echo "== B's own traffic flows"
+expect_true "B reaches C" pings "$PB" "${ADDR[C]}"
+expect_true "B reaches the gateway" pings "$PB" 10.40.0.1
+expect_eq "B: no drops of its own traffic but link-local/ND" "0 0 0" \
+	"$(counter "$N" "${IDX[B]}" .dropped.ipv4) $(counter "$N" "${IDX[B]}" .dropped.ipv6) $(counter "$N" "${IDX[B]}" .dropped.mac)"
+expect_true "B's passed counter rises" test "$(counter "$N" "${IDX[B]}" .passPackets)" -gt 0
+
+echo "== the policy: only A may reach C"
+ip netns exec "$N" nft -f - <<NFT
+table bridge loomtest {
+	chain pol { type filter hook forward priority 0; ip daddr ${ADDR[C]} ip saddr != ${ADDR[A]} drop; }
+}
+NFT
+spy_on "$PC" "${ADDR[A]}"
+expect_true "policy: A reaches C" pings "$PA" "${ADDR[C]}"
+expect_true "policy: B (as itself) does not reach C" bash -c "! ip netns exec $PB busybox ping -c1 -W1 ${ADDR[C]} >/dev/null 2>&1"
+
+echo "== B forges A's address"
+ip -n "$PB" addr add "${ADDR[A]}/32" dev eth0
+before_in=$(echo_in "$PC" "${ADDR[A]}") before_drop=$(counter "$N" "${IDX[B]}" .dropped.ipv4)
+for i in 1 2 3; do pings "$PB" "${ADDR[C]}" -I "${ADDR[A]}"; done
+CTX="loom-bpf: $(stats "$N" | jq -c .)"
+expect_eq "forged IPv4: nothing from B as A arrives in C" "$before_in" "$(echo_in "$PC" "${ADDR[A]}")"
+expect_true "forged IPv4: B's ipv4 drop counter rose by 3 or more" \
+	test "$(counter "$N" "${IDX[B]}" .dropped.ipv4)" -ge $((before_drop + 3))
+expect_true "forged IPv4: B's own address still reaches the gateway" pings "$PB" 10.40.0.1 -I "${ADDR[B]}"
+
+echo "== B forges a MAC"
+MAC_B=$(ip -n "$PB" -j link show dev eth0 | jq -r '.[0].address')
+ip -n "$PB" link set eth0 address 02:00:5e:00:be:ef
+before=$(counter "$N" "${IDX[B]}" .dropped.mac)
+expect_true "forged MAC: B reaches nothing" bash -c "! ip netns exec $PB busybox ping -c2 -W1 10.40.0.1 >/dev/null 2>&1"
+expect_true "forged MAC: B's mac drop counter rose" test "$(counter "$N" "${IDX[B]}" .dropped.mac)" -gt "$before"
+ip -n "$PB" link set eth0 address "$MAC_B"
+expect_true "forged MAC: B's own MAC works again" pings "$PB" 10.40.0.1
+
+echo "== control: without B's filter the forged address does bypass the policy"
+tc -n "$N" filter del dev "${VETH[B]}" ingress
+before_in=$(echo_in "$PC" "${ADDR[A]}")
+for i in 1 2; do pings "$PB" "${ADDR[C]}" -I "${ADDR[A]}"; done
+expect_true "control: forged pings from B arrive in C without the filter" \
+	test "$(echo_in "$PC" "${ADDR[A]}")" -gt "$before_in"
+
+echo "== antiSpoof false attaches nothing"
+ns_add poff; POFF=$NS
+CFOFF=$(conf offnet br-off 10.41.0.0/24 '{"antiSpoof": false}')
+entries=$(n_entries "$N")
+cni "$N" "$POFF" ADD "$CFOFF" ctrOff
+expect_eq "antiSpoof false: ADD succeeds" 0 "$RC"
+VOFF=$(jq -r '[.interfaces[]? | select((.sandbox // "") == "" and .name != "br-off")][0].name // ""' <<<"$OUT")
+expect_eq "antiSpoof false: no tc filter" 0 "$(filter_on "$N" "$VOFF")"
+expect_eq "antiSpoof false: no map element" "$entries" "$(n_entries "$N")"
+
+echo "== DEL"
+cni "$N" "$PB" DEL "$CF" ctrB
+expect_eq "DEL B succeeds" 0 "$RC"
+expect_eq "DEL B: no map element" 0 "$(has_entry "$N" "${IDX[B]}")"
+expect_eq "DEL B: no counters" 0 "$(stats "$N" | jq --argjson i "${IDX[B]}" '[.[] | select(.ifindex == $i)] | length')"
+expect_eq "DEL B: veth and its filter gone" "" "$(tc -n "$N" filter show dev "${VETH[B]}" ingress 2>/dev/null)"
+ip -n "$N" link del "${VETH[C]}"
+cni "$N" "$PC" DEL "$CF" ctrC
+expect_eq "DEL C after its veth was deleted succeeds" 0 "$RC"
+expect_eq "DEL C after its veth was deleted: no map element" 0 "$(has_entry "$N" "${IDX[C]}")"
+cni "$N" "$PC" DEL "$CF" ctrC
+expect_eq "DEL C twice succeeds" 0 "$RC"
+
+echo "== failed ADDs leave no element and no filter"
+ns_add px1; PX1=$NS
+ns_add px2; PX2=$NS
+CFX=$(conf xnet br-x 10.42.0.0/30 '{"isGateway": false}')
+jq '.ipam.ranges = [[{subnet: "10.42.0.0/30", rangeStart: "10.42.0.2", rangeEnd: "10.42.0.2"}]]' "$CFX" >"$CFX.1" && mv "$CFX.1" "$CFX"
+cni "$N" "$PX1" ADD "$CFX" ctrX1
+expect_eq "exhausted: first ADD succeeds" 0 "$RC"
+entries=$(n_entries "$N") veths=$(host_veths "$N")
+cni "$N" "$PX2" ADD "$CFX" ctrX2
+expect_eq "exhausted: second ADD fails" 1 "$RC"
+expect_eq "exhausted: map elements unchanged" "$entries" "$(n_entries "$N")"
+expect_eq "exhausted: no new veth (so no filter)" "$veths" "$(host_veths "$N")"
+
+ns_add pr; PR=$NS
+: >"$T/not-a-dir"
+CFR=$(conf rnet br-r 10.43.0.0/24)
+jq --arg s "$T/not-a-dir/state" '.stateDir = $s' "$CFR" >"$CFR.1" && mv "$CFR.1" "$CFR"
+cni "$N" "$PR" ADD "$CFR" ctrR
+expect_eq "record unwritable (after the filter): ADD fails" 1 "$RC"
+expect_eq "record unwritable: map elements unchanged" "$entries" "$(n_entries "$N")"
+expect_eq "record unwritable: no new veth (so no filter)" "$veths" "$(host_veths "$N")"
+
+finish
