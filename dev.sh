@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # loom's one entry point for people and CI.
-#   ./dev.sh demo        the main job: loom-bridge wiring two pods in throwaway
-#                        namespaces, a ping between them, then DEL and nothing left
+#   ./dev.sh demo        the main job: a two-node VXLAN cluster (loom-sim), pods on
+#                        both nodes, everyone reaching everyone, then torn down
+#   ./dev.sh demo-bridge loom-bridge wiring two pods on one node, then DEL
 #   ./dev.sh demo-ipam   loom-ipam next to the reference host-local on one store
 #   ./dev.sh test        every test: build (warnings are errors), unit +
 #                        integration tests, the unit tests again under
@@ -17,7 +18,7 @@ BUILD=${LOOM_BUILD:-$ROOT/build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 BUILD_PKGS=(cmake make gcc pkg-config libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcurl4-openssl-dev libyaml-dev clang llvm libbpf-dev bpftool)
-TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client)
+TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 iputils-ping nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client)
 
 need_pkgs() {
 	local missing=()
@@ -85,9 +86,15 @@ cmd_test() {
 }
 
 cmd_demo() {
-	need_pkgs "${BUILD_PKGS[@]}" jq iproute2 nftables busybox-static containernetworking-plugins
+	need_pkgs "${BUILD_PKGS[@]}" jq iproute2 iputils-ping nftables busybox-static
 	build "$BUILD"
 	LOOM_BIN="$BUILD" bash "$ROOT/conf/demo.sh"
+}
+
+cmd_demo_bridge() {
+	need_pkgs "${BUILD_PKGS[@]}" jq iproute2 nftables busybox-static containernetworking-plugins
+	build "$BUILD"
+	LOOM_BIN="$BUILD" bash "$ROOT/conf/demo-bridge.sh"
 }
 
 cmd_demo_ipam() {
@@ -97,16 +104,19 @@ cmd_demo_ipam() {
 }
 
 cmd_bench() {
-	need_pkgs "${BUILD_PKGS[@]}" containernetworking-plugins
+	need_pkgs "${BUILD_PKGS[@]}" containernetworking-plugins iproute2 iputils-ping nftables iperf3 jq
 	build "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release
 	"$ROOT/build-release/ipam_bench" --out "$ROOT/bench/results-ipam.md"
 	"$ROOT/build-release/cni_bench" -n 150 --out "$ROOT/bench/results-cni.md"
+	"$ROOT/build-release/antispoof_bench" -n 100 -t 5 --bin "$ROOT/build-release" --out "$ROOT/bench/results-antispoof.md"
+	bash "$ROOT/bench/overlay_bench.sh" --bin "$ROOT/build-release" --out "$ROOT/bench/results-overlay.md"
 }
 
 case "${1:-}" in
 	build) cmd_build ;;
 	test) cmd_test ;;
 	demo) cmd_demo ;;
+	demo-bridge) cmd_demo_bridge ;;
 	demo-ipam) cmd_demo_ipam ;;
 	fuzz) shift; cmd_fuzz "$@" ;;
 	bench) shift; cmd_bench "$@" ;;

@@ -46,6 +46,7 @@ struct loomd_config {
 	char store_url[LOOMD_URL_MAX];      /* --store, else LOOM_STORE, else the default */
 	char run_dir[PATH_MAX];             /* --run-dir: <network>.env goes here */
 	char state_dir[PATH_MAX];           /* --state-dir: the plugins' endpoint records */
+	char bird_socket[PATH_MAX];         /* --bird-socket: use this BIRD, "" = run our own */
 	int ttl;                            /* --ttl, seconds, 1..LOOMD_TTL_MAX */
 	bool once;                          /* --once: one sync, then exit */
 	bool release_on_exit;               /* --release-on-exit: revoke the lease on SIGTERM */
@@ -74,6 +75,8 @@ struct loomd_network {
 	int subnet_len6;                    /* spec.subnetLength6, default 64 */
 	uint32_t mtu;                       /* spec.mtu, 0 = derive from the underlay */
 	enum loomd_backend backend;         /* spec.backend.type, default vxlan */
+	uint32_t vxlan_vni;                 /* spec.backend.vxlan.vni, default 1 */
+	uint16_t vxlan_port;                /* spec.backend.vxlan.port, default 8472 */
 };
 
 /* Parse the value of /loom/config/<network>.  Errors (LOOM_ERR_INVALID_CONFIG)

@@ -8,6 +8,7 @@
 #define LOOMD_DAEMON_H
 
 #include "agent.h"
+#include "controller.h"
 #include "store.h"
 
 struct loomd {
@@ -18,6 +19,9 @@ struct loomd {
 	bool have_subnet, have_subnet6;     /* the blocks held (kept across lease loss) */
 	struct loom_prefix subnet, subnet6;
 	uint32_t underlay_mtu;              /* 0 = unknown */
+	loomd_controller_lookup lookup;     /* backend -> controller; NULL: none */
+	bool has_vtep_mac;                  /* published in the node key as "vtepMAC" */
+	uint8_t vtep_mac[6];
 };
 
 /* Everything but endpoints: find the Network, hold a live lease (reusing
@@ -38,5 +42,38 @@ int loomd_endpoints_reconcile(struct loomd *d, struct loom_err *err);
 /* One record file appeared, changed or went away (fname: its name in the
  * state dir).  Files of other networks and temp files are ignored. */
 int loomd_endpoint_changed(struct loomd *d, const char *fname, struct loom_err *err);
+
+/* ---- nodes.c: other nodes -> the backend's controller ---- */
+
+struct loomd_nodes {
+	const struct loomd_controller_ops *ops;  /* the running controller, NULL: none */
+	void *state;
+	struct loomd_network net;           /* what it was started with */
+	struct loom_prefix subnet;
+	bool started;                       /* start() done for net/subnet (ops may be NULL) */
+	bool synced;                        /* listed, reconciled and watching */
+	struct loom_watch *watch;
+	struct loomd_node *known;           /* remote nodes of our network, as last seen */
+	size_t n_known;
+};
+
+/* After a register: a Network or block that changed since the controller
+ * started restarts it (and the sync). */
+void loomd_nodes_check(struct loomd *d, struct loomd_nodes *s);
+/* Start the controller if needed, list /loom/nodes/, reconcile, watch from
+ * the list's revision + 1.  0, or -1 with err (LOOM_ERR_STORE for the store;
+ * others: the controller failed). */
+int loomd_nodes_sync(struct loomd *d, struct loomd_nodes *s, struct loom_err *err);
+/* Hand the watch's pending events to the controller, without waiting.  On
+ * -1 the sync is undone (s->synced false): call loomd_nodes_sync again. */
+int loomd_nodes_poll(struct loomd *d, struct loomd_nodes *s, struct loom_err *err);
+/* Close the watch, stop the controller (the dataplane stays). */
+void loomd_nodes_stop(struct loomd_nodes *s);
+
+/* ---- sysctl.c ---- */
+
+/* Forwarding, and bridged traffic through netfilter (for loom-policyd) in
+ * bridge and vxlan modes; best effort, logs what it cannot set. */
+void loomd_sysctls(enum loomd_backend b);
 
 #endif

@@ -243,6 +243,12 @@ static int put_node(struct loomd *d, struct loom_err *err)
 		      loom_prefix_fmt(&d->subnet, sub), "renewedAt", ts);
 	if (o && d->have_subnet6)
 		json_object_set_new(o, "subnet6", json_string(loom_prefix_fmt(&d->subnet6, sub)));
+	if (o && d->has_vtep_mac) {
+		char mac[18];
+
+		loomd_mac_fmt(d->vtep_mac, mac);
+		json_object_set_new(o, "vtepMAC", json_string(mac));
+	}
 	val = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (!val)
@@ -309,11 +315,20 @@ static int claim_family(struct loomd *d, const struct loom_prefix *cidr, int sub
 	return 0;
 }
 
+/* The backend's VTEP MAC, for the node key: other nodes program it. */
+static void vtep_mac(struct loomd *d)
+{
+	const struct loomd_controller_ops *ops = d->lookup ? d->lookup(d->net.backend) : NULL;
+
+	d->has_vtep_mac = ops && ops->vtep_mac && ops->vtep_mac(d->cfg.node, d->vtep_mac) == 0;
+}
+
 int loomd_register(struct loomd *d, struct loom_err *err)
 {
 	loom_err_clear(err);
 	if (read_network(d, err) < 0 || ensure_lease(d, err) < 0)
 		return -1;
+	vtep_mac(d);
 	remember_from_file(d);
 	if (claim_family(d, &d->net.cidr, d->net.subnet_len, &d->have_subnet, &d->subnet, err) < 0)
 		return -1;

@@ -16,8 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-#define LEASEFILE_MAX 4096
+#include "leasefile.h"
 
 int loomd_leasefile_format(const struct loomd_lease_info *li, char *buf, size_t len)
 {
@@ -41,60 +40,20 @@ int loomd_leasefile_format(const struct loomd_lease_info *li, char *buf, size_t 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
+/* The reading side lives in lib/leasefile.c, shared with loom-vxlan. */
 int loomd_leasefile_get_prefix(const char *text, const char *var, struct loom_prefix *out)
 {
-	size_t vl = strlen(var);
-	const char *line = text;
-
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
-
-		if (ll > vl && strncmp(line, var, vl) == 0 && line[vl] == '=') {
-			char val[LOOM_PREFIX_STRLEN];
-			size_t n = ll - vl - 1;
-
-			if (n >= sizeof(val))
-				return -EINVAL;
-			memcpy(val, line + vl + 1, n);
-			val[n] = '\0';
-			return loom_prefix_parse(val, out) < 0 ? -EINVAL : 0;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	return -ENOENT;
+	return loom_leasefile_get_prefix(text, var, out);
 }
 
 int loomd_leasefile_path(const char *run_dir, const char *network, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s.env", run_dir, network);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return loom_leasefile_path(run_dir, network, buf, len);
 }
 
 int loomd_leasefile_read(const char *path, char **out)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	ssize_t n;
-	size_t got = 0;
-
-	if (fd < 0)
-		return -errno;
-	buf = malloc(LEASEFILE_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (got < LEASEFILE_MAX && (n = read(fd, buf + got, LEASEFILE_MAX - got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*out = LOOM_TAKE_PTR(buf);
-	return 0;
+	return loom_leasefile_read(path, out);
 }
 
 static int mkdir_p(const char *dir)

@@ -25,6 +25,10 @@
 #define BACKOFF_MAX_MS 5000
 #define WAIT_NETWORK_MS 1000   /* polling for a Network not applied yet */
 #define RETRY_PROBLEM_MS 5000  /* exhausted CIDR, bad Network, unwritable run dir */
+#define RETRY_NODES_MS 1000    /* the node list or the controller failed */
+/* The store's watch has no descriptor to poll: while it is open, the loop
+ * wakes this often to take its events. */
+#define WATCH_POLL_MS 100
 
 struct loop {
 	struct loomd d;
@@ -34,7 +38,18 @@ struct loop {
 	int64_t next_sync, next_keepalive;  /* CLOCK_MONOTONIC ms */
 	char problem[LOOM_ERR_MSG_MAX];     /* the last non-store problem logged */
 	int ifd, wd, sfd;
+	struct loomd_nodes nodes;           /* other nodes -> the backend's controller */
+	int64_t next_nodes;                 /* when to retry a failed node sync */
+	char nodes_problem[LOOM_ERR_MSG_MAX];
+	bool sysctls_done;
 };
+
+static const struct loomd_controller_ops *lookup(enum loomd_backend b)
+{
+	if (b == LOOMD_BACKEND_BGP)
+		return &loom_bgp_controller;
+	return b == LOOMD_BACKEND_VXLAN ? &loom_vxlan_controller : NULL;
+}
 
 static int64_t now_ms(void)
 {
@@ -102,6 +117,10 @@ static void do_sync(struct loop *l, int64_t now)
 		l->problem[0] = '\0';
 		l->registered = true;
 		l->next_keepalive = now + (int64_t)l->d.cfg.ttl * 1000 / 3;
+		if (!l->sysctls_done)
+			loomd_sysctls(l->d.net.backend);
+		l->sysctls_done = true;
+		loomd_nodes_check(&l->d, &l->nodes);
 	}
 	if (!l->synced) {
 		if (loomd_endpoints_reconcile(&l->d, &err) < 0) {
@@ -110,6 +129,40 @@ static void do_sync(struct loop *l, int64_t now)
 		}
 		l->synced = true;
 	}
+}
+
+/* Node sync and watch failures: logged once per distinct problem, retried
+ * on their own timer (the registration is not at fault). */
+static void nodes_failed(struct loop *l, const struct loom_err *err, int64_t now)
+{
+	char text[2 * LOOM_ERR_MSG_MAX + 4];
+
+	if (strncmp(l->nodes_problem, err->msg, sizeof(l->nodes_problem)) != 0) {
+		loomd_log("nodes: %s, retrying", err_text(err, text, sizeof(text)));
+		snprintf(l->nodes_problem, sizeof(l->nodes_problem), "%s", err->msg);
+	}
+	l->next_nodes = now + RETRY_NODES_MS;
+}
+
+static void do_nodes(struct loop *l, int64_t now)
+{
+	struct loom_err err = { 0 };
+
+	if (!l->registered)
+		return;
+	if (!l->nodes.synced) {
+		if (now < l->next_nodes)
+			return;
+		if (loomd_nodes_sync(&l->d, &l->nodes, &err) < 0) {
+			nodes_failed(l, &err, now);
+			return;
+		}
+		if (l->nodes_problem[0])
+			loomd_log("nodes: in sync again");
+		l->nodes_problem[0] = '\0';
+	}
+	if (loomd_nodes_poll(&l->d, &l->nodes, &err) < 0)
+		nodes_failed(l, &err, now);
 }
 
 static void do_keepalive(struct loop *l, int64_t now)
@@ -194,6 +247,10 @@ static int64_t next_deadline(const struct loop *l)
 		t = l->next_keepalive;
 	if (l->wd < 0 && l->next_sync < t)
 		t = l->next_sync;
+	if (l->registered && !l->nodes.synced && l->next_nodes < t)
+		t = l->next_nodes;
+	if (l->nodes.watch && now_ms() + WATCH_POLL_MS < t)
+		t = now_ms() + WATCH_POLL_MS;
 	return t;
 }
 
@@ -206,6 +263,7 @@ static int run(struct loop *l)
 		now = now_ms();
 		if ((!l->registered || !l->synced) && now >= l->next_sync)
 			do_sync(l, now);
+		do_nodes(l, now);
 		if (l->d.cfg.once) {
 			if (l->registered && l->synced)
 				return 0;
@@ -284,6 +342,7 @@ int main(int argc, char **argv)
 		  l.d.cfg.ttl);
 	l.backoff_ms = BACKOFF_MIN_MS;
 	l.next_sync = now_ms();
+	l.d.lookup = lookup;
 
 	r = run(&l);
 
@@ -293,6 +352,9 @@ int main(int argc, char **argv)
 		else
 			loomd_log("released lease %llx", (unsigned long long)l.d.lease);
 	}
+	/* The dataplane stays as it is: pods keep their traffic while loomd
+	 * is away, and the next start reconciles. */
+	loomd_nodes_stop(&l.nodes);
 	loom_store_close(l.d.store);
 	close(l.ifd);
 	close(l.sfd);

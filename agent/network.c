@@ -85,6 +85,21 @@ static int parse_backend(const json_t *spec, enum loomd_backend *out, struct loo
 			    json_string_value(t));
 }
 
+static int parse_vxlan(const json_t *vx, struct loomd_network *n, struct loom_err *err)
+{
+	long long vni = 1, port = 8472;
+
+	if (vx && !json_is_object(vx))
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "spec.backend.vxlan: must be an object, not %s", loom_json_kind(vx));
+	if (vx && (get_int(vx, "spec.backend.vxlan.", "vni", 1, 16777215, &vni, err) < 0 ||
+		   get_int(vx, "spec.backend.vxlan.", "port", 1, 65535, &port, err) < 0))
+		return -1;
+	n->vxlan_vni = (uint32_t)vni;
+	n->vxlan_port = (uint16_t)port;
+	return 0;
+}
+
 static int parse_spec(const json_t *spec, struct loomd_network *n, struct loom_err *err)
 {
 	long long sublen = 24, sublen6 = 64, mtu = 0;
@@ -112,7 +127,9 @@ static int parse_spec(const json_t *spec, struct loomd_network *n, struct loom_e
 		return -1;
 	if (n->has_cidr6 && check_len(&n->cidr6, n->subnet_len6, "subnetLength6", err) < 0)
 		return -1;
-	return parse_backend(spec, &n->backend, err);
+	if (parse_backend(spec, &n->backend, err) < 0)
+		return -1;
+	return parse_vxlan(loom_json_member(loom_json_member(spec, "backend"), "vxlan"), n, err);
 }
 
 int loomd_network_parse(const char *text, size_t len, struct loomd_network *out,

@@ -438,40 +438,114 @@ static int list_values(struct ctl *c, const char *prefix, struct loom_kv **kvs, 
 	return 0;
 }
 
+/* The lease's time left as "17s" into buf; "expired" when it ran out
+ * between the list and now (its keys are about to go). */
+static int lease_expiry(struct ctl *c, int64_t lease, char *buf, size_t len)
+{
+	struct loom_err err = { 0 };
+	int64_t left = 0;
+
+	if (loom_store_lease_ttl(ctl_store(c), lease, &left, &err) == 0) {
+		fmt_duration(buf, len, left);
+		return 0;
+	}
+	if (err.code == LOOM_ERR_NOT_FOUND) {
+		snprintf(buf, len, "expired");
+		return 0;
+	}
+	ctl_error("%s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
+	return -1;
+}
+
+/* A node's BGP sessions from /loom/bgpstatus/<node> (plugins/bgp's
+ * controller): "n2:Established(1/1) n3:Active(0/0)", routes imported/exported;
+ * wide adds each peer's address and AS.  NULL when the node has no status. */
+static char *peers_cell(const struct loom_kv *st, size_t n_st, const char *node, bool wide)
+{
+	size_t i, k;
+	json_t *o = NULL, *p, *acc = NULL;
+	char *out = NULL;
+
+	for (i = 0; i < n_st && !o; i++)
+		if (!strcmp(st[i].key + strlen("/loom/bgpstatus/"), node))
+			o = load_value(&st[i]);
+	if (!o)
+		return NULL;
+	json_array_foreach(json_object_get(o, "peers"), k, p) {
+		const char *who = json_string_value(json_object_get(p, "node"));
+		const char *addr = json_string_value(json_object_get(p, "address"));
+		const char *state = json_string_value(json_object_get(p, "state"));
+		char *e = NULL, extra[96] = "";
+
+		if (!who)
+			who = addr ? addr : json_string_value(json_object_get(p, "name"));
+		if (wide && addr)
+			snprintf(extra, sizeof(extra), "[%s AS%lld]", addr,
+				 (long long)json_integer_value(json_object_get(p, "asNumber")));
+		if (asprintf(&e, "%s%s:%s(%lld/%lld)", who ? who : "?", extra, state ? state : "?",
+			     (long long)json_integer_value(json_object_get(p, "imported")),
+			     (long long)json_integer_value(json_object_get(p, "exported"))) >= 0) {
+			join(&acc, " ", e);
+			free(e);
+		}
+	}
+	out = strdup(acc ? json_string_value(acc) : "-");
+	json_decref(acc);
+	json_decref(o);
+	return out;
+}
+
 int ctl_nodes(struct ctl *c, int argc, char **argv)
 {
-	static const char *const head[] = { "NAME", "ADDRESS", "SUBNET", "RENEWED", "EXPIRES-IN" };
+	static const char *const head[] = { "NAME", "ADDRESS", "SUBNET", "REGISTERED", "EXPIRES-IN", "PEERS" };
 	struct table t = { NULL };
-	struct loom_kv *kvs = NULL;
-	size_t n = 0, i;
+	struct loom_kv *kvs = NULL, *st = NULL;
+	size_t n = 0, n_st = 0, i;
+	const char *fmt = NULL;
+	int rc = 0, cols;
 
-	(void)argv;
-	if (argc > 1) {
-		ctl_error("nodes takes no arguments");
+	if (argc == 3 && (!strcmp(argv[1], "-o") || !strcmp(argv[1], "--output")))
+		fmt = argv[2];
+	else if (argc == 2 && !strncmp(argv[1], "-o", 2) && argv[1][2])
+		fmt = argv[1] + 2 + (argv[1][2] == '=');
+	else if (argc == 2 && !strncmp(argv[1], "--output=", 9))
+		fmt = argv[1] + 9;
+	else if (argc > 1) {
+		ctl_error("nodes takes no arguments but -o wide");
+		return 1;
+	}
+	if (fmt && strcmp(fmt, "wide")) {
+		ctl_error("unable to match a printer for output format \"%s\" (wide)", fmt);
 		return 1;
 	}
 	if (list_values(c, "/loom/nodes/", &kvs, &n) < 0)
 		return 1;
+	if (list_values(c, "/loom/bgpstatus/", &st, &n_st) < 0) {
+		loom_kvs_free(kvs, n);
+		return 1;
+	}
+	/* BGP sessions are shown where there are any (bgp mode), always with -o wide. */
+	cols = fmt || n_st ? 6 : 5;
 	t.rows = json_array();
-	table_row(&t, head, 5);
+	table_row(&t, head, cols);
 	for (i = 0; i < n; i++) {
 		json_t *o = load_value(&kvs[i]);
 		const char *renewed = json_string_value(json_object_get(o, "renewedAt"));
-		json_t *ttl = json_object_get(o, "ttl");
-		char age[32] = "<unknown>", exp[32] = "-";
-		const char *cells[5];
+		char age[32] = "<unknown>", exp[32] = "-", *peers = NULL;
+		const char *cells[6];
 		struct tm tm = { 0 };
 
 		if (!o)
 			continue;
 		if (renewed && strptime(renewed, "%Y-%m-%dT%H:%M:%S", &tm)) {
-			long long at = (long long)timegm(&tm), now = (long long)time(NULL);
-
-			fmt_duration(age, sizeof(age), now - at);
+			fmt_duration(age, sizeof(age), (long long)time(NULL) - (long long)timegm(&tm));
 			strcat(age, " ago");
-			/* the lease's TTL when loomd records it; the store does not expose it */
-			if (json_is_integer(ttl))
-				fmt_duration(exp, sizeof(exp), at + json_integer_value(ttl) - now);
+		}
+		/* keep-alives renew the lease, not the record: ask the store */
+		if (kvs[i].lease && lease_expiry(c, kvs[i].lease, exp, sizeof(exp)) < 0) {
+			json_decref(o);
+			rc = 1;
+			break;
 		}
 		cells[0] = json_string_value(json_object_get(o, "name"));
 		if (!cells[0])
@@ -480,16 +554,20 @@ int ctl_nodes(struct ctl *c, int argc, char **argv)
 		cells[2] = json_string_value(json_object_get(o, "subnet"));
 		cells[3] = age;
 		cells[4] = exp;
-		table_row(&t, cells, 5);
+		peers = cols == 6 ? peers_cell(st, n_st, kvs[i].key + strlen("/loom/nodes/"), fmt != NULL) : NULL;
+		cells[5] = peers;
+		table_row(&t, cells, cols);
+		free(peers);
 		json_decref(o);
 	}
 	loom_kvs_free(kvs, n);
-	if (n == 0)
+	loom_kvs_free(st, n_st);
+	if (rc == 0 && n == 0)
 		fprintf(stderr, "No nodes registered\n");
-	else
+	else if (rc == 0)
 		table_print(&t);
 	json_decref(t.rows);
-	return 0;
+	return rc;
 }
 
 int ctl_ipam(struct ctl *c, int argc, char **argv)

@@ -14,6 +14,8 @@
 #include "ctl.h"
 #include "manifest.h"
 
+int ctl_policy(struct ctl *c, int argc, char **argv); /* ctl/policy.c */
+
 #define DEFAULT_STORE "file:/var/lib/loom/store"
 
 void ctl_error(const char *fmt, ...)
@@ -89,8 +91,9 @@ static int usage(void)
 	      "  apply -f FILE|-                               create or update objects\n"
 	      "  get KIND [NAME] [-n NS|-A] [-o json|yaml|wide]  show objects\n"
 	      "  delete KIND NAME [-n NS] | delete -f FILE|-     remove objects\n"
-	      "  nodes                                          node leases\n"
+	      "  nodes [-o wide]                                node leases, BGP sessions\n"
 	      "  ipam                                           address allocations per node\n"
+	      "  policy status|wait [--timeout S]|explain SRC DST PORT/PROTO  NetworkPolicy in force\n"
 	      "KIND: namespaces (ns), pods (po), networkpolicies (netpol), networks (net)\n"
 	      "The store: --store, else $LOOM_STORE, else " DEFAULT_STORE "\n",
 	      stderr);
@@ -134,6 +137,8 @@ int main(int argc, char **argv)
 		rc = ctl_nodes(&c, n, args);
 	else if (!strcmp(args[0], "ipam"))
 		rc = ctl_ipam(&c, n, args);
+	else if (!strcmp(args[0], "policy"))
+		rc = ctl_policy(&c, n, args);
 	else {
 		ctl_error("unknown command \"%s\" (try: apply, get, delete, nodes, ipam)", args[0]);
 		rc = 1;

@@ -792,7 +792,8 @@ static int check_backend(json_t *spec, struct loom_err *err)
 {
 	static const char *const allowed[] = { "type", "vxlan", "bgp", NULL };
 	static const char *const vxf[] = { "vni", "port", NULL };
-	static const char *const bgpf[] = { "asNumber", "nodeToNodeMesh", "routeReflectors", "peers", NULL };
+	static const char *const bgpf[] = { "asNumber", "nodeToNodeMesh", "routeReflectors", "peers",
+					    "holdTime", NULL };
 	static const char *const peerf[] = { "address", "asNumber", NULL };
 	json_t *b, *t, *sec, *list, *it;
 	const char *type;
@@ -837,6 +838,9 @@ static int check_backend(json_t *spec, struct loom_err *err)
 		    set_default(sec, "asNumber", json_integer(64512)) < 0 ||
 		    set_default(sec, "nodeToNodeMesh", json_true()) < 0 ||
 		    int_in(sec, "asNumber", 1, 4294967295LL, "spec.backend.bgp", &v, err) < 0 ||
+		    /* BIRD refuses a hold time under 3 s; 0 (no keepalives) is not offered
+		     * because a silent peer's routes would then never go. */
+		    int_in(sec, "holdTime", 3, 65535, "spec.backend.bgp", &v, err) < 0 ||
 		    member(sec, "nodeToNodeMesh", JSON_TRUE, "spec.backend.bgp", &it, err) < 0 ||
 		    member(sec, "routeReflectors", JSON_ARRAY, "spec.backend.bgp", &list, err) < 0)
 			return -1;
@@ -862,6 +866,11 @@ static int check_backend(json_t *spec, struct loom_err *err)
 				if (loom_ip_parse(json_string_value(a), &ip) < 0) {
 					CHILD(q, p, "address");
 					return bad(err, q, "\"%s\": must be a valid IP address", json_string_value(a));
+				}
+				/* BIRD's sessions ride the IPv4 underlay (router id, next hops). */
+				if (ip.family != AF_INET) {
+					CHILD(q, p, "address");
+					return bad(err, q, "\"%s\": must be an IPv4 address", json_string_value(a));
 				}
 				if (!loom_json_member(it, "asNumber")) {
 					CHILD(q, p, "asNumber");

@@ -238,4 +238,57 @@ int loom_sysctl_read(const char *key, char *buf, size_t len);
 /* "net/ipv{4,6}/conf/IFNAME/KEY" for family AF_INET or AF_INET6. */
 int loom_sysctl_write_if(int family, const char *ifname, const char *key, const char *value);
 
+/* ---- neighbour and FDB dumps (nl_neigh.c) ---- */
+
+struct loom_neigh {
+	int ifindex;
+	struct loom_ip ip;
+	uint8_t mac[LOOM_MAC_LEN];
+	bool has_mac;
+	uint16_t state;              /* NUD_* */
+	uint8_t flags;               /* NTF_* */
+};
+/* The ARP/NDP entries of ifindex (0: every link), family AF_INET, AF_INET6
+ * or AF_UNSPEC, as loom_addr_list(): a malloc()ed array, the count. */
+int loom_neigh_list(struct loom_nl *nl, int ifindex, int family, struct loom_neigh **out);
+
+struct loom_fdb {
+	int ifindex;
+	uint8_t mac[LOOM_MAC_LEN];
+	struct loom_ip dst;          /* family 0: none (a bridge port entry) */
+	uint16_t state;              /* NUD_* */
+	uint8_t flags;               /* NTF_SELF, NTF_MASTER, ... */
+};
+/* The FDB entries the device ifindex holds in its own table (NTF_SELF: a
+ * vxlan device's remote VTEPs), as loom_neigh_list(). */
+int loom_fdb_list(struct loom_nl *nl, int ifindex, struct loom_fdb **out);
+
+/* ---- vxlan (nl_vxlan.c) ---- */
+
+/* The parameters the kernel fixes at creation: a vxlan device whose vni,
+ * local address, port or learning differ must be deleted and created again
+ * (changelink refuses most of them, and the rest change the wire). */
+struct loom_vxlan_params {
+	uint32_t vni;                /* 1..2^24-1 */
+	struct loom_ip local;        /* the underlay source address */
+	uint16_t port;               /* UDP destination port, host order */
+	bool learning;
+};
+struct loom_vxlan_req {
+	const char *name;
+	struct loom_vxlan_params p;
+	int link;                    /* underlay ifindex, 0: none */
+	uint32_t mtu;                /* 0: kernel default */
+	const uint8_t *mac;          /* NULL: random */
+	bool up;
+};
+/* Create it in one request.  -EEXIST when the name (or, in the kernel's
+ * words, the vni/port pair) is taken. */
+int loom_vxlan_create(struct loom_nl *nl, const struct loom_vxlan_req *req);
+/* Read an existing link and, when it is a vxlan device, its parameters.
+ * -ENODEV missing; -EMEDIUMTYPE: the link exists (*link filled) but is not
+ * vxlan. */
+int loom_vxlan_get(struct loom_nl *nl, const char *name, struct loom_link *link,
+		   struct loom_vxlan_params *out);
+
 #endif

@@ -207,6 +207,16 @@ int loom_store_lease_revoke(struct loom_store *s, int64_t lease, struct loom_err
 	return s->ops->lease_revoke(s, lease, err);
 }
 
+int loom_store_lease_ttl(struct loom_store *s, int64_t lease, int64_t *remaining_seconds,
+			 struct loom_err *err)
+{
+	*remaining_seconds = -1;
+	if (lease < 1)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "lease %lld: not a lease id",
+				    (long long)lease);
+	return s->ops->lease_ttl(s, lease, remaining_seconds, err);
+}
+
 int loom_store_watch(struct loom_store *s, const char *prefix, int64_t from, struct loom_watch **w,
 		     struct loom_err *err)
 {

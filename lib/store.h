@@ -82,6 +82,12 @@ int loom_store_lease_grant(struct loom_store *s, int64_t ttl_seconds, int64_t *l
 			   struct loom_err *err);
 int loom_store_lease_keepalive(struct loom_store *s, int64_t lease, struct loom_err *err);
 int loom_store_lease_revoke(struct loom_store *s, int64_t lease, struct loom_err *err);
+/* ttl: the lease's remaining time to live in whole seconds, rounded down
+ * as etcd reports it (a lease granted or renewed just now reads TTL - 1 or
+ * TTL; 0 in its last second).  -1 with code LOOM_ERR_NOT_FOUND when the
+ * lease has expired or was revoked.  It only reads: it does not renew. */
+int loom_store_lease_ttl(struct loom_store *s, int64_t lease, int64_t *remaining_seconds,
+			 struct loom_err *err);
 
 /* Watches. */
 enum loom_event_type { LOOM_EV_PUT = 1, LOOM_EV_DELETE = 2 };

@@ -337,6 +337,32 @@ static int etcd_lease_revoke(struct loom_store *base, int64_t lease, struct loom
 	return 0;
 }
 
+static int etcd_lease_ttl(struct loom_store *base, int64_t lease, int64_t *remaining,
+			  struct loom_err *err)
+{
+	_cleanup_json_ json_t *req = NULL, *resp = NULL;
+	int64_t ttl;
+
+	req = json_pack("{s:o*}", "ID", jint(lease));
+	if (!req)
+		return oom(err);
+	if (loom_etcd_call(E(base), "/v3/lease/timetolive", req, &resp, err) < 0) {
+		if (err && err->code == LOOM_ERR_NOT_FOUND)
+			loom_err_set(err, LOOM_ERR_NOT_FOUND, "lease %llx has expired",
+				     (unsigned long long)lease);
+		return -1;
+	}
+	if (loom_etcd_int64(json_object_get(resp, "TTL"), &ttl) < 0)
+		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed lease time-to-live");
+	/* an unknown lease is TTL -1; one past its expiry that the leader has
+	 * not revoked yet reads below 0 too: both are gone for the caller */
+	if (ttl < 0)
+		return loom_err_set(err, LOOM_ERR_NOT_FOUND, "lease %llx has expired",
+				    (unsigned long long)lease);
+	*remaining = ttl;
+	return 0;
+}
+
 const struct loom_store_ops loom_store_etcd_ops = {
 	.scheme = "etcd",
 	.open = etcd_open,
@@ -348,6 +374,7 @@ const struct loom_store_ops loom_store_etcd_ops = {
 	.lease_grant = etcd_lease_grant,
 	.lease_keepalive = etcd_lease_keepalive,
 	.lease_revoke = etcd_lease_revoke,
+	.lease_ttl = etcd_lease_ttl,
 	.watch = loom_etcd_watch,
 	.watch_next = loom_etcd_watch_next,
 	.watch_close = loom_etcd_watch_close,

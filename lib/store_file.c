@@ -1134,6 +1134,30 @@ static int file_lease_keepalive(struct loom_store *s, int64_t lease, struct loom
 	return 0;
 }
 
+static int file_lease_ttl(struct loom_store *s, int64_t lease, int64_t *remaining,
+			  struct loom_err *err)
+{
+	struct fstore *f = (struct fstore *)s;
+	int64_t ttl = 0, exp = 0, left;
+	char name[32];
+	int r;
+
+	/* op_begin sweeps: a lease read after it has not expired */
+	if (op_begin(f, err) < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%lld", (long long)lease);
+	r = lease_read(f->leasefd, name, &ttl, &exp);
+	lock_end(f);
+	if (r != 1)
+		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
+				    "store file:%s: lease %lld not found (expired or revoked)", f->dir,
+				    (long long)lease);
+	left = exp - now_ms(CLOCK_REALTIME);
+	/* rounded down like etcd's; a clock stepped back cannot stretch it */
+	*remaining = left <= 0 ? 0 : left / 1000 > ttl ? ttl : left / 1000;
+	return 0;
+}
+
 static int file_lease_revoke(struct loom_store *s, int64_t lease, struct loom_err *err)
 {
 	struct fstore *f = (struct fstore *)s;
@@ -1294,12 +1318,17 @@ oom:
 	return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 }
 
+/* At most this much of the log is read per wakeup: more than the largest
+ * record (a 1 MiB value and its key), so every record fits in one read. */
+#define WATCH_READ_MAX (4u * 1024 * 1024)
+
 /* Read what the log holds past w->off into the queue. */
 static int watch_fill(struct fwatch *w, struct loom_err *err)
 {
 	struct fstore *f = w->f;
 	_cleanup_free_ unsigned char *buf = NULL;
 	struct stat st;
+	uint64_t avail;
 	ssize_t n;
 	size_t pos;
 
@@ -1330,10 +1359,15 @@ static int watch_fill(struct fwatch *w, struct loom_err *err)
 		w->off = LOG_HDR; /* a torn tail was cut: records may now differ */
 	if ((uint64_t)st.st_size == w->off)
 		return 0;
-	buf = malloc((size_t)st.st_size - w->off);
+	/* Read what was appended, in bounded chunks: the log is outside input
+	 * and a concurrent writer may have grown it far past the compaction size. */
+	avail = (uint64_t)st.st_size - w->off;
+	if (avail > WATCH_READ_MAX)
+		avail = WATCH_READ_MAX;
+	buf = malloc((size_t)avail);
 	if (!buf)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	n = read_at(w->logfd, buf, (size_t)st.st_size - w->off, w->off);
+	n = read_at(w->logfd, buf, (size_t)avail, w->off);
 	if (n < 0)
 		return loom_err_errno(err, LOOM_ERR_STORE, (int)-n, "store file:%s: cannot read the log",
 				      f->dir);
@@ -1484,6 +1518,7 @@ const struct loom_store_ops loom_store_file_ops = {
 	.lease_grant = file_lease_grant,
 	.lease_keepalive = file_lease_keepalive,
 	.lease_revoke = file_lease_revoke,
+	.lease_ttl = file_lease_ttl,
 	.watch = file_watch,
 	.watch_next = file_watch_next,
 	.watch_close = file_watch_close,

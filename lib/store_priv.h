@@ -22,6 +22,9 @@ struct loom_store_ops {
 	int (*lease_grant)(struct loom_store *s, int64_t ttl, int64_t *lease, struct loom_err *err);
 	int (*lease_keepalive)(struct loom_store *s, int64_t lease, struct loom_err *err);
 	int (*lease_revoke)(struct loom_store *s, int64_t lease, struct loom_err *err);
+	/* remaining seconds (>= 0), or -1 LOOM_ERR_NOT_FOUND when gone */
+	int (*lease_ttl)(struct loom_store *s, int64_t lease, int64_t *remaining,
+			 struct loom_err *err);
 	int (*watch)(struct loom_store *s, const char *prefix, int64_t from, struct loom_watch **w,
 		     struct loom_err *err);
 	int (*watch_next)(struct loom_watch *w, struct loom_event *ev, int timeout_ms,

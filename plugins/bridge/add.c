@@ -388,6 +388,8 @@ static int firewall(struct add_job *j, struct loom_br_undo *undo, struct loom_er
 		.ips = j->ips,
 		/* As the reference: masquerading needs addresses to act on. */
 		.masq = c->ip_masq && c->layer3,
+		.n_exempt = c->n_masq_exempt,
+		.exempt = c->masq_exempt,
 		.spoofchk = c->spoofchk,
 	};
 	if (!j->fw.masq && !j->fw.spoofchk)
@@ -418,6 +420,8 @@ static int record(struct add_job *j, struct loom_err *err)
 		r->ips[i] = j->ips[i];
 	r->masq = j->fw.masq;
 	r->spoofchk = j->fw.spoofchk;
+	r->n_masq_exempt = r->masq ? j->conf.n_masq_exempt : 0;
+	memcpy(r->masq_exempt, j->conf.masq_exempt, sizeof(r->masq_exempt[0]) * r->n_masq_exempt);
 	return loom_br_record_write(j->conf.state_dir, r, err);
 }
 
@@ -485,7 +489,9 @@ static int run(struct add_job *j, struct loom_br_undo *undo, struct loom_err *er
 	return record(j, err);
 }
 
-int loom_br_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err)
+/* conf NULL: parse it from ctx. */
+static int add(struct loom_cni_ctx *ctx, const struct loom_br_conf *conf, struct loom_result *res,
+	       struct loom_err *err)
 {
 	struct loom_br_undo undo;
 	struct add_job *j;
@@ -499,7 +505,9 @@ int loom_br_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_e
 	j->netns_fd = -1;
 	loom_result_init(&j->ipam);
 	loom_br_undo_init(&undo);
-	if (loom_br_conf_parse(&ctx->conf, &ctx->args, &j->conf, err) < 0) {
+	if (conf)
+		j->conf = *conf;
+	else if (loom_br_conf_parse(&ctx->conf, &ctx->args, &j->conf, err) < 0) {
 		job_free(j);
 		return -1;
 	}
@@ -513,4 +521,15 @@ int loom_br_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_e
 	loom_br_undo_commit(&undo);
 	job_free(j);
 	return r;
+}
+
+int loom_br_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err)
+{
+	return add(ctx, NULL, res, err);
+}
+
+int loom_br_add_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
+		     struct loom_result *res, struct loom_err *err)
+{
+	return add(ctx, c, res, err);
 }

@@ -32,6 +32,15 @@ int loom_br_check(struct loom_cni_ctx *ctx, struct loom_err *err);
 int loom_br_gc(struct loom_cni_ctx *ctx, struct loom_err *err);
 int loom_br_status(struct loom_cni_ctx *ctx, struct loom_err *err);
 
+/* The same commands on a config already parsed (and possibly completed,
+ * e.g. masq_exempt) by the caller: what loom-vxlan runs in-process.  ctx's
+ * netconf must still hold the config's ipam section (IPAM reads it). */
+int loom_br_add_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
+		     struct loom_result *res, struct loom_err *err);
+int loom_br_del_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c, struct loom_err *err);
+int loom_br_check_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
+		       struct loom_err *err);
+
 /* ---- rollback ---- */
 
 #define LOOM_BR_UNDO_MAX 16
@@ -69,6 +78,10 @@ void loom_br_undo_commit(struct loom_br_undo *u);
  * is taken by someone else's link). */
 void loom_br_host_veth_name(const char *container_id, const char *ifname, unsigned salt,
 			    char out[IFNAMSIZ]);
+/* The same with another prefix (at most 6 bytes; NULL: "veth"), for
+ * plugins whose host veths must not pass for loom-bridge's (loom-bgp). */
+void loom_br_host_veth_name_pfx(const char *prefix, const char *container_id, const char *ifname,
+				unsigned salt, char out[IFNAMSIZ]);
 
 /* ---- veth ---- */
 
@@ -80,6 +93,7 @@ struct loom_br_veth_req {
 	const uint8_t *peer_mac;     /* the pod side's MAC */
 	int master;                  /* the bridge */
 	const char *state_dir;       /* records: a completed attachment is no leftover */
+	const char *name_prefix;     /* host end's name prefix, NULL: "veth" */
 };
 
 /* Create the pair, host end enslaved and up.  A leftover pair of an earlier
@@ -145,6 +159,8 @@ struct loom_br_record {
 	size_t n_ips;
 	struct loom_prefix ips[LOOM_RESULT_MAX_IPS];
 	bool masq, spoofchk;         /* firewall elements the ADD made */
+	size_t n_masq_exempt;        /* ipMasq: the conf's masq_exempt at ADD */
+	struct loom_prefix masq_exempt[LOOM_BR_MASQ_EXEMPT_MAX];
 	int as_ifindex;              /* antiSpoof: the host veth's map key, 0 = none */
 	char as_pin_dir[PATH_MAX - 64]; /* antiSpoof: where the maps are pinned */
 };

@@ -208,3 +208,9 @@ int loom_br_check(struct loom_cni_ctx *ctx, struct loom_err *err)
 	free(c);
 	return r;
 }
+
+int loom_br_check_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
+		       struct loom_err *err)
+{
+	return run(ctx, c, err);
+}

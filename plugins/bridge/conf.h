@@ -25,6 +25,7 @@
 #define LOOM_BR_VLAN_MAX 4094
 #define LOOM_BR_DEFAULT_BPF_PIN_DIR "/sys/fs/bpf/loom"
 #define LOOM_BR_IPAM_TYPE_MAX 64
+#define LOOM_BR_MASQ_EXEMPT_MAX 2 /* one per family */
 
 struct loom_br_conf {
 	char network[256];              /* "name" */
@@ -61,6 +62,12 @@ struct loom_br_conf {
 
 	bool anti_spoof;                /* "antiSpoof", default true: BPF source checks */
 	char bpf_pin_dir[PATH_MAX - 64];/* "bpfPinDir", default /sys/fs/bpf/loom, absolute */
+
+	/* Not a config key: set in-process by loom-vxlan (the cluster CIDRs).
+	 * ipMasq leaves traffic to these alone as well as to the pod's own
+	 * subnet.  Zero from loom_br_conf_parse. */
+	size_t n_masq_exempt;
+	struct loom_prefix masq_exempt[LOOM_BR_MASQ_EXEMPT_MAX];
 };
 
 /* Fill `out` from the parsed network config and CNI_ARGS (`args` may be

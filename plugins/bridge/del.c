@@ -127,6 +127,8 @@ static int del_fw(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 		.n_ips = rec->n_ips,
 		.ips = rec->ips,
 		.masq = rec->masq,
+		.n_exempt = rec->n_masq_exempt,
+		.exempt = rec->masq_exempt,
 		.spoofchk = rec->spoofchk,
 	};
 	return loom_fw_del_deferred(&p, pending, err);
@@ -157,7 +159,8 @@ static int del_antispoof(const struct loom_br_conf *c, const struct loom_br_reco
 	return 0;
 }
 
-int loom_br_del(struct loom_cni_ctx *ctx, struct loom_err *err)
+/* conf NULL: parse it from ctx. */
+static int del(struct loom_cni_ctx *ctx, const struct loom_br_conf *conf, struct loom_err *err)
 {
 	struct loom_br_conf *c = NULL;
 	struct loom_br_record *rec = NULL;
@@ -171,7 +174,9 @@ int loom_br_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 		loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (loom_br_conf_parse(&ctx->conf, &ctx->args, c, err) < 0)
+	if (conf)
+		*c = *conf;
+	else if (loom_br_conf_parse(&ctx->conf, &ctx->args, c, err) < 0)
 		goto out;
 	/* An unreadable record is as good as none: the fallbacks cover it,
 	 * and removing it at the end clears the way for the next ADD. */
@@ -192,4 +197,14 @@ out:
 	free(rec);
 	free(c);
 	return r;
+}
+
+int loom_br_del(struct loom_cni_ctx *ctx, struct loom_err *err)
+{
+	return del(ctx, NULL, err);
+}
+
+int loom_br_del_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c, struct loom_err *err)
+{
+	return del(ctx, c, err);
 }

@@ -167,6 +167,16 @@ static int check_pod(const struct loom_fw_pod *p, bool need_mac, struct pod_keys
 		if ((a->ip.family != AF_INET && a->ip.family != AF_INET6) || a->len > loom_ip_bits(&a->ip))
 			return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: address %zu is not an IP prefix", i);
 	}
+	if (p->n_exempt > LOOM_FW_EXEMPT_MAX || (p->n_exempt && !p->exempt))
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: %zu exempt prefixes", p->n_exempt);
+	for (i = 0; i < p->n_exempt; i++) {
+		const struct loom_prefix *a = &p->exempt[i];
+
+		if ((a->ip.family != AF_INET && a->ip.family != AF_INET6) || a->len > loom_ip_bits(&a->ip) ||
+		    !loom_prefix_is_network(a))
+			return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: exempt prefix %zu is not a network",
+					    i);
+	}
 	if (p->spoofchk) {
 		if (check_name("host veth", p->host_veth, IFNAME_MAX, err) < 0)
 			return -1;
@@ -183,6 +193,45 @@ static int check_pod(const struct loom_fw_pod *p, bool need_mac, struct pod_keys
 
 typedef void (*emit_fn)(FILE *f, const char *set, const char *key, const char *tag);
 
+#define LOCALS_MAX (1 + LOOM_FW_EXEMPT_MAX)
+
+static bool covers(const struct loom_prefix *outer, const struct loom_prefix *inner)
+{
+	return outer->ip.family == inner->ip.family && outer->len <= inner->len &&
+	       loom_prefix_contains(outer, &inner->ip);
+}
+
+/* The destinations `a`'s traffic is not masqueraded to: its own subnet and
+ * the exempt prefixes of its family.  The local sets are interval sets of
+ * concatenations, where the kernel refuses overlapping elements: a prefix
+ * covered by another is dropped, so the pod subnet inside a cluster CIDR
+ * becomes the cluster CIDR's one element.  Deterministic, so DEL computes
+ * the very elements ADD made. */
+static size_t local_prefixes(const struct loom_fw_pod *p, const struct loom_prefix *a,
+			     struct loom_prefix out[LOCALS_MAX])
+{
+	struct loom_prefix cand[LOCALS_MAX];
+	size_t i, j, n = 0, m = 0;
+
+	cand[n].ip = loom_prefix_first(a);
+	cand[n++].len = a->len;
+	for (i = 0; i < p->n_exempt && n < LOCALS_MAX; i++)
+		if (p->exempt[i].ip.family == a->ip.family)
+			cand[n++] = p->exempt[i];
+	for (i = 0; i < n; i++) {
+		bool drop = false;
+
+		for (j = 0; j < n && !drop; j++)
+			if (j != i && covers(&cand[j], &cand[i]) &&
+			    /* equal prefixes: keep the first */
+			    (cand[j].len != cand[i].len || j < i))
+				drop = true;
+		if (!drop)
+			out[m++] = cand[i];
+	}
+	return m;
+}
+
 /* Hand each of the pod's elements (set, key) to `emit`. */
 static void pod_elements(FILE *f, const struct loom_fw_pod *p, const struct pod_keys *k, emit_fn emit)
 {
@@ -193,15 +242,17 @@ static void pod_elements(FILE *f, const struct loom_fw_pod *p, const struct pod_
 	if (p->masq) {
 		for (i = 0; i < p->n_ips; i++) {
 			const struct loom_prefix *a = &p->ips[i];
-			struct loom_prefix net = { .ip = loom_prefix_first(a), .len = a->len };
+			struct loom_prefix locals[LOCALS_MAX];
 			char ip[LOOM_IP_STRLEN], pfx[LOOM_PREFIX_STRLEN];
 			bool v4 = a->ip.family == AF_INET;
+			size_t l, n = local_prefixes(p, a, locals);
 
 			loom_ip_fmt(&a->ip, ip);
-			loom_prefix_fmt(&net, pfx);
 			emit(f, v4 ? INET " masq4" : INET " masq6", ip, tag);
-			snprintf(key, sizeof(key), "%s . %s", ip, pfx);
-			emit(f, v4 ? INET " local4" : INET " local6", key, tag);
+			for (l = 0; l < n; l++) {
+				snprintf(key, sizeof(key), "%s . %s", ip, loom_prefix_fmt(&locals[l], pfx));
+				emit(f, v4 ? INET " local4" : INET " local6", key, tag);
+			}
 		}
 	}
 	if (p->spoofchk) {

@@ -6,7 +6,10 @@
  *   table inet loom_bridge     (ipMasq)
  *     set masq4 / masq6        pod addresses whose traffic is masqueraded
  *     set local4 / local6      "pod address . pod subnet" pairs (intervals):
- *                              traffic inside the subnet is not masqueraded
+ *                              traffic inside the subnet is not masqueraded;
+ *                              also "pod address . exempt prefix" (loom-vxlan's
+ *                              cluster CIDR), a prefix covering the subnet
+ *                              replacing the subnet's pair (no overlaps)
  *     chain postrouting        nat hook; one rule per family:
  *       ip saddr @masq4 ip daddr != 224.0.0.0/4
  *         ip saddr . ip daddr != @local4 masquerade        (ip6: ff00::/8)
@@ -33,6 +36,8 @@
 #include "err.h"
 #include "ip.h"
 
+#define LOOM_FW_EXEMPT_MAX 4
+
 struct loom_fw_pod {
 	const char *network;        /* network name (config "name") */
 	const char *container_id;
@@ -42,6 +47,8 @@ struct loom_fw_pod {
 	size_t n_ips;
 	const struct loom_prefix *ips;   /* the pod's addresses with their subnet length (lib/ip.h) */
 	bool masq;                  /* ipMasq */
+	size_t n_exempt;            /* ipMasq: destinations beyond the pod's subnet */
+	const struct loom_prefix *exempt; /* not masqueraded to (network prefixes; may be NULL) */
 	bool spoofchk;              /* macspoofchk */
 };
 

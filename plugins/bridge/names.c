@@ -20,6 +20,12 @@ static uint32_t fnv1a(uint32_t h, const char *s)
 void loom_br_host_veth_name(const char *container_id, const char *ifname, unsigned salt,
 			    char out[IFNAMSIZ])
 {
+	loom_br_host_veth_name_pfx(NULL, container_id, ifname, salt, out);
+}
+
+void loom_br_host_veth_name_pfx(const char *prefix, const char *container_id, const char *ifname,
+				unsigned salt, char out[IFNAMSIZ])
+{
 	uint32_t h = 2166136261u;
 	char tail[16];
 
@@ -30,5 +36,5 @@ void loom_br_host_veth_name(const char *container_id, const char *ifname, unsign
 		snprintf(tail, sizeof(tail), "#%u", salt);
 		h = fnv1a(h, tail);
 	}
-	snprintf(out, IFNAMSIZ, "veth%08x", h);
+	snprintf(out, IFNAMSIZ, "%.6s%08x", prefix ? prefix : "veth", h);
 }

@@ -76,6 +76,13 @@ static json_t *to_json(const struct loom_br_record *r)
 	e |= json_object_set_new(o, "podName", json_string(r->pod_name));
 	e |= json_object_set_new(o, "ipMasq", json_boolean(r->masq));
 	e |= json_object_set_new(o, "macspoofchk", json_boolean(r->spoofchk));
+	if (r->n_masq_exempt) {
+		json_t *ex = json_array();
+
+		for (i = 0; ex && i < r->n_masq_exempt; i++)
+			e |= json_array_append_new(ex, json_string(loom_prefix_fmt(&r->masq_exempt[i], buf)));
+		e |= ex ? json_object_set_new(o, "ipMasqExempt", ex) : -1;
+	}
 	if (r->as_ifindex > 0) {
 		e |= json_object_set_new(o, "antiSpoofIfindex", json_integer(r->as_ifindex));
 		e |= json_object_set_new(o, "bpfPinDir", json_string(r->as_pin_dir));
@@ -175,6 +182,16 @@ static int from_json(const json_t *o, struct loom_br_record *r)
 	}
 	r->masq = json_is_true(json_object_get(o, "ipMasq"));
 	r->spoofchk = json_is_true(json_object_get(o, "macspoofchk"));
+	ips = json_object_get(o, "ipMasqExempt");
+	if (ips && (!json_is_array(ips) || json_array_size(ips) > LOOM_BR_MASQ_EXEMPT_MAX))
+		return -EINVAL;
+	json_array_foreach(ips, i, ip) {
+		if (!json_is_string(ip) ||
+		    loom_prefix_parse(json_string_value(ip), &r->masq_exempt[i]) < 0 ||
+		    !loom_prefix_is_network(&r->masq_exempt[i]))
+			return -EINVAL;
+		r->n_masq_exempt++;
+	}
 	ip = json_object_get(o, "antiSpoofIfindex");
 	if (ip) {
 		if (!json_is_integer(ip) || json_integer_value(ip) <= 0 ||

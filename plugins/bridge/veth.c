@@ -47,7 +47,8 @@ static int drop_leftover(struct loom_nl *host, const struct loom_link *pl,
 	if (!paired(&hl, pl))
 		return 0;
 	for (salt = 0; salt < LOOM_BR_NAME_SALTS; salt++) {
-		loom_br_host_veth_name(req->container_id, req->ifname, salt, name);
+		loom_br_host_veth_name_pfx(req->name_prefix, req->container_id, req->ifname, salt,
+					   name);
 		if (strcmp(name, hl.name) == 0) {
 			r = loom_link_del(host, hl.ifindex, true);
 			return r < 0 ? r : 1;
@@ -78,7 +79,8 @@ int loom_br_veth_create(struct loom_nl *host, struct loom_nl *pod,
 		struct loom_link hl, pl;
 		bool pod_has, host_has;
 
-		loom_br_host_veth_name(req->container_id, req->ifname, salt, name);
+		loom_br_host_veth_name_pfx(req->name_prefix, req->container_id, req->ifname, salt,
+					   name);
 		vr.name = name;
 		r = loom_veth_create(host, &vr, out);
 		if (r == 0)

@@ -210,13 +210,22 @@ if [[ -f $LOOM_SRC/tests/integration/etcd.sh ]] && command -v etcd >/dev/null; t
 	etcd_start_single
 	export LOOM_STORE="etcd:$ETCD_URL"
 	suite etcd
-	# nodes and ipam read what loomd writes: put two records by hand
+	# nodes and ipam read what loomd writes: put the records by hand, node-1
+	# on a 30 s lease as loomd does, node-2 on none
 	b64() { printf '%s' "$1" | base64 -w0; }
+	node() { printf '{"name":"%s","address":"%s","network":"default","subnet":"%s","renewedAt":"%s"}' "$@"; }
 	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	curl -sf "$ETCD_URL/v3/kv/put" -d "{\"key\":\"$(b64 /loom/nodes/node-1)\",\"value\":\"$(b64 "{\"name\":\"node-1\",\"address\":\"192.0.2.11\",\"network\":\"default\",\"subnet\":\"10.244.3.0/24\",\"renewedAt\":\"$now\",\"ttl\":30}")\"}" >/dev/null
+	lease=$(curl -sf "$ETCD_URL/v3/lease/grant" -d '{"TTL":"30"}' | jq -r .ID)
+	curl -sf "$ETCD_URL/v3/kv/put" -d "{\"key\":\"$(b64 /loom/nodes/node-1)\",\"value\":\"$(b64 "$(node node-1 192.0.2.11 10.244.3.0/24 "$now")")\",\"lease\":\"$lease\"}" >/dev/null
+	curl -sf "$ETCD_URL/v3/kv/put" -d "{\"key\":\"$(b64 /loom/nodes/node-2)\",\"value\":\"$(b64 "$(node node-2 192.0.2.12 10.244.4.0/24 "$now")")\"}" >/dev/null
 	curl -sf "$ETCD_URL/v3/kv/put" -d "{\"key\":\"$(b64 /loom/endpoints/node-1/abc/eth0)\",\"value\":\"$(b64 '{"node":"node-1","network":"default","containerID":"abc","ifname":"eth0","ips":["10.244.3.5/24","fd00::5/64"],"podNamespace":"prod","podName":"web"}')\"}" >/dev/null
 	run nodes
-	expect_match "etcd: nodes shows the lease" '^node-1 +192\.0\.2\.11 +10\.244\.3\.0/24 +[0-9]+s ago +(2[0-9]|30)s$' "$(tail -n1 <<<"$OUT")"
+	expect_eq "etcd: nodes header" 'NAME ADDRESS SUBNET REGISTERED EXPIRES-IN' "$(head -n1 <<<"$OUT" | xargs)"
+	expect_match "etcd: nodes shows the lease's time left" '^node-1 +192\.0\.2\.11 +10\.244\.3\.0/24 +[0-9]+s ago +(2[0-9]|30)s$' "$(sed -n 2p <<<"$OUT")"
+	expect_match "etcd: a node without a lease" '^node-2 +192\.0\.2\.12 +10\.244\.4\.0/24 +[0-9]+s ago +-$' "$(sed -n 3p <<<"$OUT")"
+	curl -sf "$ETCD_URL/v3/lease/revoke" -d "{\"ID\":\"$lease\"}" >/dev/null
+	run nodes
+	expect_eq "etcd: a revoked lease takes its node" '0|node-2' "$RC|$(tail -n +2 <<<"$OUT" | cut -d' ' -f1 | xargs)"
 	run ipam
 	expect_eq "etcd: ipam" $'NODE     POD        IPS\nnode-1   prod/web   10.244.3.5/24,fd00::5/64' "$OUT"
 else

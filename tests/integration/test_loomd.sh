@@ -9,10 +9,15 @@
 #   crash; endpoint records are published and withdrawn, and reconciled at
 #   start; a store outage leaves the lease file alone and is caught up.
 #
-# Nothing here touches the network: --address is only read (lo's 127.0.0.1
-# or an address nobody holds).
+# loomd runs in a netns of its own: with the default (vxlan) backend it
+# creates loom.1 and sets forwarding sysctls, which must not reach the
+# machine's root netns.  --address is lo's 127.0.0.1 or an address nobody
+# holds.
 
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/netns.sh"
+ns_add host
+HOSTNS=$NS
 
 LOOMD=$LOOM_BIN/loomd
 STORE_PUT=$LOOM_BIN/store_put
@@ -31,7 +36,7 @@ start() {
 	mkdir -p "$T/$name"
 	# One log per run, so a check never reads what an earlier run said.
 	[[ -e "$T/$name.log" ]] && mv "$T/$name.log" "$T/$name.log.$(date +%s%N)"
-	"$LOOMD" --node "$name" --run-dir "$T/$name/run" --state-dir "$T/$name/ep" \
+	ip netns exec "$HOSTNS" "$LOOMD" --node "$name" --run-dir "$T/$name/run" --state-dir "$T/$name/ep" \
 		--ttl 2 "$@" >>"$T/$name.log" 2>&1 &
 	PID[$name]=$!
 }
@@ -71,7 +76,7 @@ has_lease_file() { [[ -s "$T/$1/run/${2:-default}.env" ]]; }
 
 network() { # network NAME CIDR LEN [EXTRA_SPEC_JSON]
 	printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"%s"},"spec":{"cidr":"%s","subnetLength":%s%s}}' \
-		"$1" "$2" "$3" "${4:+,$4}" | "$STORE_PUT" "/loom/config/$1" -
+		"$1" "$2" "$3" "${4:+,$4}" | ip netns exec "$HOSTNS" "$STORE_PUT" "/loom/config/$1" -
 }
 
 # record DIR NETWORK CID IFNAME IP: an endpoint record as loom-bridge writes it
@@ -190,12 +195,12 @@ expect_true "s3 logs its registration after the error" log_has s3 'leased subnet
 # --- --once and --release-on-exit ---------------------------------------------
 
 RC=0
-"$LOOMD" --node once-1 --address 192.0.2.5 --run-dir "$T/once-1/run" --state-dir "$T/once-1/ep" \
+ip netns exec "$HOSTNS" "$LOOMD" --node once-1 --address 192.0.2.5 --run-dir "$T/once-1/run" --state-dir "$T/once-1/ep" \
 	--once >"$T/once-1.log" 2>&1 || RC=$?
 expect_eq "--once: exit 0 after one sync" 0 "$RC"
 expect_true "--once: lease file written" has_lease_file once-1
 RC=0
-"$LOOMD" --node once-2 --address 192.0.2.6 --network nosuch --run-dir "$T/once-2/run" \
+ip netns exec "$HOSTNS" "$LOOMD" --node once-2 --address 192.0.2.6 --network nosuch --run-dir "$T/once-2/run" \
 	--state-dir "$T/once-2/ep" --once >"$T/once-2.log" 2>&1 || RC=$?
 expect_eq "--once without a Network: exit 1" 1 "$RC"
 start rel --address 192.0.2.7 --release-on-exit
@@ -205,14 +210,14 @@ expect_true "--release-on-exit: node key gone at once" key_gone /loom/nodes/rel
 
 # --- store outage (etcd) -------------------------------------------------------
 
-etcd_up() { # etcd_up CPORT PPORT DIR
-	etcd --name loomd-test --data-dir "$3" \
+etcd_up() { # etcd_up CPORT PPORT DIR   (in loomd's netns, on its loopback)
+	ip netns exec "$HOSTNS" etcd --name loomd-test --data-dir "$3" \
 		--listen-client-urls "http://127.0.0.1:$1" --advertise-client-urls "http://127.0.0.1:$1" \
 		--listen-peer-urls "http://127.0.0.1:$2" --initial-advertise-peer-urls "http://127.0.0.1:$2" \
 		--initial-cluster "loomd-test=http://127.0.0.1:$2" --initial-cluster-state new \
 		--listen-metrics-urls "" --log-level error >>"$T/etcd.log" 2>&1 &
 	ETCD_PID=$!
-	wait_for 15 curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/health"
+	wait_for 15 ip netns exec "$HOSTNS" curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/health"
 }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -241,9 +246,9 @@ if command -v etcd >/dev/null && command -v curl >/dev/null; then
 		etcd_up "$CP" "$PP" "$T/etcd" || fail "etcd restarts on its data dir"
 		expect_true "etcd back: loomd says so" wait_for 15 log_has e1 'store reachable again'
 		expect_true "etcd back: the record made during the outage is published" \
-			wait_for 10 env LOOM_STORE="$E" "$STORE_GET" /loom/endpoints/e1/cid5/eth0 >/dev/null
+			wait_for 10 ip netns exec "$HOSTNS" env LOOM_STORE="$E" "$STORE_GET" /loom/endpoints/e1/cid5/eth0 >/dev/null
 		expect_true "etcd back: the node key is there" \
-			wait_for 10 env LOOM_STORE="$E" "$STORE_GET" /loom/nodes/e1 >/dev/null
+			wait_for 10 ip netns exec "$HOSTNS" env LOOM_STORE="$E" "$STORE_GET" /loom/nodes/e1 >/dev/null
 		expect_eq "etcd back: same block" "$(sed -n 's/^LOOM_SUBNET=//p' "$T/e1.env.before")" "$(subnet_of e1)"
 		stop e1 TERM
 		kill -TERM "$ETCD_PID"

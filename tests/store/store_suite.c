@@ -367,6 +367,56 @@ static void test_keepalive_expired(void **state)
 	assert_int_equal(loom_store_put(f->s, k(f, "exp"), "v", 1, lease, NULL, &err), -1);
 }
 
+static int64_t lease_ttl(struct fx *f, int64_t lease)
+{
+	int64_t left = -2;
+
+	OK(loom_store_lease_ttl(f->s, lease, &left, &e_));
+	return left;
+}
+
+static void test_lease_ttl(void **state)
+{
+	struct fx *f = *state;
+	struct loom_err err = { 0 };
+	int64_t lease = 0, left = 0;
+
+	OK(loom_store_lease_grant(f->s, 5, &lease, &e_));
+	put(f, "ttl", "v", lease, NULL);
+	left = lease_ttl(f, lease);
+	assert_in_range(left, 1, 5);
+	/* it only reads: the key's lease runs down, then a keep-alive resets it */
+	sleep_ms(2100);
+	left = lease_ttl(f, lease);
+	assert_in_range(left, 1, 3);
+	OK(loom_store_lease_keepalive(f->s, lease, &e_));
+	assert_in_range(lease_ttl(f, lease), 4, 5);
+	expect_val(f, "ttl", "v");
+	OK(loom_store_lease_revoke(f->s, lease, &e_));
+	left = 7;
+	assert_int_equal(loom_store_lease_ttl(f->s, lease, &left, &err), -1);
+	assert_int_equal(err.code, LOOM_ERR_NOT_FOUND);
+	assert_int_equal(left, -1);
+	/* a lease that was never granted reads the same */
+	assert_int_equal(loom_store_lease_ttl(f->s, 4242424242LL, &left, &err), -1);
+	assert_int_equal(err.code, LOOM_ERR_NOT_FOUND);
+	assert_int_equal(loom_store_lease_ttl(f->s, 0, &left, &err), -1);
+	assert_int_equal(err.code, LOOM_ERR_INVALID_CONFIG);
+}
+
+static void test_lease_ttl_expired(void **state)
+{
+	struct fx *f = *state;
+	struct loom_err err = { 0 };
+	int64_t lease = 0, left = 0;
+
+	OK(loom_store_lease_grant(f->s, 1, &lease, &e_));
+	put(f, "exp", "v", lease, NULL);
+	assert_true(wait_gone(f, "exp", 6000) >= 0);
+	assert_int_equal(loom_store_lease_ttl(f->s, lease, &left, &err), -1);
+	assert_int_equal(err.code, LOOM_ERR_NOT_FOUND);
+}
+
 static void next_event(struct loom_watch *w, int type, const char *key, const char *value,
 		       int64_t rev)
 {
@@ -649,6 +699,8 @@ int main(int argc, char **argv)
 		T(test_lease_expiry),
 		T(test_lease_keepalive_revoke),
 		T(test_keepalive_expired),
+		T(test_lease_ttl),
+		T(test_lease_ttl_expired),
 		T(test_watch_from_now),
 		T(test_watch_history),
 		T(test_watch_lease_expiry),

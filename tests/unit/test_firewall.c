@@ -742,6 +742,56 @@ static void test_masquerade(void **state)
 	}
 }
 
+/* Exempt prefixes (loom-vxlan's cluster CIDR): not masqueraded to, and
+ * never an element overlapping the pod subnet's (the kernel refuses those
+ * in a concatenated interval set). */
+static void test_masq_exempt(void **state)
+{
+	struct fx *f = fx_of(state);
+	struct loom_prefix ex[] = { pfx_of("192.0.2.0/24"), pfx_of("10.1.5.0/24"),
+				    pfx_of("2001:db8::/32") };
+	char src[LOOM_IP_STRLEN];
+
+	build_topology(f);
+	f->p.exempt = ex;
+	f->p.n_exempt = N(ex);
+	assert_int_equal(fw_add(f, &f->p), 0);
+	assert_int_equal(fw_add(f, &f->p), 0);   /* retried */
+	assert_int_equal(ruleset_count(f, "10.1.0.5 . 10.1.0.0/16 comment"), 1);
+	assert_int_equal(ruleset_count(f, "10.1.0.5 . 192.0.2.0/24 comment"), 1);
+	assert_int_equal(ruleset_count(f, "10.1.5.0/24"), 0);      /* inside the subnet: covered */
+	assert_int_equal(ruleset_count(f, "fd00:1::5 . 2001:db8::/32 comment"), 1);
+	probe(f, f->out, "192.0.2.2", src);
+	assert_string_equal(src, "10.1.0.5");
+	probe(f, f->out, "2001:db8:2::2", src);
+	assert_string_equal(src, "fd00:1::5");
+	assert_int_equal(fw_del(f, &f->p), 0);
+	assert_int_equal(ruleset_count(f, "10.1.0.5"), 0);
+	assert_int_equal(ruleset_count(f, "fd00:1::5"), 0);
+
+	/* a prefix covering the subnet replaces the subnet's element */
+	ex[0] = pfx_of("10.0.0.0/8");
+	f->p.n_exempt = 1;
+	assert_int_equal(fw_add(f, &f->p), 0);
+	assert_int_equal(ruleset_count(f, "10.1.0.5 . 10.0.0.0/8 comment"), 1);
+	assert_int_equal(ruleset_count(f, "10.1.0.5 . 10.1.0.0/16"), 0);
+	probe(f, f->out, "10.1.200.2", src);
+	assert_string_equal(src, "10.1.0.5");
+	probe(f, f->out, "192.0.2.2", src);
+	assert_string_equal(src, "192.0.2.1");                     /* still masqueraded */
+	assert_int_equal(fw_del(f, &f->p), 0);
+	assert_int_equal(ruleset_count(f, "10.1.0.5"), 0);
+
+	/* host bits set: refused before nftables sees it */
+	ex[0] = pfx_of("10.1.0.5/8");
+	{
+		struct call c = { .op = ADD, .p = &f->p };
+
+		assert_int_equal(fw_in(f->host, &c), -1);
+		assert_int_equal(c.err.code, LOOM_ERR_INTERNAL);
+	}
+}
+
 static long drop_counter(struct fx *f)
 {
 	_cleanup_free_ char *out = sh_in(f->host, "nft list chain bridge loom_bridge prerouting");
@@ -901,6 +951,7 @@ int main(void)
 		T(test_other_tables_untouched),
 		T(test_concurrent_add),
 		T(test_masquerade),
+		T(test_masq_exempt),
 		T(test_spoofchk),
 		T(test_nft_wrapper),
 		T(test_missing_library),

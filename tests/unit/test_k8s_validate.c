@@ -172,6 +172,14 @@ static const struct {
 	  "spec.backend.bgp.peers[0].address: \"192.0.2.300\": must be a valid IP address" },
 	{ NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {peers: [{address: 192.0.2.1}]}}}"),
 	  "spec.backend.bgp.peers[0].asNumber: required" },
+	{ NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {peers: [{address: \"2001:db8::1\", asNumber: 1}]}}}"),
+	  "spec.backend.bgp.peers[0].address: \"2001:db8::1\": must be an IPv4 address" },
+	{ NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {holdTime: 2}}}"),
+	  "spec.backend.bgp.holdTime: must be between 3 and 65535" },
+	{ NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {holdTime: 65536}}}"),
+	  "spec.backend.bgp.holdTime: must be between 3 and 65535" },
+	{ NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {holdTime: \"6s\"}}}"),
+	  "spec.backend.bgp.holdTime: must be an integer, not a string" },
 	{ NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {routeReflectors: [Node_A]}}}"),
 	  "spec.backend.bgp.routeReflectors[0]: \"Node_A\": a lowercase RFC 1123 subdomain must consist of lower case "
 	  "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character" },
@@ -208,7 +216,8 @@ static const char *const valid[] = {
 	NET("{cidr: 10.244.0.0/16}"),
 	NET("{cidr6: \"fd00:10:244::/56\"}"),
 	NET("{cidr: 10.0.0.0/8, cidr6: \"fd00::/48\", subnetLength: 26, subnetLength6: 112, mtu: 8950, backend: {type: none}}"),
-	NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {asNumber: 65000, nodeToNodeMesh: false, routeReflectors: [node-a], peers: [{address: \"2001:db8::1\", asNumber: 4200000000}]}}}"),
+	NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {asNumber: 65000, nodeToNodeMesh: false, routeReflectors: [node-a], peers: [{address: 192.0.2.1, asNumber: 4200000000}], holdTime: 3}}}"),
+	NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {holdTime: 65535}}}"),
 };
 
 static void test_valid(void **state)

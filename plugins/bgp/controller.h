@@ -1,0 +1,19 @@
+/* bgp mode's controller in loomd (see agent/controller.h): renders BIRD's
+ * configuration from the datastore, keeps one BIRD running per node (or
+ * drives an existing one through --bird-socket) and publishes its session
+ * state to /loom/bgpstatus/<node>. */
+#ifndef LOOM_BGP_CONTROLLER_H
+#define LOOM_BGP_CONTROLLER_H
+
+#include "../../agent/controller.h"
+#include "bird.h"
+
+#define LOOM_BGPSTATUS_PREFIX "/loom/bgpstatus/"
+
+/* The status value published for a node: {"node", "peers": [{"name",
+ * "node"?, "address", "asNumber", "state", "imported", "exported"}]}.
+ * Only BGP protocols are listed.  A new reference or NULL (ENOMEM). */
+json_t *loom_bgp_status_json(const char *node, const struct loom_bird_proto *p, size_t n,
+			     const struct loom_bird_neighbor *nbrs, size_t n_nbrs);
+
+#endif

@@ -1,0 +1,72 @@
+/* loom-vxlan, the CNI plugin of vxlan mode: a thin layer over loom-bridge,
+ * as flannel's plugin is over the reference bridge.
+ *
+ *   plugin_conf.c  our config keys; the node's lease file; the loom-bridge
+ *                  config built from both (the "delegate")
+ *   plugin_cmd.c   ADD/DEL/CHECK/GC/STATUS: build the delegate, run
+ *                  loom-bridge's commands in this process
+ *   main.c         maps CNI onto plugin_cmd.c
+ *
+ * The delegate: bridge "loom0" (config "bridge"), isGateway, the node
+ * subnet's second address (x.y.z.1) as gateway, in-process loom-ipam over
+ * the node subnet from x.y.z.2 (x.y.z.0 is the VXLAN device's, flannel's
+ * convention), routes to the cluster CIDR via the gateway (and the default
+ * route with isDefaultGateway), the lease's MTU, and ipMasq exempting the
+ * cluster CIDR so pods on other nodes see the pod's own address. */
+#ifndef LOOM_VXLAN_PLUGIN_H
+#define LOOM_VXLAN_PLUGIN_H
+
+#include <limits.h>
+
+#include "bridge.h"
+#include "cni.h"
+#include "err.h"
+#include "leasefile.h"
+
+#define LOOM_VX_DEFAULT_BRIDGE "loom0"
+
+struct loom_vx_conf {
+	char network[256];          /* "name" */
+	char run_dir[PATH_MAX];     /* "runDir", default /run/loom */
+	char lease_path[PATH_MAX];  /* <runDir>/<name>.env */
+	char state_dir[PATH_MAX];   /* "stateDir", default loom-bridge's */
+};
+
+/* Type-check loom-vxlan's keys ("bridge", "mtu", "ipMasq", "hairpinMode",
+ * "isDefaultGateway", "antiSpoof", "macspoofchk", "stateDir", "dataDir",
+ * "bpfPinDir", "runDir") and fill *out.  An "ipam" section is refused: the
+ * node subnet is the range.  LOOM_ERR_INVALID_CONFIG naming the key. */
+int loom_vx_conf_parse(const struct loom_netconf *nc, struct loom_vx_conf *out,
+		       struct loom_err *err);
+
+/* Read and parse the lease file.  A missing file is LOOM_ERR_TRY_AGAIN
+ * (loomd has not leased a subnet yet); unreadable LOOM_ERR_IO; malformed
+ * LOOM_ERR_INVALID_CONFIG. */
+int loom_vx_lease_load(const struct loom_vx_conf *c, struct loom_lease *out,
+		       struct loom_err *err);
+
+/* The loom-bridge network config for this node (new reference), from the
+ * user's config `nc` and the lease. */
+json_t *loom_vx_bridge_json(const struct loom_netconf *nc, const struct loom_lease *l,
+			    struct loom_err *err);
+
+/* Everything loom-bridge's commands need, on the heap (two results). */
+struct loom_vx_delegate {
+	struct loom_cni_ctx ctx;    /* the caller's env and args, the delegate's netconf */
+	char *text;                 /* the delegate's JSON (ctx.stdin_buf) */
+	struct loom_br_conf br;     /* parsed, with masq_exempt = the cluster CIDRs */
+};
+
+/* Build, parse and complete the delegate for ctx's command.  -1 with err. */
+int loom_vx_delegate_make(const struct loom_cni_ctx *ctx, const struct loom_lease *l,
+			  struct loom_vx_delegate **out, struct loom_err *err);
+void loom_vx_delegate_free(struct loom_vx_delegate *d);
+
+/* The commands (loom_plugin callbacks). */
+int loom_vx_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err);
+int loom_vx_del(struct loom_cni_ctx *ctx, struct loom_err *err);
+int loom_vx_check(struct loom_cni_ctx *ctx, struct loom_err *err);
+int loom_vx_gc(struct loom_cni_ctx *ctx, struct loom_err *err);
+int loom_vx_status(struct loom_cni_ctx *ctx, struct loom_err *err);
+
+#endif

@@ -1,0 +1,7 @@
+#!/bin/bash
+# Regenerate tests/policy/golden/*.nft from *.json with the compiler in
+# build dir $1 (cmake --build BUILD --target policy-golden-regen), then
+# review the diff: the .nft files are the contract.
+set -euo pipefail
+build=${1:?usage: regen.sh BUILD_DIR}
+LOOM_POLICY_REGEN=1 "$build/test_policy_golden"
