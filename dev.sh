@@ -80,9 +80,9 @@ cmd_test() {
 		ctest --test-dir "$ROOT/build-asan" --output-on-failure -j"$JOBS" -L unit
 	echo "== integration tests against the sanitized binaries"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --test-dir "$ROOT/build-asan" --output-on-failure -L integration
-	echo "== fuzz targets, ${LOOM_FUZZ_SECONDS:-20}s each"
-	cmd_fuzz "${LOOM_FUZZ_SECONDS:-20}"
+		ctest --test-dir "$ROOT/build-asan" --output-on-failure -j"$JOBS" -L integration
+	echo "== fuzz targets, ${LOOM_FUZZ_SECONDS:-10}s each"
+	cmd_fuzz "${LOOM_FUZZ_SECONDS:-10}"
 }
 
 cmd_demo() {

@@ -49,6 +49,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export LOOM_STORE=file:$T/store
+export LOOM_BIN=$BIN # loom-sim takes its binaries from here
 NNS=50      # namespaces
 NPODS=5000  # pods; every 50th is on node n1 (100)
 now_ms() { date +%s%3N; }
@@ -154,7 +155,7 @@ ip netns del "$NS"
 # ---- throughput: two pods on one loom-sim node, iperf3 over the bridge
 TP0="" TP1=""
 if command -v iperf3 >/dev/null && [[ -x $BIN/loomd && -x $BIN/loom-vxlan ]] &&
-	"$BIN/loom-sim" --name "$SIMNAME" up --nodes 1 --mode vxlan >/dev/null 2>&1; then
+	"$BIN/loom-sim" --name "$SIMNAME" up --nodes 1 --mode vxlan >"$T/sim.log" 2>&1; then
 	SIMSTORE=file:/run/loom-sim/$SIMNAME/store
 	"$BIN/loom-sim" --name "$SIMNAME" pod add n1 ns0/client --label app=client --label role=r0 >/dev/null
 	SRV=$("$BIN/loom-sim" --name "$SIMNAME" pod add n1 ns0/server --label app=a0)
@@ -182,7 +183,7 @@ if command -v iperf3 >/dev/null && [[ -x $BIN/loomd && -x $BIN/loom-vxlan ]] &&
 	"$BIN/loom-sim" --name "$SIMNAME" down >/dev/null 2>&1
 	say "iperf3: ${TP0} Gbit/s without policy, ${TP1} Gbit/s with 1,000 policies ($TP_RULES)"
 else
-	say "skip throughput: needs iperf3, loomd, loom-vxlan and loom-sim up"
+	say "skip throughput: needs iperf3, loomd, loom-vxlan and loom-sim up: $(tail -1 "$T/sim.log" 2>/dev/null)"
 fi
 
 # ---- the table

@@ -567,7 +567,8 @@ static void pod_contrib(const struct pol_engine *e, const struct pol_pod *p, str
 			}
 		}
 	}
-	qsort(out->v, out->n, sizeof(char *), cmp_str);
+	if (out->n) /* qsort(NULL, 0) is undefined */
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
 	size_t w = 0;
 	for (size_t r = 0; r < out->n; r++) {
 		if (w && !strcmp(out->v[w - 1], out->v[r])) {
@@ -588,7 +589,8 @@ static size_t set_len(const char *s)
 /* one "add/delete element" command per set, from a sorted list */
 static void emit_elems(struct sbuf *b, const char *verb, struct strv *s, bool keys_only)
 {
-	qsort(s->v, s->n, sizeof(char *), cmp_str);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < s->n;) {
 		size_t sl = set_len(s->v[i]), j;
 

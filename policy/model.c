@@ -148,7 +148,8 @@ bool pol_pod_local(const struct pol_engine *e, const struct pol_pod *p)
 static struct pol_group *group_ref(struct pol_engine *e, const char *ns, const json_t *podsel,
 				   const json_t *nssel)
 {
-	char *ps = json_dumps(podsel ? podsel : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+	/* an absent podSelector is the empty one: "{}" */
+	char *ps = podsel ? json_dumps(podsel, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
 	char *nsd = nssel ? json_dumps(nssel, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	char *key = NULL;
 	struct pol_group *g = NULL;

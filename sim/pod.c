@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,6 +195,38 @@ static int wait_lease(const struct sim *s, int node)
 		       node, path, s->dir, node), -1;
 }
 
+/* Whether Namespace `name` is in the store already: applying it again would
+ * replace it, and with it the labels a user gave it (policies select on them). */
+static bool ns_exists(const struct sim *s, const char *name)
+{
+	char *args[] = { (char *)"get", (char *)"ns", (char *)"-o", (char *)"json", NULL };
+	char *out = NULL;
+	json_t *doc, *items, *it;
+	bool found = false;
+	size_t i;
+
+	if (sim_loomctl(s, args, NULL, &out) < 0)
+		return false;
+	doc = out ? json_loads(out, 0, NULL) : NULL;
+	free(out);
+	if (!doc)
+		return false;
+	items = json_object_get(doc, "items");
+	if (json_is_array(items)) {
+		json_array_foreach(items, i, it) {
+			const char *n = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
+
+			found = found || (n && strcmp(n, name) == 0);
+		}
+	} else {
+		const char *n = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
+
+		found = n && strcmp(n, name) == 0;
+	}
+	json_decref(doc);
+	return found;
+}
+
 static int apply_pod(const struct sim *s, const struct pod_req *r, int node)
 {
 	char nodename[16], path[512];
@@ -214,9 +247,13 @@ static int apply_pod(const struct sim *s, const struct pod_req *r, int node)
 	json_decref(nsobj);
 	json_decref(pod);
 	/* one List: the manifest parser takes JSON documents whole */
+	if (a && ns_exists(s, r->ns)) {
+		free(a);
+		a = strdup("");
+	}
 	if (!a || !b ||
-	    asprintf(&txt, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n%s,\n%s]}\n",
-		     a, b) < 0) {
+	    asprintf(&txt, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n%s%s\n%s]}\n",
+		     a, a[0] ? "," : "", b) < 0) {
 		free(a);
 		free(b);
 		return -1;
