@@ -104,12 +104,14 @@ cmd_demo_ipam() {
 }
 
 cmd_bench() {
-	need_pkgs "${BUILD_PKGS[@]}" containernetworking-plugins iproute2 iputils-ping nftables iperf3 jq
+	need_pkgs "${BUILD_PKGS[@]}" containernetworking-plugins iproute2 iputils-ping nftables iperf3 jq bird2 etcd-server
 	build "$ROOT/build-release" -DCMAKE_BUILD_TYPE=Release
 	"$ROOT/build-release/ipam_bench" --out "$ROOT/bench/results-ipam.md"
 	"$ROOT/build-release/cni_bench" -n 150 --out "$ROOT/bench/results-cni.md"
 	"$ROOT/build-release/antispoof_bench" -n 100 -t 5 --bin "$ROOT/build-release" --out "$ROOT/bench/results-antispoof.md"
 	bash "$ROOT/bench/overlay_bench.sh" --bin "$ROOT/build-release" --out "$ROOT/bench/results-overlay.md"
+	LOOM_BIN="$ROOT/build-release" bash "$ROOT/bench/bgp_bench.sh" 5 | tee "$ROOT/bench/results-bgp.md"
+	bash "$ROOT/bench/policy_bench.sh" --bin "$ROOT/build-release" --out "$ROOT/bench/results-policy.md"
 }
 
 case "${1:-}" in

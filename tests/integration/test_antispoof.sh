@@ -12,8 +12,13 @@
 # first; failed ADDs (IPAM exhausted, endpoint record unwritable after the
 # filter is attached) leave neither.
 #
-# loom-policyd does not exist yet: the "policy" is an nftables rule in the
-# node netns's bridge family, accepting only A's source address towards C.
+# The policy is a real NetworkPolicy (pod=c allows ingress only from
+# pod=a) enforced by loom-policyd, run inside the node netns on a file:
+# store under $T: Namespace and Pods applied with loomctl, the endpoint
+# keys loomd would write (/loom/endpoints/<node>/<cid>/eth0) put with
+# store_put from the ADD results.  It matches pods by address in
+# `table inet loom`, so bridged traffic must pass br_netfilter: the node
+# netns gets bridge-nf-call-iptables=1, as loomd sets it.
 #
 # The BPF objects are pinned in a bpffs mounted under $T for this run
 # (bpfPinDir): `ip netns exec` remounts /sys, so /sys/fs/bpf is not shared
@@ -24,11 +29,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 BRIDGE=$LOOM_BIN/loom-bridge
 LOOMBPF=$LOOM_BIN/loom-bpf
 CNIPATH="$LOOM_BIN:/usr/lib/cni"
-for b in "$BRIDGE" "$LOOMBPF"; do
+POLICYD=$LOOM_BIN/loom-policyd
+LOOMCTL=$LOOM_BIN/loomctl
+STOREPUT=$LOOM_BIN/store_put
+for b in "$BRIDGE" "$LOOMBPF" "$POLICYD" "$LOOMCTL" "$STOREPUT"; do
 	[[ -x "$b" ]] || { fail "binary exists" "not found: $b"; finish; }
 done
 command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
 command -v tc >/dev/null || { fail "tc is installed" "apt-get install iproute2"; finish; }
+[[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] ||
+	{ fail "br_netfilter is loaded" "modprobe br_netfilter: policy cannot see bridged traffic"; finish; }
 
 BPFFS="$T/bpffs"
 mkdir -p "$BPFFS"
@@ -36,7 +46,15 @@ if ! mount -t bpf bpf "$BPFFS"; then
 	fail "a BPF filesystem can be mounted" "mount -t bpf bpf $BPFFS failed"
 	finish
 fi
-test_cleanup() { umount "$BPFFS" 2>/dev/null || true; }
+PD=""
+test_cleanup() {
+	if [[ -n $PD ]]; then
+		kill "$PD" 2>/dev/null
+		wait "$PD" 2>/dev/null
+	fi
+	umount "$BPFFS" 2>/dev/null || true
+}
+export LOOM_STORE=file:$T/store
 PIN="$BPFFS/loom"
 
 # conf NAME BRIDGE SUBNET [TOP_JSON] -> a config path (own dataDir, stateDir)
@@ -88,12 +106,13 @@ ns_add pa; PA=$NS
 ns_add pb; PB=$NS
 ns_add pc; PC=$NS
 CF=$(conf asnet br-as 10.40.0.0/24)
-declare -A ADDR VETH IDX
+declare -A ADDR VETH IDX IPS
 for p in A B C; do
 	pod=P$p
 	cni "$N" "${!pod}" ADD "$CF" "ctr$p"
 	expect_eq "pod $p: ADD succeeds" 0 "$RC"
 	ADDR[$p]=$(v4of "$OUT")
+	IPS[$p]=$(jq -c '[.ips[]? | .address]' <<<"$OUT")
 	VETH[$p]=$(jq -r '[.interfaces[]? | select((.sandbox // "") == "" and .name != "br-as")][0].name // ""' <<<"$OUT")
 	IDX[$p]=$(ifindex_of "$N" "${VETH[$p]}")
 	CTX="pod $p ${ADDR[$p]} on ${VETH[$p]} (ifindex ${IDX[$p]}); loom-bpf: $(stats "$N" | jq -c .)"
@@ -112,12 +131,41 @@ expect_eq "B: no drops of its own traffic but link-local/ND" "0 0 0" \
 	"$(counter "$N" "${IDX[B]}" .dropped.ipv4) $(counter "$N" "${IDX[B]}" .dropped.ipv6) $(counter "$N" "${IDX[B]}" .dropped.mac)"
 expect_true "B's passed counter rises" test "$(counter "$N" "${IDX[B]}" .passPackets)" -gt 0
 
-echo "== the policy: only A may reach C"
-ip netns exec "$N" nft -f - <<NFT
-table bridge loomtest {
-	chain pol { type filter hook forward priority 0; ip daddr ${ADDR[C]} ip saddr != ${ADDR[A]} drop; }
-}
-NFT
+echo "== the policy (loom-policyd): only A may reach C"
+ip netns exec "$N" sysctl -qw net.bridge.bridge-nf-call-iptables=1
+out=$("$LOOMCTL" apply -f - 2>&1 <<EOF
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: as}
+$(for p in a b c; do printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: as, labels: {pod: %s}}\nspec: {nodeName: n1, containers: [{name: c}]}\n' "$p" "$p"; done)
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: c-from-a, namespace: as}
+spec:
+  podSelector: {matchLabels: {pod: c}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {pod: a}}
+EOF
+)
+expect_eq "loomctl applies the Namespace, Pods and NetworkPolicy" 0 "$?"
+[[ -n $out ]] && CTX="loomctl apply: $out"
+for p in A B C; do
+	pod=${p,,}
+	jq -n --argjson ips "${IPS[$p]}" --arg n "$pod" '{ips: $ips, podNamespace: "as", podName: $n}' |
+		"$STOREPUT" "/loom/endpoints/n1/ctr$p/eth0" -
+	expect_eq "pod $p: endpoint key written" 0 "$?"
+done
+ip netns exec "$N" "$POLICYD" --node n1 --store "$LOOM_STORE" 2>>"$T/policyd.log" &
+PD=$!
+CTX="loom-policyd: $(tail -5 "$T/policyd.log" 2>/dev/null)"
+expect_true "loomctl policy wait: loom-policyd has it in force" \
+	"$LOOMCTL" policy wait --timeout 20
+CTX="loom-policyd: $(tail -5 "$T/policyd.log"); table: $(ip netns exec "$N" nft list table inet loom 2>&1 | head -40)"
+expect_true "the node's inet loom table names C's address" \
+	grep -qF "${ADDR[C]}" <<<"$(ip netns exec "$N" nft list table inet loom 2>/dev/null)"
 spy_on "$PC" "${ADDR[A]}"
 expect_true "policy: A reaches C" pings "$PA" "${ADDR[C]}"
 expect_true "policy: B (as itself) does not reach C" bash -c "! ip netns exec $PB busybox ping -c1 -W1 ${ADDR[C]} >/dev/null 2>&1"
