@@ -65,7 +65,7 @@ static int sockaddr_for(const char *addr, int port, struct sockaddr_storage *ss,
 static int listen_on(int type, int port)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
+	socklen_t len = 0;
 	int one = 1, zero = 0, fd;
 
 	fd = socket(AF_INET6, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
