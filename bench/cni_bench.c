@@ -383,11 +383,15 @@ static char *make_conf(const char *type, const char *ipam, const char *bridge, c
 
 	if (asprintf(&c,
 		     "{\"cniVersion\":\"1.0.0\",\"name\":\"bench\",\"type\":\"%s\","
-		     "\"bridge\":\"%s\",\"isGateway\":true%s%s%s,"
+		     "\"bridge\":\"%s\",\"isGateway\":true%s%s%s%s,"
 		     "\"ipam\":{\"type\":\"%s\",\"dataDir\":\"%s/ipam\","
 		     "\"ranges\":[[{\"subnet\":\"10.128.0.0/16\"}]]}}",
 		     type, bridge, loom ? ",\"stateDir\":\"" : "", loom ? run_root : "",
-		     loom ? "/state\"" : "", ipam, dir) < 0)
+		     loom ? "/state\"" : "",
+		     /* like for like with the reference, which has no anti-spoofing
+		      * (its cost is antispoof_bench's job); and no bpffs mounted on
+		      * the machine by a benchmark */
+		     loom ? ",\"antiSpoof\":false" : "", ipam, dir) < 0)
 		die("out of memory");
 	return c;
 }
