@@ -30,6 +30,7 @@
 #include "bridge.h"
 #include "cni.h"
 #include "err.h"
+#include "lease_conf.h"
 #include "leasefile.h"
 
 /* Host veth names: "lbg" + 8 hex digits of the attachment's hash. */
@@ -39,10 +40,7 @@
 #define LOOM_BGP_GW6 "fe80::1"
 
 struct loom_bgp_conf {
-	char network[256];          /* "name" */
-	char run_dir[PATH_MAX];     /* "runDir", default /run/loom */
-	char lease_path[PATH_MAX];  /* <runDir>/<name>.env */
-	char state_dir[PATH_MAX];   /* "stateDir", default loom-bridge's */
+	struct loom_lease_conf lc;  /* name, runDir, the lease file, stateDir */
 };
 
 /* Type-check loom-bgp's keys ("mtu", "ipMasq", "antiSpoof", "stateDir",

@@ -21,15 +21,13 @@
 #include "bridge.h"
 #include "cni.h"
 #include "err.h"
+#include "lease_conf.h"
 #include "leasefile.h"
 
 #define LOOM_VX_DEFAULT_BRIDGE "loom0"
 
 struct loom_vx_conf {
-	char network[256];          /* "name" */
-	char run_dir[PATH_MAX];     /* "runDir", default /run/loom */
-	char lease_path[PATH_MAX];  /* <runDir>/<name>.env */
-	char state_dir[PATH_MAX];   /* "stateDir", default loom-bridge's */
+	struct loom_lease_conf lc;  /* name, runDir, the lease file, stateDir */
 };
 
 /* Type-check loom-vxlan's keys ("bridge", "mtu", "ipMasq", "hairpinMode",
