@@ -18,7 +18,7 @@ BUILD=${LOOM_BUILD:-$ROOT/build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 BUILD_PKGS=(cmake make gcc pkg-config libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcurl4-openssl-dev libyaml-dev clang llvm libbpf-dev bpftool)
-TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 iputils-ping nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client)
+TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 iputils-ping nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client bird2 curl procps)
 
 need_pkgs() {
 	local missing=()
