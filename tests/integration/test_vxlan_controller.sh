@@ -103,7 +103,9 @@ dump() {
 	local ns
 	ns=$(nsn "$1")
 	ip -n "$ns" -d link show "$DEV"
-	ip -n "$ns" addr show dev "$DEV"
+	# the kernel finishes IPv6 DAD on the link-local address on its own
+	# clock: its "tentative" flag is not loomd's state
+	ip -n "$ns" addr show dev "$DEV" | sed 's/ tentative//'
 	bridge -n "$ns" fdb show dev "$DEV"
 	ip -n "$ns" neigh show dev "$DEV"
 	ip -n "$ns" route show
