@@ -25,7 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
-#include <sys/random.h>
 
 #include "bpf_antispoof.h"
 #include "firewall.h"
@@ -144,31 +143,13 @@ static int open_all(struct add_job *j, struct loom_err *err)
 	return 0;
 }
 
-/* A crashed ADD of this same attachment left its address behind: with no
- * record, no ADD of it completed, so the address is ours to take back. */
 static int ipam(struct add_job *j, struct loom_br_undo *undo, struct loom_err *err)
 {
 	const struct loom_br_conf *c = j->conf;
-	struct loom_br_record *old;
-	struct loom_err ignored;
 	size_t i;
-	int r;
 
-	if (loom_br_ipam_add(j->ctx, c, &j->ipam, err) < 0) {
-		if (!err || err->code != LOOM_ERR_DUPLICATE)
-			return -1;
-		old = malloc(sizeof(*old));
-		if (!old)
-			return -1;
-		r = loom_br_record_read(c->state_dir, c->network, j->ctx->env.container_id,
-					j->ctx->env.ifname, old, &ignored);
-		free(old);
-		if (r != -ENOENT || loom_br_ipam_del(j->ctx, c, err) < 0)
-			return -1;
-		loom_err_clear(err);
-		if (loom_br_ipam_add(j->ctx, c, &j->ipam, err) < 0)
-			return -1;
-	}
+	if (loom_br_ipam_add_reclaim(j->ctx, c, &j->ipam, err) < 0)
+		return -1;
 	if (loom_br_undo_push(undo, undo_ipam, j, "release the address", err) < 0) {
 		undo_ipam(j, NULL);
 		return -1;
@@ -177,15 +158,6 @@ static int ipam(struct add_job *j, struct loom_br_undo *undo, struct loom_err *e
 		return loom_err_set(err, LOOM_ERR_DELEGATE, "loom-ipam returned no IP address");
 	for (i = 0; i < j->ipam.n_ips; i++)
 		j->ips[i] = j->ipam.ips[i].address;
-	return 0;
-}
-
-static int random_mac(uint8_t mac[LOOM_MAC_LEN], struct loom_err *err)
-{
-	if (getrandom(mac, LOOM_MAC_LEN, 0) != LOOM_MAC_LEN)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno, "cannot get random bytes for a MAC");
-	/* Locally administered unicast, as the kernel's own random MACs. */
-	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
 	return 0;
 }
 
@@ -203,7 +175,7 @@ static int veth(struct add_job *j, struct loom_br_undo *undo, struct loom_err *e
 
 	if (j->conf->has_mac)
 		memcpy(j->mac, j->conf->mac, LOOM_MAC_LEN);
-	else if (random_mac(j->mac, err) < 0)
+	else if (loom_br_random_mac(j->mac, err) < 0)
 		return -1;
 	loom_br_mac_fmt(j->mac, j->mac_str);
 	if (loom_br_veth_create(j->host, j->pod, &req, &j->veth, err) < 0)

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <sys/random.h>
 
 #include "bpf_antispoof.h"
 #include "cleanup.h"
@@ -205,26 +204,6 @@ static int bridge_setup(struct add_job *j, struct loom_err *err)
 	return 0;
 }
 
-/* A crashed ADD of this same attachment left its address behind: with no
- * record, no ADD of it completed, so the address is ours to take back. */
-static int ipam_alloc(struct add_job *j, struct loom_err *err)
-{
-	const struct loom_br_conf *c = &j->conf;
-	struct loom_br_record old;
-	struct loom_err ignored;
-
-	if (loom_br_ipam_add(j->ctx, c, &j->ipam, err) == 0)
-		return 0;
-	if (!err || err->code != LOOM_ERR_DUPLICATE ||
-	    loom_br_record_read(c->state_dir, c->network, j->ctx->env.container_id,
-				j->ctx->env.ifname, &old, &ignored) != -ENOENT)
-		return -1;
-	if (loom_br_ipam_del(j->ctx, c, err) < 0)
-		return -1;
-	loom_err_clear(err);
-	return loom_br_ipam_add(j->ctx, c, &j->ipam, err);
-}
-
 /* The reference's calcGateways: every address belongs to the container
  * interface; with isGateway an address without a gateway gets its subnet's
  * first host; with isDefaultGateway each family gets a default route via
@@ -274,15 +253,6 @@ static int shape_ipam(struct add_job *j, struct loom_err *err)
 	return 0;
 }
 
-static int random_mac(uint8_t mac[LOOM_MAC_LEN], struct loom_err *err)
-{
-	if (getrandom(mac, LOOM_MAC_LEN, 0) != LOOM_MAC_LEN)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno, "cannot get random bytes for a MAC");
-	/* Locally administered unicast, as the kernel's own random MACs. */
-	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
-	return 0;
-}
-
 static int veth_setup(struct add_job *j, struct loom_br_undo *undo, struct loom_err *err)
 {
 	struct loom_br_veth_req req = {
@@ -297,7 +267,7 @@ static int veth_setup(struct add_job *j, struct loom_br_undo *undo, struct loom_
 
 	if (j->conf.has_mac)
 		memcpy(j->mac, j->conf.mac, LOOM_MAC_LEN);
-	else if (random_mac(j->mac, err) < 0)
+	else if (loom_br_random_mac(j->mac, err) < 0)
 		return -1;
 	loom_br_mac_fmt(j->mac, j->mac_str);
 	if (loom_br_veth_create(j->host, j->pod, &req, &j->veth, err) < 0)
@@ -316,7 +286,7 @@ static void *ipam_thread(void *arg)
 {
 	struct add_job *j = arg;
 
-	j->ipam_rc = ipam_alloc(j, &j->ipam_err);
+	j->ipam_rc = loom_br_ipam_add_reclaim(j->ctx, &j->conf, &j->ipam, &j->ipam_err);
 	return NULL;
 }
 
