@@ -22,8 +22,8 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "ip.h"
+#include "base/err.h"
+#include "base/ip.h"
 
 #define LOOMD_NAME_MAX 254          /* node and network names, with NUL */
 #define LOOMD_URL_MAX 2048

@@ -9,7 +9,7 @@
 
 #include "agent.h"
 #include "controller.h"
-#include "store.h"
+#include "store/store.h"
 
 struct loomd {
 	struct loomd_config cfg;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store.h"
+#include "store/store.h"
 
 /* Container IDs and ifnames become key components: no '/', no ':'. */
 static bool component_valid(const char *s, size_t n)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cleanup.h"
+#include "base/cleanup.h"
 
 /* Keep the lease we have, else adopt the one our node key still holds
  * (a restart within the TTL), else grant a new one. */

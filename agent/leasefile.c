@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "leasefile.h"
+#include "base/cleanup.h"
+#include "pod/leasefile.h"
 
 int loomd_leasefile_format(const struct loomd_lease_info *li, char *buf, size_t len)
 {
@@ -40,7 +40,7 @@ int loomd_leasefile_format(const struct loomd_lease_info *li, char *buf, size_t 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
-/* The reading side lives in lib/leasefile.c, shared with loom-vxlan. */
+/* The reading side lives in lib/pod/leasefile.c, shared with loom-vxlan. */
 int loomd_leasefile_get_prefix(const char *text, const char *var, struct loom_prefix *out)
 {
 	return loom_leasefile_get_prefix(text, var, out);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nl.h"
+#include "kernel/nl.h"
 
 uint32_t loomd_underlay_mtu(const struct loom_ip *addr, char ifname[16])
 {

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "json_util.h"
+#include "base/json_util.h"
 
 static int get_prefix(const json_t *spec, const char *key, struct loom_prefix *out, bool *found,
 		      struct loom_err *err)

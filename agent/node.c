@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json_util.h"
+#include "base/json_util.h"
 
 int loomd_mac_parse(const char *s, uint8_t mac[6])
 {

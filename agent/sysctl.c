@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "nl.h"
+#include "kernel/nl.h"
 
 static void set(const char *key, const char *value, bool *said)
 {

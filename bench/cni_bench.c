@@ -39,8 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netns.h"
-#include "nl.h"
+#include "kernel/netns.h"
+#include "kernel/nl.h"
 
 #define DEFAULT_REF_DIR "/usr/lib/cni"
 #define OUT_MAX 65536

@@ -1,5 +1,5 @@
 /* The anti-spoofing program's maps, shared by the BPF side (antispoof.bpf.c)
- * and userspace (lib/bpf_antispoof.c, loom-bpf).  Fixed-size types only: the
+ * and userspace (lib/kernel/bpf_antispoof.c, loom-bpf).  Fixed-size types only: the
  * layout is the kernel map's value layout. */
 #ifndef LOOM_BPF_ANTISPOOF_H
 #define LOOM_BPF_ANTISPOOF_H

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "bpf_antispoof.h"
+#include "kernel/bpf_antispoof.h"
 
 static void usage(FILE *f)
 {

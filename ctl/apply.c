@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "k8s_validate.h"
-#include "manifest.h"
+#include "model/k8s_validate.h"
+#include "model/manifest.h"
 
 /* Parse and validate FILE; print the first problem and return -1. */
 static int load_valid(const char *path, struct loom_manifest *m)

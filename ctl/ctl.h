@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "err.h"
-#include "../lib/store.h" /* not ipam/store.h, which is also on the include path */
+#include "base/err.h"
+#include "store/store.h"
 
 struct ctl {
 	const char *url;            /* the store URL in use */

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "ctl.h"
-#include "k8s_validate.h"
+#include "model/k8s_validate.h"
 
 /* ---- a table: rows of strings, columns padded by three spaces ---- */
 

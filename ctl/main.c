@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "manifest.h"
+#include "model/manifest.h"
 
 int ctl_policy(struct ctl *c, int argc, char **argv); /* ctl/policy.c */
 

@@ -7,7 +7,7 @@
 #include <yaml.h>
 
 #include "ctl.h"
-#include "manifest.h"
+#include "model/manifest.h"
 
 static int emit(yaml_emitter_t *e, yaml_event_t *ev)
 {

@@ -7,7 +7,7 @@
  * anywhere are errors.  Parsing fills defaults as host-local does; verify
  * then checks each range and the cross-range rules.  Every error names its
  * path ("ipam.ranges[0][1].rangeStart: ..."). */
-#include "json_util.h"
+#include "base/json_util.h"
 #include "ipam.h"
 
 #include <errno.h>

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ip.h"
+#include "base/ip.h"
 
 /* In a directory of its own so the network directory's top level stays
  * exactly host-local's layout (address files, last_reserved_ip.N, lock). */

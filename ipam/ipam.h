@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cni.h"
-#include "err.h"
-#include "ip.h"
+#include "cni/cni.h"
+#include "base/err.h"
+#include "base/ip.h"
 
 #define LOOM_IPAM_DEFAULT_DATA_DIR "/var/lib/cni/networks"
 

@@ -28,9 +28,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "index.h"
-#include "ip.h"
+#include "base/ip.h"
 #include "ipam.h"
 
 #define LOOM_IPAM_STORE_FILE_MAX 1024      /* a larger address file is garbage */

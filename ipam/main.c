@@ -3,7 +3,7 @@
  * CNI command onto it. */
 #include <stdlib.h>
 
-#include "cni.h"
+#include "cni/cni.h"
 #include "ipam.h"
 
 /* The config is ~40 KiB: keep it off the stack of every callback. */

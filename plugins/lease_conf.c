@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "json_util.h"
+#include "base/cleanup.h"
+#include "base/json_util.h"
 
 /* Members of the runtime's config the delegate keeps as they are. */
 static const char *const passed[] = {

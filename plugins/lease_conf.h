@@ -10,9 +10,9 @@
 #include <stddef.h>
 
 #include "bridge.h"
-#include "cni.h"
-#include "err.h"
-#include "leasefile.h"
+#include "cni/cni.h"
+#include "base/err.h"
+#include "pod/leasefile.h"
 
 enum loom_lc_kind { LOOM_LC_BOOL, LOOM_LC_STRING, LOOM_LC_MTU };
 

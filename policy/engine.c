@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "k8s_validate.h"
+#include "model/k8s_validate.h"
 #include "pol_priv.h"
 
 #define P_NS "/loom/namespaces/"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ip.h"
+#include "base/ip.h"
 #include "pol_priv.h"
 
 static bool in_block(const struct pol_peer *pe, const struct pol_pod *p)

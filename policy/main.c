@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "nft.h"
+#include "kernel/nft.h"
 #include "policy.h"
-#include "store.h"
+#include "store/store.h"
 
 static volatile sig_atomic_t stop;
 

@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#include "err.h"
+#include "base/err.h"
 
 struct pol_engine;
 

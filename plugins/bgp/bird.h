@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "err.h"
-#include "ip.h"
+#include "base/err.h"
+#include "base/ip.h"
 
 #define LOOM_BGP_DEFAULT_AS 64512
 #define LOOM_BGP_DEFAULT_HOLD 90      /* seconds; BIRD's own default is 240 */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define TICK_MS 1000
 #define SPEC_MS 3000

@@ -28,10 +28,10 @@
 #include <limits.h>
 
 #include "bridge.h"
-#include "cni.h"
-#include "err.h"
+#include "cni/cni.h"
+#include "base/err.h"
 #include "lease_conf.h"
-#include "leasefile.h"
+#include "pod/leasefile.h"
 
 /* Host veth names: "lbg" + 8 hex digits of the attachment's hash. */
 #define LOOM_BGP_VETH_PREFIX "lbg"

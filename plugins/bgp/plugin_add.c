@@ -26,9 +26,9 @@
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 
-#include "bpf_antispoof.h"
+#include "kernel/bpf_antispoof.h"
 #include "firewall.h"
-#include "netns.h"
+#include "kernel/netns.h"
 
 /* Indices into the result's interfaces. */
 #define IFACE_HOST 0

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "netns.h"
+#include "base/cleanup.h"
+#include "kernel/netns.h"
 
 static int differs(struct loom_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_util.h"
+#include "base/json_util.h"
 
 /* Our keys: type-checked here; all but dataDir and runDir are copied into
  * the delegate under the same name (dataDir goes to ipam.dataDir). */

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <pthread.h>
 
-#include "bpf_antispoof.h"
-#include "cleanup.h"
+#include "kernel/bpf_antispoof.h"
+#include "base/cleanup.h"
 #include "firewall.h"
-#include "netns.h"
+#include "kernel/netns.h"
 
 /* The container interface's index in the result's interfaces. */
 #define IFACE_BRIDGE 0

@@ -18,11 +18,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cni.h"
+#include "cni/cni.h"
 #include "conf.h"
-#include "err.h"
-#include "ip.h"
-#include "nl.h"
+#include "base/err.h"
+#include "base/ip.h"
+#include "kernel/nl.h"
 
 /* ---- commands (loom_plugin callbacks) ---- */
 

@@ -1,7 +1,7 @@
 /* Parse and verify loom-bridge's config.  Keys and defaults follow the
  * reference bridge plugin; loom adds "stateDir", "antiSpoof" and "bpfPinDir".  Unknown keys are ignored,
  * as the reference ignores them (a conflist carries other plugins' keys). */
-#include "json_util.h"
+#include "base/json_util.h"
 #include "conf.h"
 
 #include <ctype.h>

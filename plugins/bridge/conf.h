@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cni.h"
-#include "err.h"
-#include "nl.h"
+#include "cni/cni.h"
+#include "base/err.h"
+#include "kernel/nl.h"
 
 #define LOOM_BR_DEFAULT_BRIDGE "cni0"
 /* Endpoint records describe kernel state (veths, nft elements) that a reboot

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_antispoof.h"
-#include "cleanup.h"
+#include "kernel/bpf_antispoof.h"
+#include "base/cleanup.h"
 #include "firewall.h"
-#include "netns.h"
-#include "nft.h"
+#include "kernel/netns.h"
+#include "kernel/nft.h"
 
 static int nl_fail(struct loom_err *err, struct loom_nl *nl, int r, const char *what,
 		   const char *name)

@@ -32,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
-#include "nft.h"
+#include "base/cleanup.h"
+#include "kernel/nft.h"
 
 #define TABLE "loom_bridge"
 #define INET "inet " TABLE

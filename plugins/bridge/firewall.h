@@ -33,8 +33,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
-#include "ip.h"
+#include "base/err.h"
+#include "base/ip.h"
 
 #define LOOM_FW_EXEMPT_MAX 4
 
@@ -45,7 +45,7 @@ struct loom_fw_pod {
 	const char *host_veth;      /* host-side veth name */
 	const char *mac;            /* container interface MAC "aa:bb:..", for macspoofchk; may be NULL */
 	size_t n_ips;
-	const struct loom_prefix *ips;   /* the pod's addresses with their subnet length (lib/ip.h) */
+	const struct loom_prefix *ips;   /* the pod's addresses with their subnet length (lib/base/ip.h) */
 	bool masq;                  /* ipMasq */
 	size_t n_exempt;            /* ipMasq: destinations beyond the pod's subnet */
 	const struct loom_prefix *exempt; /* not masqueraded to (network prefixes; may be NULL) */
@@ -67,7 +67,7 @@ int loom_fw_del(const struct loom_fw_pod *p, struct loom_err *err);
 
 /* loom_fw_del(), but the nftables context that carried the transaction is
  * handed back open in *pending (NULL when nothing was sent), for the caller
- * to free with loom_nft_free() (lib/nft.h) a little later.  Why: closing a
+ * to free with loom_nft_free() (lib/kernel/nft.h) a little later.  Why: closing a
  * netfilter socket whose transaction deleted anything waits for the
  * kernel's deferred cleanup, one RCU grace period (5-20 ms on this kernel,
  * against ~0.3 ms for the transaction).  A DEL that removes the rules

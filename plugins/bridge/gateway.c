@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cleanup.h"
+#include "base/cleanup.h"
 
 static bool conflicts(const struct loom_prefix *have, const struct loom_prefix *want)
 {

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "netns.h"
+#include "kernel/netns.h"
 
 static int fail_nl(struct loom_err *err, struct loom_nl *nl, int r, const char *fmt_ifname,
 		   const char *what, const char *obj)

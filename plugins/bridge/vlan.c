@@ -4,7 +4,7 @@
  * is removed unless preserveDefaultVlan.
  *
  * Bridge VLAN messages (AF_BRIDGE setlink/dellink with IFLA_AF_SPEC) are
- * not in lib/nl.h; they are only sent when a config asks for VLANs, on a
+ * not in lib/kernel/nl.h; they are only sent when a config asks for VLANs, on a
  * socket of their own in the calling thread's (the host's) netns.  A kernel
  * built without CONFIG_BRIDGE_VLAN_FILTERING answers EOPNOTSUPP, which
  * becomes an error naming the feature: a VLAN asked for and not applied

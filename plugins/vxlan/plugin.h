@@ -19,10 +19,10 @@
 #include <limits.h>
 
 #include "bridge.h"
-#include "cni.h"
-#include "err.h"
+#include "cni/cni.h"
+#include "base/err.h"
 #include "lease_conf.h"
-#include "leasefile.h"
+#include "pod/leasefile.h"
 
 #define LOOM_VX_DEFAULT_BRIDGE "loom0"
 

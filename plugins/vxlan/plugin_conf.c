@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_util.h"
+#include "base/json_util.h"
 
 /* Our keys: type-checked, copied into the delegate under the same name
  * (dataDir goes to ipam.dataDir, runDir stays ours). */

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "ip.h"
-#include "nl.h"
+#include "base/err.h"
+#include "base/ip.h"
+#include "kernel/nl.h"
 
 /* "loom.<vni>".  0, or -EINVAL for a vni outside 1..2^24-1. */
 int loom_vtep_dev_name(uint32_t vni, char buf[IFNAMSIZ]);

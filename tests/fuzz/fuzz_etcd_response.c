@@ -1,4 +1,4 @@
-/* Fuzz the etcd wire parsers (lib/etcd_json.h) with what a hostile or
+/* Fuzz the etcd wire parsers (lib/store/etcd_json.h) with what a hostile or
  * broken server could send: a watch-stream line, and a unary answer read
  * as a range.  Either parses into bounded, well-formed key-values or fails
  * with a LOOM_ERR_STORE / LOOM_ERR_NOT_FOUND message. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etcd_json.h"
+#include "store/etcd_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

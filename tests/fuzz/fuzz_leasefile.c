@@ -1,5 +1,5 @@
 /* Fuzz the two small files the plugins read back from the node: the lease
- * file loomd writes (lib/leasefile.c) and the endpoint record of an ADD
+ * file loomd writes (lib/pod/leasefile.c) and the endpoint record of an ADD
  * (plugins/bridge/record.c), which a DEL and loomd trust to find a pod's
  * veth and firewall elements.  Either may be truncated or hand-edited.
  * The first byte picks the parser.  The record parser only reads a file,
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
-#include "leasefile.h"
+#include "pod/leasefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "k8s_validate.h"
-#include "manifest.h"
+#include "model/k8s_validate.h"
+#include "model/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

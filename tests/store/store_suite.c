@@ -1,4 +1,4 @@
-/* The datastore contract (lib/store.h), run against any backend:
+/* The datastore contract (lib/store/store.h), run against any backend:
  *
  *   store_suite file:DIR | file: | etcd:http://HOST:PORT[,...]
  *
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

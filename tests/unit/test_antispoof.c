@@ -25,7 +25,7 @@
 
 #include <bpf/bpf.h>
 
-#include "bpf_antispoof.h"
+#include "kernel/bpf_antispoof.h"
 
 #define LO_IFINDEX 1
 #define N(a) (sizeof(a) / sizeof((a)[0]))

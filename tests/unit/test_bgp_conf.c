@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ipam.h"
-#include "leasefile.h"
+#include "pod/leasefile.h"
 #include "plugin.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

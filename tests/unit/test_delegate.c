@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cni.h"
+#include "cni/cni.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

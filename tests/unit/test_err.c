@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cni.h"
+#include "cni/cni.h"
 
 static void test_set(void **state)
 {

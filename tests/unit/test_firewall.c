@@ -1,5 +1,5 @@
 /* loom-bridge's nftables side (plugins/bridge/firewall.c) and the
- * libnftables wrapper (lib/nft.c) against the real kernel.
+ * libnftables wrapper (lib/kernel/nft.c) against the real kernel.
  *
  * Each test gets three fresh network namespaces held by fds only (no
  * /run/netns mount; closing them is all the cleanup there is): "host" with
@@ -30,12 +30,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "base/cleanup.h"
 #include "firewall.h"
-#include "ip.h"
-#include "netns.h"
-#include "nft.h"
-#include "nl.h"
+#include "base/ip.h"
+#include "kernel/netns.h"
+#include "kernel/nft.h"
+#include "kernel/nl.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define PORT 7777

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ip.h"
+#include "base/ip.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

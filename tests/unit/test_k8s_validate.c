@@ -11,8 +11,8 @@
 
 #include <string.h>
 
-#include "k8s_validate.h"
-#include "manifest.h"
+#include "model/k8s_validate.h"
+#include "model/manifest.h"
 
 #define NS(md) "--- {apiVersion: v1, kind: Namespace, metadata: " md "}"
 #define POD(spec) "--- {apiVersion: v1, kind: Pod, metadata: {name: web}, spec: " spec "}"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "model/manifest.h"
 
 /* Parse, and return the objects as compact sorted JSON joined by '|'. */
 static char *parse_to_string(const char *in, struct loom_err *err, char **origins)

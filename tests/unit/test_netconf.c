@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cni.h"
+#include "cni/cni.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -30,10 +30,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "ip.h"
-#include "netns.h"
-#include "nl.h"
+#include "base/cleanup.h"
+#include "base/ip.h"
+#include "kernel/netns.h"
+#include "kernel/nl.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

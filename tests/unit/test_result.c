@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cni.h"
+#include "cni/cni.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* lib/store_priv.h, and through it lib/store.h (not ipam/store.h) */
-#include "store_priv.h"
+/* lib/store/store_priv.h, and through it lib/store/store.h */
+#include "store/store_priv.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,5 +1,5 @@
 /* loom-vxlan's config (plugins/vxlan/plugin_conf.c) and the lease file
- * parser (lib/leasefile.c): lease file + config -> the loom-bridge config
+ * parser (lib/pod/leasefile.c): lease file + config -> the loom-bridge config
  * and loom-ipam ranges it runs with, and every error a user can meet.
  * Files only (a mktemp dir); no kernel. */
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ipam.h"
-#include "leasefile.h"
+#include "pod/leasefile.h"
 #include "plugin.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
