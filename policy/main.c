@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/strset.h"
 #include "daemon/daemon.h"
 #include "kernel/nft.h"
 #include "policy.h"
@@ -48,12 +49,6 @@ static const char usage[] =
 	"  --status-interval  seconds between status writes that only acknowledge other\n"
 	"                     nodes' status (0..86400, 0 = never; default 10)\n";
 
-/* A key fed to the engine and the revision of the value fed. */
-struct fed_key {
-	char *key;
-	int64_t mod_revision;
-};
-
 struct policyd {
 	const char *node;
 	int status_interval;               /* s, 0 = no acknowledgement writes */
@@ -65,8 +60,7 @@ struct policyd {
 	struct loom_io *wio;
 	struct loom_timer *resync_t, *commit_t, *status_t;
 	struct loom_backoff backoff;
-	struct fed_key *fed;               /* sorted by key */
-	size_t n_fed, cap_fed;
+	struct loom_strset fed;            /* keys fed to the engine -> mod_revision fed */
 	bool in_sync;                      /* listed, committed, watching */
 	bool ever_synced;
 	bool commit_failed;                /* the engine was reset: rebuild until it goes in */
@@ -94,75 +88,6 @@ static const char *err_text(const struct loom_err *err, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- the keys fed to the engine ---- */
-
-static size_t fed_pos(const struct policyd *d, const char *key, bool *found)
-{
-	size_t lo = 0, hi = d->n_fed;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(d->fed[mid].key, key);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-/* -ENOMEM leaves the set as it was: the caller resyncs. */
-static int fed_set(struct policyd *d, const char *key, int64_t mod_revision)
-{
-	bool found;
-	size_t i = fed_pos(d, key, &found);
-	char *k;
-
-	if (found) {
-		d->fed[i].mod_revision = mod_revision;
-		return 0;
-	}
-	if (d->n_fed == d->cap_fed) {
-		size_t cap = d->cap_fed ? d->cap_fed * 2 : 256;
-		struct fed_key *n = realloc(d->fed, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		d->fed = n;
-		d->cap_fed = cap;
-	}
-	if (!(k = strdup(key)))
-		return -ENOMEM;
-	memmove(&d->fed[i + 1], &d->fed[i], (d->n_fed - i) * sizeof(*d->fed));
-	d->fed[i] = (struct fed_key){ .key = k, .mod_revision = mod_revision };
-	d->n_fed++;
-	return 0;
-}
-
-static void fed_drop(struct policyd *d, size_t i)
-{
-	free(d->fed[i].key);
-	memmove(&d->fed[i], &d->fed[i + 1], (d->n_fed - i - 1) * sizeof(*d->fed));
-	d->n_fed--;
-}
-
-static void fed_free(struct policyd *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->n_fed; i++)
-		free(d->fed[i].key);
-	free(d->fed);
-	d->fed = NULL;
-	d->n_fed = d->cap_fed = 0;
-}
-
 /* ---- feeding the engine ---- */
 
 static bool is_status(const char *key)
@@ -176,17 +101,14 @@ static int feed_put(struct policyd *d, const struct loom_kv *kv)
 
 	if (pol_engine_put(d->e, kv->key, kv->value, &err) < 0)
 		loom_warn("skipping %s: %s", kv->key, err.msg);
-	return fed_set(d, kv->key, kv->mod_revision);
+	/* -ENOMEM leaves the set as it was: the caller starts over */
+	return loom_strset_put(&d->fed, kv->key, kv->mod_revision);
 }
 
 static void feed_del(struct policyd *d, const char *key)
 {
-	bool found;
-	size_t i = fed_pos(d, key, &found);
-
 	pol_engine_del(d->e, key);
-	if (found)
-		fed_drop(d, i);
+	loom_strset_del(&d->fed, key);
 }
 
 /* ---- status ---- */
@@ -317,12 +239,13 @@ static void resync(struct policyd *d)
 		return;
 	}
 	/* both sorted by key: a merge walk */
-	for (i = j = 0; i < n || j < d->n_fed;) {
-		int c = i == n ? 1 : j == d->n_fed ? -1 : strcmp(kvs[i].key, d->fed[j].key);
+	for (i = j = 0; i < n || j < d->fed.n;) {
+		int c = i == n ? 1 : j == d->fed.n ? -1 : strcmp(kvs[i].key, d->fed.keys[j]);
 
 		if (c > 0) {
-			/* fed before, gone now: feed_del drops fed[j], j stays */
-			feed_del(d, d->fed[j].key);
+			/* fed before, gone now: dropping it moves the next to j */
+			pol_engine_del(d->e, d->fed.keys[j]);
+			loom_strset_del_at(&d->fed, j);
 			changed++;
 			continue;
 		}
@@ -330,7 +253,7 @@ static void resync(struct policyd *d)
 			i++;
 			continue;
 		}
-		if (c < 0 || kvs[i].mod_revision != d->fed[j].mod_revision) {
+		if (c < 0 || kvs[i].mod_revision != d->fed.vals[j]) {
 			bool was_fed = c == 0;
 
 			if (!d->t_event)
@@ -351,7 +274,7 @@ static void resync(struct policyd *d)
 	loom_kvs_free(kvs, n);
 	if (r < 0) {
 		/* the set and the engine may disagree: start over from nothing */
-		fed_free(d);
+		loom_strset_clear(&d->fed);
 		pol_engine_free(d->e);
 		d->e = pol_engine_new(d->node);
 		loom_err_set(&err, LOOM_ERR_INTERNAL, "out of memory");
@@ -640,7 +563,7 @@ out:
 	loom_loop_free(d.loop);
 	loom_nft_free(d.nft);
 	pol_engine_free(d.e);
-	fed_free(&d);
+	loom_strset_clear(&d.fed);
 	loom_store_close(d.s);
 	return rc;
 }

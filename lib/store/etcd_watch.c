@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/strset.h"
 #include "store/etcd_json.h"
 #include "etcd_priv.h"
 
@@ -54,8 +55,7 @@ struct etcd_watch {
 	size_t n_at_last, skip;      /* skip: events at last_rev the new stream repeats */
 	struct loom_event *q;        /* FIFO of events not yet returned */
 	size_t q_head, q_len, q_cap;
-	char **keys;                 /* sorted: keys reported alive (PUT queued, no DELETE since) */
-	size_t n_keys, keys_cap;
+	struct loom_strset keys;     /* keys reported alive (PUT queued, no DELETE since) */
 	size_t fails;                /* streams in a row that ended before "created" */
 	struct timespec first_fail, last_data, retry_at;
 	char cerr[CURL_ERROR_SIZE];
@@ -134,76 +134,15 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* --- the set of keys reported alive ------------------------------------ */
-
-static size_t key_pos(const struct etcd_watch *w, const char *key, bool *found)
-{
-	size_t lo = 0, hi = w->n_keys;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(w->keys[mid], key);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-static int keys_add(struct etcd_watch *w, const char *key)
-{
-	bool found;
-	size_t i = key_pos(w, key, &found);
-	char *k;
-
-	if (found)
-		return 0;
-	if (w->n_keys == w->keys_cap) {
-		size_t cap = w->keys_cap ? w->keys_cap * 2 : 64;
-		char **nk = realloc(w->keys, cap * sizeof(*nk));
-
-		if (!nk)
-			return -ENOMEM;
-		w->keys = nk;
-		w->keys_cap = cap;
-	}
-	k = strdup(key);
-	if (!k)
-		return -ENOMEM;
-	memmove(&w->keys[i + 1], &w->keys[i], (w->n_keys - i) * sizeof(*w->keys));
-	w->keys[i] = k;
-	w->n_keys++;
-	return 0;
-}
-
-static void keys_del(struct etcd_watch *w, const char *key)
-{
-	bool found;
-	size_t i = key_pos(w, key, &found);
-
-	if (!found)
-		return;
-	free(w->keys[i]);
-	memmove(&w->keys[i], &w->keys[i + 1], (w->n_keys - i - 1) * sizeof(*w->keys));
-	w->n_keys--;
-}
-
 /* --- the event queue ----------------------------------------------------- */
 
 /* Takes ownership of ev->kv's members (on success and on failure). */
 static int queue_push(struct etcd_watch *w, struct loom_event *ev)
 {
-	int r = ev->type == LOOM_EV_PUT ? keys_add(w, ev->kv.key) : 0;
+	int r = ev->type == LOOM_EV_PUT ? loom_strset_put(&w->keys, ev->kv.key, 0) : 0;
 
 	if (r == 0 && ev->type == LOOM_EV_DELETE)
-		keys_del(w, ev->kv.key);
+		loom_strset_del(&w->keys, ev->kv.key);
 	if (r == 0 && w->q_head + w->q_len == w->q_cap) {
 		if (w->q_head) {
 			memmove(w->q, &w->q[w->q_head], w->q_len * sizeof(*w->q));
@@ -410,8 +349,8 @@ static int handle_lines(struct etcd_watch *w, struct loom_err *err)
 static int resync(struct etcd_watch *w, struct loom_err *err)
 {
 	struct loom_kv *kvs = NULL;
-	size_t n = 0, i, nold = w->n_keys;
-	char **old = w->keys;
+	struct loom_strset old = w->keys;
+	size_t n = 0, i;
 	int64_t rev;
 
 	if (loom_etcd_list(&w->s->base, w->prefix, &kvs, &n, &rev, err) < 0) {
@@ -419,8 +358,7 @@ static int resync(struct etcd_watch *w, struct loom_err *err)
 		return -1;
 	}
 	/* the new set is rebuilt by queue_push; deletes come from the old */
-	w->keys = NULL;
-	w->n_keys = w->keys_cap = 0;
+	memset(&w->keys, 0, sizeof(w->keys));
 	int r = 0;
 	for (i = 0; i < n; i++) {
 		struct loom_event ev = { .type = LOOM_EV_PUT, .kv = kvs[i] };
@@ -431,24 +369,20 @@ static int resync(struct etcd_watch *w, struct loom_err *err)
 		else
 			loom_kv_clear(&ev.kv);
 	}
-	for (i = 0; i < nold; i++) {
-		bool found = false;
-
-		key_pos(w, old[i], &found);
-		if (!found && r == 0) {
+	for (i = 0; i < old.n && r == 0; i++) {
+		if (!loom_strset_has(&w->keys, old.keys[i])) {
 			struct loom_event ev = { .type = LOOM_EV_DELETE };
 
-			ev.kv.key = old[i];
-			old[i] = NULL;
+			ev.kv.key = old.keys[i];
+			old.keys[i] = NULL;
 			ev.kv.value = strdup("");
 			ev.kv.mod_revision = rev;
 			r = ev.kv.value ? queue_push(w, &ev) : -ENOMEM;
 			if (r < 0)
 				loom_kv_clear(&ev.kv);
 		}
-		free(old[i]);
 	}
-	free(old);
+	loom_strset_clear(&old);
 	free(kvs);
 	if (r < 0)
 		return oom(err);
@@ -513,7 +447,7 @@ int loom_etcd_watch(struct loom_store *base, const char *prefix, int64_t from,
 		return -1;
 	}
 	for (i = 0; i < n && r == 0; i++)
-		r = keys_add(w, kvs[i].key);
+		r = loom_strset_put(&w->keys, kvs[i].key, 0);
 	loom_kvs_free(kvs, n);
 	if (r < 0) {
 		loom_etcd_watch_close(&w->base);
@@ -568,15 +502,7 @@ static void drive_curl(struct etcd_watch *w)
 
 static void arm_in(struct etcd_watch *w, long ms)
 {
-	struct itimerspec its = { 0 };
-
-	if (ms <= 0)
-		its.it_value.tv_nsec = 1; /* 0 would disarm */
-	else {
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = (ms % 1000) * 1000000L;
-	}
-	timerfd_settime(w->tfd, 0, &its, NULL);
+	loom_store_timerfd_in(w->tfd, ms);
 }
 
 /* The timer for the earliest of: curl's timeout, the stream's idle limit
@@ -683,9 +609,7 @@ void loom_etcd_watch_close(struct loom_watch *base)
 	for (i = 0; i < w->q_len; i++)
 		loom_kv_clear(&w->q[w->q_head + i].kv);
 	free(w->q);
-	for (i = 0; i < w->n_keys; i++)
-		free(w->keys[i]);
-	free(w->keys);
+	loom_strset_clear(&w->keys);
 	free(w->in);
 	free(w->prefix);
 	free(w->key_b64);

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 static const struct loom_store_ops *const backends[] = {
@@ -233,6 +234,19 @@ int loom_store_watch(struct loom_store *s, const char *prefix, int64_t from, str
 		return -1;
 	(*w)->ops = s->ops;
 	return 0;
+}
+
+void loom_store_timerfd_in(int tfd, long ms)
+{
+	struct itimerspec its = { 0 };
+
+	if (ms <= 0) {
+		its.it_value.tv_nsec = 1;
+	} else {
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+	}
+	timerfd_settime(tfd, 0, &its, NULL);
 }
 
 static int64_t mono_ms(void)

@@ -66,6 +66,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/strset.h"
 
 #define LOG_MAX (1024 * 1024)
 #define LOG_HDR 16
@@ -1220,23 +1221,9 @@ struct fwatch {
 	int64_t next;           /* next revision to deliver */
 	struct loom_event *q;   /* pending events, q[qhead..qn) */
 	size_t qhead, qn, qcap;
-	char **known;           /* sorted keys delivered as present: for resync */
-	size_t nknown, cknown;
+	struct loom_strset known; /* keys delivered as present: for resync */
 	int64_t next_sweep;     /* CLOCK_REALTIME ms of the next lease expiry, 0 = none */
 };
-
-static void timer_in(int tfd, int64_t ms)
-{
-	struct itimerspec its = { 0 };
-
-	if (ms <= 0)
-		its.it_value.tv_nsec = 1; /* 0 would disarm */
-	else {
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = (ms % 1000) * 1000000L;
-	}
-	timerfd_settime(tfd, 0, &its, NULL);
-}
 
 /* Under hub.lock: after a fork, the parent's hub is not ours. */
 static void hub_check_pid(void)
@@ -1338,66 +1325,16 @@ static void hub_drain(void)
 	while (hub.ifd >= 0 && read(hub.ifd, buf, sizeof(buf)) > 0)
 		any = true;
 	for (i = 0; any && i < hub.n_watches; i++)
-		timer_in(hub.watches[i]->tfd, 0);
+		loom_store_timerfd_in(hub.watches[i]->tfd, 0);
 	pthread_mutex_unlock(&hub.lock);
-}
-
-static int known_find(struct fwatch *w, const char *key, size_t *pos)
-{
-	size_t lo = 0, hi = w->nknown;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(w->known[mid], key);
-
-		if (c == 0) {
-			*pos = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return 0;
-}
-
-static int known_set(struct fwatch *w, const char *key, bool present)
-{
-	size_t pos;
-	int found = known_find(w, key, &pos);
-
-	if (present && !found) {
-		char *k;
-
-		if (w->nknown == w->cknown) {
-			size_t c = w->cknown ? w->cknown * 2 : 16;
-			char **g = realloc(w->known, c * sizeof(*g));
-
-			if (!g)
-				return -1;
-			w->known = g;
-			w->cknown = c;
-		}
-		if (!(k = strdup(key)))
-			return -1;
-		memmove(w->known + pos + 1, w->known + pos, (w->nknown - pos) * sizeof(*w->known));
-		w->known[pos] = k;
-		w->nknown++;
-	} else if (!present && found) {
-		free(w->known[pos]);
-		memmove(w->known + pos, w->known + pos + 1,
-			(w->nknown - pos - 1) * sizeof(*w->known));
-		w->nknown--;
-	}
-	return 0;
 }
 
 /* Take ownership of ev's members into the queue. */
 static int queue_push(struct fwatch *w, struct loom_event *ev)
 {
-	if (known_set(w, ev->kv.key, ev->type == LOOM_EV_PUT) < 0)
+	if (ev->type != LOOM_EV_PUT)
+		loom_strset_del(&w->known, ev->kv.key);
+	else if (loom_strset_put(&w->known, ev->kv.key, 0) < 0)
 		goto oom;
 	if (w->qhead == w->qn)
 		w->qhead = w->qn = 0;
@@ -1423,26 +1360,28 @@ static int watch_resync(struct fwatch *w, struct loom_err *err)
 	struct loom_kv *kvs = NULL;
 	size_t n = 0, i, j;
 	int64_t rev;
-	char **old = w->known;
-	size_t nold = w->nknown;
+	struct loom_strset old = w->known;
 
 	if (file_list(&w->f->base, w->prefix, &kvs, &n, &rev, err) < 0)
 		return -1;
-	w->known = NULL;
-	w->nknown = w->cknown = 0;
+	memset(&w->known, 0, sizeof(w->known));
 	/* keys delivered before and gone now: both lists are sorted */
-	for (i = j = 0; i < nold; i++) {
+	for (i = j = 0; i < old.n; i++) {
 		struct loom_event ev = { .type = LOOM_EV_DELETE };
 
-		while (j < n && strcmp(kvs[j].key, old[i]) < 0)
+		while (j < n && strcmp(kvs[j].key, old.keys[i]) < 0)
 			j++;
-		if (j < n && strcmp(kvs[j].key, old[i]) == 0)
+		if (j < n && strcmp(kvs[j].key, old.keys[i]) == 0)
 			continue;
-		ev.kv.key = old[i];
-		old[i] = NULL;
+		ev.kv.key = old.keys[i];
+		old.keys[i] = NULL;
 		ev.kv.value = strdup("");
 		ev.kv.mod_revision = rev;
-		if (!ev.kv.value || queue_push(w, &ev) < 0)
+		if (!ev.kv.value) {
+			loom_kv_clear(&ev.kv);
+			goto oom;
+		}
+		if (queue_push(w, &ev) < 0)
 			goto oom;
 	}
 	for (i = 0; i < n; i++) {
@@ -1453,16 +1392,12 @@ static int watch_resync(struct fwatch *w, struct loom_err *err)
 			goto oom;
 	}
 	loom_kvs_free(kvs, n);
-	for (i = 0; i < nold; i++)
-		free(old[i]);
-	free(old);
+	loom_strset_clear(&old);
 	w->next = rev + 1;
 	return 0;
 oom:
 	loom_kvs_free(kvs, n);
-	for (i = 0; i < nold; i++)
-		free(old[i]);
-	free(old);
+	loom_strset_clear(&old);
 	return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 }
 
@@ -1608,7 +1543,7 @@ static int file_watch_next(struct loom_watch *base, struct loom_event *ev, struc
 	 * early, finds nothing, and rearms). */
 	w->next_sweep = leases_next_expiry(w->f->leasefd);
 	if (w->next_sweep)
-		timer_in(w->tfd, w->next_sweep - now + 5);
+		loom_store_timerfd_in(w->tfd, w->next_sweep - now + 5);
 	if (w->qhead < w->qn) {
 		*ev = w->q[w->qhead++];
 		return 1;
@@ -1632,9 +1567,7 @@ static void file_watch_close(struct loom_watch *base)
 	for (i = w->qhead; i < w->qn; i++)
 		loom_kv_clear(&w->q[i].kv);
 	free(w->q);
-	for (i = 0; i < w->nknown; i++)
-		free(w->known[i]);
-	free(w->known);
+	loom_strset_clear(&w->known);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->tfd >= 0)
@@ -1696,7 +1629,7 @@ static int file_watch(struct loom_store *s, const char *prefix, int64_t from,
 	if (watch_fill(w, err) < 0)
 		goto fail;
 	/* a first step soon: sweeps and anything already queued */
-	timer_in(w->tfd, 0);
+	loom_store_timerfd_in(w->tfd, 0);
 	*out = &w->base;
 	return 0;
 fail:

@@ -49,6 +49,10 @@ struct loom_watch {
 	const struct loom_store_ops *ops;
 };
 
+/* Arm a watch's timerfd to fire in ms (<= 0: at once; the timer's 0 would
+ * disarm it).  Both backends wake their watch fd through one. */
+void loom_store_timerfd_in(int tfd, long ms);
+
 extern const struct loom_store_ops loom_store_file_ops;
 extern const struct loom_store_ops loom_store_etcd_ops;
 
