@@ -279,11 +279,15 @@ static void on_watch_fd(struct loom_loop *loop, int fd, short revents, void *arg
 	step(arg);
 }
 
-/* The store watches open now (nodes.c opens and closes them as it syncs). */
+/* The store watches to follow now: those do_nodes drains (nodes.c opens
+ * and closes them as it syncs).  A watch nobody drains would keep its fd
+ * readable and spin the loop, so none while unregistered. */
 static size_t open_watches(const struct loop *l, struct loom_watch *ws[MAX_WATCHES])
 {
 	size_t n = 0;
 
+	if (!l->registered || !l->nodes.synced)
+		return 0;
 	if (l->nodes.watch)
 		ws[n++] = l->nodes.watch;
 	return n;
