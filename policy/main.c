@@ -300,14 +300,14 @@ static void resync(struct policyd *d)
 		lost_sync(d, "watch /loom/", &err, false);
 		return;
 	}
+	if (d->backoff.failures > 0)
+		loom_info("in sync with the store again at revision %" PRId64
+			  " after %.1f s out of sync (%zu keys caught up)",
+			  rev, (double)(loom_now_ms() - d->out_since) / 1e3, changed);
 	if (!d->ever_synced)
 		loom_info("node %s: table inet loom in force at revision %" PRId64
 			  " (%.1f ms from start, commit %.1f ms)",
 			  d->node, rev, now_ms() - d->t_start, d->last_ms);
-	else if (!d->in_sync)
-		loom_info("in sync with the store again at revision %" PRId64
-			  " after %.1f s (%zu keys caught up)",
-			  rev, (double)(loom_now_ms() - d->out_since) / 1e3, changed);
 	d->in_sync = true;
 	d->ever_synced = true;
 	d->why[0] = '\0';
