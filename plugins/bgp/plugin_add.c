@@ -48,7 +48,7 @@ struct add_job {
 	size_t n_routes;                 /* host routes installed */
 	struct loom_fw_pod fw;
 	struct loom_br_record rec;
-	struct loom_as *as;
+	struct loom_antispoof *as;
 };
 
 static int nl_fail(struct loom_err *err, struct loom_nl *nl, int r, const char *what,
@@ -80,7 +80,7 @@ static int undo_veth(void *arg, struct loom_err *why)
 static int undo_antispoof(void *arg, struct loom_err *why)
 {
 	struct add_job *j = arg;
-	int r = loom_as_forget(j->as, j->veth.ifindex);
+	int r = loom_antispoof_forget(j->as, j->veth.ifindex);
 
 	if (r < 0)
 		return loom_err_errno(why, LOOM_ERR_INTERNAL, -r,
@@ -196,7 +196,7 @@ static int veth(struct add_job *j, struct loom_br_undo *undo, struct loom_err *e
  * on the host end's ingress: the pod can only send as itself. */
 static int antispoof(struct add_job *j, struct loom_br_undo *undo, struct loom_err *err)
 {
-	struct loom_as_pod p = {
+	struct loom_antispoof_pod p = {
 		.ifindex = j->veth.ifindex,
 		.n_ips = j->ipam.n_ips,
 		.ips = j->ips,
@@ -205,12 +205,12 @@ static int antispoof(struct add_job *j, struct loom_br_undo *undo, struct loom_e
 	if (!j->conf->anti_spoof)
 		return 0;
 	memcpy(p.mac, j->mac, sizeof(p.mac));
-	if (loom_as_open(j->conf->bpf_pin_dir, &j->as, err) < 0 ||
+	if (loom_antispoof_open(j->conf->bpf_pin_dir, &j->as, err) < 0 ||
 	    loom_br_undo_push(undo, undo_antispoof, j, "remove the antiSpoof map element", err) < 0 ||
-	    loom_as_set(j->as, &p, err) < 0 || loom_as_attach(j->as, j->veth.ifindex, err) < 0)
+	    loom_antispoof_set(j->as, &p, err) < 0 || loom_antispoof_attach(j->as, j->veth.ifindex, err) < 0)
 		return -1;
-	j->rec.as_ifindex = j->veth.ifindex;
-	snprintf(j->rec.as_pin_dir, sizeof(j->rec.as_pin_dir), "%s", j->conf->bpf_pin_dir);
+	j->rec.antispoof_ifindex = j->veth.ifindex;
+	snprintf(j->rec.antispoof_pin_dir, sizeof(j->rec.antispoof_pin_dir), "%s", j->conf->bpf_pin_dir);
 	return 0;
 }
 
@@ -404,7 +404,7 @@ int loom_bgp_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_
 	else
 		fill_result(j, res);
 	loom_br_undo_commit(&undo);
-	loom_as_close(j->as);
+	loom_antispoof_close(j->as);
 	loom_nl_close(j->pod);
 	loom_nl_close(j->host);
 	if (j->netns_fd >= 0)

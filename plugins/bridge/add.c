@@ -40,7 +40,7 @@ struct add_job {
 	struct loom_prefix ips[LOOM_RESULT_MAX_IPS];
 	struct loom_fw_pod fw;
 	struct loom_br_record rec;
-	struct loom_as *as;              /* antiSpoof's pinned program and maps */
+	struct loom_antispoof *as;              /* antiSpoof's pinned program and maps */
 	pthread_t as_thread;             /* attaching the tc filter */
 	bool as_threaded;
 	int as_rc;
@@ -53,7 +53,7 @@ static void job_free(struct add_job *j)
 {
 	if (!j)
 		return;
-	loom_as_close(j->as);
+	loom_antispoof_close(j->as);
 	loom_nl_close(j->pod);
 	loom_nl_close(j->host);
 	if (j->netns_fd >= 0)
@@ -90,7 +90,7 @@ static int undo_fw(void *arg, struct loom_err *why)
 static int undo_antispoof(void *arg, struct loom_err *why)
 {
 	struct add_job *j = arg;
-	int r = loom_as_forget(j->as, j->veth.ifindex);
+	int r = loom_antispoof_forget(j->as, j->veth.ifindex);
 
 	if (r < 0)
 		return loom_err_errno(why, LOOM_ERR_INTERNAL, -r,
@@ -102,7 +102,7 @@ static void *attach_thread(void *arg)
 {
 	struct add_job *j = arg;
 
-	j->as_rc = loom_as_attach(j->as, j->veth.ifindex, &j->as_err);
+	j->as_rc = loom_antispoof_attach(j->as, j->veth.ifindex, &j->as_err);
 	return NULL;
 }
 
@@ -117,7 +117,7 @@ static void *attach_thread(void *arg)
  * filter.  A layer-2-only attachment has no addresses to hold it to. */
 static int antispoof_start(struct add_job *j, struct loom_br_undo *undo, struct loom_err *err)
 {
-	struct loom_as_pod p = {
+	struct loom_antispoof_pod p = {
 		.ifindex = j->veth.ifindex,
 		.n_ips = j->ipam.n_ips,
 		.ips = j->ips,
@@ -126,16 +126,16 @@ static int antispoof_start(struct add_job *j, struct loom_br_undo *undo, struct 
 	if (!j->conf.anti_spoof || !j->conf.layer3)
 		return 0;
 	memcpy(p.mac, j->mac, sizeof(p.mac));
-	if (loom_as_open(j->conf.bpf_pin_dir, &j->as, err) < 0 ||
+	if (loom_antispoof_open(j->conf.bpf_pin_dir, &j->as, err) < 0 ||
 	    loom_br_undo_push(undo, undo_antispoof, j, "remove the antiSpoof map element", err) < 0 ||
-	    loom_as_set(j->as, &p, err) < 0)
+	    loom_antispoof_set(j->as, &p, err) < 0)
 		return -1;
 	loom_err_clear(&j->as_err);
 	j->as_threaded = pthread_create(&j->as_thread, NULL, attach_thread, j) == 0;
 	if (!j->as_threaded)
 		attach_thread(j);
-	j->rec.as_ifindex = j->veth.ifindex;
-	snprintf(j->rec.as_pin_dir, sizeof(j->rec.as_pin_dir), "%s", j->conf.bpf_pin_dir);
+	j->rec.antispoof_ifindex = j->veth.ifindex;
+	snprintf(j->rec.antispoof_pin_dir, sizeof(j->rec.antispoof_pin_dir), "%s", j->conf.bpf_pin_dir);
 	return 0;
 }
 

@@ -167,8 +167,8 @@ struct loom_br_record {
 	bool masq, spoofchk;         /* firewall elements the ADD made */
 	size_t n_masq_exempt;        /* ipMasq: the conf's masq_exempt at ADD */
 	struct loom_prefix masq_exempt[LOOM_BR_MASQ_EXEMPT_MAX];
-	int as_ifindex;              /* antiSpoof: the host veth's map key, 0 = none */
-	char as_pin_dir[PATH_MAX - 64]; /* antiSpoof: where the maps are pinned */
+	int antispoof_ifindex;              /* antiSpoof: the host veth's map key, 0 = none */
+	char antispoof_pin_dir[PATH_MAX - 64]; /* antiSpoof: where the maps are pinned */
 };
 
 /* <dir>/<network>:<containerID>:<ifname>.json (':' is in none of the three). */

@@ -140,19 +140,19 @@ static int del_fw(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 static int del_antispoof(const struct loom_br_conf *c, const struct loom_br_record *rec,
 			 struct loom_err *err)
 {
-	const char *dir = rec ? rec->as_pin_dir : c->bpf_pin_dir;
-	struct loom_as *as = NULL;
+	const char *dir = rec ? rec->antispoof_pin_dir : c->bpf_pin_dir;
+	struct loom_antispoof *as = NULL;
 	int r;
 
-	if (rec ? rec->as_ifindex <= 0 : !c->anti_spoof)
+	if (rec ? rec->antispoof_ifindex <= 0 : !c->anti_spoof)
 		return 0;
-	r = loom_as_open_maps(dir, &as, err);
+	r = loom_antispoof_open_maps(dir, &as, err);
 	if (r == -ENOENT)
 		return 0; /* nothing was ever pinned here */
 	if (r < 0)
 		return -1;
-	r = rec ? loom_as_forget(as, rec->as_ifindex) : loom_as_forget_stale(as);
-	loom_as_close(as);
+	r = rec ? loom_antispoof_forget(as, rec->antispoof_ifindex) : loom_antispoof_forget_stale(as);
+	loom_antispoof_close(as);
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
 				      "antiSpoof: cannot delete the map elements in %s", dir);

@@ -83,9 +83,9 @@ static json_t *to_json(const struct loom_br_record *r)
 			e |= json_array_append_new(ex, json_string(loom_prefix_fmt(&r->masq_exempt[i], buf)));
 		e |= ex ? json_object_set_new(o, "ipMasqExempt", ex) : -1;
 	}
-	if (r->as_ifindex > 0) {
-		e |= json_object_set_new(o, "antiSpoofIfindex", json_integer(r->as_ifindex));
-		e |= json_object_set_new(o, "bpfPinDir", json_string(r->as_pin_dir));
+	if (r->antispoof_ifindex > 0) {
+		e |= json_object_set_new(o, "antiSpoofIfindex", json_integer(r->antispoof_ifindex));
+		e |= json_object_set_new(o, "bpfPinDir", json_string(r->antispoof_pin_dir));
 	}
 	if (e) {
 		json_decref(o);
@@ -196,9 +196,9 @@ static int from_json(const json_t *o, struct loom_br_record *r)
 	if (ip) {
 		if (!json_is_integer(ip) || json_integer_value(ip) <= 0 ||
 		    json_integer_value(ip) > INT_MAX ||
-		    str_field(o, "bpfPinDir", r->as_pin_dir, sizeof(r->as_pin_dir), true) < 0)
+		    str_field(o, "bpfPinDir", r->antispoof_pin_dir, sizeof(r->antispoof_pin_dir), true) < 0)
 			return -EINVAL;
-		r->as_ifindex = (int)json_integer_value(ip);
+		r->antispoof_ifindex = (int)json_integer_value(ip);
 	}
 	return 0;
 }

@@ -67,7 +67,7 @@ static void fuzz_record(const uint8_t *data, size_t size)
 		return;
 	if (loom_br_record_read(dir, "net", "cid", "eth0", r, &err) == 0 &&
 	    (r->n_ips > LOOM_RESULT_MAX_IPS || r->n_masq_exempt > LOOM_BR_MASQ_EXEMPT_MAX ||
-	     r->as_ifindex < 0 || strcmp(r->ifname, "eth0") != 0))
+	     r->antispoof_ifindex < 0 || strcmp(r->ifname, "eth0") != 0))
 		abort();
 	free(r);
 }
