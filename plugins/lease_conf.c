@@ -117,7 +117,7 @@ static void standin_lease(struct loom_lease *l)
 /* The lease an ADD of this attachment saw, as far as its record tells:
  * the record keeps each address with its subnet's length and the cluster
  * CIDRs it exempted from masquerading. */
-static void lease_from_record(const struct loom_br_record *rec, struct loom_lease *l)
+static void lease_from_record(const struct loom_endpoint_record *rec, struct loom_lease *l)
 {
 	bool have4 = false;
 	size_t i;
@@ -150,7 +150,7 @@ static void lease_from_record(const struct loom_br_record *rec, struct loom_leas
 int loom_lease_conf_get(const struct loom_lease_conf *c, const struct loom_cni_ctx *ctx,
 			bool lenient, struct loom_lease *out, struct loom_err *err)
 {
-	struct loom_br_record *rec;
+	struct loom_endpoint_record *rec;
 	struct loom_err ignored;
 
 	if (loom_lease_conf_load(c, out, lenient ? &ignored : err) == 0)
@@ -161,7 +161,7 @@ int loom_lease_conf_get(const struct loom_lease_conf *c, const struct loom_cni_c
 	if (!rec)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	if (ctx->env.container_id && ctx->env.ifname &&
-	    loom_br_record_read(c->state_dir, c->network, ctx->env.container_id, ctx->env.ifname,
+	    loom_endpoint_record_read(c->state_dir, c->network, ctx->env.container_id, ctx->env.ifname,
 				rec, &ignored) == 0)
 		lease_from_record(rec, out);
 	else

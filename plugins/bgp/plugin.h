@@ -5,9 +5,9 @@
  *   plugin_conf.c   our config keys; the node's lease file; the loom-bridge
  *                   config (the "delegate") whose IPAM, firewall, antiSpoof
  *                   and endpoint record parts we reuse
- *   plugin_add.c    ADD with its undo steps
- *   plugin_del.c    DEL, GC, STATUS
- *   plugin_check.c  CHECK
+ *   plugin_add.c    ADD: the pod library's steps and the routed ones
+ *   plugin_del.c    DEL (the pod library's), GC, STATUS
+ *   plugin_check.c  CHECK: the pod library's, then the routed part
  *   main.c          maps CNI onto them
  *
  * The wiring of one pod (eth0 in the pod, lbgXXXXXXXX on the host):
@@ -67,6 +67,7 @@ struct loom_bgp_delegate {
 	char *text;                 /* the delegate's JSON (ctx.stdin_buf) */
 	struct loom_br_conf br;     /* parsed, masq_exempt = the cluster CIDRs */
 	struct loom_lease lease;    /* the lease it was made from (or a stand-in) */
+	struct loom_br_view view;   /* the pod library's view: routed, "lbg" veths */
 };
 
 /* Build and parse the delegate for ctx's command; with `lenient` (DEL, GC)
@@ -82,5 +83,8 @@ int loom_bgp_del(struct loom_cni_ctx *ctx, struct loom_err *err);
 int loom_bgp_check(struct loom_cni_ctx *ctx, struct loom_err *err);
 int loom_bgp_gc(struct loom_cni_ctx *ctx, struct loom_err *err);
 int loom_bgp_status(struct loom_cni_ctx *ctx, struct loom_err *err);
+
+/* CHECK's routed part (the topology's check hook). */
+int loom_bgp_check_routed(const struct loom_pod_check *k, struct loom_err *err);
 
 #endif

@@ -129,6 +129,12 @@ int loom_bgp_delegate_make(const struct loom_cni_ctx *ctx, bool lenient,
 		free(d);
 		return -1;
 	}
+	loom_br_view_init(&d->view, &d->ctx, &d->br, NULL);
+	d->view.topo = (struct loom_pod_topology){
+		.veth_prefix = LOOM_BGP_VETH_PREFIX,
+		.host_routes = true,
+		.check = loom_bgp_check_routed,
+	};
 	*out = d;
 	return 0;
 }

@@ -2,7 +2,7 @@
  * reference bridge plugin; loom adds "stateDir", "antiSpoof" and "bpfPinDir".  Unknown keys are ignored,
  * as the reference ignores them (a conflist carries other plugins' keys). */
 #include "base/json_util.h"
-#include "conf.h"
+#include "bridge.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -191,40 +191,6 @@ static int parse_vlans(const json_t *root, struct loom_br_conf *c, struct loom_e
 	return 0;
 }
 
-int loom_br_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN])
-{
-	char sep = 0;
-	int i;
-
-	if (!s || strlen(s) != 17)
-		return -EINVAL;
-	for (i = 0; i < LOOM_MAC_LEN; i++) {
-		const char *p = s + i * 3;
-		int hi, lo;
-
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
-			return -EINVAL;
-		if (i < LOOM_MAC_LEN - 1) {
-			if (p[2] != ':' && p[2] != '-')
-				return -EINVAL;
-			if (sep && p[2] != sep)
-				return -EINVAL;
-			sep = p[2];
-		}
-		hi = isdigit((unsigned char)p[0]) ? p[0] - '0' : (tolower((unsigned char)p[0]) - 'a' + 10);
-		lo = isdigit((unsigned char)p[1]) ? p[1] - '0' : (tolower((unsigned char)p[1]) - 'a' + 10);
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-const char *loom_br_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRLEN])
-{
-	snprintf(buf, LOOM_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
-	return buf;
-}
-
 /* The reference's order: CNI_ARGS MAC, then args.cni.mac, then
  * runtimeConfig.mac, each later one winning when not empty. */
 static int parse_mac(const struct loom_netconf *nc, const struct loom_cni_args *args,
@@ -263,7 +229,7 @@ static int parse_mac(const struct loom_netconf *nc, const struct loom_cni_args *
 	}
 	if (!val)
 		return 0;
-	if (loom_br_mac_parse(val, c->mac) < 0)
+	if (loom_mac_parse(val, c->mac) < 0)
 		return loom_err_set(err, code,
 				    "%s: \"%.64s\" is not a MAC address (expected six hex pairs such "
 				    "as 0a:58:0a:16:00:05)",
@@ -404,7 +370,7 @@ int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err)
 	if (c->has_mac && (c->mac[0] & 1))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "%s: %s is a multicast address, which an interface cannot have",
-				    c->mac_from[0] ? c->mac_from : "mac", loom_br_mac_fmt(c->mac, buf));
+				    c->mac_from[0] ? c->mac_from : "mac", loom_mac_fmt(c->mac, buf));
 	if (c->has_mac && !(c->mac[0] | c->mac[1] | c->mac[2] | c->mac[3] | c->mac[4] | c->mac[5]))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "%s: 00:00:00:00:00:00 is not a usable address",
@@ -433,4 +399,34 @@ int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args
 	if (out->is_default_gw)
 		out->is_gw = true;
 	return loom_br_conf_verify(out, err);
+}
+
+void loom_br_view_init(struct loom_br_view *v, const struct loom_cni_ctx *ctx,
+		       const struct loom_br_conf *c, const struct loom_ipam_conf *ic)
+{
+	v->topo = (struct loom_pod_topology){ .bridge = c->bridge, .promisc = c->promisc };
+	v->ipam = (struct loom_ipam_client){
+		.ctx = ctx,
+		.layer3 = c->layer3,
+		.in_process = c->ipam_in_process,
+		.type = c->ipam_type,
+		.conf = ic,
+	};
+	v->pod = (struct loom_pod_conf){
+		.network = c->network,
+		.state_dir = c->state_dir,
+		.mtu = c->mtu,
+		.mac = c->has_mac ? c->mac : NULL,
+		.enable_dad = c->enable_dad,
+		.disable_container_iface = c->disable_container_iface,
+		.layer3 = c->layer3,
+		.ip_masq = c->ip_masq,
+		.spoofchk = c->spoofchk,
+		.n_masq_exempt = c->n_masq_exempt,
+		.masq_exempt = c->masq_exempt,
+		.anti_spoof = c->anti_spoof,
+		.bpf_pin_dir = c->bpf_pin_dir,
+		.topo = &v->topo,
+		.ipam = &v->ipam,
+	};
 }

@@ -16,6 +16,7 @@
 #include "cni/cni.h"
 #include "base/err.h"
 #include "kernel/nl.h"
+#include "pod/record.h"
 
 #define LOOM_BR_DEFAULT_BRIDGE "cni0"
 /* Endpoint records describe kernel state (veths, nft elements) that a reboot
@@ -25,7 +26,7 @@
 #define LOOM_BR_VLAN_MAX 4094
 #define LOOM_BR_DEFAULT_BPF_PIN_DIR "/sys/fs/bpf/loom"
 #define LOOM_BR_IPAM_TYPE_MAX 64
-#define LOOM_BR_MASQ_EXEMPT_MAX 2 /* one per family */
+#define LOOM_BR_MASQ_EXEMPT_MAX LOOM_RECORD_MASQ_EXEMPT_MAX /* one per family */
 
 struct loom_br_conf {
 	char network[256];              /* "name" */
@@ -79,10 +80,5 @@ int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args
 
 /* Cross-field rules, for a struct filled by hand (parse calls it). */
 int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err);
-
-/* "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" (either case).  0 or -EINVAL. */
-int loom_br_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN]);
-/* Lower-case colon form, as Go's net.HardwareAddr.String(). */
-const char *loom_br_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRLEN]);
 
 #endif

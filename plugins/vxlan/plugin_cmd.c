@@ -28,7 +28,7 @@ int loom_vx_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_e
 
 	if (make(ctx, false, &d, err) < 0)
 		return -1;
-	r = loom_br_add_conf(&d->ctx, &d->br, res, err);
+	r = loom_br_add_conf(&d->ctx, &d->br, NULL, res, err);
 	loom_vx_delegate_free(d);
 	return r;
 }
@@ -40,7 +40,7 @@ int loom_vx_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 
 	if (make(ctx, true, &d, err) < 0)
 		return -1;
-	r = loom_br_del_conf(&d->ctx, &d->br, err);
+	r = loom_br_del_conf(&d->ctx, &d->br, NULL, err);
 	loom_vx_delegate_free(d);
 	return r;
 }
@@ -52,7 +52,7 @@ int loom_vx_check(struct loom_cni_ctx *ctx, struct loom_err *err)
 
 	if (make(ctx, false, &d, err) < 0)
 		return -1;
-	r = loom_br_check_conf(&d->ctx, &d->br, err);
+	r = loom_br_check_conf(&d->ctx, &d->br, NULL, err);
 	loom_vx_delegate_free(d);
 	return r;
 }
@@ -64,7 +64,7 @@ int loom_vx_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
 
 	if (make(ctx, true, &d, err) < 0)
 		return -1;
-	r = loom_br_gc(&d->ctx, err);
+	r = loom_br_gc_conf(&d->ctx, &d->br, NULL, err);
 	loom_vx_delegate_free(d);
 	return r;
 }
@@ -80,7 +80,7 @@ int loom_vx_status(struct loom_cni_ctx *ctx, struct loom_err *err)
 			err->code = LOOM_ERR_UNAVAILABLE;
 		return -1;
 	}
-	r = loom_br_status(&d->ctx, err);
+	r = loom_br_status_conf(&d->ctx, &d->br, NULL, err);
 	loom_vx_delegate_free(d);
 	return r;
 }
