@@ -75,6 +75,28 @@ int loom_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN]);
 /* Lower-case colon form, as Go's net.HardwareAddr.String(). */
 const char *loom_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRLEN]);
 
+/* ---- what every plugin's config says the same way (conf.c) ---- */
+
+#define LOOM_POD_MAC_FROM_MAX 32
+
+/* An optional string member of o copied into buf: 1 when given, 0 when
+ * not, -1 (err names `path`) when not a string, too long or holding a NUL. */
+int loom_pod_json_str(const json_t *o, const char *key, const char *path, char *buf, size_t len,
+		      struct loom_err *err);
+/* The pod interface's MAC: CNI_ARGS MAC, then args.cni.mac, then
+ * runtimeConfig.mac, each later one winning when not empty; mac_from says
+ * which ("runtimeConfig.mac").  A bad CNI_ARGS value is
+ * LOOM_ERR_INVALID_ENV, a bad config value LOOM_ERR_INVALID_CONFIG. */
+int loom_pod_conf_mac(const struct loom_netconf *nc, const struct loom_cni_args *args,
+		      bool *has_mac, uint8_t mac[LOOM_MAC_LEN], char mac_from[LOOM_POD_MAC_FROM_MAX],
+		      struct loom_err *err);
+/* "dns": *has_dns when it sets any field (it then replaces IPAM's). */
+int loom_pod_conf_dns(const struct loom_netconf *nc, bool *has_dns, struct loom_dns *dns,
+		      struct loom_err *err);
+/* A MAC an interface can have: not multicast, not all zeros. */
+int loom_pod_mac_verify(const uint8_t mac[LOOM_MAC_LEN], const char *mac_from,
+			struct loom_err *err);
+
 /* ---- topology ---- */
 
 /* What the host end of a pod's veth hangs off: what DEL may delete by
