@@ -2,6 +2,7 @@
  * interface's MAC (CNI_ARGS, args, runtimeConfig) and the "dns" section. */
 #include "pod/pod.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -140,5 +141,30 @@ int loom_pod_mac_verify(const uint8_t mac[LOOM_MAC_LEN], const char *mac_from,
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "%s: 00:00:00:00:00:00 is not a usable address",
 				    mac_from[0] ? mac_from : "mac");
+	return 0;
+}
+
+int loom_pod_conf_dirs(const json_t *root, char *state_dir, char *bpf_pin_dir,
+		       struct loom_err *err)
+{
+	int r;
+
+	r = loom_pod_json_str(root, "stateDir", "stateDir", state_dir, PATH_MAX - 320, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		snprintf(state_dir, PATH_MAX, "%s", LOOM_POD_DEFAULT_STATE_DIR);
+	if (state_dir[0] != '/')
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "stateDir: \"%.64s\" must be an absolute path", state_dir);
+
+	r = loom_pod_json_str(root, "bpfPinDir", "bpfPinDir", bpf_pin_dir, PATH_MAX - 64, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		snprintf(bpf_pin_dir, PATH_MAX - 64, "%s", LOOM_POD_DEFAULT_BPF_PIN_DIR);
+	if (bpf_pin_dir[0] != '/')
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "bpfPinDir: \"%.64s\" must be an absolute path", bpf_pin_dir);
 	return 0;
 }

@@ -30,7 +30,7 @@
 #define IFACE_CONTAINER 1
 
 struct job {
-	const struct loom_br_conf *c;    /* the delegate's */
+	const struct loom_bgp_net *n;
 	struct loom_pod_attach *a;
 	struct loom_result pod_res;      /* what the pod gets: /32, /128, gateway routes */
 	size_t n_routes;                 /* host routes installed */
@@ -99,7 +99,7 @@ static void shape_pod_result(struct job *j)
 	}
 	if (fam[1])
 		add_route(r, "::/0", LOOM_BGP_GW6, -1);
-	r->dns = j->c->has_dns ? j->c->dns : j->a->ipam.dns;
+	r->dns = j->n->pod.has_dns ? j->n->pod.dns : j->a->ipam.dns;
 }
 
 /* See the top of the file for why these are static entries. */
@@ -199,27 +199,27 @@ static int run(struct job *j, struct loom_err *err)
 
 int loom_bgp_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err)
 {
-	struct loom_bgp_delegate *d;
+	struct loom_bgp_net *d;
 	struct job *j;
 	int r;
 
-	if (loom_bgp_delegate_make(ctx, false, &d, err) < 0)
+	if (loom_bgp_net_make(ctx, false, &d, err) < 0)
 		return -1;
 	/* A result-sized table: heap, not stack. */
 	j = calloc(1, sizeof(*j));
 	if (j)
-		j->a = loom_pod_attach_new(&d->ctx, &d->view.pod);
+		j->a = loom_pod_attach_new(ctx, &d->view);
 	if (!j || !j->a) {
 		free(j);
-		loom_bgp_delegate_free(d);
+		loom_bgp_net_free(d);
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	}
-	j->c = &d->br;
+	j->n = d;
 	r = run(j, err);
 	if (r == 0)
 		fill_result(j, res);
 	loom_pod_attach_end(j->a, r, err);
 	free(j);
-	loom_bgp_delegate_free(d);
+	loom_bgp_net_free(d);
 	return r;
 }

@@ -83,12 +83,12 @@ int loom_bgp_check_routed(const struct loom_pod_check *k, struct loom_err *err)
 
 int loom_bgp_check(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_bgp_delegate *d;
+	struct loom_bgp_net *d;
 	int r;
 
-	if (loom_bgp_delegate_make(ctx, false, &d, err) < 0)
+	if (loom_bgp_net_make(ctx, false, &d, err) < 0)
 		return -1;
-	r = loom_pod_check(&d->ctx, &d->view.pod, err);
-	loom_bgp_delegate_free(d);
+	r = loom_pod_check(ctx, &d->view, err);
+	loom_bgp_net_free(d);
 	return r;
 }

@@ -62,7 +62,8 @@ static int get_int(const json_t *o, const char *key, const char *path, long long
 	return 1;
 }
 
-static int parse_bridge(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
+int loom_br_conf_bridge(const json_t *root, const char *dflt, struct loom_br_conf *c,
+			struct loom_err *err)
 {
 	const unsigned char *p;
 	int r = loom_pod_json_str(root, "bridge", "bridge", c->bridge, sizeof(c->bridge), err);
@@ -70,7 +71,7 @@ static int parse_bridge(const json_t *root, struct loom_br_conf *c, struct loom_
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		snprintf(c->bridge, sizeof(c->bridge), "%s", LOOM_BR_DEFAULT_BRIDGE);
+		snprintf(c->bridge, sizeof(c->bridge), "%s", dflt);
 	if (!c->bridge[0])
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "bridge: is empty");
 	if (strcmp(c->bridge, ".") == 0 || strcmp(c->bridge, "..") == 0)
@@ -203,24 +204,7 @@ static int parse_misc(const json_t *root, struct loom_br_conf *c, struct loom_er
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "ipMasqBackend: must be \"iptables\", \"nftables\" or omitted");
 
-	r = loom_pod_json_str(root, "stateDir", "stateDir", c->state_dir, sizeof(c->state_dir) - 320, err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		snprintf(c->state_dir, sizeof(c->state_dir), "%s", LOOM_BR_DEFAULT_STATE_DIR);
-	if (c->state_dir[0] != '/')
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "stateDir: \"%.64s\" must be an absolute path", c->state_dir);
-
-	r = loom_pod_json_str(root, "bpfPinDir", "bpfPinDir", c->bpf_pin_dir, sizeof(c->bpf_pin_dir), err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "%s", LOOM_BR_DEFAULT_BPF_PIN_DIR);
-	if (c->bpf_pin_dir[0] != '/')
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "bpfPinDir: \"%.64s\" must be an absolute path", c->bpf_pin_dir);
-	return 0;
+	return loom_pod_conf_dirs(root, c->state_dir, c->bpf_pin_dir, err);
 }
 
 int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err)
@@ -254,21 +238,30 @@ int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err)
 	return 0;
 }
 
-int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
-		       struct loom_br_conf *out, struct loom_err *err)
+int loom_br_conf_init(const char *network, struct loom_br_conf *out, struct loom_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->preserve_default_vlan = true;
 	out->anti_spoof = true;
-	if (!nc || !nc->root || !nc->name)
+	if (!network)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "name: is missing");
-	if (loom_cni_validate_network_name(nc->name, err) < 0)
+	if (loom_cni_validate_network_name(network, err) < 0)
 		return -1;
-	snprintf(out->network, sizeof(out->network), "%s", nc->name);
-	if (parse_bools(nc->root, out, err) < 0 || parse_bridge(nc->root, out, err) < 0 ||
+	snprintf(out->network, sizeof(out->network), "%s", network);
+	return 0;
+}
+
+int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
+		       struct loom_br_conf *out, struct loom_err *err)
+{
+	if (loom_br_conf_init(nc && nc->root ? nc->name : NULL, out, err) < 0)
+		return -1;
+	if (parse_bools(nc->root, out, err) < 0 ||
+	    loom_br_conf_bridge(nc->root, LOOM_BR_DEFAULT_BRIDGE, out, err) < 0 ||
 	    parse_mtu(nc->root, out, err) < 0 || parse_vlans(nc->root, out, err) < 0 ||
-	    loom_pod_conf_mac(nc, args, &out->has_mac, out->mac, out->mac_from, err) < 0 || parse_ipam(nc, out, err) < 0 ||
-	    loom_pod_conf_dns(nc, &out->has_dns, &out->dns, err) < 0 || parse_misc(nc->root, out, err) < 0)
+	    loom_pod_conf_mac(nc, args, &out->has_mac, out->mac, out->mac_from, err) < 0 ||
+	    parse_ipam(nc, out, err) < 0 || loom_pod_conf_dns(nc, &out->has_dns, &out->dns, err) < 0 ||
+	    parse_misc(nc->root, out, err) < 0)
 		return -1;
 	if (out->is_default_gw)
 		out->is_gw = true;
