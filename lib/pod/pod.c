@@ -67,7 +67,7 @@ const char *loom_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRL
 	return buf;
 }
 
-int loom_pod_forwarding_enable(int family, struct loom_err *err)
+static int forwarding_enable(int family, struct loom_err *err)
 {
 	const char *key = family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding";
 	char buf[8];
@@ -80,5 +80,14 @@ int loom_pod_forwarding_enable(int family, struct loom_err *err)
 	r = loom_sysctl_write(key, "1");
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "cannot enable forwarding (%s)", key);
+	return 0;
+}
+
+int loom_pod_forwarding_enable(const bool family[2], struct loom_err *err)
+{
+	if (family[0] && forwarding_enable(AF_INET, err) < 0)
+		return -1;
+	if (family[1] && forwarding_enable(AF_INET6, err) < 0)
+		return -1;
 	return 0;
 }

@@ -193,9 +193,9 @@ int loom_pod_iface_configure(struct loom_nl *pod, int netns_fd, const struct loo
 			     const char *ifname, int ifindex, const struct loom_result *res,
 			     int res_iface, struct loom_err *err);
 
-/* net.ipv4.ip_forward / net.ipv6.conf.all.forwarding = 1 in the calling
- * thread's netns. */
-int loom_pod_forwarding_enable(int family, struct loom_err *err);
+/* net.ipv4.ip_forward (family[0]) and net.ipv6.conf.all.forwarding
+ * (family[1]) = 1 in the calling thread's netns. */
+int loom_pod_forwarding_enable(const bool family[2], struct loom_err *err);
 
 /* ---- ADD: the shared steps ---- */
 

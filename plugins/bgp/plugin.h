@@ -77,6 +77,13 @@ int loom_bgp_net_make(const struct loom_cni_ctx *ctx, bool lenient, struct loom_
 		      struct loom_err *err);
 void loom_bgp_net_free(struct loom_bgp_net *n);
 
+/* Make the net (lenient as above), run fn on it, free it.  make_code
+ * (nonzero) replaces LOOM_ERR_TRY_AGAIN when the net cannot be made. */
+typedef int (*loom_bgp_cmd)(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n,
+			    struct loom_err *err);
+int loom_bgp_run(struct loom_cni_ctx *ctx, bool lenient, loom_bgp_cmd fn, int make_code,
+		 struct loom_err *err);
+
 /* The commands (loom_plugin callbacks). */
 int loom_bgp_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err);
 int loom_bgp_del(struct loom_cni_ctx *ctx, struct loom_err *err);

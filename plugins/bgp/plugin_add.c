@@ -148,11 +148,7 @@ static int host_routes(struct job *j, struct loom_err *err)
 		j->n_routes = i + 1;
 		fwd[nr.dst.ip.family == AF_INET6] = true;
 	}
-	if (fwd[0] && loom_pod_forwarding_enable(AF_INET, err) < 0)
-		return -1;
-	if (fwd[1] && loom_pod_forwarding_enable(AF_INET6, err) < 0)
-		return -1;
-	return 0;
+	return loom_pod_forwarding_enable(fwd, err);
 }
 
 static void fill_result(struct job *j, struct loom_result *res)

@@ -81,14 +81,12 @@ int loom_bgp_check_routed(const struct loom_pod_check *k, struct loom_err *err)
 	return 0;
 }
 
+static int check(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct loom_err *err)
+{
+	return loom_pod_check(ctx, &n->view, err);
+}
+
 int loom_bgp_check(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_bgp_net *d;
-	int r;
-
-	if (loom_bgp_net_make(ctx, false, &d, err) < 0)
-		return -1;
-	r = loom_pod_check(ctx, &d->view, err);
-	loom_bgp_net_free(d);
-	return r;
+	return loom_bgp_run(ctx, false, check, 0, err);
 }

@@ -6,42 +6,51 @@
  * built from the record or a stand-in (lease_conf.c). */
 #include "plugin.h"
 
-int loom_bgp_del(struct loom_cni_ctx *ctx, struct loom_err *err)
+int loom_bgp_run(struct loom_cni_ctx *ctx, bool lenient, loom_bgp_cmd fn, int make_code,
+		 struct loom_err *err)
 {
-	struct loom_bgp_net *d;
+	struct loom_bgp_net *n;
 	int r;
 
-	if (loom_bgp_net_make(ctx, true, &d, err) < 0)
+	if (loom_bgp_net_make(ctx, lenient, &n, err) < 0) {
+		if (make_code && err && err->code == LOOM_ERR_TRY_AGAIN)
+			err->code = make_code;
 		return -1;
-	r = loom_pod_del(ctx, &d->view, err);
-	loom_bgp_net_free(d);
+	}
+	r = fn(ctx, n, err);
+	loom_bgp_net_free(n);
 	return r;
+}
+
+static int del(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct loom_err *err)
+{
+	return loom_pod_del(ctx, &n->view, err);
+}
+
+static int gc(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct loom_err *err)
+{
+	(void)ctx;
+	return loom_ipam_client_gc(&n->client, err);
+}
+
+static int status(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct loom_err *err)
+{
+	(void)ctx;
+	return loom_ipam_client_status(&n->client, err);
+}
+
+int loom_bgp_del(struct loom_cni_ctx *ctx, struct loom_err *err)
+{
+	return loom_bgp_run(ctx, true, del, 0, err);
 }
 
 int loom_bgp_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_bgp_net *d;
-	int r;
-
-	if (loom_bgp_net_make(ctx, true, &d, err) < 0)
-		return -1;
-	r = loom_ipam_client_gc(&d->client, err);
-	loom_bgp_net_free(d);
-	return r;
+	return loom_bgp_run(ctx, true, gc, 0, err);
 }
 
 /* Without a lease no ADD can succeed: say so (code 50), as STATUS asks. */
 int loom_bgp_status(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_bgp_net *d;
-	int r;
-
-	if (loom_bgp_net_make(ctx, false, &d, err) < 0) {
-		if (err && err->code == LOOM_ERR_TRY_AGAIN)
-			err->code = LOOM_ERR_UNAVAILABLE;
-		return -1;
-	}
-	r = loom_ipam_client_status(&d->client, err);
-	loom_bgp_net_free(d);
-	return r;
+	return loom_bgp_run(ctx, false, status, LOOM_ERR_UNAVAILABLE, err);
 }

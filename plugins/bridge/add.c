@@ -118,11 +118,7 @@ static int gateways(struct job *j, struct loom_err *err)
 			return -1;
 		fwd[ip->address.ip.family == AF_INET6] = true;
 	}
-	if (fwd[0] && loom_pod_forwarding_enable(AF_INET, err) < 0)
-		return -1;
-	if (fwd[1] && loom_pod_forwarding_enable(AF_INET6, err) < 0)
-		return -1;
-	return 0;
+	return loom_pod_forwarding_enable(fwd, err);
 }
 
 static void fill_result(struct job *j, struct loom_result *res)

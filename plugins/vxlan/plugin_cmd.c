@@ -33,54 +33,44 @@ int loom_vx_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_e
 	return r;
 }
 
-int loom_vx_del(struct loom_cni_ctx *ctx, struct loom_err *err)
+typedef int (*br_cmd)(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
+		      const struct loom_ipam_conf *ic, struct loom_err *err);
+
+/* fn over the configs; make_code (nonzero) replaces a failure's code when
+ * the configs cannot be made. */
+static int run(struct loom_cni_ctx *ctx, bool lenient, br_cmd fn, int make_code,
+	       struct loom_err *err)
 {
 	struct loom_vx_net *d;
 	int r;
 
-	if (make(ctx, true, &d, err) < 0)
+	if (make(ctx, lenient, &d, err) < 0) {
+		if (make_code && err && err->code == LOOM_ERR_TRY_AGAIN)
+			err->code = make_code;
 		return -1;
-	r = loom_br_del_conf(ctx, &d->br, &d->ipam, err);
+	}
+	r = fn(ctx, &d->br, &d->ipam, err);
 	loom_vx_net_free(d);
 	return r;
+}
+
+int loom_vx_del(struct loom_cni_ctx *ctx, struct loom_err *err)
+{
+	return run(ctx, true, loom_br_del_conf, 0, err);
 }
 
 int loom_vx_check(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_vx_net *d;
-	int r;
-
-	if (make(ctx, false, &d, err) < 0)
-		return -1;
-	r = loom_br_check_conf(ctx, &d->br, &d->ipam, err);
-	loom_vx_net_free(d);
-	return r;
+	return run(ctx, false, loom_br_check_conf, 0, err);
 }
 
 int loom_vx_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_vx_net *d;
-	int r;
-
-	if (make(ctx, true, &d, err) < 0)
-		return -1;
-	r = loom_br_gc_conf(ctx, &d->br, &d->ipam, err);
-	loom_vx_net_free(d);
-	return r;
+	return run(ctx, true, loom_br_gc_conf, 0, err);
 }
 
 /* Without a lease no ADD can succeed: say so (code 50), as STATUS asks. */
 int loom_vx_status(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_vx_net *d;
-	int r;
-
-	if (make(ctx, false, &d, err) < 0) {
-		if (err && err->code == LOOM_ERR_TRY_AGAIN)
-			err->code = LOOM_ERR_UNAVAILABLE;
-		return -1;
-	}
-	r = loom_br_status_conf(ctx, &d->br, &d->ipam, err);
-	loom_vx_net_free(d);
-	return r;
+	return run(ctx, false, loom_br_status_conf, LOOM_ERR_UNAVAILABLE, err);
 }

@@ -66,7 +66,7 @@ static void fuzz_record(const uint8_t *data, size_t size)
 	if (!r)
 		return;
 	if (loom_endpoint_record_read(dir, "net", "cid", "eth0", r, &err) == 0 &&
-	    (r->n_ips > LOOM_RESULT_MAX_IPS || r->n_masq_exempt > LOOM_BR_MASQ_EXEMPT_MAX ||
+	    (r->n_ips > LOOM_RESULT_MAX_IPS || r->n_masq_exempt > LOOM_RECORD_MASQ_EXEMPT_MAX ||
 	     r->antispoof_ifindex < 0 || strcmp(r->ifname, "eth0") != 0))
 		abort();
 	free(r);
