@@ -63,8 +63,10 @@ struct loom_lease_pod {
 	char mac_from[LOOM_POD_MAC_FROM_MAX];
 	bool has_dns;                   /* "dns" sets a field: it replaces IPAM's */
 	struct loom_dns dns;
-	size_t n_masq_exempt;           /* the lease's cluster CIDRs: traffic between */
-	struct loom_prefix masq_exempt[2]; /* the cluster's pods keeps its source */
+	/* The lease's cluster CIDRs: ipMasq leaves traffic to them alone, so
+	 * pods on other nodes see the pod's own address. */
+	size_t n_masq_exempt;
+	struct loom_prefix masq_exempt[2];
 };
 
 /* A boolean key of the user's config (type-checked by
