@@ -41,9 +41,7 @@ static int bridge_setup(struct job *j, struct loom_err *err)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "bridge: %s already exists and is not a bridge", c->bridge);
 	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "bridge: cannot create %s%s%s",
-				      c->bridge, loom_nl_last_msg(j->a->host)[0] ? ": " : "",
-				      loom_nl_last_msg(j->a->host));
+		return loom_pod_nl_err(err, j->a->host, r, "bridge: cannot create %s", c->bridge);
 	if (c->promisc && !(j->br.flags & IFF_PROMISC)) {
 		r = loom_link_set_promisc(j->a->host, j->br.ifindex, true);
 		if (r < 0)
