@@ -37,13 +37,32 @@ foreach(t IN LISTS LOOM_INSTALL_PLUGINS LOOM_INSTALL_DAEMONS LOOM_INSTALL_TOOLS)
     message(FATAL_ERROR "install: target ${t} is missing")
   endif()
 endforeach()
+# What `cmake --install` needs built (./dev.sh package builds only this,
+# with CMAKE_SKIP_INSTALL_ALL_DEPENDENCY, not the tests and benchmarks).
+add_custom_target(loom_installables DEPENDS
+  ${LOOM_INSTALL_PLUGINS} ${LOOM_INSTALL_DAEMONS} ${LOOM_INSTALL_TOOLS})
 install(TARGETS ${LOOM_INSTALL_PLUGINS} RUNTIME DESTINATION ${LOOM_CNI_BINDIR})
 install(TARGETS ${LOOM_INSTALL_DAEMONS} RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS ${LOOM_INSTALL_TOOLS} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-# The units name the daemons by their installed path.
+# The units name the daemons by their installed path: made at install
+# time, so `cmake --install --prefix P` and CPack's /usr both come out right.
+if(IS_ABSOLUTE ${CMAKE_INSTALL_SBINDIR})
+  set(LOOM_UNIT_SBINDIR ${CMAKE_INSTALL_SBINDIR})
+else()
+  set(LOOM_UNIT_SBINDIR "\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_SBINDIR}")
+endif()
+if(IS_ABSOLUTE ${CMAKE_INSTALL_DOCDIR})
+  set(LOOM_UNIT_DOCDIR ${CMAKE_INSTALL_DOCDIR})
+else()
+  set(LOOM_UNIT_DOCDIR "\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DOCDIR}")
+endif()
 foreach(unit loomd.service loom-policyd.service)
-  configure_file(${CMAKE_SOURCE_DIR}/conf/systemd/${unit}.in ${CMAKE_BINARY_DIR}/systemd/${unit} @ONLY)
+  install(CODE "
+    set(LOOM_SBINDIR \"${LOOM_UNIT_SBINDIR}\")
+    set(LOOM_DOCDIR \"${LOOM_UNIT_DOCDIR}\")
+    configure_file(\"${CMAKE_SOURCE_DIR}/conf/systemd/${unit}.in\"
+                   \"${CMAKE_BINARY_DIR}/systemd/${unit}\" @ONLY)")
   install(FILES ${CMAKE_BINARY_DIR}/systemd/${unit} DESTINATION ${LOOM_SYSTEMD_UNITDIR})
 endforeach()
 
@@ -58,29 +77,34 @@ install(DIRECTORY ${CMAKE_SOURCE_DIR}/conf/kubernetes/
 # Built with CMAKE_INSTALL_PREFIX=/usr and LOOM_CNI_BINDIR=/usr/lib/cni:
 # Debian's containernetworking-plugins, podman and CRI-O look there.
 set(CPACK_GENERATOR DEB)
+# Install with DESTDIR=<staging> and the real prefix, so the units name
+# /usr/sbin/loomd, not the staging dir.
+set(CPACK_SET_DESTDIR ON)
 set(CPACK_PACKAGE_NAME loom)
 set(CPACK_PACKAGE_VERSION ${LOOM_VERSION})
 set(CPACK_PACKAGE_VENDOR "loom")
 set(CPACK_PACKAGE_CONTACT "loom maintainers <maintainers@loom.example.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "CNI network plugins, node agent and NetworkPolicy daemon")
-set(CPACK_PACKAGE_DESCRIPTION
-  "loom is a CNI plugin suite written in C: loom-bridge and loom-ipam are\n"
-  "config-compatible replacements for the reference bridge and host-local\n"
-  "plugins; loom-vxlan with the loomd node agent builds a flannel-style VXLAN\n"
-  "overlay; loom-bgp is a Calico-style routed mode announced by BIRD;\n"
-  "loom-policyd enforces Kubernetes NetworkPolicy with nftables; every pod's\n"
-  "veth can carry an eBPF anti-spoofing program.")
-string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
+# One string: a CMake list would eat the semicolons.
+set(CPACK_PACKAGE_DESCRIPTION "loom is a CNI plugin suite written in C: loom-bridge and loom-ipam are
+config-compatible replacements for the reference bridge and host-local
+plugins; loom-vxlan with the loomd node agent builds a flannel-style VXLAN
+overlay; loom-bgp is a Calico-style routed mode announced by BIRD;
+loom-policyd enforces Kubernetes NetworkPolicy with nftables; every pod's
+veth can carry an eBPF anti-spoofing program.")
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://loom.example.org/")
 # dpkg-shlibdeps finds the libraries (libjansson4, libnl-3-200,
 # libnl-route-3-200, libbpf1, libcurl4, libyaml-0-2, libsystemd0 ...);
-# libnftables is dlopen()ed, so it and the tools loom runs are named here.
+# libnftables is dlopen()ed and loom-sim runs `ip`: those are named here.
+# BIRD is only needed in bgp mode, the reference plugins for portmap.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libnftables1, nftables, iproute2")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bird2, containernetworking-plugins")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libnftables1, iproute2")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bird2, nftables, containernetworking-plugins")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "etcd-server")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Debian wants /usr/share/doc/<package>/copyright and a compressed
@@ -94,6 +118,7 @@ add_custom_command(OUTPUT ${LOOM_DEB_DOC}/changelog.Debian.gz
   COMMAND gzip -9nc ${LOOM_DEB_DOC}/changelog.Debian > ${LOOM_DEB_DOC}/changelog.Debian.gz
   DEPENDS ${LOOM_DEB_DOC}/changelog.Debian VERBATIM)
 add_custom_target(loom_deb_doc ALL DEPENDS ${LOOM_DEB_DOC}/changelog.Debian.gz)
+add_dependencies(loom_installables loom_deb_doc)
 install(FILES ${LOOM_DEB_DOC}/copyright ${LOOM_DEB_DOC}/changelog.Debian.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 include(CPack)
