@@ -2,14 +2,13 @@
 #include "conflist.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/file_replace.h"
 
 const char *loomd_conflist_plugin(enum loomd_backend b)
 {
@@ -50,55 +49,25 @@ out:
 	return out;
 }
 
-/* Does `path` already hold exactly `text`? */
-static bool same_text(const char *path, const char *text)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	size_t len = strlen(text);
-	_cleanup_free_ char *buf = NULL;
-
-	if (!f || !(buf = malloc(len + 1)))
-		return false;
-	return fread(buf, 1, len + 1, f) == len && memcmp(buf, text, len) == 0;
-}
-
 int loomd_conflist_write(const char *dir, const char *text, struct loom_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	_cleanup_close_ int fd = -1, dfd = -1;
+	char path[PATH_MAX];
 	size_t len = strlen(text);
 	int e;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, LOOMD_CONFLIST_NAME) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, LOOMD_CONFLIST_NAME) >= (int)sizeof(tmp))
+	if (snprintf(path, sizeof(path), "%s/%s", dir, LOOMD_CONFLIST_NAME) >= (int)sizeof(path))
 		return loom_err_set(err, LOOM_ERR_IO, "--write-conflist %s: path too long", dir);
-	if (same_text(path, text))
+	if (loom_file_same(path, text, len))
 		return 0;
 	/* The folder itself only: its parent (/etc/cni) is the runtime's. */
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot create %s", dir);
-	/* The temp name starts with '.' and does not end in .conf/.conflist/
-	 * .json: no runtime reading the folder meanwhile takes it for a
-	 * network. */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot create a temp file in %s", dir);
-	errno = 0;
-	/* fsync before rename: a crash must not leave the name on an empty
-	 * file, which a runtime would reject as a broken network. */
-	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		e = errno ? errno : EIO;
-		unlink(tmp);
-		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write %s", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		e = errno;
-		unlink(tmp);
-		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot rename %s to %s", tmp, path);
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
+	/* The temp file (".10-loom.conflist.XXXXXX") does not end in .conf,
+	 * .conflist or .json: a runtime reading the folder meanwhile does not
+	 * take it for a network. */
+	e = loom_file_replace(dir, LOOMD_CONFLIST_NAME, text, len, 0644);
+	if (e < 0)
+		return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot write %s", path);
 	return 1;
 }
 
