@@ -80,6 +80,22 @@ python3 -c 'import yaml' 2>/dev/null &&
 			"$LOOM_SRC/conf/kubernetes/configmap.yaml" | jq -cS .)" \
 		"$(jq -cS 'del(.plugins[0].runDir, .plugins[0].stateDir)' "$CONFLIST")"
 expect_eq "the folder's other files are untouched" "$BEFORE" "$(snapshot)"
+
+# A runtime takes it: the chain run as libcni runs it (conflist_chain.sh),
+# with the reference portmap after loom-vxlan.
+if [[ -x /usr/lib/cni/portmap ]] && command -v iptables-save >/dev/null && command -v unshare >/dev/null; then
+	ns_add pod
+	PODNS=$NS
+	while IFS= read -r line; do
+		case $line in
+		"ok   "*) pass "${line#ok   }" ;;
+		"FAIL "*) fail "${line#FAIL }" ;;
+		esac
+	done < <(unshare -m --propagation private bash "$LOOM_SRC/tests/integration/conflist_chain.sh" \
+		"$HOSTNS" "$PODNS" "$CONFLIST" "$LOOM_BIN:/usr/lib/cni" 2>&1)
+else
+	echo "# skipped the chain: needs /usr/lib/cni/portmap (containernetworking-plugins), iptables, unshare"
+fi
 expect_eq "no temp file left in the folder" "05-other.conflist 10-loom.conflist 99-x.conf sub" \
 	"$(ls -A "$NETD" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "READY=1 is sent once" 1 "$(count_notified loomd READY=1)"
