@@ -21,7 +21,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 BUILD_PKGS=(cmake make gcc pkg-config libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcurl4-openssl-dev libyaml-dev clang llvm libbpf-dev bpftool libsystemd-dev)
 PACKAGE_PKGS=(dpkg-dev lintian file)
-TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 iputils-ping nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client bird2 curl procps systemd python3 python3-yaml "${PACKAGE_PKGS[@]}")
+TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 iputils-ping nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client bird2 curl procps systemd python3 python3-yaml prometheus "${PACKAGE_PKGS[@]}")
 
 need_pkgs() {
 	local missing=()
