@@ -9,6 +9,8 @@
 #   WATCHDOG=1 pings arrive while $WATCHDOG_USEC is set;
 #   every other file of DIR is left as it was, and no temp file stays;
 #   a bgp Network turns the plugin into loom-bgp.
+# The conflist run as libcni runs it (conflist_chain.sh): loom-vxlan, then
+# the reference portmap with a hostPort, ADD and DEL.
 # loom-policyd: READY=1 after its first commit, then watchdog pings.
 # The "service manager" is notify_listen.py on a socket in $T.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -131,5 +133,11 @@ if command -v nft >/dev/null; then
 	expect_true "loom-policyd: STOPPING=1 on SIGTERM" wait_until 50 notified policyd STOPPING=1
 	kill "$LISTENER"; { wait "$LISTENER"; } 2>/dev/null
 fi
+
+for log in "$T/loomd.log" "$T/policyd.log"; do
+	[[ -e $log ]] || continue
+	expect_eq "no sanitizer report in $(basename "$log")" "" \
+		"$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log")"
+done
 
 finish

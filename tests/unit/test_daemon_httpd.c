@@ -220,6 +220,7 @@ static void test_limits(void **state)
 	assert_int_equal(l.n, 1);
 	assert_int_equal(loom_httpd_expire(h, now_ms()), INT64_MAX);
 	close(fd);
+	loom_httpd_close(h);
 
 	/* addresses that do not parse */
 	assert_int_equal(loom_httpd_open("9650", handler, NULL, watch, &l, &h), -EINVAL);
