@@ -12,7 +12,9 @@
 # The conflist run as libcni runs it (conflist_chain.sh): loom-vxlan, then
 # the reference portmap with a hostPort, ADD and DEL.
 # loom-policyd: READY=1 after its first commit, then watchdog pings.
-# The "service manager" is notify_listen.py on a socket in $T.
+# The "service manager" is notify_listen.py on a socket in $T; both daemons
+# run with only the capabilities their systemd unit leaves them
+# (CapabilityBoundingSet= of conf/systemd/*.service.in, through setpriv).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
@@ -34,6 +36,18 @@ touch -d '2020-01-01' "$NETD/05-other.conflist"
 snapshot() { (cd "$NETD" && find . -mindepth 1 -path ./10-loom.conflist -prune -o -printf '%p %s %T@ %m\n' | LC_ALL=C sort && sha256sum 05-other.conflist 99-x.conf sub/file); }
 BEFORE=$(snapshot)
 
+# as_unit UNIT: setpriv's arguments for the unit's capability bounding set
+as_unit() {
+	local caps
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$LOOM_SRC/conf/systemd/$1.service.in" |
+		tr ' ' '\n' | sed -n 's/^CAP_\(.*\)/+\L\1/p' | paste -sd, -)
+	echo "setpriv --bounding-set=-all,$caps --inh-caps=-all --no-new-privs"
+}
+command -v setpriv >/dev/null || { echo "SKIP: setpriv is not installed (util-linux)"; exit 77; }
+LOOMD_PRIV=$(as_unit loomd)
+POLICYD_PRIV=$(as_unit loom-policyd)
+echo "# loomd runs as: $LOOMD_PRIV; loom-policyd as: $POLICYD_PRIV"
+
 # listen NAME FILE...: a notification socket for one daemon
 listen() {
 	local name=$1
@@ -47,7 +61,7 @@ count_notified() { grep -c -- "$2" "$T/$1.notify" 2>/dev/null; }
 
 listen loomd "$LEASE" "$CONFLIST"
 ip netns exec "$HOSTNS" env NOTIFY_SOCKET="$T/loomd.sock" WATCHDOG_USEC=400000 \
-	"$LOOM_BIN/loomd" --node n1 --address 127.0.0.1 --run-dir "$RUN" --state-dir "$EP" \
+	$LOOMD_PRIV "$LOOM_BIN/loomd" --node n1 --address 127.0.0.1 --run-dir "$RUN" --state-dir "$EP" \
 	--ttl 5 --write-conflist "$NETD" >"$T/loomd.log" 2>&1 &
 LOOMD=$!
 
@@ -64,11 +78,17 @@ expect_true "READY=1 once in sync" wait_until 100 notified loomd READY=1
 CTX="notifications: $(tr '\n' '|' <"$T/loomd.notify" 2>/dev/null)"
 expect_eq "READY=1 after the lease file and the conflist existed" "files=yes" \
 	"$(grep READY=1 "$T/loomd.notify" | head -1 | grep -o 'files=[a-z]*')"
+# what the unit's capabilities must allow: sysctls, the vxlan device
+expect_eq "with the unit's capabilities loomd turns on forwarding" 1 \
+	"$(ip netns exec "$HOSTNS" sysctl -n net.ipv4.ip_forward 2>/dev/null)"
+has_link() { ip -n "$HOSTNS" link show "$1" >/dev/null 2>&1; }
+expect_true "with the unit's capabilities loomd creates its vxlan device" has_link loom.1
 N=$(count_notified loomd WATCHDOG=1)
 more_pings() { (($(count_notified loomd WATCHDOG=1) > N)); }
 expect_true "WATCHDOG=1 keeps coming" wait_until 50 more_pings
 CTX="conflist: $(cat "$CONFLIST" 2>/dev/null)"
-expect_true "the conflist is JSON" jq -e . "$CONFLIST" >/dev/null
+is_json() { jq -e . "$1" >/dev/null 2>&1; }
+expect_true "the conflist is JSON" is_json "$CONFLIST"
 expect_eq "cniVersion, name" "1.0.0 default" "$(jq -r '"\(.cniVersion) \(.name)"' "$CONFLIST")"
 expect_eq "plugins: loom-vxlan, then portmap" "loom-vxlan portmap" "$(jq -r '[.plugins[].type] | join(" ")' "$CONFLIST")"
 expect_eq "portmap asks for portMappings" true "$(jq -r '.plugins[1].capabilities.portMappings' "$CONFLIST")"
@@ -109,7 +129,7 @@ kill "$LOOMD"; { wait "$LOOMD"; } 2>/dev/null
 expect_true "STOPPING=1 on SIGTERM" wait_until 50 notified loomd STOPPING=1
 printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"default"},"spec":{"cidr":"10.244.0.0/16","subnetLength":24,"backend":{"type":"bgp"}}}' |
 	ip netns exec "$HOSTNS" "$LOOM_BIN/store_put" /loom/config/default -
-ip netns exec "$HOSTNS" "$LOOM_BIN/loomd" --node n1 --address 127.0.0.1 --run-dir "$RUN" \
+ip netns exec "$HOSTNS" $LOOMD_PRIV "$LOOM_BIN/loomd" --node n1 --address 127.0.0.1 --run-dir "$RUN" \
 	--state-dir "$EP" --ttl 5 --write-conflist "$NETD" --bird-socket "$T/no-bird.ctl" --once \
 	>>"$T/loomd.log" 2>&1
 CTX="loomd log: $(tail -n 5 "$T/loomd.log")"
@@ -122,7 +142,7 @@ kill "$LISTENER"; { wait "$LISTENER"; } 2>/dev/null
 if command -v nft >/dev/null; then
 	listen policyd
 	ip netns exec "$HOSTNS" env NOTIFY_SOCKET="$T/policyd.sock" WATCHDOG_USEC=400000 \
-		"$LOOM_BIN/loom-policyd" --node n1 >"$T/policyd.log" 2>&1 &
+		$POLICYD_PRIV "$LOOM_BIN/loom-policyd" --node n1 >"$T/policyd.log" 2>&1 &
 	POLICYD=$!
 	expect_true "loom-policyd: READY=1 after its first commit" wait_until 100 notified policyd READY=1
 	CTX="policyd: $(cat "$T/policyd.log")"

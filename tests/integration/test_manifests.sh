@@ -26,6 +26,7 @@ expect_eq "loomctl applies the ConfigMap's Network" 0 "$?"
 CTX="loomctl: $out"
 expect_match "the Network is in the store" '"cidr": *"10\.244\.0\.0/16"' \
 	"$("$LOOM_BIN/loomctl" --store "$STORE" get net default -o json 2>&1)"
-expect_true "the ConfigMap's conflist is JSON" jq -e . "$OUTDIR/10-loom.conflist" >/dev/null
+is_json() { jq -e . "$1" >/dev/null 2>&1; }
+expect_true "the ConfigMap's conflist is JSON" is_json "$OUTDIR/10-loom.conflist"
 
 finish
