@@ -7,7 +7,9 @@
  * with capped exponential backoff; nothing local is undone meanwhile: the
  * lease file stays, pods keep working.  When the store answers again the
  * full sync runs (register, reconcile), which is the catch-up. */
+#include "conflist.h"
 #include "daemon.h"
+#include "daemon/notify.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -107,7 +109,7 @@ static void do_sync(struct loop *l, int64_t now)
 	struct loom_err err = { 0 };
 
 	if (!l->registered) {
-		if (loomd_register(&l->d, &err) < 0) {
+		if (loomd_register(&l->d, &err) < 0 || loomd_conflist_sync(&l->d, &err) < 0) {
 			failed(l, &err, now);
 			return;
 		}
@@ -264,6 +266,8 @@ static int run(struct loop *l)
 		if ((!l->registered || !l->synced) && now >= l->next_sync)
 			do_sync(l, now);
 		do_nodes(l, now);
+		if (l->registered && l->synced && l->nodes.synced)
+			loom_notify_ready("in sync: lease held, lease file and conflist written");
 		if (l->d.cfg.once) {
 			if (l->registered && l->synced)
 				return 0;
@@ -275,6 +279,8 @@ static int run(struct loop *l)
 			l->synced = false;
 
 		t = next_deadline(l);
+		if (loom_notify_watchdog_tick(now) < t)
+			t = loom_notify_watchdog_tick(now);
 		pfd[0] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = l->ifd, .events = POLLIN };
 		if (poll(pfd, 2, t == INT64_MAX ? -1 : (int)(t > now ? t - now : 0)) < 0 &&
@@ -345,6 +351,7 @@ int main(int argc, char **argv)
 	l.d.lookup = lookup;
 
 	r = run(&l);
+	loom_notify_stopping();
 
 	if (l.d.cfg.release_on_exit && l.d.lease) {
 		if (loom_store_lease_revoke(l.d.store, l.d.lease, &err) < 0)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/notify.h"
 #include "kernel/nft.h"
 #include "policy.h"
 #include "store/store.h"
@@ -182,6 +183,7 @@ int main(int argc, char **argv)
 	      " (%.1f ms from start, commit %.1f ms)",
 	      node, rev, now_ms() - t_start, ms);
 	put_status(s, node, e, rev, ms, now_ms() - t_start);
+	loom_notify_ready("table inet loom in force");
 	if (loom_store_watch(s, "/loom/", rev + 1, &w, &err) < 0) {
 		logf_("watch: %s", err.msg);
 		goto out;
@@ -191,7 +193,10 @@ int main(int argc, char **argv)
 	bool pending = false, retry = false;
 	while (!stop) {
 		struct loom_event ev;
-		int r = loom_watch_next(w, &ev, pending ? 0 : 1000, &err);
+		int r;
+
+		loom_notify_watchdog_tick((int64_t)now_ms()); /* the wait below is 1 s at most */
+		r = loom_watch_next(w, &ev, pending ? 0 : 1000, &err);
 
 		if (r < 0) {
 			logf_("watch: %s", err.msg);
@@ -232,6 +237,7 @@ int main(int argc, char **argv)
 		}
 	}
 	rc = 0;
+	loom_notify_stopping();
 out:
 	loom_watch_close(w);
 	loom_nft_free(nft);
