@@ -29,6 +29,7 @@
 # (coreutils `timeout -s KILL` with a sub-millisecond delay).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/pods.sh"
 
 BRIDGE_LEAKS_FIXED=${BRIDGE_LEAKS_FIXED:-0}
 CRASH_IPAM_ADDS=${CRASH_IPAM_ADDS:-300}
@@ -39,58 +40,10 @@ CRASH_REF_BRIDGE_ADDS=${CRASH_REF_BRIDGE_ADDS:-$((CRASH_BRIDGE_ADDS / 2))}
 CRASH_WIDTH=${CRASH_WIDTH:-8}
 CRASH_REFERENCE=${CRASH_REFERENCE:-1}
 
-BRIDGE=$LOOM_BIN/loom-bridge
-LOOMBPF=$LOOM_BIN/loom-bpf
-REF_BRIDGE=/usr/lib/cni/bridge
-CNIPATH="$LOOM_BIN:/usr/lib/cni"
-for b in "$BRIDGE" "$LOOM_IPAM" "$LOOMBPF"; do
-	[[ -x "$b" ]] || { fail "binary exists" "not found: $b"; finish; }
-done
-for c in nft nsenter timeout; do
-	command -v "$c" >/dev/null || { fail "$c is installed"; finish; }
-done
 if [[ ! -x "$REF_BRIDGE" || ! -x "$HOST_LOCAL" ]]; then
 	echo "reference plugins not found in /usr/lib/cni: their figures are skipped"
 	CRASH_REFERENCE=0
 fi
-
-BPFFS="$T/bpffs"
-mkdir -p "$BPFFS"
-mount -t bpf bpf "$BPFFS" || { fail "a BPF filesystem can be mounted" "mount -t bpf bpf $BPFFS"; finish; }
-PIN="$BPFFS/loom"
-test_cleanup() {
-	local p
-	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	umount "$BPFFS" 2>/dev/null || true
-}
-
-# ---- running a plugin as a runtime does, optionally killed ----
-
-# run_plugin OUTFILE DELAY NODE PLUGIN CMD CONF CID NETNS [EXTRA_ENV...]
-# Runs PLUGIN (in netns NODE unless NODE is "-") with the config on stdin;
-# DELAY "" waits for it (bounded at 30 s), else SIGKILL after DELAY seconds.
-# Writes stdout to OUTFILE and the exit status to OUTFILE.rc (137: killed).
-run_plugin() {
-	local out=$1 delay=$2 node=$3 plugin=$4 cmd=$5 cf=$6 cid=$7 netns=$8
-	shift 8
-	local pre=() rc=0 t0
-	[[ "$node" != - ]] && pre=(nsenter "--net=$(ns_path "$node")")
-	t0=${EPOCHREALTIME/./}
-	# timeout sends SIGKILL to its whole process group, itself included:
-	# 137 either way.  (bash reports "Killed" on this function's stderr.)
-	"${pre[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$cmd" \
-		CNI_CONTAINERID="$cid" CNI_NETNS="$netns" CNI_IFNAME=eth0 CNI_PATH="$CNIPATH" "$@" \
-		timeout -s KILL "${delay:-30}" "$plugin" <"$cf" >"$out" 2>"$out.err" || rc=$?
-	echo $((${EPOCHREALTIME/./} - t0)) >"$out.us"
-	echo "$rc" >"$out.rc"
-}
-
-# A random delay in [1 us, MAX_US] as seconds.
-rand_delay() {
-	local us=$(((RANDOM * 32768 + RANDOM) % $1 + 1))
-	printf '%d.%06d' $((us / 1000000)) $((us % 1000000))
-}
 
 # max_delay_us NODE PLUGIN CONF NETNS_MAKER: 1.3x the median duration (us)
 # of CRASH_WIDTH unkilled ADDs run at once, measured the same way the killed
@@ -127,28 +80,6 @@ adapt_delay() {
 
 no_netns() { echo "$TEST_NETNS"; }
 pod_netns() { ns_add "$1" >/dev/null; ns_path "$NS"; }
-
-# ---- what is left ----
-
-store_dir() { echo "$(jq -r .ipam.dataDir "$1")/$(jq -r .name "$1")"; }
-count_addrs() { addr_files "$(store_dir "$1")" 2>/dev/null | grep -c . || true; }
-count_store_temps() {
-	local d
-	d=$(store_dir "$1")
-	{ find "$d/.loom-tmp" -type f 2>/dev/null; find "$d/.loom-index" -name '*.new' 2>/dev/null; } | grep -c . || true
-}
-count_records() { find "$1" -maxdepth 1 -type f -name '*.json' ! -name '.*' 2>/dev/null | grep -c . || true; }
-count_record_temps() { find "$1" -maxdepth 1 -type f -name '.*' 2>/dev/null | grep -c . || true; }
-count_veths() { host_veths "$1" | grep -c . || true; }
-# nft set and map elements in the node, all tables
-count_nft_elems() {
-	nft_json "$1" | jq '[.nftables[]? | (.set? // .map? // empty) | (.elem // []) | length] | add // 0'
-}
-count_map_elems() {
-	ip netns exec "$1" "$LOOMBPF" --pin-dir "$PIN" --json 2>/dev/null | jq 'length' 2>/dev/null || echo 0
-}
-# iptables rules and chains the reference bridge made (ipMasq: CNI-*)
-count_ipt() { ip netns exec "$1" iptables-save 2>/dev/null | grep -c 'CNI-' || true; }
 
 # ---- part 1: IPAM alone ----
 
