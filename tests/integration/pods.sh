@@ -36,7 +36,8 @@ test_cleanup() {
 # run_plugin OUTFILE DELAY NODE PLUGIN CMD CONF CID NETNS [EXTRA_ENV...]
 # Runs PLUGIN (in netns NODE unless NODE is "-") with the config on stdin;
 # DELAY "" waits for it (bounded at 30 s), else SIGKILL after DELAY seconds.
-# Writes stdout to OUTFILE and the exit status to OUTFILE.rc (137: killed).
+# Writes stdout to OUTFILE, stderr to OUTFILE.err, the exit status to
+# OUTFILE.rc (137: killed) and the duration in microseconds to OUTFILE.us.
 run_plugin() {
 	local out=$1 delay=$2 node=$3 plugin=$4 cmd=$5 cf=$6 cid=$7 netns=$8
 	shift 8
@@ -45,7 +46,10 @@ run_plugin() {
 	t0=${EPOCHREALTIME/./}
 	# timeout sends SIGKILL to its whole process group, itself included:
 	# 137 either way.  (bash reports "Killed" on this function's stderr.)
-	"${pre[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$cmd" \
+	local san=()
+	[[ -n "${ASAN_OPTIONS:-}" ]] && san+=("ASAN_OPTIONS=$ASAN_OPTIONS")
+	[[ -n "${UBSAN_OPTIONS:-}" ]] && san+=("UBSAN_OPTIONS=$UBSAN_OPTIONS")
+	"${pre[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${san[@]}" CNI_COMMAND="$cmd" \
 		CNI_CONTAINERID="$cid" CNI_NETNS="$netns" CNI_IFNAME=eth0 CNI_PATH="$CNIPATH" "$@" \
 		timeout -s KILL "${delay:-30}" "$plugin" <"$cf" >"$out" 2>"$out.err" || rc=$?
 	echo $((${EPOCHREALTIME/./} - t0)) >"$out.us"
@@ -56,6 +60,16 @@ run_plugin() {
 rand_delay() {
 	local us=$(((RANDOM * 32768 + RANDOM) % $1 + 1))
 	printf '%d.%06d' $((us / 1000000)) $((us % 1000000))
+}
+
+# Under the sanitizers (dev.sh's second pass sets ASAN_OPTIONS) every plugin
+# is several times slower: tests take smaller default counts there.
+SANITIZED=0
+[[ -n "${ASAN_OPTIONS:-}" ]] && SANITIZED=1
+
+# sanitizer_reports FILE...: how many of the files hold a sanitizer report
+sanitizer_reports() {
+	grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$@" 2>/dev/null | grep -c . || true
 }
 
 # ---- what is left ----

@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/pods.sh"
 
-STRESS_PODS=${STRESS_PODS:-2000}
+STRESS_PODS=${STRESS_PODS:-$((SANITIZED ? 500 : 2000))}
 STRESS_WORKERS=${STRESS_WORKERS:-32}
 command -v busybox >/dev/null || { fail "busybox is installed" "apt-get install busybox-static"; finish; }
 
@@ -52,6 +52,7 @@ worker() {
 		rmdir "$T/claims/$a" 2>/dev/null
 		run_plugin "$out.del" "" "$NODE" "$BRIDGE" DEL "$CF" "$cid" "$pod"
 		[[ "$(<"$out.del.rc")" == 0 ]] || echo "DEL $cid failed: $(head -c 300 "$out.del")"
+		(($(sanitizer_reports "$out.err" "$out.del.err"))) && echo "sanitizer report from $cid: $(head -c 600 "$out.err" "$out.del.err")"
 		done=$((done + 1))
 	done >"$T/w.$w.problems"
 	echo "$done" >"$T/w.$w.done"
@@ -80,6 +81,7 @@ expect_eq "no duplicate address" 0 "$(grep -c DUPLICATE <<<"$PROBLEMS" || true)"
 expect_eq "every pod holds its address" 0 "$(grep -c 'does not hold' <<<"$PROBLEMS" || true)"
 expect_eq "every pod reaches its gateway" 0 "$(grep -c 'does not reach' <<<"$PROBLEMS" || true)"
 expect_eq "no failed ADD or DEL" 0 "$(grep -c failed <<<"$PROBLEMS" || true)"
+expect_eq "no sanitizer report" 0 "$(grep -c 'sanitizer report' <<<"$PROBLEMS" || true)"
 CTX=""
 expect_eq "no address left" 0 "$(count_addrs "$CF")"
 expect_eq "no veth left" 0 "$(count_veths "$NODE")"
