@@ -75,7 +75,32 @@ max_delay_us() {
 # adapt_delay MAX_US KILLED OF: the next wave's bound, nudged so that about
 # half of a wave is killed
 adapt_delay() {
-	if (($2 * 10 < $3 * 3)); then echo $(($1 * 3 / 5 + 1)); elif (($2 * 10 > $3 * 7)); then echo $(($1 * 3 / 2)); else echo "$1"; fi
+	if (($2 == 0)); then echo $(($1 * 2 / 5 + 1))
+	elif (($2 == $3)); then echo $(($1 * 2))
+	elif (($2 * 10 < $3 * 3)); then echo $(($1 * 3 / 5 + 1))
+	elif (($2 * 10 > $3 * 7)); then echo $(($1 * 3 / 2))
+	else echo "$1"; fi
+}
+
+# took_address CID: CID's ADD completed: its address goes into the caller's
+# live[] (address -> container ID); a second live holder counts in the
+# caller's dups.  (bash's dynamic scope: the caller's locals.)
+took_address() {
+	local a
+	completed=$((completed + 1))
+	a=$(jq -r '.ips[0].address | split("/")[0]' "$T/$1")
+	if [[ -n "${live[$a]:-}" ]]; then
+		dups=$((dups + 1))
+		echo "  DUPLICATE: $a given to $1 while ${live[$a]} holds it" >&2
+	fi
+	live[$a]=$1
+}
+
+# wave_killed CID...: how many of these ADDs were killed
+wave_killed() {
+	local cid k=0
+	for cid in "$@"; do [[ "$(<"$T/$cid.rc")" == 137 ]] && k=$((k + 1)); done
+	echo "$k"
 }
 
 no_netns() { echo "$TEST_NETNS"; }
@@ -100,18 +125,11 @@ ipam_round() {
 			run_plugin "$T/$cid" "$(rand_delay "$max_us")" - "$plugin" ADD "$cf" "$cid" "$TEST_NETNS" 2>/dev/null &
 		done
 		wait
-		local wk=0
+		max_us=$(adapt_delay "$max_us" "$(wave_killed "${batch[@]}")" "${#batch[@]}")
 		for cid in "${batch[@]}"; do
 			rc=$(<"$T/$cid.rc")
-			[[ "$rc" == 137 ]] && wk=$((wk + 1))
 			if [[ "$rc" == 0 ]]; then
-				completed=$((completed + 1))
-				a=$(jq -r '.ips[0].address | split("/")[0]' "$T/$cid")
-				if [[ -n "${live[$a]:-}" ]]; then
-					dups=$((dups + 1))
-					echo "  DUPLICATE: $a given to $cid while ${live[$a]} holds it" >&2
-				fi
-				live[$a]=$cid
+				took_address "$cid"
 			else
 				[[ "$rc" == 137 ]] && killed=$((killed + 1))
 				if ((RANDOM % 3 == 0)); then
@@ -121,7 +139,6 @@ ipam_round() {
 				fi
 			fi
 		done
-		max_us=$(adapt_delay "$max_us" "$wk" "${#batch[@]}")
 		# Every live pod's address file still names it.
 		for a in "${!live[@]}"; do
 			if [[ "$(cat "$(store_dir "$cf")/$a" 2>/dev/null)" != "${live[$a]}"$'\r\n'"eth0" ]]; then
@@ -172,7 +189,7 @@ if ((CRASH_REFERENCE)); then
 		"$R_N" "$R_KILLED" "$R_DONE" "$R_FORGOT" "$R_GCRC" "$R_GCLEFT" "$R_ADDRS" "$R_DUP"
 fi
 expect_true "IPAM: kills landed inside ADD (some killed, some completed)" \
-	test "$L_KILLED" -gt $((L_N / 10)) -a "$L_DONE" -gt $((L_N / 10))
+	test "$L_KILLED" -gt $((L_N / 20)) -a "$L_DONE" -gt $((L_N / 20))
 expect_eq "IPAM: no address held by two live pods" 0 "$L_DUP"
 expect_eq "IPAM: GC succeeds" 0 "$L_GCRC"
 expect_eq "IPAM: GC releases every reservation not in cni.dev/valid-attachments" 0 "$L_GCLEFT"
@@ -220,20 +237,12 @@ bridge_round() {
 				"$(ns_path "${pod_ns[$cid]}")" 2>/dev/null &
 		done
 		wait
-		local wk=0
-		for cid in "${batch[@]}"; do [[ "$(<"$T/$cid.rc")" == 137 ]] && wk=$((wk + 1)); done
-		max_us=$(adapt_delay "$max_us" "$wk" "${#batch[@]}")
+		max_us=$(adapt_delay "$max_us" "$(wave_killed "${batch[@]}")" "${#batch[@]}")
 		for cid in "${batch[@]}"; do
 			rc=$(<"$T/$cid.rc")
 			ns=${pod_ns[$cid]}
 			if [[ "$rc" == 0 ]]; then
-				completed=$((completed + 1))
-				a=$(jq -r '.ips[0].address | split("/")[0]' "$T/$cid")
-				if [[ -n "${live[$a]:-}" ]]; then
-					dups=$((dups + 1))
-					echo "  DUPLICATE: $a given to $cid while ${live[$a]} holds it" >&2
-				fi
-				live[$a]=$cid
+				took_address "$cid"
 				continue
 			fi
 			[[ "$rc" == 137 ]] && killed=$((killed + 1))
@@ -255,8 +264,7 @@ bridge_round() {
 			unset "live[$a]"
 		done
 	done
-	# Every live pod holds its address and reaches... (checked by the stress
-	# test); here: then all of them are deleted.
+	# The pods still live go too (their reachability is test_stress.sh's).
 	for a in "${!live[@]}"; do
 		cid=${live[$a]}
 		run_plugin "$T/$cid.del" "" "$node" "$plugin" DEL "$cf" "$cid" "$(ns_path "${pod_ns[$cid]}")"
@@ -285,7 +293,7 @@ if ((CRASH_REFERENCE)); then
 		"$Q_N" "$Q_KILLED" "$Q_DONE" "$Q_DELFAIL" "$Q_ADDRS" "$Q_VETHS" "$Q_IPT" "$Q_DUP"
 fi
 expect_true "bridge: kills landed inside ADD (some killed, some completed)" \
-	test "$B_KILLED" -gt $((B_N / 10)) -a "$B_DONE" -gt $((B_N / 10))
+	test "$B_KILLED" -gt $((B_N / 20)) -a "$B_DONE" -gt $((B_N / 20))
 expect_eq "bridge: no address held by two live pods" 0 "$B_DUP"
 expect_eq "bridge: every DEL succeeds" 0 "$B_DELFAIL"
 expect_eq "bridge: no address left" 0 "$B_ADDRS"
