@@ -431,7 +431,7 @@ int main(int argc, char **argv)
 	};
 	char loom_dir[PATH_MAX] = "", ref_dir[PATH_MAX] = DEFAULT_REF_DIR;
 	const char *out_path = NULL;
-	unsigned n = 100, par = 64;
+	unsigned n = 100, par = 64, par_given = 0;
 	struct plugin pl[P_COUNT];
 	double *floor_ms[F_COUNT], *noop_ms;
 	char (*pods)[P_COUNT][64];
@@ -443,7 +443,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': n = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'p': par = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'p': par = (unsigned)strtoul(optarg, NULL, 10); par_given = 1; break;
 		case 'l': fmt(loom_dir, sizeof(loom_dir), "%s", optarg); break;
 		case 'r': fmt(ref_dir, sizeof(ref_dir), "%s", optarg); break;
 		case 'o': out_path = optarg; break;
@@ -451,6 +451,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (par_given == 0 && par > n)
+		par = n; /* the default fits a small -n */
 	if (n < 1 || n > 2000 || par < 1 || par > n)
 		die("-n must be 1..2000 and --par-pods 1..n");
 	if (!loom_dir[0]) {
