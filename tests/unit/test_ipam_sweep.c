@@ -146,7 +146,7 @@ static void test_sweep(void **state)
 	struct fixture *f = *state;
 	struct loom_ipam_sweep sw = { .data_dir = f->root, .grace_s = 60, .in_use = in_use,
 				      .released = log_line, .user = f };
-	char net[128], other[128];
+	char net[128], other[128], path[192];
 
 	snprintf(net, sizeof(net), "%s/net1", f->root);
 	snprintf(other, sizeof(other), "%s/net2", f->root);
@@ -157,7 +157,8 @@ static void test_sweep(void **state)
 	put(net, "10.0.0.40", "oldhl");        /* old host-local, ID only, no record */
 	put(net, "10.0.0.41", "");             /* a host-local ADD killed after create */
 	put(f->records, "net1:alive:eth0.json", "{}");
-	assert_int_equal(mkdir(strcat(strcpy((char[160]){ 0 }, net), "/.loom-tmp"), 0700), 0);
+	snprintf(path, sizeof(path), "%s/.loom-tmp", net);
+	assert_int_equal(mkdir(path, 0700), 0);
 	put(net, ".loom-tmp/reserve", "x\r\neth0"); /* a killed fallback reserve */
 	age(net, "10.0.0.2");
 	age(net, "10.0.0.3");
@@ -165,7 +166,8 @@ static void test_sweep(void **state)
 	configure(f, "net2");
 	add_ok(f, "dead2");                   /* another network: swept too */
 	age(other, "10.0.0.2");
-	mkdir(strcat(strcpy((char[160]){ 0 }, f->root), "/notastore"), 0755);
+	snprintf(path, sizeof(path), "%s/notastore", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
 
 	if (loom_ipam_sweep(&sw, &f->err) < 0)
 		fail_msg("sweep: %s", f->err.msg);
