@@ -172,7 +172,7 @@ static struct pol_group *group_ref(struct pol_engine *e, const char *ns, const j
 		g->podsel = podsel ? json_deep_copy(podsel) : json_object();
 		g->nssel = nssel ? json_deep_copy(nssel) : NULL;
 		pm_put(&e->groups, g->key, g);
-		pm_put(&e->dirty_groups, g->key, g);
+		pol_mark(e, &e->dirty_groups, g->key, g);
 		if (g->ns) {
 			struct pol_ns *n = pol_ns_get(e, g->ns, true);
 
@@ -201,7 +201,7 @@ static void np_ref(struct pol_engine *e, const char *name, int delta)
 		pm_put(&e->nps, name, np);
 	}
 	np->refs += delta;
-	pm_put(&e->dirty_nps, name, np);
+	pol_mark(e, &e->dirty_nps, name, np);
 }
 
 static int parse_peer(struct pol_engine *e, const char *ns, json_t *j, struct pol_peer *pe,
@@ -277,7 +277,7 @@ void pol_policy_free(struct pol_engine *e, struct pol_policy *p)
 
 			for (size_t i = 0; i < ru->npeers; i++) {
 				if (ru->peers[i].g && --ru->peers[i].g->refs == 0)
-					pm_put(&e->dirty_groups, ru->peers[i].g->key, ru->peers[i].g);
+					pol_mark(e, &e->dirty_groups, ru->peers[i].g->key, ru->peers[i].g);
 				free(ru->peers[i].cidr);
 				for (size_t k = 0; k < ru->peers[i].nexcept; k++)
 					free(ru->peers[i].except[k]);
@@ -294,7 +294,7 @@ void pol_policy_free(struct pol_engine *e, struct pol_policy *p)
 		free(p->rules[d]);
 	}
 	if (p->target && --p->target->refs == 0)
-		pm_put(&e->dirty_groups, p->target->key, p->target);
+		pol_mark(e, &e->dirty_groups, p->target->key, p->target);
 	free(p->key);
 	free(p->ns);
 	free(p->name);

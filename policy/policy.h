@@ -44,8 +44,15 @@ void pol_engine_del(struct pol_engine *e, const char *key);
 /* The nft batch bringing the kernel from the last flushed state to the
  * current one; malloc()ed, caller frees; "" when nothing changed.  The
  * first flush (and the first after pol_engine_reset) replaces the whole
- * table in the same batch.  NULL on out of memory. */
+ * table in the same batch.  NULL on out of memory: the engine has reset
+ * itself and the next flush replaces the whole table (never half a
+ * change, never a dropped element). */
 char *pol_engine_flush(struct pol_engine *e);
+/* The table as the engine believes the kernel holds it after the last
+ * flush, as sorted text (sets with elements, chains with rules): equal
+ * for two engines exactly when their rulesets are.  malloc()ed; NULL on
+ * out of memory. */
+char *pol_engine_ruleset(const struct pol_engine *e);
 /* Forget what was flushed: the next flush rebuilds the table whole (after
  * a failed commit, when the kernel state is unknown). */
 void pol_engine_reset(struct pol_engine *e);

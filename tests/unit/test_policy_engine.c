@@ -195,7 +195,7 @@ static void test_bounds(void **state)
 	assert_int_equal(pol_engine_put(e, "/loom/networkpolicies/x/p", NP("y", "{\"podSelector\":{}}"), &err), -1);
 	assert_non_null(strstr(err.msg, "metadata.namespace"));
 	b = pol_engine_flush(e);
-	assert_null(strstr(b, "chain inet loom pi_"));
+	assert_null(strstr(b, "chain inet loom policy/"));
 	free(b);
 	pol_engine_free(e);
 }
@@ -219,7 +219,7 @@ static void test_incremental(void **state)
 	b = pol_engine_flush(e);
 	assert_null(strstr(b, "chain"));
 	assert_null(strstr(b, "rule"));
-	assert_non_null(strstr(b, "add element inet loom vin4 { 10.0.0.2 : jump ni_x }"));
+	assert_non_null(strstr(b, "add element inet loom vin4 { 10.0.0.2 : jump pods/x/ingress }"));
 	assert_non_null(strstr(b, "delete element"));
 	free(b);
 	/* a pod in another namespace changing touches nothing */
@@ -230,19 +230,19 @@ static void test_incremental(void **state)
 	/* a changed policy rewrites its own chain and its namespace's */
 	put(e, "/loom/networkpolicies/x/p", NP("x", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{}]}"));
 	b = pol_engine_flush(e);
-	assert_non_null(strstr(b, "flush chain inet loom pi_"));
+	assert_non_null(strstr(b, "flush chain inet loom policy/x/p/ingress"));
 	assert_null(strstr(b, "delete table"));
 	assert_non_null(strstr(b, "delete set")); /* the pod=b peer set is unused now */
 	free(b);
 	/* delete: chains, sets and elements go */
 	pol_engine_del(e, "/loom/networkpolicies/x/p");
 	b = pol_engine_flush(e);
-	assert_non_null(strstr(b, "delete chain inet loom ni_x"));
+	assert_non_null(strstr(b, "delete chain inet loom pods/x/ingress"));
 	assert_non_null(strstr(b, "delete element inet loom vin4"));
 	/* the kernel refuses (EBUSY) to delete a chain still jumped to: the
 	 * namespace chain goes before the policy chain it references */
-	assert_non_null(strstr(b, "delete chain inet loom pi_"));
-	assert_true(strstr(b, "delete chain inet loom ni_x") < strstr(b, "delete chain inet loom pi_"));
+	assert_non_null(strstr(b, "delete chain inet loom policy/x/p/ingress"));
+	assert_true(strstr(b, "delete chain inet loom pods/x/ingress") < strstr(b, "delete chain inet loom policy/x/p/ingress"));
 	free(b);
 	struct pol_counts c;
 	pol_engine_counts(e, &c);
