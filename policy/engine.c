@@ -70,17 +70,6 @@ static void pod_free(struct pol_pod *p)
 	free(p);
 }
 
-static void group_free(void *v)
-{
-	struct pol_group *g = v;
-
-	free(g->key);
-	free(g->ns);
-	json_decref(g->podsel);
-	json_decref(g->nssel);
-	free(g);
-}
-
 static void ns_free(void *v)
 {
 	struct pol_ns *n = v;
@@ -103,7 +92,7 @@ void pol_engine_free(struct pol_engine *e)
 	pm_clear(&e->pods, NULL);
 	pm_each(&e->eps, x, i) ep_free(x->val);
 	pm_clear(&e->eps, NULL);
-	pm_clear(&e->groups, group_free);
+	pm_clear(&e->groups, pol_group_free);
 	pm_clear(&e->nsgroups, NULL);
 	pm_clear(&e->nps, free);
 	pm_clear(&e->nss, ns_free);
@@ -149,42 +138,60 @@ static struct pol_pod *pod_get(struct pol_engine *e, const char *ns, const char 
 		return NULL;
 	}
 	p->key = key;
-	p->ns = strdup(ns);
-	p->name = strdup(name);
-	pm_put(&e->pods, key, p);
-	pm_put(&n->pods, key, p);
+	if (!(p->ns = strdup(ns)) || !(p->name = strdup(name)) || pm_put(&e->pods, key, p) < 0) {
+		pod_free(p);
+		return NULL;
+	}
+	if (pm_put(&n->pods, key, p) < 0) {
+		pm_del(&e->pods, key);
+		pod_free(p);
+		return NULL;
+	}
 	return p;
 }
 
 /* ---- input ---- */
 
-static void pod_set_object(struct pol_pod *p, json_t *obj)
+/* obj NULL: the Pod object is gone.  -ENOMEM leaves the pod as it was. */
+static int pod_set_object(struct pol_pod *p, json_t *obj)
 {
 	json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
 	json_t *cs = json_object_get(json_object_get(obj, "spec"), "containers"), *c, *po;
-	size_t i, k, n = 0;
+	json_t *nl = obj ? (labels ? json_incref(labels) : json_object()) : NULL;
+	struct pol_cport *ports = NULL;
+	size_t i, k, n = 0, np = 0;
 
-	json_decref(p->labels);
-	for (i = 0; i < p->nports; i++)
-		free(p->ports[i].name);
-	free(p->ports);
-	p->ports = NULL;
-	p->nports = 0;
-	p->labels = obj ? (labels ? json_incref(labels) : json_object()) : NULL;
+	if (obj && !nl)
+		return -ENOMEM;
 	json_array_foreach(cs, i, c) n += json_array_size(json_object_get(c, "ports"));
-	if (!n || !(p->ports = calloc(n, sizeof(*p->ports))))
-		return;
+	if (n && !(ports = calloc(n, sizeof(*ports))))
+		goto oom;
 	json_array_foreach(cs, i, c) json_array_foreach(json_object_get(c, "ports"), k, po) {
 		const char *name = json_string_value(json_object_get(po, "name"));
 		int proto = pol_proto_parse(json_string_value(json_object_get(po, "protocol")));
 
 		if (!name || proto < 0)
 			continue;
-		p->ports[p->nports].name = strdup(name);
-		p->ports[p->nports].proto = proto;
-		p->ports[p->nports].port = (int)json_integer_value(json_object_get(po, "containerPort"));
-		p->nports++;
+		if (!(ports[np].name = strdup(name)))
+			goto oom;
+		ports[np].proto = proto;
+		ports[np].port = (int)json_integer_value(json_object_get(po, "containerPort"));
+		np++;
 	}
+	json_decref(p->labels);
+	for (i = 0; i < p->nports; i++)
+		free(p->ports[i].name);
+	free(p->ports);
+	p->labels = nl;
+	p->ports = ports;
+	p->nports = np;
+	return 0;
+oom:
+	for (i = 0; i < np; i++)
+		free(ports[i].name);
+	free(ports);
+	json_decref(nl);
+	return -ENOMEM;
 }
 
 static void ep_detach(struct pol_engine *e, struct pol_ep *ep)
@@ -201,27 +208,19 @@ static void ep_detach(struct pol_engine *e, struct pol_ep *ep)
 	mark_pod(e, p);
 }
 
-static int ep_put(struct pol_engine *e, const char *key, json_t *obj, struct loom_err *err)
+static struct pol_ep *ep_parse(const char *key, const char *node, size_t nodelen, const char *ns,
+			       const char *name, json_t *ips)
 {
-	const char *ns = json_string_value(json_object_get(obj, "podNamespace"));
-	const char *name = json_string_value(json_object_get(obj, "podName"));
-	json_t *ips = json_object_get(obj, "ips"), *ip;
-	const char *rest = key + strlen(P_EP), *slash = strchr(rest, '/');
-	struct pol_ep *ep, *old;
-	struct pol_pod *p;
+	struct pol_ep *ep = calloc(1, sizeof(*ep));
+	json_t *ip;
 	size_t i;
 
-	if (!ns || !name || !json_is_array(ips) || !slash)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s: needs podNamespace, podName and ips", key);
-	ep = calloc(1, sizeof(*ep));
-	if (!ep)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	ep->key = strdup(key);
-	ep->node = strndup(rest, (size_t)(slash - rest));
-	if (asprintf(&ep->podkey, "%s/%s", ns, name) < 0)
-		ep->podkey = NULL;
-	ep->addrs = calloc(json_array_size(ips) + 1, sizeof(char *));
+	if (!ep || !(ep->key = strdup(key)) || !(ep->node = strndup(node, nodelen)) ||
+	    !(ep->podkey = pol_fmt("%s/%s", ns, name)) ||
+	    !(ep->addrs = calloc(json_array_size(ips) + 1, sizeof(char *)))) {
+		ep_free(ep);
+		return NULL;
+	}
 	json_array_foreach(ips, i, ip) {
 		const char *s = json_string_value(ip);
 		char buf[64];
@@ -233,40 +232,67 @@ static int ep_put(struct pol_engine *e, const char *key, json_t *obj, struct loo
 		buf[strcspn(buf, "/")] = '\0';
 		if (inet_pton(pol_family(buf) == 6 ? AF_INET6 : AF_INET, buf, bin) != 1)
 			continue;
-		ep->addrs[ep->naddrs++] = strdup(buf);
+		if (!(ep->addrs[ep->naddrs] = strdup(buf))) {
+			ep_free(ep);
+			return NULL;
+		}
+		ep->naddrs++;
 	}
+	return ep;
+}
+
+/* Out of memory leaves the model as it was (the old endpoint, if any). */
+static int ep_put(struct pol_engine *e, const char *key, json_t *obj, struct loom_err *err)
+{
+	const char *ns = json_string_value(json_object_get(obj, "podNamespace"));
+	const char *name = json_string_value(json_object_get(obj, "podName"));
+	json_t *ips = json_object_get(obj, "ips");
+	const char *rest = key + strlen(P_EP), *slash = strchr(rest, '/');
+	struct pol_ep *ep, *old, **v;
+	struct pol_pod *p;
+
+	if (!ns || !name || !json_is_array(ips) || !slash)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s: needs podNamespace, podName and ips", key);
+	ep = ep_parse(key, rest, (size_t)(slash - rest), ns, name, ips);
+	p = ep ? pod_get(e, ns, name) : NULL;
+	v = p ? realloc(p->eps, (p->neps + 1) * sizeof(*v)) : NULL;
+	if (v)
+		p->eps = v;
 	old = pm_get(&e->eps, key);
+	if (!v || pm_put(&e->eps, key, ep) < 0) {
+		ep_free(ep);
+		if (p)
+			mark_pod(e, p); /* collected at the flush if it stays empty */
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", key);
+	}
 	if (old) {
 		ep_detach(e, old);
 		ep_free(old);
 	}
-	pm_put(&e->eps, key, ep);
-	p = pod_get(e, ns, name);
-	if (!p)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	struct pol_ep **v = realloc(p->eps, (p->neps + 1) * sizeof(*v));
-	if (!v)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	p->eps = v;
 	p->eps[p->neps++] = ep;
 	mark_pod(e, p);
 	return 0;
 }
 
-static void policy_replace(struct pol_engine *e, const char *key, const char *ns,
-			   struct pol_policy *np)
+/* np NULL: the policy is gone.  -ENOMEM: it could not be stored and is
+ * gone too (never half of it). */
+static int policy_replace(struct pol_engine *e, const char *key, const char *ns,
+			  struct pol_policy *np)
 {
 	struct pol_policy *old = pm_get(&e->policies, key);
 	struct pol_ns *n = pol_ns_get(e, ns, true);
+	int rc = 0;
 
-	if (np)
-		pm_put(&e->policies, key, np);
-	else
+	if (np && (!n || pm_put(&e->policies, key, np) < 0 || pm_put(&n->policies, key, np) < 0)) {
 		pm_del(&e->policies, key);
-	if (n) {
-		if (np)
-			pm_put(&n->policies, key, np);
-		else
+		pol_policy_free(e, np);
+		np = NULL;
+		rc = -ENOMEM;
+	}
+	if (!np) {
+		pm_del(&e->policies, key);
+		if (n)
 			pm_del(&n->policies, key);
 	}
 	pol_policy_free(e, old); /* after the new one took its refs */
@@ -274,7 +300,10 @@ static void policy_replace(struct pol_engine *e, const char *key, const char *ns
 	if (n) {
 		pol_mark(e, &e->dirty_ns, ns, n);
 		mark_ns_pods(e, n); /* isolation of its pods may change */
+	} else {
+		e->rebuild = true; /* its namespace's chain may still jump to it */
 	}
+	return rc;
 }
 
 /* key's ns (and name) parts after prefix */
@@ -337,22 +366,27 @@ int pol_engine_put(struct pol_engine *e, const char *key, const char *value,
 		struct pol_ns *n = pol_ns_get(e, key + strlen(P_NS), true);
 		json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
 
-		if (n) {
-			json_decref(n->labels);
-			n->labels = labels ? json_deep_copy(labels) : json_object();
-			json_object_set_new(n->labels, "kubernetes.io/metadata.name", json_string(n->name));
-			n->stored = true;
-			mark_ns_pods(e, n);
+		json_t *nl = labels ? json_deep_copy(labels) : json_object();
+
+		if (!n || !nl ||
+		    json_object_set_new(nl, "kubernetes.io/metadata.name", json_string(n->name)) < 0) {
+			json_decref(nl);
+			json_decref(obj);
+			return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", key);
 		}
+		json_decref(n->labels);
+		n->labels = nl;
+		n->stored = true;
+		mark_ns_pods(e, n);
 	} else if (want == LOOM_KIND_POD) {
 		json_t *md = json_object_get(obj, "metadata");
 		struct pol_pod *p = pod_get(e, json_string_value(json_object_get(md, "namespace")),
 					    json_string_value(json_object_get(md, "name")));
 
-		if (p) {
-			pod_set_object(p, obj);
+		if (!p || pod_set_object(p, obj) < 0)
+			rc = loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", key);
+		if (p)
 			mark_pod(e, p);
-		}
 	} else {
 		struct pol_policy *p;
 
@@ -374,7 +408,8 @@ int pol_engine_put(struct pol_engine *e, const char *key, const char *value,
 		}
 		if (!p)
 			rc = -1;
-		policy_replace(e, key, ns, p);
+		if (policy_replace(e, key, ns, p) < 0)
+			rc = loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", key);
 	}
 	json_decref(obj);
 	return rc;
@@ -397,7 +432,7 @@ void pol_engine_del(struct pol_engine *e, const char *key)
 		struct pol_pod *p = pm_get(&e->pods, key + strlen(P_POD));
 
 		if (p) {
-			pod_set_object(p, NULL);
+			pod_set_object(p, NULL); /* allocates nothing */
 			mark_pod(e, p);
 		}
 	} else if (!strncmp(key, P_EP, strlen(P_EP))) {
@@ -666,7 +701,7 @@ static void collect(struct pol_engine *e, bool all)
 			pm_del(&e->nsgroups, g->key);
 		}
 		pm_del(&e->groups, g->key);
-		group_free(g);
+		pol_group_free(g);
 	}
 	pm_each_safe(all ? &e->nps : &e->dirty_nps, x, nx, i) {
 		struct pol_np *np = pm_get(&e->nps, x->key);

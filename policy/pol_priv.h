@@ -107,6 +107,7 @@ const json_t *pol_ns_labels(const struct pol_engine *e, const char *ns);
 bool pol_group_match(const struct pol_engine *e, const struct pol_group *g,
 		     const struct pol_pod *p);
 bool pol_pod_local(const struct pol_engine *e, const struct pol_pod *p);
+void pol_group_free(void *g);
 struct pol_policy *pol_policy_parse(struct pol_engine *e, const char *key, json_t *obj,
 				    struct loom_err *err);
 void pol_policy_free(struct pol_engine *e, struct pol_policy *p);

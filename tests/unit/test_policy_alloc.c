@@ -251,11 +251,57 @@ static void test_incremental_flush(void **state_)
 	free(rules);
 }
 
+/* Failures while the model takes changes: a put may fail (out of memory,
+ * said in its error), but the model stays whole, so that the same puts
+ * again (the daemon re-reading the store) end where a fresh build does. */
+static void test_model_updates(void **state_)
+{
+	char *rules, *want = fresh_batch(1, &rules);
+	long n;
+
+	(void)state_;
+	for (n = 1;; n++) {
+		struct pol_engine *e = pol_engine_new("n1");
+		struct pir sim = { 0 };
+		char *b, *got, why[512];
+
+		state(e, 0);
+		b = pol_engine_flush(e);
+		assert_int_equal(nftsim_apply(&sim, b, why, sizeof(why)), 0);
+		free(b);
+		arm(n);
+		change(e);
+		disarm();
+		if (seen < n) {
+			pir_clear(&sim);
+			pol_engine_free(e);
+			break;
+		}
+		change(e);
+		b = pol_engine_flush(e);
+		assert_non_null(b);
+		if (nftsim_apply(&sim, b, why, sizeof(why)) < 0)
+			fail_msg("allocation %ld failed in a put: the next batch does not apply: %s", n, why);
+		got = pir_dump(&sim);
+		if (strcmp(got, rules))
+			fail_msg("allocation %ld failed in a put: the table differs from a fresh build", n);
+		free(got);
+		free(b);
+		pir_clear(&sim);
+		pol_engine_free(e);
+	}
+	print_message("model updates: failed each of %ld allocations in turn\n", n - 1);
+	assert_true(n > 20);
+	free(want);
+	free(rules);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_initial_flush),
 		cmocka_unit_test(test_incremental_flush),
+		cmocka_unit_test(test_model_updates),
 	};
 
 	json_set_alloc_funcs(json_alloc, free);
