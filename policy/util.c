@@ -1,4 +1,5 @@
-/* The engine's containers: a string hash map and a growable string. */
+/* The engine's containers (util.h): a string hash map, a growable string,
+ * a string vector. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
