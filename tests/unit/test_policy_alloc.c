@@ -154,146 +154,97 @@ static char *fresh_batch(int which, char **ruleset)
 	return b;
 }
 
-/* After a flush that failed: the next one replaces the table with what a
- * fresh build makes, and the stand-in table agrees. */
-static void recover(struct pol_engine *e, struct pir *sim, const char *want_batch,
-		    const char *want_rules, long n)
-{
-	char *b = pol_engine_flush(e), *got, *simd, why[512];
+enum phase {
+	INITIAL_FLUSH,     /* the first flush of state 0 */
+	INCREMENTAL_FLUSH, /* the flush from state 0 to state 1 */
+	MODEL_UPDATES,     /* the puts and deletes from state 0 to state 1 */
+};
 
-	assert_non_null(b);
-	if (strcmp(b, want_batch))
-		fail_msg("allocation %ld failed: the rebuild is not a fresh build's batch", n);
-	assert_int_equal(nftsim_apply(sim, b, why, sizeof(why)), 0);
-	got = pol_engine_ruleset(e);
-	simd = pir_dump(sim);
-	assert_string_equal(got, want_rules);
-	assert_string_equal(simd, want_rules);
-	free(got);
-	free(simd);
-	free(b);
-}
-
-static void test_initial_flush(void **state_)
+/* For N = 1, 2, ... until the phase runs out of allocations: fail the
+ * Nth allocation of the phase, then carry on as the daemon does.  A
+ * failed flush must say so (NULL) and the next one must be exactly a
+ * fresh build's whole-table replace; a failed put is repeated (the daemon
+ * re-reads the store).  Either way the table the batches make in the
+ * stand-in equals a fresh build of the end state. */
+static void each_failure(enum phase ph, const char *what, long at_least)
 {
-	char *rules, *want = fresh_batch(0, &rules);
+	int end = ph == INITIAL_FLUSH ? 0 : 1;
+	char *rules, *want = fresh_batch(end, &rules);
 	long n;
 
-	(void)state_;
 	for (n = 1;; n++) {
 		struct pol_engine *e = pol_engine_new("n1");
 		struct pir sim = { 0 };
-		char *b;
+		char *b = NULL, *got, why[512];
+		bool failed;
 
 		state(e, 0);
-		arm(n);
-		b = pol_engine_flush(e);
-		disarm();
-		if (seen < n) { /* every allocation of the flush succeeded */
-			assert_string_equal(b, want);
-			free(b);
-			pol_engine_free(e);
-			break;
-		}
-		if (b)
-			fail_msg("allocation %ld of %ld failed and the flush still made a batch", n, seen);
-		recover(e, &sim, want, rules, n);
-		pir_clear(&sim);
-		pol_engine_free(e);
-	}
-	print_message("initial flush: failed each of %ld allocations in turn\n", n - 1);
-	assert_true(n > 50);
-	free(want);
-	free(rules);
-}
-
-static void test_incremental_flush(void **state_)
-{
-	char *rules, *want = fresh_batch(1, &rules);
-	long n;
-
-	(void)state_;
-	for (n = 1;; n++) {
-		struct pol_engine *e = pol_engine_new("n1");
-		struct pir sim = { 0 };
-		char *b, why[512];
-
-		state(e, 0);
-		b = pol_engine_flush(e);
-		assert_int_equal(nftsim_apply(&sim, b, why, sizeof(why)), 0);
-		free(b);
-		change(e);
-		arm(n);
-		b = pol_engine_flush(e);
-		disarm();
-		if (seen < n) {
-			char *got;
-
-			assert_non_null(b);
+		if (ph != INITIAL_FLUSH) {
+			b = pol_engine_flush(e);
 			assert_int_equal(nftsim_apply(&sim, b, why, sizeof(why)), 0);
-			got = pir_dump(&sim);
-			assert_string_equal(got, rules);
-			free(got);
 			free(b);
-			pir_clear(&sim);
-			pol_engine_free(e);
-			break;
 		}
-		if (b)
-			fail_msg("allocation %ld of %ld failed and the flush still made a batch", n, seen);
-		recover(e, &sim, want, rules, n);
-		pir_clear(&sim);
-		pol_engine_free(e);
-	}
-	print_message("incremental flush: failed each of %ld allocations in turn\n", n - 1);
-	assert_true(n > 20);
-	free(want);
-	free(rules);
-}
-
-/* Failures while the model takes changes: a put may fail (out of memory,
- * said in its error), but the model stays whole, so that the same puts
- * again (the daemon re-reading the store) end where a fresh build does. */
-static void test_model_updates(void **state_)
-{
-	char *rules, *want = fresh_batch(1, &rules);
-	long n;
-
-	(void)state_;
-	for (n = 1;; n++) {
-		struct pol_engine *e = pol_engine_new("n1");
-		struct pir sim = { 0 };
-		char *b, *got, why[512];
-
-		state(e, 0);
-		b = pol_engine_flush(e);
-		assert_int_equal(nftsim_apply(&sim, b, why, sizeof(why)), 0);
-		free(b);
+		if (ph == INCREMENTAL_FLUSH)
+			change(e);
 		arm(n);
-		change(e);
+		if (ph == MODEL_UPDATES)
+			change(e);
+		else
+			b = pol_engine_flush(e);
 		disarm();
-		if (seen < n) {
-			pir_clear(&sim);
-			pol_engine_free(e);
-			break;
+		failed = seen >= n;
+		if (ph == MODEL_UPDATES) {
+			if (failed)
+				change(e);
+			b = pol_engine_flush(e);
+		} else if (failed) {
+			if (b)
+				fail_msg("%s: allocation %ld of %ld failed and the flush still made a batch",
+					 what, n, seen);
+			b = pol_engine_flush(e);
+			assert_non_null(b);
+			if (strcmp(b, want))
+				fail_msg("%s: allocation %ld failed: the next batch is not a fresh build's", what, n);
+		} else if (ph == INITIAL_FLUSH) {
+			assert_string_equal(b, want);
 		}
-		change(e);
-		b = pol_engine_flush(e);
 		assert_non_null(b);
 		if (nftsim_apply(&sim, b, why, sizeof(why)) < 0)
-			fail_msg("allocation %ld failed in a put: the next batch does not apply: %s", n, why);
+			fail_msg("%s: allocation %ld failed: the next batch does not apply: %s", what, n, why);
 		got = pir_dump(&sim);
-		if (strcmp(got, rules))
-			fail_msg("allocation %ld failed in a put: the table differs from a fresh build", n);
+		assert_string_equal(got, rules);
+		free(got);
+		got = pol_engine_ruleset(e);
+		assert_string_equal(got, rules);
 		free(got);
 		free(b);
 		pir_clear(&sim);
 		pol_engine_free(e);
+		if (!failed)
+			break;
 	}
-	print_message("model updates: failed each of %ld allocations in turn\n", n - 1);
-	assert_true(n > 20);
+	print_message("%s: failed each of %ld allocations in turn\n", what, n - 1);
+	assert_true(n > at_least);
 	free(want);
 	free(rules);
+}
+
+static void test_initial_flush(void **state_)
+{
+	(void)state_;
+	each_failure(INITIAL_FLUSH, "initial flush", 50);
+}
+
+static void test_incremental_flush(void **state_)
+{
+	(void)state_;
+	each_failure(INCREMENTAL_FLUSH, "incremental flush", 20);
+}
+
+static void test_model_updates(void **state_)
+{
+	(void)state_;
+	each_failure(MODEL_UPDATES, "model updates", 20);
 }
 
 int main(void)
