@@ -24,7 +24,9 @@ static const char *const VMAP[2] = { "vin", "vout" };
  * two objects never share a chain.  Anything else (too long for a
  * readable line, or characters nft would not take) is cut and marked with
  * its hash after a '_', which no Kubernetes name contains: deterministic,
- * distinct, and far below nft's 256-byte name limit. */
+ * distinct, and far below nft's 256-byte name limit.  "pods/" and
+ * "policy/" keep the two kinds apart; a policy's id is "<ns>/<name>" from
+ * its store key, whose namespace part holds no '/'. */
 #define NAME_MAX_READABLE 120
 #define NAME_CUT 60
 
@@ -62,8 +64,7 @@ char *pol_policy_chain_name(const char *ns_name, int d)
 
 char *pol_ns_chain_name(const char *ns, int d)
 {
-	/* a namespace name has no '/': keep one from faking a policy chain */
-	return strchr(ns, '/') ? chain_name("pods", "_", d) : chain_name("pods", ns, d);
+	return chain_name("pods", ns, d);
 }
 
 static struct pir_chain *chain_new(const char *decl, int rank)
@@ -118,7 +119,7 @@ int pol_compile_table(struct pir_changes *c)
 int pol_compile_policy(const struct pol_policy *p, int d, struct pir_chain **out)
 {
 	/* named by its store key, as its chain is */
-	const char *id = p->key + strlen("/loom/networkpolicies/");
+	const char *id = p->key + strlen(P_POL);
 	char *comment = pol_fmt("{ comment \"%s %s\"; }", id, DIR_NAME[d]);
 	struct pir_chain *c = comment ? chain_new(comment, PIR_POLICY) : NULL;
 
@@ -160,7 +161,7 @@ int pol_compile_ns(const struct pol_ns *n, int d, struct pir_chain **out)
 			if (!c || !(c->name = pol_ns_chain_name(n->name, d)))
 				goto out;
 		}
-		target = pol_policy_chain_name(p->key + strlen("/loom/networkpolicies/"), d);
+		target = pol_policy_chain_name(p->key + strlen(P_POL), d);
 		if (!target)
 			goto out;
 		if (pir_chain_add_rule(c, pol_fmt("ip %s @%s_4 jump %s", a, p->target->name, target)) < 0 ||

@@ -1,10 +1,15 @@
 /* The engine: datastore keys in, dirty marks, one nft batch out.
  *
- * Every pod keeps the list of set/map elements it contributed at the last
- * flush; a flush recomputes only dirty pods and emits the difference, so
- * a relabel costs the groups of its namespace plus the namespaceSelector
- * groups, never a rescan of policies or pods.  Changed policies rewrite
- * their own chains (flush + fill) and their namespace's dispatch chain. */
+ * A flush compiles only what is dirty (compile.c) into a change set,
+ * diffs it against the IR of the last flush and renders one batch
+ * (ir.c); only a batch rendered whole is applied to the IR.  Every pod
+ * keeps the elements it contributed at the last flush, and each element
+ * counts its users, so a relabel costs the groups of its namespace plus
+ * the namespaceSelector groups, never a rescan of policies or pods, and
+ * an address leaves a set only when no pod wants it there.  Changed
+ * policies rewrite their own chains (flush + fill) and their namespace's
+ * dispatch chain.  Any allocation failure resets the engine: the next
+ * flush compiles everything into a whole-table replace. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -16,11 +21,6 @@
 
 #include "model/k8s_validate.h"
 #include "pol_priv.h"
-
-#define P_NS "/loom/namespaces/"
-#define P_POD "/loom/pods/"
-#define P_EP "/loom/endpoints/"
-#define P_POL "/loom/networkpolicies/"
 
 struct pol_engine *pol_engine_new(const char *node)
 {

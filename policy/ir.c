@@ -382,7 +382,7 @@ int pir_render(const struct pir_changes *c, char **out)
 		sb_printf(&b, "delete chain inet loom %s\n", c->del_chains[i].name);
 	/* last: no rule refers to them any more */
 	for (size_t i = 0; i < c->ndel_sets; i++)
-		sb_printf(&b, "delete %s inet loom %s\n", "set", c->del_sets[i]);
+		sb_printf(&b, "delete set inet loom %s\n", c->del_sets[i]);
 	if (b.oom) {
 		sb_free(&b);
 		return -ENOMEM;

@@ -12,6 +12,12 @@
 #include "policy.h"
 #include "util.h"
 
+/* the datastore prefixes the engine reads */
+#define P_NS "/loom/namespaces/"
+#define P_POD "/loom/pods/"
+#define P_EP "/loom/endpoints/"
+#define P_POL "/loom/networkpolicies/"
+
 /* A set of pod addresses: the pods matching `podsel` in namespace `ns`
  * (nssel NULL), or in every namespace matching `nssel`.  Shared by every
  * policy target and peer with the same key; refs counts users. */

@@ -90,7 +90,7 @@ int pol_rules_compile(struct pir_chain *c, const struct pol_policy *p, int d)
 						sb_free(&b);
 						return -ENOMEM;
 					}
-					/* the parts start with a blank */
+					/* every part starts with a blank: drop the first */
 					memmove(b.s, b.s + 1, b.len);
 					if (pir_chain_add_rule(c, b.s) < 0)
 						return -ENOMEM;
