@@ -18,6 +18,8 @@
 
 static const char *const DIR_NAME[2] = { "ingress", "egress" };
 static const char *const VMAP[2] = { "vin", "vout" };
+#define ESTABLISHED "ct state established,related accept"
+#define NEIGHBOUR_DISCOVERY "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept"
 
 /* Kubernetes names ([a-z0-9.-], at most 63 for a namespace) are nft
  * identifiers as they are, and cannot hold the '/' that separates them, so
@@ -32,8 +34,8 @@ static const char *const VMAP[2] = { "vin", "vout" };
 
 static bool plain_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-	       c == '.' || c == '/';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '/';
 }
 
 static bool plain(const char *s)
@@ -97,14 +99,16 @@ int pol_compile_table(struct pir_changes *c)
 		struct pir_chain *ch;
 
 		snprintf(decl, sizeof(decl),
-			 "{ type filter hook forward priority filter + %d; policy accept; }", d ? 1 : 2);
+			 "{ type filter hook forward priority filter + %d; policy accept; }",
+			 d ? 1 : 2);
 		ch = chain_new(decl, PIR_BASE);
 		if (!ch || !(ch->name = strdup(DIR_NAME[d]))) {
 			pir_chain_free(ch);
 			return -ENOMEM;
 		}
-		if (pir_chain_add_rule(ch, strdup("ct state established,related accept")) < 0 ||
-		    pir_chain_add_rule(ch, strdup("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept")) < 0 ||
+		/* replies pass; neighbour discovery is not policy's business */
+		if (pir_chain_add_rule(ch, strdup(ESTABLISHED)) < 0 ||
+		    pir_chain_add_rule(ch, strdup(NEIGHBOUR_DISCOVERY)) < 0 ||
 		    pir_chain_add_rule(ch, pol_fmt("ip %s vmap @%s4", a, VMAP[d])) < 0 ||
 		    pir_chain_add_rule(ch, pol_fmt("ip6 %s vmap @%s6", a, VMAP[d])) < 0) {
 			pir_chain_free(ch);
@@ -125,8 +129,7 @@ int pol_compile_policy(const struct pol_policy *p, int d, struct pir_chain **out
 
 	free(comment);
 	*out = NULL;
-	if (!c || !(c->name = pol_policy_chain_name(id, d)) ||
-	    pol_rules_compile(c, p, d) < 0) {
+	if (!c || !(c->name = pol_policy_chain_name(id, d)) || pol_rules_compile(c, p, d) < 0) {
 		pir_chain_free(c);
 		return -ENOMEM;
 	}
@@ -153,8 +156,9 @@ int pol_compile_ns(const struct pol_ns *n, int d, struct pir_chain **out)
 		if (!p->dir[d])
 			continue;
 		if (!c) {
-			char *comment = pol_fmt("{ comment \"pods of namespace %s isolated for %s\"; }",
-						n->name, DIR_NAME[d]);
+			char *comment =
+				pol_fmt("{ comment \"pods of namespace %s isolated for %s\"; }",
+					n->name, DIR_NAME[d]);
 
 			c = comment ? chain_new(comment, PIR_DISPATCH) : NULL;
 			free(comment);
@@ -164,8 +168,10 @@ int pol_compile_ns(const struct pol_ns *n, int d, struct pir_chain **out)
 		target = pol_policy_chain_name(p->key + strlen(P_POL), d);
 		if (!target)
 			goto out;
-		if (pir_chain_add_rule(c, pol_fmt("ip %s @%s_4 jump %s", a, p->target->name, target)) < 0 ||
-		    pir_chain_add_rule(c, pol_fmt("ip6 %s @%s_6 jump %s", a, p->target->name, target)) < 0) {
+		if (pir_chain_add_rule(c, pol_fmt("ip %s @%s_4 jump %s", a, p->target->name,
+						  target)) < 0 ||
+		    pir_chain_add_rule(c, pol_fmt("ip6 %s @%s_6 jump %s", a, p->target->name,
+						  target)) < 0) {
 			free(target);
 			goto out;
 		}
@@ -266,8 +272,8 @@ static int contrib(const struct pol_engine *e, const struct pol_pod *p, struct s
 			for (size_t a = 0; a < p->eps[q]->naddrs; a++) {
 				const char *ad = p->eps[q]->addrs[a];
 
-				if (sv_push(out, pol_fmt("%s%d\t%s : jump %s", VMAP[d], pol_family(ad), ad,
-							 chain)) < 0) {
+				if (sv_push(out, pol_fmt("%s%d\t%s : jump %s", VMAP[d],
+							 pol_family(ad), ad, chain)) < 0) {
 					free(chain);
 					return -ENOMEM;
 				}

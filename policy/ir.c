@@ -199,8 +199,8 @@ int pir_changes_chain(struct pir_changes *c, struct pir_chain *ch)
 
 int pir_changes_del_chain(struct pir_changes *c, char *name, int rank)
 {
-	if (!name ||
-	    grow((void **)&c->del_chains, c->ndel_chains, &c->cdel_chains, sizeof(*c->del_chains)) < 0) {
+	if (!name || grow((void **)&c->del_chains, c->ndel_chains, &c->cdel_chains,
+			  sizeof(*c->del_chains)) < 0) {
 		free(name);
 		return -ENOMEM;
 	}
@@ -211,7 +211,8 @@ int pir_changes_del_chain(struct pir_changes *c, char *name, int rank)
 
 int pir_changes_elem(struct pir_changes *c, char *set, char *elem, long delta)
 {
-	if (!set || !elem || grow((void **)&c->elems, c->nelems, &c->celems, sizeof(*c->elems)) < 0) {
+	if (!set || !elem ||
+	    grow((void **)&c->elems, c->nelems, &c->celems, sizeof(*c->elems)) < 0) {
 		free(set);
 		free(elem);
 		return -ENOMEM;
@@ -234,7 +235,8 @@ static int cmp_set(const void *a, const void *b)
 
 static int cmp_chain(const void *a, const void *b)
 {
-	const struct pir_chain *x = *(struct pir_chain *const *)a, *y = *(struct pir_chain *const *)b;
+	const struct pir_chain *x = *(struct pir_chain *const *)a,
+			       *y = *(struct pir_chain *const *)b;
 
 	return x->rank != y->rank ? x->rank - y->rank : strcmp(x->name, y->name);
 }
@@ -306,7 +308,8 @@ void pir_diff(const struct pir *ir, struct pir_changes *c)
 	for (size_t i = 0; i < c->nelems; i++) {
 		struct pir_elem_delta *d = &c->elems[i];
 		const struct pir_set *s = old ? pm_get(&old->sets, d->set) : NULL;
-		long had = s ? (long)(uintptr_t)pm_get(&s->elems, d->elem) : 0, now = had + d->delta;
+		long had = s ? (long)(uintptr_t)pm_get(&s->elems, d->elem) : 0,
+		     now = had + d->delta;
 
 		d->op = 0;
 		if (in_sorted(c->del_sets, c->ndel_sets, d->set))
@@ -340,11 +343,13 @@ static void render_elems(struct sbuf *b, const struct pir_changes *c, int op)
 			if (d->op != op)
 				continue;
 			if (!k++)
-				sb_printf(b, "%s element inet loom %s {", op > 0 ? "add" : "delete", set);
+				sb_printf(b, "%s element inet loom %s {", op > 0 ? "add" : "delete",
+					  set);
 			if (op > 0)
 				sb_printf(b, "%s %s", k > 1 ? "," : "", d->elem);
 			else
-				sb_printf(b, "%s %.*s", k > 1 ? "," : "", key_len(d->elem), d->elem);
+				sb_printf(b, "%s %.*s", k > 1 ? "," : "", key_len(d->elem),
+					  d->elem);
 		}
 		if (k)
 			sb_printf(b, " }\n");
@@ -366,7 +371,8 @@ int pir_render(const struct pir_changes *c, char **out)
 			  c->add_sets[i]->name, c->add_sets[i]->decl);
 	for (size_t i = 0; i < c->nchains; i++)
 		if (!c->chains[i]->flush)
-			sb_printf(&b, "add chain inet loom %s %s\n", c->chains[i]->name, c->chains[i]->decl);
+			sb_printf(&b, "add chain inet loom %s %s\n", c->chains[i]->name,
+				  c->chains[i]->decl);
 	render_elems(&b, c, -1);
 	render_elems(&b, c, 1);
 	for (size_t i = 0; i < c->nchains; i++) {

@@ -34,15 +34,19 @@ struct pir_set {
 
 /* Ranks order chain deletion: a chain jumps only to chains of a higher
  * rank, and the kernel refuses (EBUSY) to delete a chain still jumped to. */
-enum pir_rank { PIR_BASE, PIR_DISPATCH, PIR_POLICY };
+enum pir_rank {
+	PIR_BASE,
+	PIR_DISPATCH,
+	PIR_POLICY
+};
 
 struct pir_chain {
 	char *name;
-	char *decl;          /* "{ comment \"...\"; }" or a base chain's hook */
-	int rank;            /* enum pir_rank */
-	char **rules;        /* text after "add rule inet loom NAME " */
+	char *decl;   /* "{ comment \"...\"; }" or a base chain's hook */
+	int rank;     /* enum pir_rank */
+	char **rules; /* text after "add rule inet loom NAME " */
 	size_t nrules;
-	bool flush;          /* set by pir_diff: it exists, flush before refilling */
+	bool flush; /* set by pir_diff: it exists, flush before refilling */
 };
 
 struct pir {
@@ -67,21 +71,21 @@ char *pir_dump(const struct pir *ir);
  * until pir_apply moves it into the IR. */
 struct pir_elem_delta {
 	char *set, *elem;
-	long delta;          /* users gained (> 0) or lost (< 0) */
-	int op;              /* set by pir_diff: +1 add, -1 delete, 0 nothing */
+	long delta; /* users gained (> 0) or lost (< 0) */
+	int op;     /* set by pir_diff: +1 add, -1 delete, 0 nothing */
 };
 struct pir_changes {
-	bool replace;                  /* whole table: the IR starts empty */
-	struct pir_set **add_sets;     /* new sets, no elements yet */
+	bool replace;              /* whole table: the IR starts empty */
+	struct pir_set **add_sets; /* new sets, no elements yet */
 	size_t nadd_sets;
 	char **del_sets;
 	size_t ndel_sets;
-	struct pir_chain **chains;     /* new chains, or existing ones with new rules */
+	struct pir_chain **chains; /* new chains, or existing ones with new rules */
 	size_t nchains;
 	struct pir_chain_ref {
 		char *name;
 		int rank;
-	} *del_chains;
+	} * del_chains;
 	size_t ndel_chains;
 	struct pir_elem_delta *elems;
 	size_t nelems;

@@ -24,8 +24,8 @@ void *pm_del(struct pm_map *m, const char *key);          /* the old value or NU
 /* The keys, sorted (malloc()ed array of borrowed pointers; *n). */
 const char **pm_keys(const struct pm_map *m, size_t *n);
 void pm_clear(struct pm_map *m, void (*free_val)(void *));
-#define pm_each(m, e, i)                                                                           \
-	for (size_t i = 0; i < (m)->nb; i++)                                                       \
+#define pm_each(m, e, i)                     \
+	for (size_t i = 0; i < (m)->nb; i++) \
 		for (struct pm_ent *e = (m)->b[i]; e; e = e->next)
 
 /* A growable string: on ENOMEM `oom` is set and later appends are

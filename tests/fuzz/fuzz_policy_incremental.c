@@ -90,11 +90,13 @@ static void peer(struct in *in, char *b, size_t len)
 	case 2: {
 		unsigned ns = take(in, N(NS_SEL)), ps = take(in, N(POD_SEL));
 
-		snprintf(b, len, "{\"namespaceSelector\":%s,\"podSelector\":%s}", NS_SEL[ns], POD_SEL[ps]);
+		snprintf(b, len, "{\"namespaceSelector\":%s,\"podSelector\":%s}", NS_SEL[ns],
+			 POD_SEL[ps]);
 		break;
 	}
 	case 3:
-		snprintf(b, len, "{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":[\"10.0.%u.0/24\"]}}",
+		snprintf(b, len,
+			 "{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":[\"10.0.%u.0/24\"]}}",
 			 take(in, NPODS));
 		break;
 	default:
@@ -129,7 +131,8 @@ static void rules(struct in *in, char *b, size_t len, const char *dir)
 		if (o < len)
 			o += (size_t)snprintf(b + o, len - o, "],\"ports\":[");
 		for (unsigned k = 0; k < nq && o < len; k++)
-			o += (size_t)snprintf(b + o, len - o, "%s%s", k ? "," : "", PORTS[take(in, N(PORTS))]);
+			o += (size_t)snprintf(b + o, len - o, "%s%s", k ? "," : "",
+					      PORTS[take(in, N(PORTS))]);
 		if (o < len)
 			o += (size_t)snprintf(b + o, len - o, "]}");
 	}
@@ -149,26 +152,29 @@ static char *policy(struct in *in, int slot)
 		rules(in, ing, sizeof(ing), "ingress");
 	if (take(in, 2))
 		rules(in, egr, sizeof(egr), "egress");
-	if (asprintf(&v,
-		     "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":"
-		     "{\"name\":\"np%d\",\"namespace\":\"%s\"},\"spec\":{\"podSelector\":%s%s%s%s}}",
-		     slot, NSN[slot % NNS], POD_SEL[ps], types[t], ing, egr) < 0)
+	if (asprintf(
+		    &v,
+		    "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":"
+		    "{\"name\":\"np%d\",\"namespace\":\"%s\"},\"spec\":{\"podSelector\":%s%s%s%s}}",
+		    slot, NSN[slot % NNS], POD_SEL[ps], types[t], ing, egr) < 0)
 		return NULL;
 	return v;
 }
 
 static char *pod(struct in *in, int slot)
 {
-	static const char *const labels[] = { "{}", "{\"l\":\"v0\"}", "{\"l\":\"v1\"}", "{\"l\":\"v2\"}" };
+	static const char *const labels[] = { "{}", "{\"l\":\"v0\"}", "{\"l\":\"v1\"}",
+					      "{\"l\":\"v2\"}" };
 	char *v = NULL;
 	unsigned l = take(in, N(labels)), web = take(in, 2) ? 80 : 8080, dns = take(in, 2);
 
-	if (asprintf(&v,
-		     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p%d\",\"namespace\":\"%s\","
-		     "\"labels\":%s},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"name\":\"c\",\"ports\":["
-		     "{\"name\":\"web\",\"containerPort\":%u}%s]}]}}",
-		     slot, NSN[slot % NNS], labels[l], web,
-		     dns ? ",{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}" : "") < 0)
+	if (asprintf(
+		    &v,
+		    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p%d\",\"namespace\":\"%s\","
+		    "\"labels\":%s},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"name\":\"c\",\"ports\":["
+		    "{\"name\":\"web\",\"containerPort\":%u}%s]}]}}",
+		    slot, NSN[slot % NNS], labels[l], web,
+		    dns ? ",{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}" : "") < 0)
 		return NULL;
 	return v;
 }
@@ -180,8 +186,9 @@ static char *endpoint(struct in *in, int slot)
 
 	if (take(in, 2))
 		snprintf(six, sizeof(six), ",\"fd00::%d:1/64\"", slot);
-	if (asprintf(&v, "{\"ips\":[\"10.0.%d.1/24\"%s],\"podNamespace\":\"%s\",\"podName\":\"p%d\"}", slot,
-		     six, NSN[slot % NNS], slot) < 0)
+	if (asprintf(&v,
+		     "{\"ips\":[\"10.0.%d.1/24\"%s],\"podNamespace\":\"%s\",\"podName\":\"p%d\"}",
+		     slot, six, NSN[slot % NNS], slot) < 0)
 		return NULL;
 	return v;
 }
@@ -206,8 +213,8 @@ static void sync_check(struct pol_engine *e, struct pir *sim)
 	free(b);
 	mine = pol_engine_ruleset(e);
 	theirs = pir_dump(sim);
-	check(mine && theirs && !strcmp(mine, theirs), "the engine's table is not what its batches made",
-	      theirs);
+	check(mine && theirs && !strcmp(mine, theirs),
+	      "the engine's table is not what its batches made", theirs);
 	free(mine);
 	free(theirs);
 }
@@ -231,8 +238,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 i < 3 ? 1 : 2, i);
 	}
 	for (int i = 0; i < NPOL; i++)
-		snprintf(s.key[NNS + 2 * NPODS + i], sizeof(s.key[0]), "/loom/networkpolicies/%s/np%d",
-			 NSN[i % NNS], i);
+		snprintf(s.key[NNS + 2 * NPODS + i], sizeof(s.key[0]),
+			 "/loom/networkpolicies/%s/np%d", NSN[i % NNS], i);
 	while (in.n) {
 		unsigned op = take(&in, 7);
 
@@ -241,10 +248,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unsigned i = take(&in, NNS), t = take(&in, 2);
 			char *v = NULL;
 
-			if (asprintf(&v,
-				     "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
-				     "\"labels\":{\"t\":\"%s\"}}}",
-				     NSN[i], t ? "a" : "b") < 0)
+			if (asprintf(
+				    &v,
+				    "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
+				    "\"labels\":{\"t\":\"%s\"}}}",
+				    NSN[i], t ? "a" : "b") < 0)
 				abort();
 			set(&s, e, (int)i, v);
 			break;
@@ -288,7 +296,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	got = pol_engine_ruleset(e);
 	simd = pir_dump(&sim);
 	check(want && got && !strcmp(want, got), "incremental differs from a fresh build", got);
-	check(simd && !strcmp(want, simd), "the batches made another table than a fresh build", simd);
+	check(simd && !strcmp(want, simd), "the batches made another table than a fresh build",
+	      simd);
 	free(want);
 	free(got);
 	free(simd);

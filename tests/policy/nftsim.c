@@ -97,8 +97,8 @@ static int check_refs(const struct pir *ir, const char *rule, char *why, size_t 
 	return 0;
 }
 
-static int elements(struct pir *ir, const char *verb, const char *name, const char *rest,
-		    char *why, size_t len)
+static int elements(struct pir *ir, const char *verb, const char *name, const char *rest, char *why,
+		    size_t len)
 {
 	struct pir_set *s = pm_get(&ir->sets, name);
 	char *list, *e, *save = NULL;
@@ -123,13 +123,16 @@ static int elements(struct pir *ir, const char *verb, const char *name, const ch
 			const char *v = strstr(e, " : jump ");
 
 			if (s->map != (v != NULL))
-				return free(list), fail(why, len, "element %s does not fit %s", e, name);
+				return free(list),
+				       fail(why, len, "element %s does not fit %s", e, name);
 			if (v && !pm_get(&ir->chains, v + 8))
 				return free(list), fail(why, len, "chain %s does not exist", v + 8);
 			/* the compiler adds each element once: a second add is a bug */
 			pm_each(&s->elems, x, i)
-				if (key_len(x->key) == key_len(e) && !strncmp(x->key, e, key_len(e)))
-					return free(list), fail(why, len, "element %s already in %s", e, name);
+				if (key_len(x->key) == key_len(e) &&
+				    !strncmp(x->key, e, key_len(e)))
+					return free(list),
+					       fail(why, len, "element %s already in %s", e, name);
 			if (pm_put(&s->elems, e, (void *)1) < 0)
 				return free(list), fail(why, len, "out of memory");
 			ir->nelems++;
@@ -140,7 +143,8 @@ static int elements(struct pir *ir, const char *verb, const char *name, const ch
 				if (key_len(x->key) == strlen(e) && !strncmp(x->key, e, strlen(e)))
 					found = x->key;
 			if (!found)
-				return free(list), fail(why, len, "element %s not in %s (ENOENT)", e, name);
+				return free(list),
+				       fail(why, len, "element %s not in %s (ENOENT)", e, name);
 			pm_del(&s->elems, found);
 			ir->nelems--;
 		}
@@ -271,7 +275,12 @@ int nftsim_apply(struct pir *ir, const char *batch, char *why, size_t len)
 
 /* ---- evaluating a packet ---- */
 
-enum { V_NONE, V_ACCEPT, V_DROP, V_ERR };
+enum {
+	V_NONE,
+	V_ACCEPT,
+	V_DROP,
+	V_ERR
+};
 
 static bool addr_match(const char *spec, const char *addr)
 {
@@ -318,8 +327,8 @@ static const char *lookup(const struct pir_set *s, const char *addr, const char 
 	return NULL;
 }
 
-static int chain_eval(const struct pir *ir, const char *name, const struct nftsim_pkt *p,
-		      int depth, char *why, size_t len);
+static int chain_eval(const struct pir *ir, const char *name, const struct nftsim_pkt *p, int depth,
+		      char *why, size_t len);
 
 /* a rule: V_NONE when it does not match (or matches without a verdict) */
 static int rule_eval(const struct pir *ir, const char *rule, const struct nftsim_pkt *p, int depth,
@@ -331,7 +340,8 @@ static int rule_eval(const struct pir *ir, const char *rule, const struct nftsim
 
 	while (*s) {
 		s = word(s, w, sizeof(w));
-		if (!strcmp(w, "ct")) { /* ct state established,related: a new connection is neither */
+		if (!strcmp(w,
+			    "ct")) { /* ct state established,related: a new connection is neither */
 			return V_NONE;
 		} else if (!strcmp(w, "icmpv6")) {
 			return V_NONE; /* the packets evaluated are TCP, UDP or SCTP */
@@ -358,7 +368,8 @@ static int rule_eval(const struct pir *ir, const char *rule, const struct nftsim
 					return V_NONE;
 				el = strstr(el, " : jump ");
 				if (!el)
-					return fail(why, len, "%s: verdict not a jump", rule), V_ERR;
+					return fail(why, len, "%s: verdict not a jump", rule),
+					       V_ERR;
 				return chain_eval(ir, el + 8, p, depth + 1, why, len);
 			} else if (w[0] == '@') {
 				const struct pir_set *set = pm_get(&ir->sets, w + 1);
@@ -431,8 +442,8 @@ static int rule_eval(const struct pir *ir, const char *rule, const struct nftsim
 }
 
 /* V_NONE: fell off the end (a jumped-to chain returns) */
-static int chain_eval(const struct pir *ir, const char *name, const struct nftsim_pkt *p,
-		      int depth, char *why, size_t len)
+static int chain_eval(const struct pir *ir, const char *name, const struct nftsim_pkt *p, int depth,
+		      char *why, size_t len)
 {
 	const struct pir_chain *c = pm_get(&ir->chains, name);
 

@@ -102,14 +102,15 @@ static void disarm(void)
 	fail_at = -1;
 }
 
-#define SPEC_WEB                                                                                   \
-	"{\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"In\",\"values\":[\"a\",\"b\"]}]}," \
+#define SPEC_WEB                                                                                                                              \
+	"{\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"In\",\"values\":[\"a\",\"b\"]}]},"                           \
 	"\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}},\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}," \
-	"{\"ipBlock\":{\"cidr\":\"192.0.2.0/24\",\"except\":[\"192.0.2.128/25\"]}}],"                 \
-	"\"ports\":[{\"port\":\"serve-80-tcp\"},{\"port\":81,\"protocol\":\"UDP\"},{\"port\":9000,\"endPort\":9100}]}]," \
+	"{\"ipBlock\":{\"cidr\":\"192.0.2.0/24\",\"except\":[\"192.0.2.128/25\"]}}],"                                                         \
+	"\"ports\":[{\"port\":\"serve-80-tcp\"},{\"port\":81,\"protocol\":\"UDP\"},{\"port\":9000,\"endPort\":9100}]}],"                      \
 	"\"egress\":[{\"to\":[{\"namespaceSelector\":{}}]}]}"
 #define SPEC_DENY "{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"]}"
-#define SPEC_FROM_B "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}"
+#define SPEC_FROM_B \
+	"{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}"
 
 /* state 0: two namespaces, five pods, two policies; state 1 changes
  * every kind of thing: a relabel, a new policy, a deleted policy and a
@@ -119,7 +120,8 @@ static void state(struct pol_engine *e, int which)
 	cl_namespace(e, "x", "{\"ns\":\"x\"}");
 	cl_namespace(e, "y", "{\"ns\":\"y\"}");
 	cl_pod(e, "x", "a", "n1", "{\"pod\":\"a\"}", "10.244.1.2", "fd00:10:244:1::2");
-	cl_pod(e, "x", "b", "n1", which ? "{\"pod\":\"c\"}" : "{\"pod\":\"b\"}", "10.244.1.3", NULL);
+	cl_pod(e, "x", "b", "n1", which ? "{\"pod\":\"c\"}" : "{\"pod\":\"b\"}", "10.244.1.3",
+	       NULL);
 	cl_pod(e, "y", "a", "n2", "{\"pod\":\"a\"}", "10.244.2.2", "fd00:10:244:2::2");
 	cl_pod(e, "y", "b", "n1", "{\"pod\":\"b\"}", "10.244.1.4", NULL);
 	if (!which)
@@ -199,18 +201,22 @@ static void each_failure(enum phase ph, const char *what, long at_least)
 			b = pol_engine_flush(e);
 		} else if (failed) {
 			if (b)
-				fail_msg("%s: allocation %ld of %ld failed and the flush still made a batch",
-					 what, n, seen);
+				fail_msg(
+					"%s: allocation %ld of %ld failed and the flush still made a batch",
+					what, n, seen);
 			b = pol_engine_flush(e);
 			assert_non_null(b);
 			if (strcmp(b, want))
-				fail_msg("%s: allocation %ld failed: the next batch is not a fresh build's", what, n);
+				fail_msg(
+					"%s: allocation %ld failed: the next batch is not a fresh build's",
+					what, n);
 		} else if (ph == INITIAL_FLUSH) {
 			assert_string_equal(b, want);
 		}
 		assert_non_null(b);
 		if (nftsim_apply(&sim, b, why, sizeof(why)) < 0)
-			fail_msg("%s: allocation %ld failed: the next batch does not apply: %s", what, n, why);
+			fail_msg("%s: allocation %ld failed: the next batch does not apply: %s",
+				 what, n, why);
 		got = pir_dump(&sim);
 		assert_string_equal(got, rules);
 		free(got);
