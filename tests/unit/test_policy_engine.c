@@ -281,6 +281,48 @@ static void test_incremental(void **state)
 	pol_engine_free(e);
 }
 
+/* Chain names a person can read, within nft's limits: a long policy name
+ * is cut and marked with its hash, two names alike up to the cut still
+ * make two chains, and the same name always makes the same chain. */
+static void test_chain_names(void **state)
+{
+	struct pol_engine *e = cluster();
+	char name[2][254], key[600], *b, *c1, *c2;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		/* four 62-char labels and a last one: 253 characters */
+		memset(name[k], 'a', 253);
+		for (int i = 62; i < 253; i += 63)
+			name[k][i] = '.';
+		name[k][252] = k ? 'b' : 'c';
+		name[k][253] = '\0';
+		snprintf(key, sizeof(key), "/loom/networkpolicies/x/%s", name[k]);
+		char *v = NULL;
+		assert_true(asprintf(&v,
+				     "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
+				     "\"metadata\":{\"name\":\"%s\",\"namespace\":\"x\"},\"spec\":{\"podSelector\":{}}}",
+				     name[k]) > 0);
+		put(e, key, v);
+		free(v);
+	}
+	b = pol_engine_flush(e);
+	assert_non_null(b);
+	assert_non_null(strstr(b, "add chain inet loom pods/x/ingress"));
+	c1 = strstr(b, "add chain inet loom policy/x/aaaa");
+	assert_non_null(c1);
+	c2 = strstr(c1 + 1, "add chain inet loom policy/x/aaaa");
+	assert_non_null(c2);
+	c1 += strlen("add chain inet loom ");
+	c2 += strlen("add chain inet loom ");
+	assert_true(strcspn(c1, " ") < 128);
+	assert_true(strcspn(c1, " ") == strcspn(c2, " "));
+	assert_memory_not_equal(c1, c2, strcspn(c1, " "));
+	assert_non_null(memchr(c1, '_', strcspn(c1, " ")));
+	free(b);
+	pol_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_skipped),
 		cmocka_unit_test(test_incremental),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_chain_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
