@@ -10,6 +10,8 @@
 #   ./dev.sh build       configure and build into build/
 #   ./dev.sh fuzz [SEC]  build the libFuzzer targets and run each for SEC s
 #   ./dev.sh bench       the benchmarks (figures for the README)
+#   ./dev.sh package     the Debian package (CPack) in build-package/, checked
+#                        with lintian; prints the .deb's path
 # Each installs the Debian packages it needs when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,8 +19,9 @@ ROOT=$PWD
 BUILD=${LOOM_BUILD:-$ROOT/build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-BUILD_PKGS=(cmake make gcc pkg-config libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcurl4-openssl-dev libyaml-dev clang llvm libbpf-dev bpftool)
-TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 iputils-ping nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client bird2 curl procps)
+BUILD_PKGS=(cmake make gcc pkg-config libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcurl4-openssl-dev libyaml-dev clang llvm libbpf-dev bpftool libsystemd-dev)
+PACKAGE_PKGS=(dpkg-dev lintian file)
+TEST_PKGS=(clang libclang-rt-14-dev jq iproute2 iputils-ping nftables containernetworking-plugins podman runc busybox-static etcd-server etcd-client bird2 curl procps systemd python3 python3-yaml prometheus "${PACKAGE_PKGS[@]}")
 
 need_pkgs() {
 	local missing=()
@@ -114,6 +117,22 @@ cmd_bench() {
 	bash "$ROOT/bench/policy_bench.sh" --bin "$ROOT/build-release" --out "$ROOT/bench/results-policy.md"
 }
 
+# The .deb: prefix /usr, plugins in /usr/lib/cni (where Debian's runtimes
+# look), only the installed targets built (cmake/install.cmake).
+cmd_package() {
+	need_pkgs "${BUILD_PKGS[@]}" "${PACKAGE_PKGS[@]}"
+	local dir=${LOOM_PACKAGE_BUILD:-$ROOT/build-package} deb
+	cmake -S "$ROOT" -B "$dir" -DLOOM_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_INSTALL_PREFIX=/usr -DLOOM_CNI_BINDIR=/usr/lib/cni \
+		-DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
+	cmake --build "$dir" -j"$JOBS" --target loom_installables >/dev/null
+	rm -f "$dir"/loom_*.deb
+	(cd "$dir" && cpack -G DEB >/dev/null)
+	deb=$(ls "$dir"/loom_*.deb)
+	lintian --fail-on error "$deb" >&2
+	echo "$deb"
+}
+
 case "${1:-}" in
 	build) cmd_build ;;
 	test) cmd_test ;;
@@ -122,5 +141,6 @@ case "${1:-}" in
 	demo-ipam) cmd_demo_ipam ;;
 	fuzz) shift; cmd_fuzz "$@" ;;
 	bench) shift; cmd_bench "$@" ;;
-	*) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	package) cmd_package ;;
+	*) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -47,6 +47,7 @@ struct loomd_config {
 	char run_dir[PATH_MAX];             /* --run-dir: <network>.env goes here */
 	char state_dir[PATH_MAX];           /* --state-dir: the plugins' endpoint records */
 	char bird_socket[PATH_MAX];         /* --bird-socket: use this BIRD, "" = run our own */
+	char conflist_dir[PATH_MAX];        /* --write-conflist: 10-loom.conflist goes here, "" = not written */
 	int ttl;                            /* --ttl, seconds, 1..LOOMD_TTL_MAX */
 	bool once;                          /* --once: one sync, then exit */
 	bool release_on_exit;               /* --release-on-exit: revoke the lease on SIGTERM */

@@ -2,9 +2,10 @@
  * know the cluster CIDR, the node's block and the MTU.  It is also loomd's
  * own memory of the block it held, read back at start.
  *
- * Replaced atomically (temp + fsync + rename + fsync(dir)) so a plugin
- * reading it during an update sees the old or the new file, and a crash
- * leaves one of them.  Rewritten only when the text changes. */
+ * Replaced atomically (base/file_replace.h: temp + fsync + rename +
+ * fsync(dir)) so a plugin reading it during an update sees the old or the
+ * new file, and a crash leaves one of them.  Rewritten only when the text
+ * changes. */
 #include "agent.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/file_replace.h"
 #include "pod/leasefile.h"
 
 int loomd_leasefile_format(const struct loomd_lease_info *li, char *buf, size_t len)
@@ -78,14 +80,11 @@ static int mkdir_p(const char *dir)
 int loomd_leasefile_write(const char *run_dir, const char *network, const char *text,
 			  struct loom_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
+	char path[PATH_MAX], name[LOOMD_NAME_MAX + 8];
 	_cleanup_free_ char *old = NULL;
-	_cleanup_close_ int fd = -1, dfd = -1;
-	size_t len = strlen(text);
 	int e;
 
-	if (loomd_leasefile_path(run_dir, network, path, sizeof(path)) < 0 ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.env.tmp", run_dir, network) >= (int)sizeof(tmp))
+	if (loomd_leasefile_path(run_dir, network, path, sizeof(path)) < 0)
 		return loom_err_set(err, LOOM_ERR_IO, "--run-dir %s makes the lease file's path too long",
 				    run_dir);
 	if (loomd_leasefile_read(path, &old) == 0 && strcmp(old, text) == 0)
@@ -93,25 +92,9 @@ int loomd_leasefile_write(const char *run_dir, const char *network, const char *
 	e = mkdir_p(run_dir);
 	if (e < 0)
 		return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create the run dir %s", run_dir);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot write %s", tmp);
-	errno = 0;
-	/* fsync before rename: otherwise a crash can leave the new name on an
-	 * empty file, and the plugins would find no subnet. */
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		e = errno ? errno : EIO;
-		unlink(tmp);
-		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write %s", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		e = errno;
-		unlink(tmp);
-		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot rename %s to %s", tmp, path);
-	}
-	/* The rename itself lives in the directory. */
-	dfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		(void)fsync(dfd);
+	snprintf(name, sizeof(name), "%s.env", network);
+	e = loom_file_replace(run_dir, name, text, strlen(text), 0644);
+	if (e < 0)
+		return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot write %s", path);
 	return 1;
 }

@@ -9,7 +9,9 @@
  * with capped exponential backoff and jitter; nothing local is undone meanwhile: the
  * lease file stays, pods keep working.  When the store answers again the
  * full sync runs (register, reconcile), which is the catch-up. */
+#include "conflist.h"
 #include "daemon.h"
+#include "daemon/notify.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -118,7 +120,7 @@ static void do_sync(struct loop *l, int64_t now)
 	struct loom_err err = { 0 };
 
 	if (!l->registered) {
-		if (loomd_register(&l->d, &err) < 0) {
+		if (loomd_register(&l->d, &err) < 0 || loomd_conflist_sync(&l->d, &err) < 0) {
 			failed(l, &err, now);
 			return;
 		}
@@ -327,11 +329,13 @@ static void follow_watches(struct loop *l)
 /* One turn of loomd's work: whatever is due, then the next deadline. */
 static void step(struct loop *l)
 {
-	int64_t now = now_ms();
+	int64_t now = now_ms(), t, ping;
 
 	if ((!l->registered || !l->synced) && now >= l->next_sync)
 		do_sync(l, now);
 	do_nodes(l, now);
+	if (l->registered && l->synced && l->nodes.synced)
+		loom_notify_ready("in sync: lease held, lease file and conflist written");
 	if (l->d.cfg.once) {
 		loom_loop_exit(l->loop, l->registered && l->synced ? 0 : 1);
 		return;
@@ -341,7 +345,10 @@ static void step(struct loop *l)
 	if (l->wd < 0 && watch_state_dir(l) == 0)
 		l->synced = false;
 	follow_watches(l);
-	loom_timer_arm_at(l->step_t, next_deadline(l));
+	t = next_deadline(l);
+	/* the service manager's watchdog: pinged from here, woken for it */
+	ping = loom_notify_watchdog_tick(now);
+	loom_timer_arm_at(l->step_t, ping < t ? ping : t);
 }
 
 static void on_step_timer(struct loom_loop *loop, void *arg)
@@ -447,6 +454,7 @@ int main(int argc, char **argv)
 	l.d.lookup = lookup;
 
 	r = run(&l);
+	loom_notify_stopping();
 
 	if (l.d.cfg.release_on_exit && l.d.lease) {
 		if (loom_store_lease_revoke(l.d.store, l.d.lease, &err) < 0)

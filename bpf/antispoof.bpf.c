@@ -7,7 +7,7 @@
  * MLD) from ::.  Everything else, VLAN tags included, is dropped and
  * counted by reason.
  *
- * Bounded by construction: no loop runs more than LOOM_AS_MAX_V4/V6 times,
+ * Bounded by construction: no loop runs more than LOOM_ANTISPOOF_MAX_V4/V6 times,
  * and every packet read goes through bpf_skb_load_bytes (so non-linear
  * skbs are read correctly, and a short packet is a failed read, not an
  * out-of-bounds one). */
@@ -24,16 +24,16 @@ char LICENSE[] SEC("license") = "GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LOOM_AS_MAX_PODS);
+	__uint(max_entries, LOOM_ANTISPOOF_MAX_PODS);
 	__type(key, __u32);
-	__type(value, struct loom_as_allowed);
+	__type(value, struct loom_antispoof_allowed);
 } allowed SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, LOOM_AS_MAX_PODS);
+	__uint(max_entries, LOOM_ANTISPOOF_MAX_PODS);
 	__type(key, __u32);
-	__type(value, struct loom_as_counters);
+	__type(value, struct loom_antispoof_counters);
 } counters SEC(".maps");
 
 #define ETH_LEN 14
@@ -42,11 +42,11 @@ struct {
 #define PROTO_HOPOPTS 0
 #define ICMP6_NA 136
 
-static __always_inline int v4_ok(const struct loom_as_allowed *a, __be32 ip)
+static __always_inline int v4_ok(const struct loom_antispoof_allowed *a, __be32 ip)
 {
 	int i;
 
-	for (i = 0; i < LOOM_AS_MAX_V4; i++)
+	for (i = 0; i < LOOM_ANTISPOOF_MAX_V4; i++)
 		if (i < a->n_v4 && a->v4[i] == ip)
 			return 1;
 	return 0;
@@ -59,11 +59,11 @@ static __always_inline int v6_eq(const __u8 *x, const __u8 *y)
 	return a[0] == b[0] && a[1] == b[1];
 }
 
-static __always_inline int v6_ok(const struct loom_as_allowed *a, const __u8 *ip)
+static __always_inline int v6_ok(const struct loom_antispoof_allowed *a, const __u8 *ip)
 {
 	int i;
 
-	for (i = 0; i < LOOM_AS_MAX_V6; i++)
+	for (i = 0; i < LOOM_ANTISPOOF_MAX_V6; i++)
 		if (i < a->n_v6 && v6_eq(a->v6[i], ip))
 			return 1;
 	return 0;
@@ -87,8 +87,8 @@ static __always_inline int mac_eq(const __u8 *x, const __u8 *y)
 	       x[5] == y[5];
 }
 
-/* LOOM_AS_DROP_MAX for "pass", else the reason. */
-static __always_inline int check_ip4(struct __sk_buff *skb, const struct loom_as_allowed *a)
+/* LOOM_ANTISPOOF_DROP_MAX for "pass", else the reason. */
+static __always_inline int check_ip4(struct __sk_buff *skb, const struct loom_antispoof_allowed *a)
 {
 	struct {
 		__u8 vihl, tos;
@@ -100,18 +100,18 @@ static __always_inline int check_ip4(struct __sk_buff *skb, const struct loom_as
 	__be16 ports[2];
 
 	if (bpf_skb_load_bytes(skb, ETH_LEN, &ip, sizeof(ip)) < 0)
-		return LOOM_AS_DROP_MALFORMED;
+		return LOOM_ANTISPOOF_DROP_MALFORMED;
 	if (v4_ok(a, ip.saddr))
-		return LOOM_AS_DROP_MAX;
+		return LOOM_ANTISPOOF_DROP_MAX;
 	/* DHCP discovery/request before the pod has an address. */
 	if (ip.saddr == 0 && ip.daddr == 0xffffffff && ip.proto == IPPROTO_UDP &&
 	    bpf_skb_load_bytes(skb, ETH_LEN + (ip.vihl & 0x0f) * 4, ports, sizeof(ports)) == 0 &&
 	    ports[0] == bpf_htons(68) && ports[1] == bpf_htons(67))
-		return LOOM_AS_DROP_MAX;
-	return LOOM_AS_DROP_IP4;
+		return LOOM_ANTISPOOF_DROP_MAX;
+	return LOOM_ANTISPOOF_DROP_IP4;
 }
 
-static __always_inline int check_ip6(struct __sk_buff *skb, const struct loom_as_allowed *a)
+static __always_inline int check_ip6(struct __sk_buff *skb, const struct loom_antispoof_allowed *a)
 {
 	struct {
 		__be32 vtcfl;
@@ -128,29 +128,29 @@ static __always_inline int check_ip6(struct __sk_buff *skb, const struct loom_as
 	int src_ok;
 
 	if (bpf_skb_load_bytes(skb, ETH_LEN, &ip, sizeof(ip)) < 0)
-		return LOOM_AS_DROP_MALFORMED;
+		return LOOM_ANTISPOOF_DROP_MALFORMED;
 	src_ok = v6_ok(a, ip.saddr) || v6_link_local(ip.saddr);
 	/* MLD reports (behind a hop-by-hop header) and DAD probes come
 	 * from ::, which claims nothing and gets no answer. */
 	if (ip.nexthdr == PROTO_HOPOPTS && v6_unspec(ip.saddr))
-		return LOOM_AS_DROP_MAX;
+		return LOOM_ANTISPOOF_DROP_MAX;
 	if (ip.nexthdr != PROTO_ICMPV6)
-		return src_ok ? LOOM_AS_DROP_MAX : LOOM_AS_DROP_IP6;
+		return src_ok ? LOOM_ANTISPOOF_DROP_MAX : LOOM_ANTISPOOF_DROP_IP6;
 	if (!src_ok && !v6_unspec(ip.saddr))
-		return LOOM_AS_DROP_IP6;
+		return LOOM_ANTISPOOF_DROP_IP6;
 	if (bpf_skb_load_bytes(skb, ETH_LEN + IP6_LEN, &nd, 2) < 0)
-		return LOOM_AS_DROP_MALFORMED;
+		return LOOM_ANTISPOOF_DROP_MALFORMED;
 	if (nd.type != ICMP6_NA)
-		return LOOM_AS_DROP_MAX;
+		return LOOM_ANTISPOOF_DROP_MAX;
 	/* An advertisement speaks for its target: only the pod's own. */
 	if (bpf_skb_load_bytes(skb, ETH_LEN + IP6_LEN, &nd, sizeof(nd)) < 0)
-		return LOOM_AS_DROP_MALFORMED;
+		return LOOM_ANTISPOOF_DROP_MALFORMED;
 	if (v6_ok(a, nd.target) || v6_link_local(nd.target))
-		return LOOM_AS_DROP_MAX;
-	return LOOM_AS_DROP_ND;
+		return LOOM_ANTISPOOF_DROP_MAX;
+	return LOOM_ANTISPOOF_DROP_ND;
 }
 
-static __always_inline int check_arp(struct __sk_buff *skb, const struct loom_as_allowed *a)
+static __always_inline int check_arp(struct __sk_buff *skb, const struct loom_antispoof_allowed *a)
 {
 	struct {
 		__be16 htype, ptype;
@@ -162,24 +162,24 @@ static __always_inline int check_arp(struct __sk_buff *skb, const struct loom_as
 	__be32 spa;
 
 	if (bpf_skb_load_bytes(skb, ETH_LEN, &arp, sizeof(arp)) < 0)
-		return LOOM_AS_DROP_MALFORMED;
+		return LOOM_ANTISPOOF_DROP_MALFORMED;
 	if (arp.ptype != bpf_htons(ETH_P_IP) || arp.hlen != 6 || arp.plen != 4)
-		return LOOM_AS_DROP_ARP;
+		return LOOM_ANTISPOOF_DROP_ARP;
 	__builtin_memcpy(&spa, arp.spa, 4);
 	if (!mac_eq(arp.sha, a->mac))
-		return LOOM_AS_DROP_ARP;
+		return LOOM_ANTISPOOF_DROP_ARP;
 	/* 0.0.0.0 is an ARP probe (RFC 5227), which claims nothing. */
 	if (spa != 0 && !v4_ok(a, spa))
-		return LOOM_AS_DROP_ARP;
-	return LOOM_AS_DROP_MAX;
+		return LOOM_ANTISPOOF_DROP_ARP;
+	return LOOM_ANTISPOOF_DROP_MAX;
 }
 
 SEC("tc")
 int loom_antispoof(struct __sk_buff *skb)
 {
 	__u32 key = skb->ifindex;
-	const struct loom_as_allowed *a;
-	struct loom_as_counters *c;
+	const struct loom_antispoof_allowed *a;
+	struct loom_antispoof_counters *c;
 	struct {
 		__u8 dst[6], src[6];
 		__be16 proto;
@@ -189,11 +189,11 @@ int loom_antispoof(struct __sk_buff *skb)
 	c = bpf_map_lookup_elem(&counters, &key);
 	a = bpf_map_lookup_elem(&allowed, &key);
 	if (!a)
-		why = LOOM_AS_DROP_UNKNOWN;
+		why = LOOM_ANTISPOOF_DROP_UNKNOWN;
 	else if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) < 0)
-		why = LOOM_AS_DROP_MALFORMED;
+		why = LOOM_ANTISPOOF_DROP_MALFORMED;
 	else if (!mac_eq(eth.src, a->mac))
-		why = LOOM_AS_DROP_MAC;
+		why = LOOM_ANTISPOOF_DROP_MAC;
 	else if (eth.proto == bpf_htons(ETH_P_IP))
 		why = check_ip4(skb, a);
 	else if (eth.proto == bpf_htons(ETH_P_IPV6))
@@ -201,9 +201,9 @@ int loom_antispoof(struct __sk_buff *skb)
 	else if (eth.proto == bpf_htons(ETH_P_ARP))
 		why = check_arp(skb, a);
 	else
-		why = LOOM_AS_DROP_PROTO;
+		why = LOOM_ANTISPOOF_DROP_PROTO;
 
-	if (why >= LOOM_AS_DROP_MAX) {
+	if (why >= LOOM_ANTISPOOF_DROP_MAX) {
 		if (c) {
 			c->pass_packets++;
 			c->pass_bytes += skb->len;

@@ -19,10 +19,10 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: loom-bpf [--pin-dir DIR] [--json]\n"
 		   "  per-pod anti-spoofing counters (default DIR %s)\n",
-		LOOM_AS_DEFAULT_PIN_DIR);
+		LOOM_ANTISPOOF_DEFAULT_PIN_DIR);
 }
 
-static void print_json(const struct loom_as_stats *v, size_t n)
+static void print_json(const struct loom_antispoof_stats *v, size_t n)
 {
 	json_t *arr = json_array();
 	char name[IF_NAMESIZE];
@@ -32,8 +32,8 @@ static void print_json(const struct loom_as_stats *v, size_t n)
 	for (i = 0; i < n; i++) {
 		json_t *drops = json_object();
 
-		for (d = 0; d < LOOM_AS_DROP_MAX; d++)
-			json_object_set_new(drops, loom_as_drop_name(d), json_integer((json_int_t)v[i].drop[d]));
+		for (d = 0; d < LOOM_ANTISPOOF_DROP_MAX; d++)
+			json_object_set_new(drops, loom_antispoof_drop_name(d), json_integer((json_int_t)v[i].drop[d]));
 		json_array_append_new(
 			arr, json_pack("{s:i,s:s,s:b,s:I,s:I,s:o}", "ifindex", (int)v[i].ifindex, "veth",
 				       if_indextoname(v[i].ifindex, name) ? name : "-", "allowed",
@@ -45,21 +45,21 @@ static void print_json(const struct loom_as_stats *v, size_t n)
 	json_decref(arr);
 }
 
-static void print_table(const struct loom_as_stats *v, size_t n)
+static void print_table(const struct loom_antispoof_stats *v, size_t n)
 {
 	char name[IF_NAMESIZE];
 	size_t i;
 	int d;
 
 	printf("%-7s %-15s %12s %14s", "IFINDEX", "VETH", "PASS_PKTS", "PASS_BYTES");
-	for (d = 0; d < LOOM_AS_DROP_MAX; d++)
-		printf(" %9s", loom_as_drop_name(d));
+	for (d = 0; d < LOOM_ANTISPOOF_DROP_MAX; d++)
+		printf(" %9s", loom_antispoof_drop_name(d));
 	putchar('\n');
 	for (i = 0; i < n; i++) {
 		printf("%-7u %-15s %12llu %14llu", v[i].ifindex,
 		       if_indextoname(v[i].ifindex, name) ? name : "-",
 		       (unsigned long long)v[i].pass_packets, (unsigned long long)v[i].pass_bytes);
-		for (d = 0; d < LOOM_AS_DROP_MAX; d++)
+		for (d = 0; d < LOOM_ANTISPOOF_DROP_MAX; d++)
 			printf(" %9llu", (unsigned long long)v[i].drop[d]);
 		putchar('\n');
 	}
@@ -73,9 +73,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *pin_dir = LOOM_AS_DEFAULT_PIN_DIR;
-	struct loom_as_stats *v = NULL;
-	struct loom_as *as = NULL;
+	const char *pin_dir = LOOM_ANTISPOOF_DEFAULT_PIN_DIR;
+	struct loom_antispoof_stats *v = NULL;
+	struct loom_antispoof *as = NULL;
 	struct loom_err err;
 	bool json = false;
 	size_t n = 0;
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		}
 	}
 	loom_err_clear(&err);
-	r = loom_as_open_maps(pin_dir, &as, &err);
+	r = loom_antispoof_open_maps(pin_dir, &as, &err);
 	if (r == -ENOENT) {
 		/* No pod has been added with antiSpoof in this netns. */
 		if (json)
@@ -107,9 +107,9 @@ int main(int argc, char **argv)
 			print_table(NULL, 0);
 		return 0;
 	}
-	if (r < 0 || loom_as_stats(as, &v, &n, &err) < 0) {
+	if (r < 0 || loom_antispoof_stats(as, &v, &n, &err) < 0) {
 		fprintf(stderr, "loom-bpf: %s\n", err.msg);
-		loom_as_close(as);
+		loom_antispoof_close(as);
 		return 1;
 	}
 	if (json)
@@ -117,6 +117,6 @@ int main(int argc, char **argv)
 	else
 		print_table(v, n);
 	free(v);
-	loom_as_close(as);
+	loom_antispoof_close(as);
 	return 0;
 }

@@ -150,11 +150,38 @@ static uint64_t count_usable(const struct loom_ipam_range *r)
 	return n;
 }
 
+/* A range whose subnet (host bits clear), optional bounds and optional
+ * gateway (has_gateway) are set: check them, fill the defaults, count. */
+static int range_finish(struct loom_ipam_range *r, bool has_start, bool has_end,
+			struct loom_err *err)
+{
+	char a[LOOM_IP_STRLEN], b[LOOM_IP_STRLEN];
+
+	if (has_start && check_in_subnet(r, "rangeStart", &r->start, err) < 0)
+		return -1;
+	if (has_end && check_in_subnet(r, "rangeEnd", &r->end, err) < 0)
+		return -1;
+	if (r->has_gateway && check_in_subnet(r, "gateway", &r->gateway, err) < 0)
+		return -1;
+	range_defaults(r, has_start, has_end);
+
+	if (loom_ip_cmp(&r->start, &r->end) > 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s: rangeStart %s is after rangeEnd %s", r->where,
+				    loom_ip_fmt(&r->start, a), loom_ip_fmt(&r->end, b));
+	r->usable = count_usable(r);
+	if (r->usable == 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s: no usable address from %s to %s (the gateway, network and "
+				    "broadcast addresses are never handed out)",
+				    r->where, loom_ip_fmt(&r->start, a), loom_ip_fmt(&r->end, b));
+	return 0;
+}
+
 static int parse_range(const json_t *obj, const char *where, struct loom_ipam_range *r,
 		       bool legacy, struct loom_err *err)
 {
 	static const char *const keys[] = { "subnet", "rangeStart", "rangeEnd", "gateway" };
-	char a[LOOM_IP_STRLEN], b[LOOM_IP_STRLEN];
 	const char *key, *s;
 	json_t *v;
 	int has_start, has_end, has_gw;
@@ -201,25 +228,7 @@ static int parse_range(const json_t *obj, const char *where, struct loom_ipam_ra
 		return -1;
 	r->has_gateway = has_gw;
 
-	if (has_start && check_in_subnet(r, "rangeStart", &r->start, err) < 0)
-		return -1;
-	if (has_end && check_in_subnet(r, "rangeEnd", &r->end, err) < 0)
-		return -1;
-	if (has_gw && check_in_subnet(r, "gateway", &r->gateway, err) < 0)
-		return -1;
-	range_defaults(r, has_start, has_end);
-
-	if (loom_ip_cmp(&r->start, &r->end) > 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s: rangeStart %s is after rangeEnd %s", where,
-				    loom_ip_fmt(&r->start, a), loom_ip_fmt(&r->end, b));
-	r->usable = count_usable(r);
-	if (r->usable == 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s: no usable address from %s to %s (the gateway, network and "
-				    "broadcast addresses are never handed out)",
-				    where, loom_ip_fmt(&r->start, a), loom_ip_fmt(&r->end, b));
-	return 0;
+	return range_finish(r, has_start, has_end, err);
 }
 
 static int parse_rangeset(const json_t *arr, const char *where, struct loom_ipam_rangeset *set,
@@ -526,13 +535,9 @@ static int parse_requested(const struct loom_netconf *nc, const struct loom_cni_
 
 /* ---- the whole ipam object ---- */
 
-static int parse_paths(const json_t *ipam, struct loom_ipam_conf *out, size_t name_len,
-		       struct loom_err *err)
+static int set_data_dir(struct loom_ipam_conf *out, const char *s, size_t name_len,
+			struct loom_err *err)
 {
-	const char *s;
-
-	if (opt_string(ipam, "ipam", "dataDir", &s, err) < 0)
-		return -1;
 	if (!s || !s[0])
 		s = LOOM_IPAM_DEFAULT_DATA_DIR;
 	if (s[0] != '/')
@@ -542,6 +547,17 @@ static int parse_paths(const json_t *ipam, struct loom_ipam_conf *out, size_t na
 	if (strlen(s) + name_len + 300 >= sizeof(out->data_dir))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam.dataDir is too long");
 	snprintf(out->data_dir, sizeof(out->data_dir), "%s", s);
+	return 0;
+}
+
+static int parse_paths(const json_t *ipam, struct loom_ipam_conf *out, size_t name_len,
+		       struct loom_err *err)
+{
+	const char *s;
+
+	if (opt_string(ipam, "ipam", "dataDir", &s, err) < 0 ||
+	    set_data_dir(out, s, name_len, err) < 0)
+		return -1;
 
 	if (opt_string(ipam, "ipam", "resolvConf", &s, err) < 0)
 		return -1;
@@ -554,12 +570,10 @@ static int parse_paths(const json_t *ipam, struct loom_ipam_conf *out, size_t na
 	return 0;
 }
 
-int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
-			 struct loom_ipam_conf *out, struct loom_err *err)
+/* The network's name: the store's directory. */
+static int conf_init(const struct loom_netconf *nc, struct loom_ipam_conf *out,
+		     struct loom_err *err)
 {
-	const json_t *ipam = nc->ipam;
-	json_t *j;
-
 	memset(out, 0, sizeof(*out));
 	if (!nc->name || loom_cni_validate_network_name(nc->name, err) < 0) {
 		if (!nc->name)
@@ -569,6 +583,26 @@ int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_ar
 		return -1;
 	}
 	snprintf(out->name, sizeof(out->name), "%s", nc->name);
+	return 0;
+}
+
+/* runtimeConfig.ipRanges: the runtime's ranges come before the config's. */
+static int runtime_ranges(const struct loom_netconf *nc, struct loom_ipam_conf *out,
+			  struct loom_err *err)
+{
+	json_t *j = nc->runtime_config ? loom_json_member(nc->runtime_config, "ipRanges") : NULL;
+
+	return j ? parse_rangesets(j, "runtimeConfig.ipRanges", out, err) : 0;
+}
+
+int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
+			 struct loom_ipam_conf *out, struct loom_err *err)
+{
+	const json_t *ipam = nc->ipam;
+	json_t *j;
+
+	if (conf_init(nc, out, err) < 0)
+		return -1;
 	if (!ipam)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam is missing");
 	if (!json_is_object(ipam))
@@ -578,10 +612,7 @@ int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_ar
 	if (parse_paths(ipam, out, strlen(out->name), err) < 0)
 		return -1;
 
-	j = nc->runtime_config ? loom_json_member(nc->runtime_config, "ipRanges") : NULL;
-	if (j && parse_rangesets(j, "runtimeConfig.ipRanges", out, err) < 0)
-		return -1;
-	if (parse_legacy(ipam, out, err) < 0)
+	if (runtime_ranges(nc, out, err) < 0 || parse_legacy(ipam, out, err) < 0)
 		return -1;
 	j = loom_json_member(ipam, "ranges");
 	if (j && parse_rangesets(j, "ipam.ranges", out, err) < 0)
@@ -594,6 +625,49 @@ int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_ar
 
 	if (parse_routes(ipam, out, err) < 0)
 		return -1;
+	return parse_requested(nc, args, out, err);
+}
+
+int loom_ipam_conf_build(const struct loom_netconf *nc, const struct loom_cni_args *args,
+			 const struct loom_ipam_spec *spec, struct loom_ipam_conf *out,
+			 struct loom_err *err)
+{
+	size_t i;
+
+	if (conf_init(nc, out, err) < 0 ||
+	    set_data_dir(out, spec->data_dir, strlen(out->name), err) < 0 ||
+	    runtime_ranges(nc, out, err) < 0)
+		return -1;
+	for (i = 0; i < spec->n_ranges; i++) {
+		const struct loom_ipam_spec_range *sr = &spec->ranges[i];
+		struct loom_ipam_range *r = &out->sets[out->n_sets].r[0];
+
+		if (out->n_sets == LOOM_IPAM_MAX_SETS)
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "ipam.ranges: more than loom's limit of %d range sets",
+					    LOOM_IPAM_MAX_SETS);
+		memset(r, 0, sizeof(*r));
+		snprintf(r->where, sizeof(r->where), "ipam.ranges[%zu][0]", i);
+		r->subnet = sr->subnet;
+		r->start = sr->start;
+		r->has_gateway = sr->has_gateway;
+		r->gateway = sr->gateway;
+		if (range_finish(r, sr->has_start, false, err) < 0)
+			return -1;
+		out->sets[out->n_sets++].n = 1;
+	}
+	if (out->n_sets == 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "ipam: no IP ranges specified (set ipam.ranges or ipam.subnet)");
+	if (verify_overlaps(out, err) < 0)
+		return -1;
+	if (spec->n_routes > LOOM_IPAM_MAX_ROUTES)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "ipam.routes has %zu routes, more than loom's limit of %d",
+				    spec->n_routes, LOOM_IPAM_MAX_ROUTES);
+	for (i = 0; i < spec->n_routes; i++)
+		out->routes[i] = spec->routes[i];
+	out->n_routes = spec->n_routes;
 	return parse_requested(nc, args, out, err);
 }
 

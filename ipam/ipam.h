@@ -71,6 +71,33 @@ struct loom_ipam_conf {
 int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
 			 struct loom_ipam_conf *out, struct loom_err *err);
 
+/* A config a plugin makes itself rather than reads from an "ipam" section
+ * (loom-vxlan and loom-bgp, from the node's lease): one range set per
+ * range, no resolvConf. */
+struct loom_ipam_spec_range {
+	struct loom_prefix subnet;     /* host bits clear */
+	bool has_start;
+	struct loom_ip start;          /* first candidate, inside subnet */
+	bool has_gateway;              /* false: network+1 (never handed out) */
+	struct loom_ip gateway;
+};
+struct loom_ipam_spec {
+	const char *data_dir;          /* NULL: LOOM_IPAM_DEFAULT_DATA_DIR */
+	size_t n_ranges;
+	struct loom_ipam_spec_range ranges[2];
+	size_t n_routes;
+	struct loom_route routes[2];
+};
+
+/* The config loom_ipam_conf_parse would make of the same "ipam" section
+ * written as JSON ({"dataDir", "ranges": [[{subnet, rangeStart, gateway}],
+ * ...], "routes"}), with the runtime's parts read from nc and args as it
+ * reads them (runtimeConfig.ipRanges first, requested addresses).  Same
+ * checks, same messages (ranges named "ipam.ranges[i][0]"). */
+int loom_ipam_conf_build(const struct loom_netconf *nc, const struct loom_cni_args *args,
+			 const struct loom_ipam_spec *spec, struct loom_ipam_conf *out,
+			 struct loom_err *err);
+
 /* Parse a resolv.conf into `dns` the way host-local does (nameserver,
  * domain, search, options; later "domain" wins; entries beyond the result's
  * bounds are ignored, as the resolver ignores them).  LOOM_ERR_IO naming the

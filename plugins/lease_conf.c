@@ -1,5 +1,5 @@
-/* The lease file and the delegate, as loom-vxlan and loom-bgp both use
- * them (lease_conf.h). */
+/* The lease file and the typed configs built from it, as loom-vxlan and
+ * loom-bgp both use them (lease_conf.h). */
 #include "lease_conf.h"
 
 #include <errno.h>
@@ -9,12 +9,6 @@
 
 #include "base/cleanup.h"
 #include "base/json_util.h"
-
-/* Members of the runtime's config the delegate keeps as they are. */
-static const char *const passed[] = {
-	"cniVersion", "name", "dns", "runtimeConfig", "args", "prevResult", "capabilities",
-	"cni.dev/valid-attachments", "cni.dev/attachments",
-};
 
 /* TEST-NET-1: a well-formed subnet for a DEL or GC whose ranges nobody
  * reads (loom-ipam releases by container ID). */
@@ -84,7 +78,7 @@ int loom_lease_conf_parse(const struct loom_netconf *nc, const struct loom_lc_ke
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "runDir: too long for the lease file's path");
 	s = json_string_value(loom_json_member(nc->root, "stateDir"));
-	snprintf(out->state_dir, sizeof(out->state_dir), "%s", s ? s : LOOM_BR_DEFAULT_STATE_DIR);
+	snprintf(out->state_dir, sizeof(out->state_dir), "%s", s ? s : LOOM_POD_DEFAULT_STATE_DIR);
 	return 0;
 }
 
@@ -109,15 +103,15 @@ static void standin_lease(struct loom_lease *l)
 	memset(l, 0, sizeof(*l));
 	loom_prefix_parse(STANDIN_SUBNET, &l->subnet);
 	l->network = l->subnet;
-	/* Without a record, loom-bridge's DEL purges firewall elements by
-	 * their comment only when ipMasq is on. */
+	/* Without a record, DEL purges firewall elements by their comment
+	 * only when ipMasq is on. */
 	l->ipmasq = true;
 }
 
 /* The lease an ADD of this attachment saw, as far as its record tells:
  * the record keeps each address with its subnet's length and the cluster
  * CIDRs it exempted from masquerading. */
-static void lease_from_record(const struct loom_br_record *rec, struct loom_lease *l)
+static void lease_from_record(const struct loom_endpoint_record *rec, struct loom_lease *l)
 {
 	bool have4 = false;
 	size_t i;
@@ -150,7 +144,7 @@ static void lease_from_record(const struct loom_br_record *rec, struct loom_leas
 int loom_lease_conf_get(const struct loom_lease_conf *c, const struct loom_cni_ctx *ctx,
 			bool lenient, struct loom_lease *out, struct loom_err *err)
 {
-	struct loom_br_record *rec;
+	struct loom_endpoint_record *rec;
 	struct loom_err ignored;
 
 	if (loom_lease_conf_load(c, out, lenient ? &ignored : err) == 0)
@@ -161,7 +155,7 @@ int loom_lease_conf_get(const struct loom_lease_conf *c, const struct loom_cni_c
 	if (!rec)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	if (ctx->env.container_id && ctx->env.ifname &&
-	    loom_br_record_read(c->state_dir, c->network, ctx->env.container_id, ctx->env.ifname,
+	    loom_endpoint_record_read(c->state_dir, c->network, ctx->env.container_id, ctx->env.ifname,
 				rec, &ignored) == 0)
 		lease_from_record(rec, out);
 	else
@@ -170,48 +164,41 @@ int loom_lease_conf_get(const struct loom_lease_conf *c, const struct loom_cni_c
 	return 0;
 }
 
-int loom_lease_conf_copy(json_t *out, const json_t *root, const struct loom_lc_key *keys,
-			 size_t n_keys)
+bool loom_lease_conf_bool(const struct loom_netconf *nc, const char *key, bool dflt)
 {
-	json_t *v;
-	size_t i;
-	int e = 0;
+	json_t *j = loom_json_member(nc->root, key);
 
-	for (i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
-		if ((v = json_object_get(root, passed[i])))
-			e |= json_object_set(out, passed[i], v);
-	for (i = 0; i < n_keys; i++) {
-		if (!strcmp(keys[i].key, "dataDir") || !strcmp(keys[i].key, "runDir"))
-			continue;
-		if ((v = loom_json_member(root, keys[i].key)))
-			e |= json_object_set(out, keys[i].key, v);
-	}
-	return e;
+	return j ? json_is_true(j) : dflt;
 }
 
-int loom_lease_conf_delegate(const struct loom_cni_ctx *ctx, json_t *j,
-			     const struct loom_lease *l, char **text, struct loom_cni_ctx *dctx,
-			     struct loom_br_conf *br, struct loom_err *err)
+int loom_lease_pod_parse(const struct loom_cni_ctx *ctx, const struct loom_lease *l,
+			 struct loom_lease_pod *out, struct loom_err *err)
 {
-	*text = json_dumps(j, JSON_COMPACT);
-	if (!*text)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	dctx->env = ctx->env;
-	dctx->args = ctx->args;
-	dctx->stdin_buf = *text;
-	dctx->stdin_len = strlen(*text);
-	if (loom_netconf_parse(*text, dctx->stdin_len, ctx->env.cmd, &dctx->conf, err) < 0)
-		goto fail;
-	if (loom_br_conf_parse(&dctx->conf, &dctx->args, br, err) < 0) {
-		loom_netconf_free(&dctx->conf);
-		goto fail;
-	}
-	br->masq_exempt[br->n_masq_exempt++] = l->network;
+	const struct loom_netconf *nc = &ctx->conf;
+	json_t *mtu = loom_json_member(nc->root, "mtu");
+
+	memset(out, 0, sizeof(*out));
+	/* The order loom-bridge's parser met them in, when these plugins
+	 * handed it their config as JSON: the same first error. */
+	if (loom_pod_conf_mac(nc, &ctx->args, &out->has_mac, out->mac, out->mac_from, err) < 0 ||
+	    loom_pod_conf_dns(nc, &out->has_dns, &out->dns, err) < 0 ||
+	    loom_pod_conf_dirs(nc->root, out->state_dir, out->bpf_pin_dir, err) < 0)
+		return -1;
+	/* Range-checked by loom_lease_conf_parse and the lease's parser. */
+	out->mtu = mtu ? (uint32_t)json_integer_value(mtu) : l->mtu;
+	out->ip_masq = loom_lease_conf_bool(nc, "ipMasq", l->ipmasq);
+	out->anti_spoof = loom_lease_conf_bool(nc, "antiSpoof", true);
+	out->masq_exempt[out->n_masq_exempt++] = l->network;
 	if (l->has_ipv6)
-		br->masq_exempt[br->n_masq_exempt++] = l->network6;
+		out->masq_exempt[out->n_masq_exempt++] = l->network6;
+	if (out->has_mac && loom_pod_mac_verify(out->mac, out->mac_from, err) < 0)
+		return -1;
 	return 0;
-fail:
-	free(*text);
-	*text = NULL;
-	return -1;
+}
+
+int loom_lease_conf_ipam(const struct loom_cni_ctx *ctx, struct loom_ipam_spec *spec,
+			 struct loom_ipam_conf *out, struct loom_err *err)
+{
+	spec->data_dir = json_string_value(loom_json_member(ctx->conf.root, "dataDir"));
+	return loom_ipam_conf_build(&ctx->conf, &ctx->args, spec, out, err);
 }

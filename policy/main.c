@@ -32,6 +32,7 @@
 
 #include "base/strset.h"
 #include "daemon/daemon.h"
+#include "daemon/notify.h"
 #include "kernel/nft.h"
 #include "policy.h"
 #include "store/store.h"
@@ -58,7 +59,7 @@ struct policyd {
 	struct loom_loop *loop;
 	struct loom_watch *w;
 	struct loom_io *wio;
-	struct loom_timer *resync_t, *commit_t, *status_t;
+	struct loom_timer *resync_t, *commit_t, *status_t, *watchdog_t;
 	struct loom_backoff backoff;
 	struct loom_strset fed;            /* keys fed to the engine -> mod_revision fed */
 	bool in_sync;                      /* listed, committed, watching */
@@ -216,6 +217,7 @@ static void lost_sync(struct policyd *d, const char *what, const struct loom_err
 	snprintf(d->why, sizeof(d->why), "%s: %s", what, err_text(err, text, sizeof(text)));
 	if (tell_store)
 		put_status(d);
+	loom_notify_status(d->why);
 	loom_warn("not in sync with the store (since %.1f s, attempt %u): %s; the rules in force "
 		  "stay as they are; retrying in %" PRId64 " ms",
 		  (double)(loom_now_ms() - d->out_since) / 1e3, d->backoff.failures, d->why, delay);
@@ -311,6 +313,8 @@ static void resync(struct policyd *d)
 	d->in_sync = true;
 	d->ever_synced = true;
 	d->why[0] = '\0';
+	loom_notify_ready("table inet loom in force");
+	loom_notify_status("in sync with the store");
 	loom_backoff_reset(&d->backoff);
 	d->last_lag = d->t_event ? now_ms() - d->t_event : now_ms() - d->t_start;
 	d->t_event = 0;
@@ -380,6 +384,17 @@ static void on_status_timer(struct loom_loop *l, void *arg)
 	(void)l;
 	if (d->in_sync && !d->commit_failed && d->rev > d->reported)
 		put_status(d);
+}
+
+/* the service manager's watchdog (nothing when it asked for none) */
+static void on_watchdog_timer(struct loom_loop *l, void *arg)
+{
+	struct policyd *d = arg;
+	int64_t next = loom_notify_watchdog_tick(loom_now_ms());
+
+	(void)l;
+	if (next != INT64_MAX)
+		loom_timer_arm_at(d->watchdog_t, next);
 }
 
 static void on_signal(struct loom_loop *l, int signo, void *arg)
@@ -547,6 +562,8 @@ int main(int argc, char **argv)
 		r = loom_loop_add_timer(d.loop, on_commit_timer, &d, &d.commit_t);
 	if (r == 0)
 		r = loom_loop_add_timer(d.loop, on_status_timer, &d, &d.status_t);
+	if (r == 0)
+		r = loom_loop_add_timer(d.loop, on_watchdog_timer, &d, &d.watchdog_t);
 	if (r < 0) {
 		loom_error("cannot set up the event loop: %s", strerror(-r));
 		goto out;
@@ -554,10 +571,12 @@ int main(int argc, char **argv)
 	loom_info("starting: store %s", loom_store_url(d.s));
 	d.out_since = loom_now_ms();
 	loom_timer_arm_in(d.resync_t, 0);
+	loom_timer_arm_in(d.watchdog_t, 0);
 	r = loom_loop_run(d.loop);
 	if (r < 0)
 		loom_error("event loop: %s", strerror(-r));
 	rc = r == 0 ? 0 : 1;
+	loom_notify_stopping();
 out:
 	close_watch(&d);
 	loom_loop_free(d.loop);

@@ -349,7 +349,7 @@ void sim_state_add_node(struct sim *s, int i)
 
 static int up_usage(void)
 {
-	sim_err("usage: loom-sim up --nodes N --mode bridge|vxlan|bgp [--store file|etcd] [--ttl SECONDS] [--name PREFIX]");
+	sim_err("usage: loom-sim up --nodes N --mode bridge|vxlan|bgp [--store file|etcd] [--ttl SECONDS] [--tune-host] [--name PREFIX]");
 	return 2;
 }
 
@@ -357,12 +357,18 @@ int sim_up(struct sim *s, int argc, char **argv)
 {
 	static const char *const subdirs[] = { "store", "bpf", "logs", "pids", "pods", "manifests" };
 	char path[512], ul[64], exe[320];
+	bool tune = false;
 	int i;
 
 	snprintf(s->store_kind, sizeof(s->store_kind), "file");
 	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(a, "--tune-host")) {
+			tune = true;
+			i--;
+			continue;
+		}
 		if (!v)
 			return up_usage();
 		if (!strcmp(a, "--nodes"))
@@ -388,6 +394,9 @@ int sim_up(struct sim *s, int argc, char **argv)
 		return sim_err("--mode: unknown mode \"%s\" (bridge, vxlan or bgp)", s->mode), 2;
 	if (strcmp(s->store_kind, "file") && strcmp(s->store_kind, "etcd"))
 		return up_usage();
+	if (sim_host_gate(s->nodes, s->mode, s->store_kind, SIM_PODS_PER_NODE_PLAN * s->nodes,
+			  tune) < 0)
+		return 2;
 	snprintf(exe, sizeof(exe), "%s/%s", s->bin,
 		 !strcmp(s->mode, "bridge") ? "loom-bridge" : !strcmp(s->mode, "bgp") ? "loom-bgp" : "loom-vxlan");
 	if (access(exe, X_OK) != 0)

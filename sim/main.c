@@ -13,8 +13,9 @@
 static int usage(int rc)
 {
 	fputs("usage: loom-sim [--name PREFIX] COMMAND ...\n"
-	      "  up --nodes N --mode bridge|vxlan|bgp [--store file|etcd] [--ttl SECONDS]\n"
-	      "  node add | stop NODE | kill NODE | start NODE\n"
+	      "  up --nodes N --mode bridge|vxlan|bgp [--store file|etcd] [--ttl SECONDS] [--tune-host]\n"
+	      "  check --nodes N [--mode M] [--store file|etcd] [--pods P]\n"
+	      "  node add [--tune-host] | stop NODE | kill NODE | start NODE\n"
 	      "  pod add NODE NS/NAME [--label K=V]... [--port NAME:PROTO:NUM]... [--no-serve]\n"
 	      "  pod del [NODE] NS/NAME\n"
 	      "  exec NS/NAME -- CMD...\n"
@@ -22,7 +23,9 @@ static int usage(int rc)
 	      "  matrix [--port P] [--proto tcp|udp] [--json]\n"
 	      "  down\n"
 	      "--name defaults to \"loomsim\" (at most 16 of [a-z0-9]); the loom binaries are\n"
-	      "taken from $LOOM_BIN, else loom-sim's own directory.\n",
+	      "taken from $LOOM_BIN, else loom-sim's own directory.  up and node add first\n"
+	      "check that this machine's one kernel can hold the cluster (see check) and\n"
+	      "refuse with the settings to apply; --tune-host applies them and prints them.\n",
 	      rc ? stderr : stdout);
 	return rc;
 }
@@ -102,6 +105,8 @@ int main(int argc, char **argv)
 			sim_err("up failed: tearing down what was made (logs were in %s/logs)", s.dir);
 			sim_down(&s);
 		}
+	} else if (!strcmp(args[0], "check")) {
+		rc = sim_check(n, args);
 	} else if (!strcmp(args[0], "down")) {
 		rc = sim_down(&s);
 	} else if (strcmp(args[0], "pod") && strcmp(args[0], "exec") && strcmp(args[0], "status") &&

@@ -1,5 +1,13 @@
 /* loom-sim matrix: every pod probes every pod (loom-probe check run inside
- * the source pod's netns), a bounded number at a time. */
+ * the source pod's netns), a bounded number at a time.
+ *
+ * A verdict is only reported when the probe could tell.  Every node of the
+ * simulator shares one kernel, so a probe can fail because the simulator ran
+ * out of something a real cluster has per node: the neighbour table
+ * (shared by every namespace; its table_fulls counter rises when the kernel
+ * refused an entry and dropped the packet waiting on it), processes, files
+ * or socket buffers.  Such cells are "inconclusive", shown as '?', never as
+ * a policy or dataplane X. */
 #include "sim.h"
 
 #include <errno.h>
@@ -12,6 +20,54 @@
 #include <unistd.h>
 
 #define MATRIX_PARALLEL 16
+
+enum cell { CELL_UNREACHABLE = 0, CELL_REACHABLE = 1, CELL_INCONCLUSIVE = 2 };
+
+
+/* Sum of the table_fulls column (the last) over every CPU's line of
+ * /proc/net/stat/<table>; -1 when unreadable. */
+static long table_fulls(const char *table)
+{
+	char path[64], line[512];
+	long sum = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/stat/%s", table);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *last = strrchr(line, ' ');
+
+		sum += strtol(last ? last + 1 : line, NULL, 16);
+	}
+	fclose(f);
+	return sum;
+}
+
+/* loom-probe's exit status as a cell: 0 reached, 1 not; anything else
+ * (killed, no socket, setns or exec failed) says nothing of the network. */
+static enum cell cell_of(int status)
+{
+	if (!WIFEXITED(status))
+		return CELL_INCONCLUSIVE;
+	if (WEXITSTATUS(status) == 0)
+		return CELL_REACHABLE;
+	if (WEXITSTATUS(status) == 1)
+		return CELL_UNREACHABLE;
+	return CELL_INCONCLUSIVE;
+}
+
+static long neigh_overflows(void)
+{
+	long v4 = table_fulls("arp_cache"), v6 = table_fulls("ndisc_cache");
+
+	return (v4 < 0 ? 0 : v4) + (v6 < 0 ? 0 : v6);
+}
 #define MATRIX_TIMEOUT_MS "1000"
 
 struct check {
@@ -55,6 +111,8 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 	size_t n = json_array_size(pods), done = 0, next = 0, ok = 0, i, j;
 	struct check running[MATRIX_PARALLEL];
 	int nrun = 0, rc = 0;
+	size_t inconclusive = 0, cannot_run = 0;
+	long overflows;
 	char probe[320];
 	char *res;
 
@@ -77,6 +135,7 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 	if (!res)
 		return json_decref(pods), 1;
 	fflush(stdout);
+	overflows = neigh_overflows();
 	while (done < n * n) {
 		while (nrun < MATRIX_PARALLEL && next < n * n) {
 			json_t *src = json_array_get(pods, next / n), *dst = json_array_get(pods, next % n);
@@ -87,7 +146,9 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 				pid = start_check(probe, json_string_value(json_object_get(src, "netns")),
 						  addr, port, proto);
 			if (pid < 0) {
-				res[next++] = 0;
+				/* no address: the pod is not wired (a verdict); no
+				 * fork: the simulator ran out of processes */
+				res[next++] = addr && addr[0] ? CELL_INCONCLUSIVE : CELL_UNREACHABLE;
 				done++;
 				continue;
 			}
@@ -108,7 +169,7 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 				if (running[k].pid != pid)
 					continue;
 				res[(size_t)running[k].src * n + (size_t)running[k].dst] =
-					WIFEXITED(st) && WEXITSTATUS(st) == 0;
+					(char)cell_of(st);
 				running[k] = running[--nrun];
 				done++;
 				break;
@@ -116,12 +177,25 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 		}
 	}
 	for (i = 0; i < n * n; i++)
-		ok += res[i] != 0;
+		cannot_run += res[i] == CELL_INCONCLUSIVE;
+	/* A failure while the kernel was refusing neighbour entries may be
+	 * that refusal, whatever the policy says: no verdict for any. */
+	overflows = neigh_overflows() - overflows;
+	for (i = 0; i < n * n; i++) {
+		if (overflows > 0 && res[i] == CELL_UNREACHABLE)
+			res[i] = CELL_INCONCLUSIVE;
+		ok += res[i] == CELL_REACHABLE;
+		inconclusive += res[i] == CELL_INCONCLUSIVE;
+	}
+	if (inconclusive)
+		rc = 3;
 
 	if (json) {
-		json_t *out = json_pack("{s:i, s:s, s:i, s:i, s:[], s:[]}", "port", atoi(port),
-					"proto", proto, "reachable", (int)ok, "total", (int)(n * n),
-					"pods", "results");
+		json_t *out = json_pack("{s:i, s:s, s:i, s:i, s:i, s:i, s:i, s:[], s:[]}", "port",
+					atoi(port), "proto", proto, "reachable", (int)ok, "total",
+					(int)(n * n), "inconclusive", (int)inconclusive,
+					"neighbourTableOverflows", (int)(overflows > 0 ? overflows : 0),
+					"probesNotRun", (int)cannot_run, "pods", "results");
 		json_t *plist = json_object_get(out, "pods"), *rl = json_object_get(out, "results");
 		char *txt;
 
@@ -133,7 +207,9 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 							       json_object_get(p, "node"), "address",
 							       json_object_get(p, "address")));
 			for (j = 0; j < n; j++)
-				json_array_append_new(row, json_boolean(res[i * n + j]));
+				json_array_append_new(row, res[i * n + j] == CELL_INCONCLUSIVE ?
+								   json_null() :
+								   json_boolean(res[i * n + j]));
 			json_array_append_new(rl, row);
 		}
 		txt = json_dumps(out, JSON_INDENT(2));
@@ -143,6 +219,14 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 		json_decref(out);
 	} else {
 		printf("%s/%s: %zu of %zu reachable (row: from, column: to)\n", proto, port, ok, n * n);
+		if (inconclusive)
+			printf("%zu inconclusive (?): the simulator, not the network, failed them — %s%s"
+			       "run `loom-sim check --nodes N` for the settings this machine needs\n",
+			       inconclusive,
+			       overflows > 0 ? "the kernel's neighbour table (shared by every node "
+					       "namespace) overflowed during the run; " : "",
+			       cannot_run ? "some probes could not run (out of processes, files or "
+					    "buffers); " : "");
 		printf("%-4s %-24s %-4s %-16s", "", "FROM", "NODE", "ADDRESS");
 		for (j = 0; j < n; j++)
 			printf(" %3zu", j + 1);
@@ -155,12 +239,14 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 			       json_string_value(json_object_get(p, "node")),
 			       json_string_value(json_object_get(p, "address")));
 			for (j = 0; j < n; j++) {
-				bool y = res[i * n + j];
+				char c = res[i * n + j];
 
-				if (color)
-					printf("   %s\033[0m", y ? "\033[32m\u2713" : "\033[31m\u2717");
+				if (c == CELL_INCONCLUSIVE)
+					printf("   %s", color ? "\033[33m?\033[0m" : "?");
+				else if (color)
+					printf("   %s\033[0m", c ? "\033[32m\u2713" : "\033[31m\u2717");
 				else
-					printf("   %c", y ? '.' : 'X');
+					printf("   %c", c ? '.' : 'X');
 			}
 			putchar('\n');
 		}

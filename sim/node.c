@@ -12,18 +12,27 @@
 
 static int node_usage(void)
 {
-	sim_err("usage: loom-sim node add | stop NODE | kill NODE | start NODE");
+	sim_err("usage: loom-sim node add [--tune-host] | stop NODE | kill NODE | start NODE");
 	return 2;
 }
 
 /* A new node n(N+1), made exactly as `up` makes one. */
-static int node_add(struct sim *s)
+static int node_add(struct sim *s, bool tune)
 {
 	char path[512];
 	int i = s->nodes + 1;
+	json_t *pods;
+	int npods;
 
 	if (i > SIM_NODES_MAX)
 		return sim_err("a cluster has at most %d nodes", SIM_NODES_MAX), 1;
+	pods = sim_pods(s);
+	npods = (int)json_array_size(pods);
+	json_decref(pods);
+	if (npods < SIM_PODS_PER_NODE_PLAN * i)
+		npods = SIM_PODS_PER_NODE_PLAN * i;
+	if (sim_host_gate(i, s->mode, s->store_kind, npods, tune) < 0)
+		return 2;
 	sim_node_dirs(s, i);
 	snprintf(path, sizeof(path), "%s/bpf/n%d", s->dir, i);
 	mkdir(path, 0700);
@@ -66,7 +75,9 @@ int sim_node(struct sim *s, int argc, char **argv)
 	int i;
 
 	if (argc == 2 && !strcmp(argv[1], "add"))
-		return node_add(s);
+		return node_add(s, false);
+	if (argc == 3 && !strcmp(argv[1], "add") && !strcmp(argv[2], "--tune-host"))
+		return node_add(s, true);
 	if (argc != 3)
 		return node_usage();
 	i = sim_node_index(s, argv[2]);

@@ -6,7 +6,9 @@
  *       "loom-probe <hostname>\n"; creates PATH once every port is bound.
  *   loom-probe check ADDR PORT tcp|udp [--timeout MS]
  *       exit 0 when the reply came within the timeout (default 1000 ms),
- *       1 when not, 2 on a usage error. */
+ *       1 when not, 2 on a usage error, 3 when the probe could not even
+ *       try (no socket: the machine ran out of files, buffers or memory —
+ *       a fact about the simulator, not about the network). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 
 #define PROBE_PORTS_MAX 64
 #define PROBE_REPLY_PREFIX "loom-probe"
+#define PROBE_CANNOT_TRY 3
 
 static int usage(void)
 {
@@ -222,10 +225,12 @@ static int check(int argc, char **argv)
 	deadline = now_ms() + timeout;
 	fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return 1;
+		return PROBE_CANNOT_TRY;
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+
 		close(fd);
-		return 1;
+		return e == ENOBUFS || e == ENOMEM || e == EAGAIN ? PROBE_CANNOT_TRY : 1;
 	}
 	if (!tcp) {
 		/* A lost datagram is retried a few times within the timeout:

@@ -27,10 +27,11 @@
 
 #define SIM_ROOT "/run/loom-sim"
 #define SIM_NAME_MAX 16        /* keeps every netns and path name short */
-#define SIM_NODES_MAX 50
+#define SIM_NODES_MAX 100
 #define SIM_NETWORK "default"
 #define SIM_CIDR "10.244.0.0/16"
 #define SIM_UL_ADDR "192.0.2.1"
+#define SIM_PODS_PER_NODE_PLAN 2 /* pods a node is planned for by the host check */
 #define SIM_TTL 10             /* loomd's lease, seconds, unless up --ttl */
 
 struct sim {
@@ -44,6 +45,13 @@ struct sim {
 	int ttl;                 /* loomd --ttl */
 	json_t *state;           /* state.json, owned; NULL when missing */
 };
+
+/* host.c: does the machine's one kernel hold the cluster?  0 when it does
+ * (or was tuned to, with `tune`); else prints the settings to apply and
+ * returns -ENOSPC. */
+int sim_host_gate(int nodes, const char *mode, const char *store_kind, int pods, bool tune);
+/* loom-sim check --nodes N ...: the needs against the limits, as a table. */
+int sim_check(int argc, char **argv);
 
 /* proc.c: starting, waiting for and stopping processes. */
 

@@ -29,21 +29,21 @@
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
-struct loom_as {
+struct loom_antispoof {
 	struct antispoof *skel;  /* private instances only */
 	int prog, allowed, counters;
 };
 
-static const char *const drop_names[LOOM_AS_DROP_MAX] = {
-	[LOOM_AS_DROP_MAC] = "mac",       [LOOM_AS_DROP_IP4] = "ipv4",
-	[LOOM_AS_DROP_IP6] = "ipv6",      [LOOM_AS_DROP_ARP] = "arp",
-	[LOOM_AS_DROP_ND] = "nd",         [LOOM_AS_DROP_PROTO] = "ethertype",
-	[LOOM_AS_DROP_MALFORMED] = "malformed", [LOOM_AS_DROP_UNKNOWN] = "no-entry",
+static const char *const drop_names[LOOM_ANTISPOOF_DROP_MAX] = {
+	[LOOM_ANTISPOOF_DROP_MAC] = "mac",       [LOOM_ANTISPOOF_DROP_IP4] = "ipv4",
+	[LOOM_ANTISPOOF_DROP_IP6] = "ipv6",      [LOOM_ANTISPOOF_DROP_ARP] = "arp",
+	[LOOM_ANTISPOOF_DROP_ND] = "nd",         [LOOM_ANTISPOOF_DROP_PROTO] = "ethertype",
+	[LOOM_ANTISPOOF_DROP_MALFORMED] = "malformed", [LOOM_ANTISPOOF_DROP_UNKNOWN] = "no-entry",
 };
 
-const char *loom_as_drop_name(int reason)
+const char *loom_antispoof_drop_name(int reason)
 {
-	return reason >= 0 && reason < LOOM_AS_DROP_MAX ? drop_names[reason] : "?";
+	return reason >= 0 && reason < LOOM_ANTISPOOF_DROP_MAX ? drop_names[reason] : "?";
 }
 
 /* libbpf would print to our stderr, which is the runtime's. */
@@ -55,9 +55,9 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-static struct loom_as *as_new(void)
+static struct loom_antispoof *as_new(void)
 {
-	struct loom_as *as = calloc(1, sizeof(*as));
+	struct loom_antispoof *as = calloc(1, sizeof(*as));
 
 	if (as)
 		as->prog = as->allowed = as->counters = -1;
@@ -65,7 +65,7 @@ static struct loom_as *as_new(void)
 	return as;
 }
 
-void loom_as_close(struct loom_as *as)
+void loom_antispoof_close(struct loom_antispoof *as)
 {
 	if (!as)
 		return;
@@ -82,7 +82,7 @@ void loom_as_close(struct loom_as *as)
 	free(as);
 }
 
-int loom_as_prog_fd(const struct loom_as *as)
+int loom_antispoof_prog_fd(const struct loom_antispoof *as)
 {
 	return as->prog;
 }
@@ -100,7 +100,7 @@ static int no_bpf_err(struct loom_err *err, int e, const char *what)
 			      what);
 }
 
-int loom_as_pin_path(const char *pin_dir, char *buf, size_t len)
+int loom_antispoof_pin_path(const char *pin_dir, char *buf, size_t len)
 {
 	struct stat st;
 	int n;
@@ -140,7 +140,7 @@ static int ensure_dirs(const char *pin_dir, char *sub, size_t len, struct loom_e
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "bpfPinDir: %s is not on a BPF filesystem (mount -t bpf bpf DIR)",
 				    pin_dir);
-	r = loom_as_pin_path(pin_dir, sub, len);
+	r = loom_antispoof_pin_path(pin_dir, sub, len);
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INVALID_CONFIG, -r,
 				      "bpfPinDir: no room for the per-netns directory under %s", pin_dir);
@@ -160,7 +160,7 @@ static int get_pinned(const char *sub, const char *name)
 }
 
 /* 0, or -errno of the first missing object. */
-static int get_all(struct loom_as *as, const char *sub, bool with_prog)
+static int get_all(struct loom_antispoof *as, const char *sub, bool with_prog)
 {
 	as->allowed = get_pinned(sub, "allowed");
 	if (as->allowed < 0)
@@ -174,7 +174,7 @@ static int get_all(struct loom_as *as, const char *sub, bool with_prog)
 	return as->prog < 0 ? as->prog : 0;
 }
 
-static void drop_fds(struct loom_as *as)
+static void drop_fds(struct loom_antispoof *as)
 {
 	if (as->prog >= 0)
 		close(as->prog);
@@ -222,7 +222,7 @@ static int pin_one(int fd, const char *sub, const char *name, struct loom_err *e
 
 /* Under the lock: load, verify, pin maps then the program (the fast path
  * takes the program's pin as "all there"). */
-static int load_and_pin(struct loom_as *as, const char *sub, struct loom_err *err)
+static int load_and_pin(struct loom_antispoof *as, const char *sub, struct loom_err *err)
 {
 	struct antispoof *s = NULL;
 	int r;
@@ -240,11 +240,11 @@ static int load_and_pin(struct loom_as *as, const char *sub, struct loom_err *er
 	return r;
 }
 
-int loom_as_open(const char *pin_dir, struct loom_as **out, struct loom_err *err)
+int loom_antispoof_open(const char *pin_dir, struct loom_antispoof **out, struct loom_err *err)
 {
 	char sub[PATH_MAX];
 	_cleanup_close_ int lock = -1;
-	struct loom_as *as = as_new();
+	struct loom_antispoof *as = as_new();
 
 	if (!as)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
@@ -267,15 +267,15 @@ done:
 	*out = as;
 	return 0;
 fail:
-	loom_as_close(as);
+	loom_antispoof_close(as);
 	return -1;
 }
 
-int loom_as_open_maps(const char *pin_dir, struct loom_as **out, struct loom_err *err)
+int loom_antispoof_open_maps(const char *pin_dir, struct loom_antispoof **out, struct loom_err *err)
 {
 	char sub[PATH_MAX];
-	struct loom_as *as;
-	int r = loom_as_pin_path(pin_dir, sub, sizeof(sub));
+	struct loom_antispoof *as;
+	int r = loom_antispoof_pin_path(pin_dir, sub, sizeof(sub));
 
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INVALID_CONFIG, -r, "bpfPinDir: %s", pin_dir);
@@ -284,7 +284,7 @@ int loom_as_open_maps(const char *pin_dir, struct loom_as **out, struct loom_err
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	r = get_all(as, sub, false);
 	if (r < 0) {
-		loom_as_close(as);
+		loom_antispoof_close(as);
 		if (r == -ENOENT || r == -ENOTDIR)
 			return -ENOENT;
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "antiSpoof: cannot open the maps in %s",
@@ -294,9 +294,9 @@ int loom_as_open_maps(const char *pin_dir, struct loom_as **out, struct loom_err
 	return 0;
 }
 
-int loom_as_open_private(struct loom_as **out, struct loom_err *err)
+int loom_antispoof_open_private(struct loom_antispoof **out, struct loom_err *err)
 {
-	struct loom_as *as = as_new();
+	struct loom_antispoof *as = as_new();
 
 	if (!as)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
@@ -315,12 +315,12 @@ static size_t counters_size(void)
 {
 	int n = libbpf_num_possible_cpus();
 
-	return sizeof(struct loom_as_counters) * (size_t)(n > 0 ? n : 1);
+	return sizeof(struct loom_antispoof_counters) * (size_t)(n > 0 ? n : 1);
 }
 
-int loom_as_set(struct loom_as *as, const struct loom_as_pod *p, struct loom_err *err)
+int loom_antispoof_set(struct loom_antispoof *as, const struct loom_antispoof_pod *p, struct loom_err *err)
 {
-	struct loom_as_allowed v;
+	struct loom_antispoof_allowed v;
 	_cleanup_free_ void *zero = NULL;
 	uint32_t key = (uint32_t)p->ifindex;
 	size_t i;
@@ -331,16 +331,16 @@ int loom_as_set(struct loom_as *as, const struct loom_as_pod *p, struct loom_err
 		const struct loom_ip *ip = &p->ips[i].ip;
 
 		if (ip->family == AF_INET) {
-			if (v.n_v4 >= LOOM_AS_MAX_V4)
+			if (v.n_v4 >= LOOM_ANTISPOOF_MAX_V4)
 				return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 						    "antiSpoof: a pod may have at most %d IPv4 addresses",
-						    LOOM_AS_MAX_V4);
+						    LOOM_ANTISPOOF_MAX_V4);
 			memcpy(&v.v4[v.n_v4++], ip->addr, 4);
 		} else if (ip->family == AF_INET6) {
-			if (v.n_v6 >= LOOM_AS_MAX_V6)
+			if (v.n_v6 >= LOOM_ANTISPOOF_MAX_V6)
 				return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 						    "antiSpoof: a pod may have at most %d IPv6 addresses",
-						    LOOM_AS_MAX_V6);
+						    LOOM_ANTISPOOF_MAX_V6);
 			memcpy(v.v6[v.n_v6++], ip->addr, 16);
 		}
 	}
@@ -355,7 +355,7 @@ int loom_as_set(struct loom_as *as, const struct loom_as_pod *p, struct loom_err
 	return 0;
 }
 
-int loom_as_attach(struct loom_as *as, int ifindex, struct loom_err *err)
+int loom_antispoof_attach(struct loom_antispoof *as, int ifindex, struct loom_err *err)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = as->prog, .handle = 1, .priority = 1,
@@ -377,7 +377,7 @@ int loom_as_attach(struct loom_as *as, int ifindex, struct loom_err *err)
 	return 0;
 }
 
-int loom_as_forget(struct loom_as *as, int ifindex)
+int loom_antispoof_forget(struct loom_antispoof *as, int ifindex)
 {
 	uint32_t key = (uint32_t)ifindex;
 	int r = 0;
@@ -420,7 +420,7 @@ static int map_keys(int fd, uint32_t **keys, size_t *n)
 	return 0;
 }
 
-int loom_as_forget_stale(struct loom_as *as)
+int loom_antispoof_forget_stale(struct loom_antispoof *as)
 {
 	const int fds[2] = { as->allowed, as->counters };
 	char name[IF_NAMESIZE];
@@ -441,9 +441,9 @@ int loom_as_forget_stale(struct loom_as *as)
 	return 0;
 }
 
-static struct loom_as_stats *stats_slot(struct loom_as_stats **v, size_t *n, uint32_t ifindex)
+static struct loom_antispoof_stats *stats_slot(struct loom_antispoof_stats **v, size_t *n, uint32_t ifindex)
 {
-	struct loom_as_stats *s;
+	struct loom_antispoof_stats *s;
 	size_t i;
 
 	for (i = 0; i < *n; i++)
@@ -459,12 +459,12 @@ static struct loom_as_stats *stats_slot(struct loom_as_stats **v, size_t *n, uin
 	return s;
 }
 
-int loom_as_stats(struct loom_as *as, struct loom_as_stats **out, size_t *n_out,
+int loom_antispoof_stats(struct loom_antispoof *as, struct loom_antispoof_stats **out, size_t *n_out,
 		  struct loom_err *err)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct loom_as_stats *v = NULL, *s;
-	_cleanup_free_ struct loom_as_counters *per = NULL;
+	struct loom_antispoof_stats *v = NULL, *s;
+	_cleanup_free_ struct loom_antispoof_counters *per = NULL;
 	_cleanup_free_ uint32_t *ak = NULL;
 	_cleanup_free_ uint32_t *ck = NULL;
 	size_t na = 0, nc = 0, n = 0, i;
@@ -497,7 +497,7 @@ int loom_as_stats(struct loom_as *as, struct loom_as_stats **out, size_t *n_out,
 
 			s->pass_packets += per[c].pass_packets;
 			s->pass_bytes += per[c].pass_bytes;
-			for (d = 0; d < LOOM_AS_DROP_MAX; d++)
+			for (d = 0; d < LOOM_ANTISPOOF_DROP_MAX; d++)
 				s->drop[d] += per[c].drop[d];
 		}
 	}

@@ -635,11 +635,16 @@ static int check_networkpolicy(json_t *spec, struct loom_err *err)
 	if (!types || json_array_size(types) == 0) {
 		/* the API server's default: Ingress always, Egress when rules exist */
 		types = json_array();
-		json_array_append_new(types, json_string("Ingress"));
 		egress = loom_json_member(spec, "egress");
-		if (egress && json_array_size(egress) > 0)
-			json_array_append_new(types, json_string("Egress"));
-		json_object_set_new(spec, "policyTypes", types);
+		if (!types || json_array_append_new(types, json_string("Ingress")) < 0 ||
+		    (egress && json_array_size(egress) > 0 &&
+		     json_array_append_new(types, json_string("Egress")) < 0)) {
+			json_decref(types);
+			return loom_err_set(err, LOOM_ERR_INTERNAL, "spec.policyTypes: out of memory");
+		}
+		/* set_new takes types even when it fails: not used after that */
+		if (json_object_set_new(spec, "policyTypes", types) < 0)
+			return loom_err_set(err, LOOM_ERR_INTERNAL, "spec.policyTypes: out of memory");
 	}
 	json_array_foreach(types, i, t) {
 		CHILD(p, "spec", "policyTypes[%zu]", i);

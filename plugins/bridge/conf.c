@@ -2,7 +2,7 @@
  * reference bridge plugin; loom adds "stateDir", "antiSpoof" and "bpfPinDir".  Unknown keys are ignored,
  * as the reference ignores them (a conflist carries other plugins' keys). */
 #include "base/json_util.h"
-#include "conf.h"
+#include "bridge.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,26 +45,6 @@ static int parse_bools(const json_t *root, struct loom_br_conf *c, struct loom_e
 	return 0;
 }
 
-/* An optional string member copied into buf; 1 when given, 0 when not. */
-static int get_str(const json_t *o, const char *key, const char *path, char *buf, size_t len,
-		   struct loom_err *err)
-{
-	json_t *j = loom_json_member(o, key);
-
-	if (!j)
-		return 0;
-	if (!json_is_string(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s", path,
-				    loom_json_kind(j));
-	if (json_string_length(j) >= len)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %zu bytes", path,
-				    len - 1);
-	memcpy(buf, json_string_value(j), json_string_length(j) + 1);
-	if (strlen(buf) != json_string_length(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: contains a NUL byte", path);
-	return 1;
-}
-
 /* An optional integer member within [lo, hi]; 1 when given. */
 static int get_int(const json_t *o, const char *key, const char *path, long long lo, long long hi,
 		   long long *out, struct loom_err *err)
@@ -82,15 +62,16 @@ static int get_int(const json_t *o, const char *key, const char *path, long long
 	return 1;
 }
 
-static int parse_bridge(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
+int loom_br_conf_bridge(const json_t *root, const char *dflt, struct loom_br_conf *c,
+			struct loom_err *err)
 {
 	const unsigned char *p;
-	int r = get_str(root, "bridge", "bridge", c->bridge, sizeof(c->bridge), err);
+	int r = loom_pod_json_str(root, "bridge", "bridge", c->bridge, sizeof(c->bridge), err);
 
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		snprintf(c->bridge, sizeof(c->bridge), "%s", LOOM_BR_DEFAULT_BRIDGE);
+		snprintf(c->bridge, sizeof(c->bridge), "%s", dflt);
 	if (!c->bridge[0])
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "bridge: is empty");
 	if (strcmp(c->bridge, ".") == 0 || strcmp(c->bridge, "..") == 0)
@@ -191,87 +172,6 @@ static int parse_vlans(const json_t *root, struct loom_br_conf *c, struct loom_e
 	return 0;
 }
 
-int loom_br_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN])
-{
-	char sep = 0;
-	int i;
-
-	if (!s || strlen(s) != 17)
-		return -EINVAL;
-	for (i = 0; i < LOOM_MAC_LEN; i++) {
-		const char *p = s + i * 3;
-		int hi, lo;
-
-		if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
-			return -EINVAL;
-		if (i < LOOM_MAC_LEN - 1) {
-			if (p[2] != ':' && p[2] != '-')
-				return -EINVAL;
-			if (sep && p[2] != sep)
-				return -EINVAL;
-			sep = p[2];
-		}
-		hi = isdigit((unsigned char)p[0]) ? p[0] - '0' : (tolower((unsigned char)p[0]) - 'a' + 10);
-		lo = isdigit((unsigned char)p[1]) ? p[1] - '0' : (tolower((unsigned char)p[1]) - 'a' + 10);
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-const char *loom_br_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRLEN])
-{
-	snprintf(buf, LOOM_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
-	return buf;
-}
-
-/* The reference's order: CNI_ARGS MAC, then args.cni.mac, then
- * runtimeConfig.mac, each later one winning when not empty. */
-static int parse_mac(const struct loom_netconf *nc, const struct loom_cni_args *args,
-		     struct loom_br_conf *c, struct loom_err *err)
-{
-	char buf[64], rbuf[64];
-	const json_t *cni;
-	const char *val = NULL;
-	int code = LOOM_ERR_INVALID_CONFIG, r;
-
-	if (args && (val = loom_cni_args_get(args, "MAC")) && val[0]) {
-		snprintf(c->mac_from, sizeof(c->mac_from), "CNI_ARGS MAC");
-		code = LOOM_ERR_INVALID_ENV;
-	} else {
-		val = NULL;
-	}
-	cni = loom_json_member(nc->args, "cni");
-	if (cni && !json_is_object(cni))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "args.cni: must be an object, not %s",
-				    loom_json_kind(cni));
-	r = get_str(cni, "mac", "args.cni.mac", buf, sizeof(buf), err);
-	if (r < 0)
-		return -1;
-	if (r == 1 && buf[0]) {
-		snprintf(c->mac_from, sizeof(c->mac_from), "args.cni.mac");
-		code = LOOM_ERR_INVALID_CONFIG;
-		val = buf;
-	}
-	r = get_str(nc->runtime_config, "mac", "runtimeConfig.mac", rbuf, sizeof(rbuf), err);
-	if (r < 0)
-		return -1;
-	if (r == 1 && rbuf[0]) {
-		snprintf(c->mac_from, sizeof(c->mac_from), "runtimeConfig.mac");
-		code = LOOM_ERR_INVALID_CONFIG;
-		val = rbuf;
-	}
-	if (!val)
-		return 0;
-	if (loom_br_mac_parse(val, c->mac) < 0)
-		return loom_err_set(err, code,
-				    "%s: \"%.64s\" is not a MAC address (expected six hex pairs such "
-				    "as 0a:58:0a:16:00:05)",
-				    c->mac_from, val);
-	c->has_mac = true;
-	return 0;
-}
-
 static int parse_ipam(const struct loom_netconf *nc, struct loom_br_conf *c, struct loom_err *err)
 {
 	int r;
@@ -279,7 +179,7 @@ static int parse_ipam(const struct loom_netconf *nc, struct loom_br_conf *c, str
 	if (nc->ipam && !json_is_null(nc->ipam) && !json_is_object(nc->ipam))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam: must be an object, not %s",
 				    loom_json_kind(nc->ipam));
-	r = get_str(nc->ipam, "type", "ipam.type", c->ipam_type, sizeof(c->ipam_type), err);
+	r = loom_pod_json_str(nc->ipam, "type", "ipam.type", c->ipam_type, sizeof(c->ipam_type), err);
 	if (r < 0)
 		return -1;
 	c->layer3 = c->ipam_type[0] != '\0';
@@ -290,63 +190,12 @@ static int parse_ipam(const struct loom_netconf *nc, struct loom_br_conf *c, str
 	return 0;
 }
 
-static int dns_list(const json_t *dns, const char *key, char (*out)[LOOM_DNS_STRLEN], size_t *n,
-		    struct loom_err *err)
-{
-	json_t *list = loom_json_member(dns, key), *item;
-	size_t i;
-
-	if (!list)
-		return 0;
-	if (!json_is_array(list))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: must be an array, not %s", key,
-				    loom_json_kind(list));
-	if (json_array_size(list) > LOOM_DNS_MAX)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: more than %d entries", key,
-				    LOOM_DNS_MAX);
-	json_array_foreach(list, i, item) {
-		char path[48];
-
-		snprintf(path, sizeof(path), "dns.%s[%zu]", key, i);
-		if (!json_is_string(item))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s",
-					    path, loom_json_kind(item));
-		if (json_string_length(item) >= LOOM_DNS_STRLEN)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %d bytes",
-					    path, LOOM_DNS_STRLEN - 1);
-		snprintf(out[i], LOOM_DNS_STRLEN, "%s", json_string_value(item));
-	}
-	*n = json_array_size(list);
-	return 1;
-}
-
-/* The reference replaces IPAM's DNS with the config's when the config sets
- * any field, an empty list included. */
-static int parse_dns(const struct loom_netconf *nc, struct loom_br_conf *c, struct loom_err *err)
-{
-	const json_t *d = nc->dns && !json_is_null(nc->dns) ? nc->dns : NULL;
-	int a, b, o, dom;
-
-	if (!d)
-		return 0;
-	if (!json_is_object(d))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns: must be an object, not %s",
-				    loom_json_kind(d));
-	if ((a = dns_list(d, "nameservers", c->dns.nameservers, &c->dns.n_nameservers, err)) < 0 ||
-	    (b = dns_list(d, "search", c->dns.search, &c->dns.n_search, err)) < 0 ||
-	    (o = dns_list(d, "options", c->dns.options, &c->dns.n_options, err)) < 0 ||
-	    (dom = get_str(d, "domain", "dns.domain", c->dns.domain, sizeof(c->dns.domain), err)) < 0)
-		return -1;
-	c->has_dns = a || b || o || (dom && c->dns.domain[0]);
-	return 0;
-}
-
 static int parse_misc(const json_t *root, struct loom_br_conf *c, struct loom_err *err)
 {
 	char backend[16];
 	int r;
 
-	r = get_str(root, "ipMasqBackend", "ipMasqBackend", backend, sizeof(backend), err);
+	r = loom_pod_json_str(root, "ipMasqBackend", "ipMasqBackend", backend, sizeof(backend), err);
 	if (r < 0)
 		return -1;
 	/* loom masquerades with nftables whatever is asked; the reference's two
@@ -355,30 +204,11 @@ static int parse_misc(const json_t *root, struct loom_br_conf *c, struct loom_er
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "ipMasqBackend: must be \"iptables\", \"nftables\" or omitted");
 
-	r = get_str(root, "stateDir", "stateDir", c->state_dir, sizeof(c->state_dir) - 320, err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		snprintf(c->state_dir, sizeof(c->state_dir), "%s", LOOM_BR_DEFAULT_STATE_DIR);
-	if (c->state_dir[0] != '/')
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "stateDir: \"%.64s\" must be an absolute path", c->state_dir);
-
-	r = get_str(root, "bpfPinDir", "bpfPinDir", c->bpf_pin_dir, sizeof(c->bpf_pin_dir), err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		snprintf(c->bpf_pin_dir, sizeof(c->bpf_pin_dir), "%s", LOOM_BR_DEFAULT_BPF_PIN_DIR);
-	if (c->bpf_pin_dir[0] != '/')
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "bpfPinDir: \"%.64s\" must be an absolute path", c->bpf_pin_dir);
-	return 0;
+	return loom_pod_conf_dirs(root, c->state_dir, c->bpf_pin_dir, err);
 }
 
 int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err)
 {
-	char buf[LOOM_MAC_STRLEN];
-
 	if (c->hairpin && c->promisc)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "hairpinMode, promiscMode: cannot set hairpin mode and promiscuous "
@@ -401,36 +231,69 @@ int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err)
 				    "isDefaultGateway: implies isGateway, which is false");
 	if (c->mtu != 0 && (c->mtu < 68 || c->mtu > 65535))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "mtu: %u is out of range", c->mtu);
-	if (c->has_mac && (c->mac[0] & 1))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s: %s is a multicast address, which an interface cannot have",
-				    c->mac_from[0] ? c->mac_from : "mac", loom_br_mac_fmt(c->mac, buf));
-	if (c->has_mac && !(c->mac[0] | c->mac[1] | c->mac[2] | c->mac[3] | c->mac[4] | c->mac[5]))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s: 00:00:00:00:00:00 is not a usable address",
-				    c->mac_from[0] ? c->mac_from : "mac");
+	if (c->has_mac && loom_pod_mac_verify(c->mac, c->mac_from, err) < 0)
+		return -1;
 	if (c->state_dir[0] != '/')
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "stateDir: must be an absolute path");
+	return 0;
+}
+
+int loom_br_conf_init(const char *network, struct loom_br_conf *out, struct loom_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->preserve_default_vlan = true;
+	out->anti_spoof = true;
+	if (!network)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "name: is missing");
+	if (loom_cni_validate_network_name(network, err) < 0)
+		return -1;
+	snprintf(out->network, sizeof(out->network), "%s", network);
 	return 0;
 }
 
 int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
 		       struct loom_br_conf *out, struct loom_err *err)
 {
-	memset(out, 0, sizeof(*out));
-	out->preserve_default_vlan = true;
-	out->anti_spoof = true;
-	if (!nc || !nc->root || !nc->name)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "name: is missing");
-	if (loom_cni_validate_network_name(nc->name, err) < 0)
+	if (loom_br_conf_init(nc && nc->root ? nc->name : NULL, out, err) < 0)
 		return -1;
-	snprintf(out->network, sizeof(out->network), "%s", nc->name);
-	if (parse_bools(nc->root, out, err) < 0 || parse_bridge(nc->root, out, err) < 0 ||
+	if (parse_bools(nc->root, out, err) < 0 ||
+	    loom_br_conf_bridge(nc->root, LOOM_BR_DEFAULT_BRIDGE, out, err) < 0 ||
 	    parse_mtu(nc->root, out, err) < 0 || parse_vlans(nc->root, out, err) < 0 ||
-	    parse_mac(nc, args, out, err) < 0 || parse_ipam(nc, out, err) < 0 ||
-	    parse_dns(nc, out, err) < 0 || parse_misc(nc->root, out, err) < 0)
+	    loom_pod_conf_mac(nc, args, &out->has_mac, out->mac, out->mac_from, err) < 0 ||
+	    parse_ipam(nc, out, err) < 0 || loom_pod_conf_dns(nc, &out->has_dns, &out->dns, err) < 0 ||
+	    parse_misc(nc->root, out, err) < 0)
 		return -1;
 	if (out->is_default_gw)
 		out->is_gw = true;
 	return loom_br_conf_verify(out, err);
+}
+
+void loom_br_view_init(struct loom_br_view *v, const struct loom_cni_ctx *ctx,
+		       const struct loom_br_conf *c, const struct loom_ipam_conf *ic)
+{
+	v->topo = (struct loom_pod_topology){ .bridge = c->bridge, .promisc = c->promisc };
+	v->ipam = (struct loom_ipam_client){
+		.ctx = ctx,
+		.layer3 = c->layer3,
+		.in_process = c->ipam_in_process,
+		.type = c->ipam_type,
+		.conf = ic,
+	};
+	v->pod = (struct loom_pod_conf){
+		.network = c->network,
+		.state_dir = c->state_dir,
+		.mtu = c->mtu,
+		.mac = c->has_mac ? c->mac : NULL,
+		.enable_dad = c->enable_dad,
+		.disable_container_iface = c->disable_container_iface,
+		.layer3 = c->layer3,
+		.ip_masq = c->ip_masq,
+		.spoofchk = c->spoofchk,
+		.n_masq_exempt = c->n_masq_exempt,
+		.masq_exempt = c->masq_exempt,
+		.anti_spoof = c->anti_spoof,
+		.bpf_pin_dir = c->bpf_pin_dir,
+		.topo = &v->topo,
+		.ipam = &v->ipam,
+	};
 }

@@ -16,16 +16,14 @@
 #include "cni/cni.h"
 #include "base/err.h"
 #include "kernel/nl.h"
+#include "pod/pod.h"
 
 #define LOOM_BR_DEFAULT_BRIDGE "cni0"
-/* Endpoint records describe kernel state (veths, nft elements) that a reboot
- * wipes, so they live on tmpfs: creating a file there costs microseconds,
- * against ~0.8 ms for a new inode on the ext4 nodes we measured. */
-#define LOOM_BR_DEFAULT_STATE_DIR "/run/loom/endpoints"
+#define LOOM_BR_DEFAULT_STATE_DIR LOOM_POD_DEFAULT_STATE_DIR
 #define LOOM_BR_VLAN_MAX 4094
-#define LOOM_BR_DEFAULT_BPF_PIN_DIR "/sys/fs/bpf/loom"
+#define LOOM_BR_DEFAULT_BPF_PIN_DIR LOOM_POD_DEFAULT_BPF_PIN_DIR
 #define LOOM_BR_IPAM_TYPE_MAX 64
-#define LOOM_BR_MASQ_EXEMPT_MAX 2 /* one per family */
+#define LOOM_BR_MASQ_EXEMPT_MAX LOOM_RECORD_MASQ_EXEMPT_MAX /* one per family */
 
 struct loom_br_conf {
 	char network[256];              /* "name" */
@@ -77,12 +75,14 @@ struct loom_br_conf {
 int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args *args,
 		       struct loom_br_conf *out, struct loom_err *err);
 
+/* For a struct filled by hand (loom-vxlan): zero and the defaults of a
+ * config without keys but "name" (validated), no bridge name yet. */
+int loom_br_conf_init(const char *network, struct loom_br_conf *out, struct loom_err *err);
+/* "bridge" of root (dflt when absent), checked as an interface name. */
+int loom_br_conf_bridge(const json_t *root, const char *dflt, struct loom_br_conf *c,
+			struct loom_err *err);
+
 /* Cross-field rules, for a struct filled by hand (parse calls it). */
 int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err);
-
-/* "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff" (either case).  0 or -EINVAL. */
-int loom_br_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN]);
-/* Lower-case colon form, as Go's net.HardwareAddr.String(). */
-const char *loom_br_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRLEN]);
 
 #endif

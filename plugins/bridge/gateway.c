@@ -1,4 +1,4 @@
-/* Gateway addresses on the bridge and forwarding in the host's netns.
+/* Gateway addresses on the bridge in the host's netns.
  *
  * The common case is a bridge that already holds the gateway: one address
  * add answered EEXIST, no dump.  Only when the add succeeds (the first pod
@@ -29,15 +29,6 @@ static bool conflicts(const struct loom_prefix *have, const struct loom_prefix *
 	return loom_prefix_contains(have, &want->ip) || loom_prefix_contains(want, &have->ip);
 }
 
-static int nl_fail(struct loom_err *err, struct loom_nl *nl, int r, const char *fmt_what,
-		   const char *addr, const char *br)
-{
-	const char *kmsg = loom_nl_last_msg(nl);
-
-	return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "%s: cannot %s %s%s%s", br, fmt_what, addr,
-			      kmsg && kmsg[0] ? ": " : "", kmsg ? kmsg : "");
-}
-
 int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 			   const struct loom_prefix *gw, bool force, struct loom_err *err)
 {
@@ -51,11 +42,13 @@ int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 	if (r == -EEXIST)
 		return 0;
 	if (r < 0)
-		return nl_fail(err, host, r, "add gateway address", want, br->name);
+		return loom_pod_nl_err(err, host, r, "%s: cannot add gateway address %s", br->name,
+				       want);
 
 	n = loom_addr_list(host, br->ifindex, gw->ip.family, &addrs);
 	if (n < 0)
-		return nl_fail(err, host, n, "list the addresses to check", want, br->name);
+		return loom_pod_nl_err(err, host, n, "%s: cannot list the addresses to check %s",
+				       br->name, want);
 	for (i = 0; i < n; i++) {
 		if (!conflicts(&addrs[i].prefix, gw))
 			continue;
@@ -68,8 +61,8 @@ int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 		}
 		r = loom_addr_del(host, br->ifindex, &addrs[i].prefix);
 		if (r < 0 && r != -EADDRNOTAVAIL)
-			return nl_fail(err, host, r, "remove the old address",
-				       loom_prefix_fmt(&addrs[i].prefix, have), br->name);
+			return loom_pod_nl_err(err, host, r, "%s: cannot remove the old address %s",
+					       br->name, loom_prefix_fmt(&addrs[i].prefix, have));
 		n_conflicts++;
 	}
 	if (n_conflicts) {
@@ -77,7 +70,8 @@ int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 		 * among them. */
 		r = loom_addr_add(host, br->ifindex, gw, flags | LOOM_ADDR_REPLACE);
 		if (r < 0 && r != -EEXIST)
-			return nl_fail(err, host, r, "add gateway address", want, br->name);
+			return loom_pod_nl_err(err, host, r, "%s: cannot add gateway address %s", br->name,
+				       want);
 	}
 	/* Pin the bridge's MAC, as the reference does: otherwise the bridge
 	 * takes the lowest MAC of its ports and changes as pods come and go,
@@ -86,23 +80,8 @@ int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 	if (br->mac_len == LOOM_MAC_LEN) {
 		r = loom_link_set_mac(host, br->ifindex, br->mac);
 		if (r < 0)
-			return nl_fail(err, host, r, "pin the MAC address", "of", br->name);
+			return loom_pod_nl_err(err, host, r, "%s: cannot pin the MAC address of",
+					       br->name);
 	}
-	return 0;
-}
-
-int loom_br_forwarding_enable(int family, struct loom_err *err)
-{
-	const char *key = family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding";
-	char buf[8];
-	int r;
-
-	/* A write is a netns-wide event (IPv6 resets every interface's
-	 * router state on it): only when needed. */
-	if (loom_sysctl_read(key, buf, sizeof(buf)) == 0 && strcmp(buf, "1") == 0)
-		return 0;
-	r = loom_sysctl_write(key, "1");
-	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "cannot enable forwarding (%s)", key);
 	return 0;
 }

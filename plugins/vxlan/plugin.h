@@ -2,12 +2,12 @@
  * as flannel's plugin is over the reference bridge.
  *
  *   plugin_conf.c  our config keys; the node's lease file; the loom-bridge
- *                  config built from both (the "delegate")
- *   plugin_cmd.c   ADD/DEL/CHECK/GC/STATUS: build the delegate, run
- *                  loom-bridge's commands in this process
+ *                  and loom-ipam configs built from both, typed and verified
+ *   plugin_cmd.c   ADD/DEL/CHECK/GC/STATUS: build them, run loom-bridge's
+ *                  commands in this process
  *   main.c         maps CNI onto plugin_cmd.c
  *
- * The delegate: bridge "loom0" (config "bridge"), isGateway, the node
+ * What it runs with: bridge "loom0" (config "bridge"), isGateway, the node
  * subnet's second address (x.y.z.1) as gateway, in-process loom-ipam over
  * the node subnet from x.y.z.2 (x.y.z.0 is the VXLAN device's, flannel's
  * convention), routes to the cluster CIDR via the gateway (and the default
@@ -20,6 +20,7 @@
 
 #include "bridge.h"
 #include "cni/cni.h"
+#include "ipam.h"
 #include "base/err.h"
 #include "lease_conf.h"
 #include "pod/leasefile.h"
@@ -43,22 +44,17 @@ int loom_vx_conf_parse(const struct loom_netconf *nc, struct loom_vx_conf *out,
 int loom_vx_lease_load(const struct loom_vx_conf *c, struct loom_lease *out,
 		       struct loom_err *err);
 
-/* The loom-bridge network config for this node (new reference), from the
- * user's config `nc` and the lease. */
-json_t *loom_vx_bridge_json(const struct loom_netconf *nc, const struct loom_lease *l,
-			    struct loom_err *err);
-
-/* Everything loom-bridge's commands need, on the heap (two results). */
-struct loom_vx_delegate {
-	struct loom_cni_ctx ctx;    /* the caller's env and args, the delegate's netconf */
-	char *text;                 /* the delegate's JSON (ctx.stdin_buf) */
-	struct loom_br_conf br;     /* parsed, with masq_exempt = the cluster CIDRs */
+/* What loom-bridge's commands run with, on the heap (~60 KiB). */
+struct loom_vx_net {
+	struct loom_br_conf br;       /* verified, masq_exempt = the cluster CIDRs */
+	struct loom_ipam_conf ipam;   /* loom-ipam over the node subnet */
 };
 
-/* Build, parse and complete the delegate for ctx's command.  -1 with err. */
-int loom_vx_delegate_make(const struct loom_cni_ctx *ctx, const struct loom_lease *l,
-			  struct loom_vx_delegate **out, struct loom_err *err);
-void loom_vx_delegate_free(struct loom_vx_delegate *d);
+/* Build and verify both from ctx's config and args and the lease.  -1 with
+ * err (nothing to free). */
+int loom_vx_net_make(const struct loom_cni_ctx *ctx, const struct loom_lease *l,
+		     struct loom_vx_net **out, struct loom_err *err);
+void loom_vx_net_free(struct loom_vx_net *n);
 
 /* The commands (loom_plugin callbacks). */
 int loom_vx_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err);

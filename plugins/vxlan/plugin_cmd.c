@@ -1,5 +1,5 @@
 /* loom-vxlan's commands: the lease file and our config make a loom-bridge
- * config, whose commands then run in this process.
+ * and a loom-ipam config, whose commands then run in this process.
  *
  * DEL must work when the lease file is gone (loomd stopped, the node being
  * drained): the endpoint record of the ADD says which veth, addresses and
@@ -7,9 +7,9 @@
  * the ranges of a stand-in lease are never consulted. */
 #include "plugin.h"
 
-/* The delegate from the lease file; with `lenient`, from the attachment's
+/* The configs from the lease file; with `lenient`, from the attachment's
  * record or a stand-in when the file cannot be had. */
-static int make(struct loom_cni_ctx *ctx, bool lenient, struct loom_vx_delegate **d,
+static int make(struct loom_cni_ctx *ctx, bool lenient, struct loom_vx_net **d,
 		struct loom_err *err)
 {
 	struct loom_vx_conf vc;
@@ -18,69 +18,59 @@ static int make(struct loom_cni_ctx *ctx, bool lenient, struct loom_vx_delegate 
 	if (loom_vx_conf_parse(&ctx->conf, &vc, err) < 0 ||
 	    loom_lease_conf_get(&vc.lc, ctx, lenient, &lease, err) < 0)
 		return -1;
-	return loom_vx_delegate_make(ctx, &lease, d, err);
+	return loom_vx_net_make(ctx, &lease, d, err);
 }
 
 int loom_vx_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err)
 {
-	struct loom_vx_delegate *d;
+	struct loom_vx_net *d;
 	int r;
 
 	if (make(ctx, false, &d, err) < 0)
 		return -1;
-	r = loom_br_add_conf(&d->ctx, &d->br, res, err);
-	loom_vx_delegate_free(d);
+	r = loom_br_add_conf(ctx, &d->br, &d->ipam, res, err);
+	loom_vx_net_free(d);
+	return r;
+}
+
+typedef int (*br_cmd)(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
+		      const struct loom_ipam_conf *ic, struct loom_err *err);
+
+/* fn over the configs; make_code (nonzero) replaces a failure's code when
+ * the configs cannot be made. */
+static int run(struct loom_cni_ctx *ctx, bool lenient, br_cmd fn, int make_code,
+	       struct loom_err *err)
+{
+	struct loom_vx_net *d;
+	int r;
+
+	if (make(ctx, lenient, &d, err) < 0) {
+		if (make_code && err && err->code == LOOM_ERR_TRY_AGAIN)
+			err->code = make_code;
+		return -1;
+	}
+	r = fn(ctx, &d->br, &d->ipam, err);
+	loom_vx_net_free(d);
 	return r;
 }
 
 int loom_vx_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_vx_delegate *d;
-	int r;
-
-	if (make(ctx, true, &d, err) < 0)
-		return -1;
-	r = loom_br_del_conf(&d->ctx, &d->br, err);
-	loom_vx_delegate_free(d);
-	return r;
+	return run(ctx, true, loom_br_del_conf, 0, err);
 }
 
 int loom_vx_check(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_vx_delegate *d;
-	int r;
-
-	if (make(ctx, false, &d, err) < 0)
-		return -1;
-	r = loom_br_check_conf(&d->ctx, &d->br, err);
-	loom_vx_delegate_free(d);
-	return r;
+	return run(ctx, false, loom_br_check_conf, 0, err);
 }
 
 int loom_vx_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_vx_delegate *d;
-	int r;
-
-	if (make(ctx, true, &d, err) < 0)
-		return -1;
-	r = loom_br_gc(&d->ctx, err);
-	loom_vx_delegate_free(d);
-	return r;
+	return run(ctx, true, loom_br_gc_conf, 0, err);
 }
 
 /* Without a lease no ADD can succeed: say so (code 50), as STATUS asks. */
 int loom_vx_status(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_vx_delegate *d;
-	int r;
-
-	if (make(ctx, false, &d, err) < 0) {
-		if (err && err->code == LOOM_ERR_TRY_AGAIN)
-			err->code = LOOM_ERR_UNAVAILABLE;
-		return -1;
-	}
-	r = loom_br_status(&d->ctx, err);
-	loom_vx_delegate_free(d);
-	return r;
+	return run(ctx, false, loom_br_status_conf, LOOM_ERR_UNAVAILABLE, err);
 }

@@ -1,16 +1,15 @@
-/* loom-vxlan's config, the lease file, and the loom-bridge config built
- * from both.  The delegate is JSON, not a struct filled by hand, so that
- * loom-bridge and loom-ipam parse and verify it exactly as they would the
- * same config written by a user: one set of rules, one set of messages. */
+/* loom-vxlan's config, the lease file, and the loom-bridge and loom-ipam
+ * configs built from both: typed structs filled from our keys and the
+ * lease, then verified by loom-bridge's and loom-ipam's own rules (one set
+ * of rules, one set of messages for a user's config and ours). */
 #include "plugin.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/json_util.h"
+#include <stdio.h>
 
-/* Our keys: type-checked, copied into the delegate under the same name
- * (dataDir goes to ipam.dataDir, runDir stays ours). */
+/* Our keys, type-checked before anything reads them. */
 static const struct loom_lc_key keys[] = {
 	{ "bridge", LOOM_LC_STRING },      { "mtu", LOOM_LC_MTU },
 	{ "ipMasq", LOOM_LC_BOOL },        { "hairpinMode", LOOM_LC_BOOL },
@@ -33,107 +32,91 @@ int loom_vx_lease_load(const struct loom_vx_conf *c, struct loom_lease *out,
 	return loom_lease_conf_load(&c->lc, out, err);
 }
 
-/* {"subnet": S, "rangeStart": S+2, "gateway": S+1} as a one-range set. */
-static json_t *range_set(const struct loom_prefix *subnet)
+/* The node subnet from S+2 with S+1 as gateway (S+0 is the VXLAN
+ * device's, flannel's convention), and the cluster CIDR via S+1. */
+static void add_range(struct loom_ipam_spec *spec, const struct loom_prefix *subnet,
+		      const struct loom_prefix *network)
 {
-	char sub[LOOM_PREFIX_STRLEN], gw[LOOM_IP_STRLEN], start[LOOM_IP_STRLEN];
-	struct loom_ip ip = loom_prefix_first(subnet);
+	struct loom_ipam_spec_range *r = &spec->ranges[spec->n_ranges++];
+	struct loom_route *rt = &spec->routes[spec->n_routes++];
 
-	loom_prefix_fmt(subnet, sub);
-	loom_ip_next(&ip);
-	loom_ip_fmt(&ip, gw);
-	loom_ip_next(&ip);
-	loom_ip_fmt(&ip, start);
-	return json_pack("[{s:s, s:s, s:s}]", "subnet", sub, "rangeStart", start, "gateway", gw);
+	r->subnet = *subnet;
+	r->gateway = loom_prefix_first(subnet);
+	loom_ip_next(&r->gateway);
+	r->has_gateway = true;
+	r->start = r->gateway;
+	loom_ip_next(&r->start);
+	r->has_start = true;
+	memset(rt, 0, sizeof(*rt));
+	rt->dst = *network;
+	rt->gw = r->gateway;
+	rt->has_gw = true;
+	rt->scope = -1;
 }
 
-static json_t *route_via(const struct loom_prefix *dst, const struct loom_prefix *subnet)
+/* The loom-bridge config: "loom0", gateway and default gateway, in-process
+ * loom-ipam; the user's keys over the lease's defaults. */
+static int bridge_conf(const struct loom_cni_ctx *ctx, const struct loom_lease *l,
+		       struct loom_br_conf *c, struct loom_err *err)
 {
-	char d[LOOM_PREFIX_STRLEN], gw[LOOM_IP_STRLEN];
-	struct loom_ip ip = loom_prefix_first(subnet);
+	const struct loom_netconf *nc = &ctx->conf;
+	struct loom_lease_pod *p = malloc(sizeof(*p));
+	int r = -1;
 
-	loom_ip_next(&ip);
-	return json_pack("{s:s, s:s}", "dst", loom_prefix_fmt(dst, d), "gw", loom_ip_fmt(&ip, gw));
+	if (!p)
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
+	if (loom_br_conf_init(nc->name, c, err) < 0 ||
+	    loom_br_conf_bridge(nc->root, LOOM_VX_DEFAULT_BRIDGE, c, err) < 0 ||
+	    loom_lease_pod_parse(ctx, l, p, err) < 0)
+		goto out;
+	c->is_gw = true;
+	c->is_default_gw = loom_lease_conf_bool(nc, "isDefaultGateway", true);
+	c->hairpin = loom_lease_conf_bool(nc, "hairpinMode", false);
+	c->spoofchk = loom_lease_conf_bool(nc, "macspoofchk", false);
+	c->ip_masq = p->ip_masq;
+	c->anti_spoof = p->anti_spoof;
+	c->mtu = p->mtu;
+	c->has_mac = p->has_mac;
+	memcpy(c->mac, p->mac, sizeof(c->mac));
+	memcpy(c->mac_from, p->mac_from, sizeof(c->mac_from));
+	c->has_dns = p->has_dns;
+	c->dns = p->dns;
+	memcpy(c->state_dir, p->state_dir, sizeof(c->state_dir));
+	memcpy(c->bpf_pin_dir, p->bpf_pin_dir, sizeof(c->bpf_pin_dir));
+	c->layer3 = true;
+	c->ipam_in_process = true;
+	snprintf(c->ipam_type, sizeof(c->ipam_type), "loom-ipam");
+	c->n_masq_exempt = p->n_masq_exempt;
+	memcpy(c->masq_exempt, p->masq_exempt, sizeof(c->masq_exempt));
+	r = loom_br_conf_verify(c, err);
+out:
+	free(p);
+	return r;
 }
 
-static json_t *ipam_json(const json_t *root, const struct loom_lease *l)
+void loom_vx_net_free(struct loom_vx_net *n)
 {
-	json_t *ipam = json_pack("{s:s, s:[o], s:[o]}", "type", "loom-ipam", "ranges",
-				 range_set(&l->subnet), "routes", route_via(&l->network, &l->subnet));
-	json_t *dd = loom_json_member(root, "dataDir");
-
-	if (!ipam)
-		return NULL;
-	if (l->has_ipv6 &&
-	    (json_array_append_new(json_object_get(ipam, "ranges"), range_set(&l->subnet6)) < 0 ||
-	     json_array_append_new(json_object_get(ipam, "routes"),
-				   route_via(&l->network6, &l->subnet6)) < 0))
-		goto fail;
-	if (dd && json_object_set(ipam, "dataDir", dd) < 0)
-		goto fail;
-	return ipam;
-fail:
-	json_decref(ipam);
-	return NULL;
+	free(n);
 }
 
-json_t *loom_vx_bridge_json(const struct loom_netconf *nc, const struct loom_lease *l,
-			    struct loom_err *err)
+int loom_vx_net_make(const struct loom_cni_ctx *ctx, const struct loom_lease *l,
+		     struct loom_vx_net **out, struct loom_err *err)
 {
-	const json_t *root = nc->root;
-	json_t *out, *v;
-	int e;
-
-	/* Defaults first; the user's keys below override them. */
-	out = json_pack("{s:s, s:s, s:b, s:b, s:b, s:I}", "type", "loom-bridge", "bridge",
-			LOOM_VX_DEFAULT_BRIDGE, "isGateway", 1, "isDefaultGateway", 1, "ipMasq",
-			l->ipmasq, "mtu", (json_int_t)l->mtu);
-	if (!out)
-		goto nomem;
-	if (!l->mtu)
-		json_object_del(out, "mtu");
-	e = loom_lease_conf_copy(out, root, keys, sizeof(keys) / sizeof(keys[0]));
-	v = ipam_json(root, l);
-	e |= v ? json_object_set_new(out, "ipam", v) : -1;
-	if (!e)
-		return out;
-	json_decref(out);
-nomem:
-	loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory building the loom-bridge config");
-	return NULL;
-}
-
-void loom_vx_delegate_free(struct loom_vx_delegate *d)
-{
-	if (!d)
-		return;
-	loom_netconf_free(&d->ctx.conf);
-	free(d->text);
-	free(d);
-}
-
-int loom_vx_delegate_make(const struct loom_cni_ctx *ctx, const struct loom_lease *l,
-			  struct loom_vx_delegate **out, struct loom_err *err)
-{
-	struct loom_vx_delegate *d;
-	json_t *j;
-	int r;
+	struct loom_ipam_spec spec = { .n_ranges = 0 };
+	struct loom_vx_net *n;
 
 	*out = NULL;
-	j = loom_vx_bridge_json(&ctx->conf, l, err);
-	if (!j)
-		return -1;
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		json_decref(j);
+	n = calloc(1, sizeof(*n));
+	if (!n)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	}
-	r = loom_lease_conf_delegate(ctx, j, l, &d->text, &d->ctx, &d->br, err);
-	json_decref(j);
-	if (r < 0) {
-		free(d);
+	add_range(&spec, &l->subnet, &l->network);
+	if (l->has_ipv6)
+		add_range(&spec, &l->subnet6, &l->network6);
+	if (bridge_conf(ctx, l, &n->br, err) < 0 ||
+	    loom_lease_conf_ipam(ctx, &spec, &n->ipam, err) < 0) {
+		free(n);
 		return -1;
 	}
-	*out = d;
+	*out = n;
 	return 0;
 }

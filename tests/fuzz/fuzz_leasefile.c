@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bridge.h"
+#include "pod/record.h"
 #include "pod/leasefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,7 +46,7 @@ static void fuzz_lease(const uint8_t *data, size_t size)
 
 static void fuzz_record(const uint8_t *data, size_t size)
 {
-	struct loom_br_record *r;
+	struct loom_endpoint_record *r;
 	struct loom_err err;
 	FILE *f;
 
@@ -65,9 +65,9 @@ static void fuzz_record(const uint8_t *data, size_t size)
 	r = malloc(sizeof(*r)); /* ~12 KiB: not on the fuzzer's stack */
 	if (!r)
 		return;
-	if (loom_br_record_read(dir, "net", "cid", "eth0", r, &err) == 0 &&
-	    (r->n_ips > LOOM_RESULT_MAX_IPS || r->n_masq_exempt > LOOM_BR_MASQ_EXEMPT_MAX ||
-	     r->as_ifindex < 0 || strcmp(r->ifname, "eth0") != 0))
+	if (loom_endpoint_record_read(dir, "net", "cid", "eth0", r, &err) == 0 &&
+	    (r->n_ips > LOOM_RESULT_MAX_IPS || r->n_masq_exempt > LOOM_RECORD_MASQ_EXEMPT_MAX ||
+	     r->antispoof_ifindex < 0 || strcmp(r->ifname, "eth0") != 0))
 		abort();
 	free(r);
 }

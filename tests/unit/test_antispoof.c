@@ -51,19 +51,19 @@ static const struct pkt_case cases[] = {
 	{ "own IPv4", IP4_UDP, POD_MAC, "10.1.0.5", "10.1.0.7", 1000, 2000, 0, NULL, TC_ACT_OK, -1 },
 	{ "own IPv6", IP6_UDP, POD_MAC, "fd00:1::5", "fd00:1::7", 1000, 2000, 0, NULL, TC_ACT_OK, -1 },
 	{ "forged IPv4 source", IP4_UDP, POD_MAC, "10.1.0.6", "10.1.0.7", 1000, 2000, 0, NULL,
-	  TC_ACT_SHOT, LOOM_AS_DROP_IP4 },
+	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP4 },
 	{ "forged IPv6 source", IP6_UDP, POD_MAC, "fd00:1::6", "fd00:1::7", 1000, 2000, 0, NULL,
-	  TC_ACT_SHOT, LOOM_AS_DROP_IP6 },
+	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP6 },
 	{ "forged ARP sender IP", ARP, POD_MAC, "10.1.0.6", "10.1.0.7", 0, 0, 0, NULL, TC_ACT_SHOT,
-	  LOOM_AS_DROP_ARP },
+	  LOOM_ANTISPOOF_DROP_ARP },
 	{ "own ARP", ARP, POD_MAC, "10.1.0.5", "10.1.0.7", 0, 0, 0, NULL, TC_ACT_OK, -1 },
 	{ "ARP probe from 0.0.0.0", ARP, POD_MAC, "0.0.0.0", "10.1.0.5", 0, 0, 0, NULL, TC_ACT_OK, -1 },
 	{ "forged Ethernet source", IP4_UDP, OTHER_MAC, "10.1.0.5", "10.1.0.7", 1000, 2000, 0, NULL,
-	  TC_ACT_SHOT, LOOM_AS_DROP_MAC },
+	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_MAC },
 	{ "DHCP discover", IP4_UDP, POD_MAC, "0.0.0.0", "255.255.255.255", 68, 67, 0, NULL, TC_ACT_OK,
 	  -1 },
 	{ "0.0.0.0 but not DHCP", IP4_UDP, POD_MAC, "0.0.0.0", "255.255.255.255", 68, 53, 0, NULL,
-	  TC_ACT_SHOT, LOOM_AS_DROP_IP4 },
+	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP4 },
 	{ "NS from link-local", ICMP6, POD_MAC, "fe80::5", "ff02::1:ff00:7", 0, 0, 135, "fd00:1::7",
 	  TC_ACT_OK, -1 },
 	{ "DAD NS from ::", ICMP6, POD_MAC, "::", "ff02::1:ff00:5", 0, 0, 135, "fd00:1::5", TC_ACT_OK,
@@ -72,15 +72,15 @@ static const struct pkt_case cases[] = {
 	{ "NA for own address", ICMP6, POD_MAC, "fe80::5", "ff02::1", 0, 0, 136, "fd00:1::5", TC_ACT_OK,
 	  -1 },
 	{ "NA claiming another address", ICMP6, POD_MAC, "fe80::5", "ff02::1", 0, 0, 136, "fd00:1::6",
-	  TC_ACT_SHOT, LOOM_AS_DROP_ND },
+	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_ND },
 	{ "ICMPv6 from a forged global", ICMP6, POD_MAC, "fd00:1::6", "fd00:1::7", 0, 0, 128, NULL,
-	  TC_ACT_SHOT, LOOM_AS_DROP_IP6 },
+	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP6 },
 	{ "MLD report from :: (hop-by-hop)", MLD, POD_MAC, "::", "ff02::16", 0, 0, 143, NULL,
 	  TC_ACT_OK, -1 },
 	{ "hop-by-hop from a forged global", MLD, POD_MAC, "fd00:1::6", "ff02::16", 0, 0, 143, NULL,
-	  TC_ACT_SHOT, LOOM_AS_DROP_IP6 },
+	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP6 },
 	{ "VLAN-tagged frame", VLAN, POD_MAC, "10.1.0.5", "10.1.0.7", 0, 0, 0, NULL, TC_ACT_SHOT,
-	  LOOM_AS_DROP_PROTO },
+	  LOOM_ANTISPOOF_DROP_PROTO },
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -174,14 +174,14 @@ static size_t build(const struct pkt_case *c, uint8_t *buf)
 }
 
 struct fixture {
-	struct loom_as *as;
+	struct loom_antispoof *as;
 };
 
 static int setup(void **state)
 {
 	static struct fixture f;
 	static struct loom_prefix ips[2];
-	struct loom_as_pod pod = { .ifindex = LO_IFINDEX, .n_ips = 2, .ips = ips };
+	struct loom_antispoof_pod pod = { .ifindex = LO_IFINDEX, .n_ips = 2, .ips = ips };
 	struct loom_err err;
 
 	memset(&f, 0, sizeof(f));
@@ -189,12 +189,12 @@ static int setup(void **state)
 	assert_int_equal(loom_prefix_parse("10.1.0.5/24", &ips[0]), 0);
 	assert_int_equal(loom_prefix_parse("fd00:1::5/64", &ips[1]), 0);
 	memcpy(pod.mac, POD_MAC, 6);
-	if (getuid() != 0 || loom_as_open_private(&f.as, &err) < 0) {
+	if (getuid() != 0 || loom_antispoof_open_private(&f.as, &err) < 0) {
 		print_message("skipping: cannot load the BPF program (%s)\n", err.msg);
 		*state = NULL;
 		return 0;
 	}
-	assert_int_equal(loom_as_set(f.as, &pod, &err), 0);
+	assert_int_equal(loom_antispoof_set(f.as, &pod, &err), 0);
 	*state = &f;
 	return 0;
 }
@@ -204,26 +204,26 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	if (f)
-		loom_as_close(f->as);
+		loom_antispoof_close(f->as);
 	return 0;
 }
 
-static int run(struct loom_as *as, const uint8_t *pkt, size_t len)
+static int run(struct loom_antispoof *as, const uint8_t *pkt, size_t len)
 {
 	uint8_t out[256];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (uint32_t)len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
-	assert_int_equal(bpf_prog_test_run_opts(loom_as_prog_fd(as), &o), 0);
+	assert_int_equal(bpf_prog_test_run_opts(loom_antispoof_prog_fd(as), &o), 0);
 	return (int)o.retval;
 }
 
-static const struct loom_as_stats *lo_stats(struct loom_as *as, struct loom_as_stats **v)
+static const struct loom_antispoof_stats *lo_stats(struct loom_antispoof *as, struct loom_antispoof_stats **v)
 {
 	struct loom_err err;
 	size_t n = 0, i;
 
-	assert_int_equal(loom_as_stats(as, v, &n, &err), 0);
+	assert_int_equal(loom_antispoof_stats(as, v, &n, &err), 0);
 	for (i = 0; i < n; i++)
 		if ((*v)[i].ifindex == LO_IFINDEX)
 			return &(*v)[i];
@@ -240,8 +240,8 @@ static void test_verdicts_and_counters(void **state)
 		skip();
 	for (i = 0; i < N(cases); i++) {
 		const struct pkt_case *c = &cases[i];
-		struct loom_as_stats *before = NULL, *after = NULL;
-		const struct loom_as_stats *b, *a;
+		struct loom_antispoof_stats *before = NULL, *after = NULL;
+		const struct loom_antispoof_stats *b, *a;
 		uint8_t pkt[128];
 		size_t len = build(c, pkt);
 		int got, d;
@@ -252,10 +252,10 @@ static void test_verdicts_and_counters(void **state)
 		if (got != c->verdict)
 			fail_msg("%s: verdict %d, want %d (%s)", c->name, got, c->verdict,
 				 c->verdict == TC_ACT_OK ? "pass" : "drop");
-		for (d = 0; d < LOOM_AS_DROP_MAX; d++)
+		for (d = 0; d < LOOM_ANTISPOOF_DROP_MAX; d++)
 			if (a->drop[d] != b->drop[d] + (d == c->reason))
 				fail_msg("%s: drop counter %s went %llu -> %llu", c->name,
-					 loom_as_drop_name(d), (unsigned long long)b->drop[d],
+					 loom_antispoof_drop_name(d), (unsigned long long)b->drop[d],
 					 (unsigned long long)a->drop[d]);
 		assert_int_equal(a->pass_packets, b->pass_packets + (c->reason < 0));
 		if (c->reason < 0)
@@ -277,9 +277,9 @@ static void test_no_entry_drops(void **state)
 		skip();
 	len = build(&cases[0], pkt);
 	assert_int_equal(run(f->as, pkt, len), TC_ACT_OK);
-	assert_int_equal(loom_as_forget(f->as, LO_IFINDEX), 0);
+	assert_int_equal(loom_antispoof_forget(f->as, LO_IFINDEX), 0);
 	assert_int_equal(run(f->as, pkt, len), TC_ACT_SHOT);
-	assert_int_equal(loom_as_forget(f->as, LO_IFINDEX), 0); /* twice is fine */
+	assert_int_equal(loom_antispoof_forget(f->as, LO_IFINDEX), 0); /* twice is fine */
 }
 
 /* A kernel without bpf(2), simulated with seccomp in a child: the error
@@ -301,14 +301,14 @@ static void test_no_bpf_kernel(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct loom_as *as = NULL;
+		struct loom_antispoof *as = NULL;
 		struct loom_err err;
 
 		loom_err_clear(&err);
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 			_exit(3);
-		if (loom_as_open_private(&as, &err) == 0)
+		if (loom_antispoof_open_private(&as, &err) == 0)
 			_exit(4);
 		if (!strstr(err.msg, "no BPF support") || !strstr(err.msg, "\"antiSpoof\": false")) {
 			fprintf(stderr, "unexpected message: %s\n", err.msg);

@@ -77,13 +77,13 @@ static const char *ipstr(const struct loom_ip *ip)
 
 struct built {
 	struct loom_cni_ctx ctx;
-	struct loom_bgp_delegate *d;
-	struct loom_ipam_conf *ic;
+	struct loom_bgp_net *d;
+	const struct loom_ipam_conf *ic;
 	struct loom_err err;
 };
 
-/* Parse `conf` ("%s" is our dir, for runDir), make the delegate and parse
- * its IPAM config.  -1 with b->err at the first failure. */
+/* Parse `conf` ("%s" is our dir, for runDir), build the configs.  -1 with
+ * b->err at the first failure. */
 static int build(const char *conf, enum loom_cni_cmd cmd, bool lenient, struct built *b)
 {
 	char text[2048];
@@ -94,18 +94,16 @@ static int build(const char *conf, enum loom_cni_cmd cmd, bool lenient, struct b
 	b->ctx.env.container_id = "c1";
 	b->ctx.env.ifname = "eth0";
 	if (loom_netconf_parse(text, strlen(text), cmd, &b->ctx.conf, &b->err) < 0 ||
-	    loom_bgp_delegate_make(&b->ctx, lenient, &b->d, &b->err) < 0)
+	    loom_bgp_net_make(&b->ctx, lenient, &b->d, &b->err) < 0)
 		return -1;
-	b->ic = malloc(sizeof(*b->ic));
-	assert_non_null(b->ic);
-	return loom_ipam_conf_parse(&b->d->ctx.conf, &b->d->ctx.args, b->ic, &b->err);
+	b->ic = &b->d->ipam;
+	return 0;
 }
 
 static void built_free(struct built *b)
 {
-	loom_bgp_delegate_free(b->d);
+	loom_bgp_net_free(b->d);
 	loom_netconf_free(&b->ctx.conf);
-	free(b->ic);
 }
 
 #define BASE "{\"cniVersion\":\"1.0.0\",\"name\":\"net1\",\"type\":\"loom-bgp\",\"runDir\":\"%s\""
@@ -155,24 +153,26 @@ static void test_blocks(void **state)
 
 static void test_defaults(void **state)
 {
-	const struct loom_br_conf *c;
+	const struct loom_pod_conf *c;
 	struct built b;
 
 	(void)state;
 	write_lease("LOOM_NETWORK=10.245.0.0/16\nLOOM_SUBNET=10.245.7.0/26\nLOOM_MTU=1500\n");
 	if (build(BASE "}", LOOM_CMD_ADD, false, &b) < 0)
 		fail_msg("%s", b.err.msg);
-	c = &b.d->br;
+	c = &b.d->view;
 	assert_string_equal(c->network, "net1");
-	assert_false(c->is_gw);
-	assert_false(c->is_default_gw);
+	/* Routed: no bridge; host routes per address. */
+	assert_null(c->topo->bridge);
+	assert_true(c->topo->host_routes);
+	assert_string_equal(c->topo->veth_prefix, LOOM_BGP_VETH_PREFIX);
 	assert_true(c->ip_masq); /* LOOM_IPMASQ absent means true */
 	assert_int_equal(c->mtu, 1500);
 	assert_true(c->layer3);
-	assert_true(c->ipam_in_process);
+	assert_true(c->ipam->in_process);
 	assert_true(c->anti_spoof);
-	assert_string_equal(c->bpf_pin_dir, LOOM_BR_DEFAULT_BPF_PIN_DIR);
-	assert_string_equal(c->state_dir, LOOM_BR_DEFAULT_STATE_DIR);
+	assert_string_equal(c->bpf_pin_dir, LOOM_POD_DEFAULT_BPF_PIN_DIR);
+	assert_string_equal(c->state_dir, LOOM_POD_DEFAULT_STATE_DIR);
 	assert_int_equal(c->n_masq_exempt, 1);
 	assert_string_equal(pfx(&c->masq_exempt[0]), "10.245.0.0/16");
 	assert_string_equal(b.ic->data_dir, LOOM_IPAM_DEFAULT_DATA_DIR);
@@ -182,7 +182,7 @@ static void test_defaults(void **state)
 /* The user's keys beat the lease's. */
 static void test_overrides(void **state)
 {
-	const struct loom_br_conf *c;
+	const struct loom_pod_conf *c;
 	struct built b;
 
 	(void)state;
@@ -192,7 +192,7 @@ static void test_overrides(void **state)
 		       "\"dataDir\":\"/d\",\"bpfPinDir\":\"/b\"}",
 		  LOOM_CMD_ADD, false, &b) < 0)
 		fail_msg("%s", b.err.msg);
-	c = &b.d->br;
+	c = &b.d->view;
 	assert_int_equal(c->mtu, 9000);
 	assert_false(c->ip_masq);
 	assert_false(c->anti_spoof);
@@ -204,8 +204,8 @@ static void test_overrides(void **state)
 	write_lease("LOOM_NETWORK=10.245.0.0/16\nLOOM_SUBNET=10.245.7.0/26\nLOOM_IPMASQ=false\n");
 	if (build(BASE "}", LOOM_CMD_ADD, false, &b) < 0)
 		fail_msg("%s", b.err.msg);
-	assert_false(b.d->br.ip_masq);
-	assert_int_equal(b.d->br.mtu, 0); /* no LOOM_MTU: the kernel's default */
+	assert_false(b.d->view.ip_masq);
+	assert_int_equal(b.d->view.mtu, 0); /* no LOOM_MTU: the kernel's default */
 	built_free(&b);
 }
 
@@ -223,8 +223,8 @@ static void test_dual_stack(void **state)
 	r = &b.ic->sets[1].r[0];
 	assert_string_equal(pfx(&r->subnet), "fd00:245:0:7::/64");
 	assert_string_equal(ipstr(&r->start), "fd00:245:0:7::1");
-	assert_int_equal(b.d->br.n_masq_exempt, 2);
-	assert_string_equal(pfx(&b.d->br.masq_exempt[1]), "fd00:245::/48");
+	assert_int_equal(b.d->view.n_masq_exempt, 2);
+	assert_string_equal(pfx(&b.d->view.masq_exempt[1]), "fd00:245::/48");
 	built_free(&b);
 }
 
@@ -285,7 +285,7 @@ static void test_no_lease(void **state)
 
 	if (build(BASE ",\"stateDir\":\"%s\"}", LOOM_CMD_DEL, true, &b) < 0)
 		fail_msg("%s", b.err.msg);
-	assert_true(b.d->br.ip_masq); /* so DEL purges firewall elements by comment */
+	assert_true(b.d->view.ip_masq); /* so DEL purges firewall elements by comment */
 	built_free(&b);
 }
 

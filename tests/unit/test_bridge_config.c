@@ -204,7 +204,7 @@ static void test_mac(void **state)
 		if (parse(macs[i].body, macs[i].env, c, &err) < 0)
 			fail_msg("mac case %zu: %s", i, err.msg);
 		assert_true(c->has_mac);
-		assert_string_equal(loom_br_mac_fmt(c->mac, buf), macs[i].mac);
+		assert_string_equal(loom_mac_fmt(c->mac, buf), macs[i].mac);
 		assert_string_equal(c->mac_from, macs[i].from);
 	}
 	free(c);
@@ -321,9 +321,9 @@ static void test_mac_syntax(void **state)
 
 	(void)state;
 	for (i = 0; i < N(v); i++)
-		if ((loom_br_mac_parse(v[i].s, mac) < 0 ? -1 : 0) != v[i].r)
+		if ((loom_mac_parse(v[i].s, mac) < 0 ? -1 : 0) != v[i].r)
 			fail_msg("\"%s\": want %d", v[i].s, v[i].r);
-	assert_int_equal(loom_br_mac_parse(NULL, mac), -EINVAL);
+	assert_int_equal(loom_mac_parse(NULL, mac), -EINVAL);
 }
 
 /* Host veth names: stable for an attachment, different across
@@ -333,17 +333,17 @@ static void test_veth_names(void **state)
 	char a[IFNAMSIZ], b[IFNAMSIZ], c[IFNAMSIZ], d[IFNAMSIZ];
 
 	(void)state;
-	loom_br_host_veth_name("3f2a9c", "eth0", 0, a);
-	loom_br_host_veth_name("3f2a9c", "eth0", 0, b);
+	loom_pod_veth_name(NULL, "3f2a9c", "eth0", 0, a);
+	loom_pod_veth_name(NULL, "3f2a9c", "eth0", 0, b);
 	assert_string_equal(a, b);
 	assert_int_equal(strlen(a), 12);
 	assert_memory_equal(a, "veth", 4);
-	loom_br_host_veth_name("3f2a9c", "eth1", 0, c);
+	loom_pod_veth_name(NULL, "3f2a9c", "eth1", 0, c);
 	assert_string_not_equal(a, c);
-	loom_br_host_veth_name("3f2a9c", "eth0", 1, d);
+	loom_pod_veth_name(NULL, "3f2a9c", "eth0", 1, d);
 	assert_string_not_equal(a, d);
 	/* "<id>/<if>" is hashed as a whole: moving the split changes it */
-	loom_br_host_veth_name("3f2a9ce", "th0", 0, b);
+	loom_pod_veth_name(NULL, "3f2a9ce", "th0", 0, b);
 	assert_string_not_equal(a, b);
 }
 
@@ -351,7 +351,7 @@ static void test_veth_names(void **state)
  * found by any network, refused when it is not a record, removed twice. */
 static void test_record(void **state)
 {
-	struct loom_br_record *r = calloc(1, sizeof(*r)), *back = calloc(1, sizeof(*back));
+	struct loom_endpoint_record *r = calloc(1, sizeof(*r)), *back = calloc(1, sizeof(*back));
 	char dir[] = "/tmp/loom-bridge-test-XXXXXX", sub[64], path[PATH_MAX];
 	struct loom_err err;
 	FILE *f;
@@ -372,10 +372,10 @@ static void test_record(void **state)
 	assert_int_equal(loom_prefix_parse("fd00::5/64", &r->ips[1]), 0);
 	r->masq = true;
 
-	assert_int_equal(loom_br_record_read(sub, "net1", "3f2a", "eth0", back, &err), -ENOENT);
-	assert_false(loom_br_record_any(sub, "3f2a", "eth0"));
-	assert_int_equal(loom_br_record_write(sub, r, &err), 0);
-	assert_int_equal(loom_br_record_read(sub, "net1", "3f2a", "eth0", back, &err), 0);
+	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err), -ENOENT);
+	assert_false(loom_endpoint_record_any(sub, "3f2a", "eth0"));
+	assert_int_equal(loom_endpoint_record_write(sub, r, &err), 0);
+	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err), 0);
 	assert_string_equal(back->host_veth, "veth0011aabb");
 	assert_string_equal(back->mac, "0a:58:0a:16:00:05");
 	assert_string_equal(back->pod_name, "web-0");
@@ -384,24 +384,24 @@ static void test_record(void **state)
 	assert_int_equal(back->ips[0].len, 24);
 	assert_true(back->masq);
 	assert_false(back->spoofchk);
-	assert_true(loom_br_record_any(sub, "3f2a", "eth0"));
-	assert_false(loom_br_record_any(sub, "3f2", "eth0"));
-	assert_false(loom_br_record_any(sub, "3f2a", "eth1"));
-	assert_int_equal(loom_br_record_read(sub, "net2", "3f2a", "eth0", back, &err), -ENOENT);
+	assert_true(loom_endpoint_record_any(sub, "3f2a", "eth0"));
+	assert_false(loom_endpoint_record_any(sub, "3f2", "eth0"));
+	assert_false(loom_endpoint_record_any(sub, "3f2a", "eth1"));
+	assert_int_equal(loom_endpoint_record_read(sub, "net2", "3f2a", "eth0", back, &err), -ENOENT);
 
 	/* Garbage under a record's name is not a record. */
-	assert_int_equal(loom_br_record_path(sub, "net1", "bad", "eth0", path, sizeof(path)), 0);
+	assert_int_equal(loom_endpoint_record_path(sub, "net1", "bad", "eth0", path, sizeof(path)), 0);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("{\"network\": 1}", f);
 	fclose(f);
-	assert_int_equal(loom_br_record_read(sub, "net1", "bad", "eth0", back, &err), -EINVAL);
+	assert_int_equal(loom_endpoint_record_read(sub, "net1", "bad", "eth0", back, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "not a loom-bridge record"));
 
-	assert_int_equal(loom_br_record_remove(sub, "net1", "3f2a", "eth0", &err), 0);
-	assert_int_equal(loom_br_record_remove(sub, "net1", "3f2a", "eth0", &err), 0);
-	assert_int_equal(loom_br_record_read(sub, "net1", "3f2a", "eth0", back, &err), -ENOENT);
-	assert_int_equal(loom_br_record_remove(sub, "net1", "bad", "eth0", &err), 0);
+	assert_int_equal(loom_endpoint_record_remove(sub, "net1", "3f2a", "eth0", &err), 0);
+	assert_int_equal(loom_endpoint_record_remove(sub, "net1", "3f2a", "eth0", &err), 0);
+	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err), -ENOENT);
+	assert_int_equal(loom_endpoint_record_remove(sub, "net1", "bad", "eth0", &err), 0);
 	assert_int_equal(rmdir(sub), 0); /* nothing else was left behind */
 	assert_int_equal(rmdir(dir), 0);
 	free(r);

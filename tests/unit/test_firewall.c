@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
-#include "firewall.h"
+#include "pod/firewall.h"
 #include "base/ip.h"
 #include "kernel/netns.h"
 #include "kernel/nft.h"

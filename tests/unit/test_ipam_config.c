@@ -322,6 +322,63 @@ static void test_resolv_conf(void **state)
 	assert_non_null(strstr(err.msg, "No such file"));
 }
 
+/* A config built from parts (loom-vxlan's, loom-bgp's) is the config the
+ * same "ipam" section written as JSON parses to, runtime parts included:
+ * the plugins lost nothing when they stopped writing JSON. */
+static void test_build_is_parse(void **state)
+{
+	static const char *const runtime[] = {
+		"",
+		",'runtimeConfig':{'ipRanges':[[{'subnet':'10.9.0.0/24'}]],'ips':['10.244.3.9']}",
+		",'args':{'cni':{'ips':['fd00:1:2:3::7']}}",
+	};
+	struct loom_ipam_conf *want = malloc(sizeof(*want)), *got = malloc(sizeof(*got));
+	struct loom_ipam_spec spec;
+	struct loom_netconf nc;
+	struct loom_cni_args args;
+	struct loom_err err;
+	char text[1024], *buf;
+	size_t i;
+
+	(void)state;
+	assert_non_null(want);
+	assert_non_null(got);
+	memset(&spec, 0, sizeof(spec));
+	spec.data_dir = "/tmp/d";
+	spec.n_ranges = 2;
+	assert_int_equal(loom_prefix_parse("10.244.3.0/24", &spec.ranges[0].subnet), 0);
+	assert_int_equal(loom_ip_parse("10.244.3.2", &spec.ranges[0].start), 0);
+	spec.ranges[0].has_start = true;
+	assert_int_equal(loom_ip_parse("10.244.3.1", &spec.ranges[0].gateway), 0);
+	spec.ranges[0].has_gateway = true;
+	assert_int_equal(loom_prefix_parse("fd00:1:2:3::/64", &spec.ranges[1].subnet), 0);
+	spec.n_routes = 1;
+	assert_int_equal(loom_prefix_parse("10.244.0.0/16", &spec.routes[0].dst), 0);
+	assert_int_equal(loom_ip_parse("10.244.3.1", &spec.routes[0].gw), 0);
+	spec.routes[0].has_gw = true;
+	spec.routes[0].scope = -1;
+	memset(&args, 0, sizeof(args));
+	for (i = 0; i < N(runtime); i++) {
+		snprintf(text, sizeof(text),
+			 "{'cniVersion':'1.0.0','name':'net1','type':'x'%s,'ipam':{'type':'loom-ipam',"
+			 "'dataDir':'/tmp/d','ranges':[[{'subnet':'10.244.3.0/24','rangeStart':"
+			 "'10.244.3.2','gateway':'10.244.3.1'}],[{'subnet':'fd00:1:2:3::/64'}]],"
+			 "'routes':[{'dst':'10.244.0.0/16','gw':'10.244.3.1'}]}}",
+			 runtime[i]);
+		assert_int_equal(parse(text, NULL, want, &err), 0);
+		buf = unquote(text);
+		assert_int_equal(loom_netconf_parse(buf, strlen(buf), LOOM_CMD_ADD, &nc, &err), 0);
+		free(buf);
+		if (loom_ipam_conf_build(&nc, &args, &spec, got, &err) < 0)
+			fail_msg("case %zu: %s", i, err.msg);
+		loom_netconf_free(&nc);
+		if (memcmp(want, got, sizeof(*want)) != 0)
+			fail_msg("case %zu: the built config differs from the parsed one", i);
+	}
+	free(want);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_fields),
 		cmocka_unit_test(test_requested),
 		cmocka_unit_test(test_resolv_conf),
+		cmocka_unit_test(test_build_is_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

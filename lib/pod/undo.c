@@ -1,20 +1,20 @@
 /* The rollback stack of a failed ADD: every step that changes something
  * pushes how to take it back, and a failure unwinds newest first, so the
  * state after a failed ADD is the state before it. */
-#include "bridge.h"
+#include "pod/pod.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void loom_br_undo_init(struct loom_br_undo *u)
+void loom_pod_undo_init(struct loom_pod_undo *u)
 {
 	u->n = 0;
 }
 
-int loom_br_undo_push(struct loom_br_undo *u, loom_br_undo_fn fn, void *arg, const char *what,
+int loom_pod_undo_push(struct loom_pod_undo *u, loom_pod_undo_fn fn, void *arg, const char *what,
 		      struct loom_err *err)
 {
-	if (u->n >= LOOM_BR_UNDO_MAX)
+	if (u->n >= LOOM_POD_UNDO_MAX)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "too many steps to undo (%s)", what);
 	u->s[u->n].fn = fn;
 	u->s[u->n].arg = arg;
@@ -23,7 +23,7 @@ int loom_br_undo_push(struct loom_br_undo *u, loom_br_undo_fn fn, void *arg, con
 	return 0;
 }
 
-void loom_br_undo_run(struct loom_br_undo *u, struct loom_err *err)
+void loom_pod_undo_run(struct loom_pod_undo *u, struct loom_err *err)
 {
 	while (u->n > 0) {
 		struct loom_err why;
@@ -43,7 +43,7 @@ void loom_br_undo_run(struct loom_br_undo *u, struct loom_err *err)
 	}
 }
 
-void loom_br_undo_commit(struct loom_br_undo *u)
+void loom_pod_undo_commit(struct loom_pod_undo *u)
 {
 	u->n = 0;
 }

@@ -1,22 +1,13 @@
 /* Inside the pod: addresses, link up, routes, all over the netlink socket
  * that lives in the pod's netns (no setns per step).  The only setns is the
  * rare one that re-enables IPv6 on a netns that has it disabled. */
-#include "bridge.h"
+#include "pod/pod.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kernel/netns.h"
-
-static int fail_nl(struct loom_err *err, struct loom_nl *nl, int r, const char *fmt_ifname,
-		   const char *what, const char *obj)
-{
-	const char *kmsg = loom_nl_last_msg(nl);
-
-	return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "%s: cannot %s %s%s%s", fmt_ifname, what,
-			      obj, kmsg && kmsg[0] ? ": " : "", kmsg ? kmsg : "");
-}
 
 struct ipv6_on {
 	const char *ifname;
@@ -33,7 +24,7 @@ static int ipv6_enable(void *arg)
 	return loom_sysctl_write_if(AF_INET6, a->ifname, "disable_ipv6", "0");
 }
 
-static int add_addr(struct loom_nl *pod, int netns_fd, const struct loom_br_conf *c,
+static int add_addr(struct loom_nl *pod, int netns_fd, const struct loom_pod_conf *c,
 		    const char *ifname, int ifindex, const struct loom_prefix *p,
 		    struct loom_err *err)
 {
@@ -58,7 +49,8 @@ static int add_addr(struct loom_nl *pod, int netns_fd, const struct loom_br_conf
 	if (r == -EEXIST)
 		return 0;
 	if (r < 0)
-		return fail_nl(err, pod, r, ifname, "add address", loom_prefix_fmt(p, buf));
+		return loom_pod_nl_err(err, pod, r, "%s: cannot add address %s", ifname,
+				       loom_prefix_fmt(p, buf));
 	return 0;
 }
 
@@ -103,14 +95,14 @@ static int add_route(struct loom_nl *pod, const char *ifname, int ifindex,
 	if (r < 0) {
 		snprintf(what, sizeof(what), "%s%s%s", loom_prefix_fmt(&rt->dst, dst), gw ? " via " : "",
 			 gw ? loom_ip_fmt(gw, gbuf) : "");
-		return fail_nl(err, pod, r, ifname, "add route", what);
+		return loom_pod_nl_err(err, pod, r, "%s: cannot add route %s", ifname, what);
 	}
 	return 0;
 }
 
-int loom_br_pod_configure(struct loom_nl *pod, int netns_fd, const struct loom_br_conf *c,
-			  const char *ifname, int ifindex, const struct loom_result *res,
-			  int res_iface, struct loom_err *err)
+int loom_pod_iface_configure(struct loom_nl *pod, int netns_fd, const struct loom_pod_conf *c,
+			     const char *ifname, int ifindex, const struct loom_result *res,
+			     int res_iface, struct loom_err *err)
 {
 	size_t i;
 	int r;
@@ -126,7 +118,7 @@ int loom_br_pod_configure(struct loom_nl *pod, int netns_fd, const struct loom_b
 	if (!c->disable_container_iface) {
 		r = loom_link_set_up(pod, ifindex, true);
 		if (r < 0)
-			return fail_nl(err, pod, r, ifname, "bring up", "the link");
+			return loom_pod_nl_err(err, pod, r, "%s: cannot bring up the link", ifname);
 	}
 	for (i = 0; i < res->n_routes; i++) {
 		const struct loom_route *rt = &res->routes[i];

@@ -7,7 +7,7 @@
  * a DEL) sees the old record, the new one or none, never half of one.  No
  * fsync: a record describes a pod of this boot, and after a crash every pod
  * it could describe is gone with its netns. */
-#include "bridge.h"
+#include "pod/record.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -18,10 +18,11 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/json_util.h"
 
 #define RECORD_MAX (64 * 1024)
 
-int loom_br_record_path(const char *dir, const char *network, const char *container_id,
+int loom_endpoint_record_path(const char *dir, const char *network, const char *container_id,
 			const char *ifname, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s:%s:%s.json", dir, network, container_id, ifname);
@@ -49,7 +50,7 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-static json_t *to_json(const struct loom_br_record *r)
+static json_t *to_json(const struct loom_endpoint_record *r)
 {
 	json_t *o = json_object(), *ips = json_array();
 	char buf[LOOM_PREFIX_STRLEN];
@@ -83,9 +84,9 @@ static json_t *to_json(const struct loom_br_record *r)
 			e |= json_array_append_new(ex, json_string(loom_prefix_fmt(&r->masq_exempt[i], buf)));
 		e |= ex ? json_object_set_new(o, "ipMasqExempt", ex) : -1;
 	}
-	if (r->as_ifindex > 0) {
-		e |= json_object_set_new(o, "antiSpoofIfindex", json_integer(r->as_ifindex));
-		e |= json_object_set_new(o, "bpfPinDir", json_string(r->as_pin_dir));
+	if (r->antispoof_ifindex > 0) {
+		e |= json_object_set_new(o, "antiSpoofIfindex", json_integer(r->antispoof_ifindex));
+		e |= json_object_set_new(o, "bpfPinDir", json_string(r->antispoof_pin_dir));
 	}
 	if (e) {
 		json_decref(o);
@@ -94,7 +95,7 @@ static json_t *to_json(const struct loom_br_record *r)
 	return o;
 }
 
-int loom_br_record_write(const char *dir, const struct loom_br_record *r, struct loom_err *err)
+int loom_endpoint_record_write(const char *dir, const struct loom_endpoint_record *r, struct loom_err *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	_cleanup_close_ int fd = -1;
@@ -104,7 +105,7 @@ int loom_br_record_write(const char *dir, const struct loom_br_record *r, struct
 	ssize_t n;
 	int e;
 
-	if (loom_br_record_path(dir, r->network, r->container_id, r->ifname, path, sizeof(path)) < 0 ||
+	if (loom_endpoint_record_path(dir, r->network, r->container_id, r->ifname, path, sizeof(path)) < 0 ||
 	    snprintf(tmp, sizeof(tmp), "%s/.%s:%s:%s.%d.tmp", dir, r->network, r->container_id,
 		     r->ifname, (int)getpid()) >= (int)sizeof(tmp))
 		return loom_err_set(err, LOOM_ERR_IO, "stateDir: %s makes the record's path too long",
@@ -157,7 +158,7 @@ static int str_field(const json_t *o, const char *key, char *buf, size_t len, bo
 	return 0;
 }
 
-static int from_json(const json_t *o, struct loom_br_record *r)
+static int from_json(const json_t *o, struct loom_endpoint_record *r)
 {
 	const json_t *ips = json_object_get(o, "ips"), *ip;
 	size_t i;
@@ -183,7 +184,7 @@ static int from_json(const json_t *o, struct loom_br_record *r)
 	r->masq = json_is_true(json_object_get(o, "ipMasq"));
 	r->spoofchk = json_is_true(json_object_get(o, "macspoofchk"));
 	ips = json_object_get(o, "ipMasqExempt");
-	if (ips && (!json_is_array(ips) || json_array_size(ips) > LOOM_BR_MASQ_EXEMPT_MAX))
+	if (ips && (!json_is_array(ips) || json_array_size(ips) > LOOM_RECORD_MASQ_EXEMPT_MAX))
 		return -EINVAL;
 	json_array_foreach(ips, i, ip) {
 		if (!json_is_string(ip) ||
@@ -196,22 +197,22 @@ static int from_json(const json_t *o, struct loom_br_record *r)
 	if (ip) {
 		if (!json_is_integer(ip) || json_integer_value(ip) <= 0 ||
 		    json_integer_value(ip) > INT_MAX ||
-		    str_field(o, "bpfPinDir", r->as_pin_dir, sizeof(r->as_pin_dir), true) < 0)
+		    str_field(o, "bpfPinDir", r->antispoof_pin_dir, sizeof(r->antispoof_pin_dir), true) < 0)
 			return -EINVAL;
-		r->as_ifindex = (int)json_integer_value(ip);
+		r->antispoof_ifindex = (int)json_integer_value(ip);
 	}
 	return 0;
 }
 
-int loom_br_record_read(const char *dir, const char *network, const char *container_id,
-			const char *ifname, struct loom_br_record *out, struct loom_err *err)
+int loom_endpoint_record_read(const char *dir, const char *network, const char *container_id,
+			const char *ifname, struct loom_endpoint_record *out, struct loom_err *err)
 {
 	char path[PATH_MAX];
 	json_error_t jerr;
 	json_t *j;
 	int r;
 
-	if (loom_br_record_path(dir, network, container_id, ifname, path, sizeof(path)) < 0)
+	if (loom_endpoint_record_path(dir, network, container_id, ifname, path, sizeof(path)) < 0)
 		return -ENOENT;
 	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
@@ -230,12 +231,12 @@ int loom_br_record_read(const char *dir, const char *network, const char *contai
 	return r;
 }
 
-int loom_br_record_remove(const char *dir, const char *network, const char *container_id,
+int loom_endpoint_record_remove(const char *dir, const char *network, const char *container_id,
 			  const char *ifname, struct loom_err *err)
 {
 	char path[PATH_MAX];
 
-	if (loom_br_record_path(dir, network, container_id, ifname, path, sizeof(path)) < 0)
+	if (loom_endpoint_record_path(dir, network, container_id, ifname, path, sizeof(path)) < 0)
 		return 0;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot remove the endpoint record %s",
@@ -243,7 +244,7 @@ int loom_br_record_remove(const char *dir, const char *network, const char *cont
 	return 0;
 }
 
-bool loom_br_record_any(const char *dir, const char *container_id, const char *ifname)
+bool loom_endpoint_record_any(const char *dir, const char *container_id, const char *ifname)
 {
 	char suffix[300];
 	struct dirent *de;

@@ -1,4 +1,6 @@
-/* loom-bridge's nftables state: ipMasq and macspoofchk.
+/* The pod's nftables state, for every plugin that masquerades or checks
+ * source MACs (loom-bridge, loom-vxlan, loom-bgp): ipMasq and macspoofchk.
+ * The tables keep loom-bridge's name, which is what the ruleset shows.
  *
  * Everything lives in loom's own two tables, created once and never
  * flushed as a whole; other tables are never read or written:
@@ -27,8 +29,8 @@
  * pod nothing else is known about.
  *
  * Both tables act in the calling thread's current netns (the host's). */
-#ifndef LOOM_BRIDGE_FIREWALL_H
-#define LOOM_BRIDGE_FIREWALL_H
+#ifndef LOOM_POD_FIREWALL_H
+#define LOOM_POD_FIREWALL_H
 
 #include <stdbool.h>
 #include <stddef.h>

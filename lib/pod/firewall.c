@@ -22,7 +22,7 @@
  * earlier pod with the same address stays until that pod's DEL or purge),
  * and DEL offers loom_fw_del_deferred() to overlap that wait with the veth
  * deletion, which waits for grace periods of its own. */
-#include "firewall.h"
+#include "pod/firewall.h"
 
 #include <ctype.h>
 #include <errno.h>
