@@ -40,18 +40,11 @@ struct loop {
 	int64_t next_sync, next_keepalive;  /* CLOCK_MONOTONIC ms */
 	char problem[LOOM_ERR_MSG_MAX];     /* the last non-store problem logged */
 	int ifd, wd, sfd;
-	struct loomd_nodes nodes;           /* other nodes -> the backend's controller */
+	struct loomd_nodes nodes;           /* other nodes -> the mode's controller */
 	int64_t next_nodes;                 /* when to retry a failed node sync */
 	char nodes_problem[LOOM_ERR_MSG_MAX];
 	bool sysctls_done;
 };
-
-static const struct loomd_controller_ops *lookup(enum loomd_backend b)
-{
-	if (b == LOOMD_BACKEND_BGP)
-		return &loom_bgp_controller;
-	return b == LOOMD_BACKEND_VXLAN ? &loom_vxlan_controller : NULL;
-}
 
 static int64_t now_ms(void)
 {
@@ -120,7 +113,7 @@ static void do_sync(struct loop *l, int64_t now)
 		l->registered = true;
 		l->next_keepalive = now + (int64_t)l->d.cfg.ttl * 1000 / 3;
 		if (!l->sysctls_done)
-			loomd_sysctls(l->d.net.backend);
+			loomd_sysctls(l->d.net.mode);
 		l->sysctls_done = true;
 		loomd_nodes_check(&l->d, &l->nodes);
 	}
@@ -165,6 +158,13 @@ static void do_nodes(struct loop *l, int64_t now)
 	}
 	if (loomd_nodes_poll(&l->d, &l->nodes, &err) < 0)
 		nodes_failed(l, &err, now);
+	if (l->nodes.network_stale) {
+		/* The Network changed beyond the mode's section: new blocks, a
+		 * new lease file, and the controller restarted (nodes_check). */
+		l->nodes.network_stale = false;
+		l->registered = false;
+		l->next_sync = now;
+	}
 }
 
 static void do_keepalive(struct loop *l, int64_t now)
@@ -251,7 +251,7 @@ static int64_t next_deadline(const struct loop *l)
 		t = l->next_sync;
 	if (l->registered && !l->nodes.synced && l->next_nodes < t)
 		t = l->next_nodes;
-	if (l->nodes.watch && now_ms() + WATCH_POLL_MS < t)
+	if ((l->nodes.watch || l->nodes.config_watch) && now_ms() + WATCH_POLL_MS < t)
 		t = now_ms() + WATCH_POLL_MS;
 	return t;
 }
@@ -348,7 +348,6 @@ int main(int argc, char **argv)
 		  l.d.cfg.ttl);
 	l.backoff_ms = BACKOFF_MIN_MS;
 	l.next_sync = now_ms();
-	l.d.lookup = lookup;
 
 	r = run(&l);
 	loom_notify_stopping();

@@ -1,9 +1,10 @@
 /* The BIRD controller (controller.h).  Every call ends in apply(): the
  * configuration rendered from the Network's bgp spec and the node list,
  * written only when its text changed, and BIRD told to reload only then;
- * BIRD is started when none answers on the node's socket.  tick() does
- * the slow work at its own pace: restart a BIRD that died, notice a
- * changed bgp spec, publish the sessions' state. */
+ * BIRD is started when none answers on the node's socket.  A changed
+ * spec.backend.bgp arrives through network_changed() (loomd watches the
+ * Network).  tick() does the slow work at its own pace: restart a BIRD
+ * that died, publish the sessions' state. */
 #include "controller.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include "store/store.h"
 
 #define TICK_MS 1000
-#define SPEC_MS 3000
 #define CMD_TIMEOUT_MS 2000
 
 struct bgp {
@@ -33,7 +33,7 @@ struct bgp {
 	struct loom_bird_neighbor *nbrs;       /* the sessions rendered last */
 	size_t n_nbrs;
 	bool reload_pending;                   /* the file changed, BIRD not told yet */
-	long long next_tick, next_spec;
+	long long next_tick;
 	char *published;                       /* the status text last put */
 	int64_t published_lease;               /* ... under this lease */
 };
@@ -44,20 +44,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int read_spec(struct bgp *b, struct loom_bgp_spec *out, struct loom_err *err)
-{
-	char key[LOOMD_NAME_MAX + 32];
-	struct loom_kv kv = { 0 };
-	int r;
-
-	snprintf(key, sizeof(key), "/loom/config/%s", b->network);
-	if (loom_store_get(b->store, key, &kv, err) < 0)
-		return -1;
-	r = loom_bgp_spec_parse(kv.value, kv.value_len, out, err);
-	loom_kv_clear(&kv);
-	return r;
 }
 
 static int ensure_bird(struct bgp *b, struct loom_err *err)
@@ -181,14 +167,21 @@ static int bgp_start(void **state, const struct loomd_controller_ctx *ctx, struc
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "bgp mode needs an IPv4 underlay address (BIRD's router id)");
 	}
-	if (!b->store || read_spec(b, &b->spec, err) < 0) {
-		if (!b->store)
-			loom_err_set(err, LOOM_ERR_INTERNAL, "bgp controller started without a store");
+	if (!b->store) {
 		free(b);
-		return -1;
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "bgp controller started without a store");
 	}
+	b->spec = *loom_bgp_section(ctx->net);
 	*state = b;
 	return 0;
+}
+
+static int bgp_network_changed(void *state, const struct loom_network *net, struct loom_err *err)
+{
+	struct bgp *b = state;
+
+	b->spec = *loom_bgp_section(net);
+	return apply(b, err);
 }
 
 static int bgp_reconcile(void *state, const struct loomd_node *nodes, size_t n, struct loom_err *err)
@@ -317,22 +310,10 @@ static int bgp_tick(void *state, struct loom_err *err)
 {
 	struct bgp *b = state;
 	long long now = now_ms();
-	struct loom_bgp_spec spec;
 
 	if (now < b->next_tick)
 		return 0;
 	b->next_tick = now + TICK_MS;
-	if (now >= b->next_spec) {
-		b->next_spec = now + SPEC_MS;
-		if (read_spec(b, &spec, err) < 0)
-			return -1;
-		if (memcmp(&spec, &b->spec, sizeof(spec)) != 0) {
-			loomd_log("the Network's bgp settings changed: re-rendering BIRD's config");
-			b->spec = spec;
-			if (apply(b, err) < 0)
-				return -1;
-		}
-	}
 	if (!b->external && loom_bird_pid(b->pidfile) == 0) {
 		loomd_log("no BIRD running for node %s: starting one", b->node);
 		if (ensure_bird(b, err) < 0)
@@ -359,6 +340,7 @@ const struct loomd_controller_ops loom_bgp_controller = {
 	.name = "bgp",
 	.vtep_mac = NULL,
 	.start = bgp_start,
+	.network_changed = bgp_network_changed,
 	.node_added = bgp_added,
 	.node_changed = bgp_changed,
 	.node_removed = bgp_removed,

@@ -10,6 +10,8 @@
 
 #define LOOM_BGPSTATUS_PREFIX "/loom/bgpstatus/"
 
+extern const struct loomd_controller_ops loom_bgp_controller;
+
 /* The status value published for a node: {"node", "peers": [{"name",
  * "node"?, "address", "asNumber", "state", "imported", "exported"}]}.
  * Only BGP protocols are listed.  A new reference or NULL (ENOMEM). */

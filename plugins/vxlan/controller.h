@@ -11,18 +11,14 @@
 #define LOOM_VXLAN_CONTROLLER_H
 
 #include "../../agent/controller.h"
+#include "diff.h"
 #include "vtep.h"
 
-/* One remote node's entries, derived from its record. */
-struct loom_vxlan_peer {
-	struct loom_prefix subnet;      /* route destination */
-	struct loom_ip gw;              /* subnet's first address: neighbour and route gateway */
-	uint8_t mac[LOOM_MAC_LEN];      /* its VTEP MAC */
-	struct loom_ip underlay;        /* FDB destination */
-};
+extern const struct loomd_controller_ops loom_vxlan_controller;
 
-/* 0 and *p, or -EINVAL when the record cannot be programmed (no vtepMAC,
- * an underlay family other than local's). */
+/* One remote node's entries, derived from its record (p->node borrows
+ * n->name).  0 and *p, or -EINVAL when the record cannot be programmed
+ * (no vtepMAC, an underlay family other than local's). */
 int loom_vxlan_peer(const struct loomd_node *n, int local_family, struct loom_vxlan_peer *p);
 
 #endif

@@ -31,15 +31,28 @@ static const struct topo TOPOS[] = {
 	{ "mesh.conf",
 	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}", "n1", 2 },
 	{ "rr-reflector.conf",
-	  "{\"spec\":{\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
+	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
 	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}", "n1", 2 },
 	{ "rr-client.conf",
-	  "{\"spec\":{\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
+	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
 	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}", "n2", 1 },
 	{ "external.conf",
-	  "{\"spec\":{\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"198.51.100.1\","
+	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"198.51.100.1\","
 	  "\"asNumber\":64513},{\"address\":\"192.0.2.12\",\"asNumber\":64999}]}}}}", "n1", 3 },
 };
+
+/* spec.backend.bgp of a Network's text, through the Network model. */
+static int spec_parse(const char *text, size_t len, struct loom_bgp_spec *out, struct loom_err *err)
+{
+	struct loom_network n;
+
+	if (loom_network_parse(text, len, &n, err) < 0)
+		return -1;
+	if (strcmp(n.mode->name, "bgp") != 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "not a bgp Network");
+	*out = *loom_bgp_section(&n);
+	return 0;
+}
 
 static char *slurp(const char *path)
 {
@@ -67,7 +80,7 @@ static char *render(const struct topo *t, size_t *sessions)
 	size_t i, n = 0;
 	char *text;
 
-	assert_int_equal(loom_bgp_spec_parse(t->spec, strlen(t->spec), &spec, &err), 0);
+	assert_int_equal(spec_parse(t->spec, strlen(t->spec), &spec, &err), 0);
 	for (i = 0; i < 3; i++) {
 		nodes[i].name = NODES[i][0];
 		assert_int_equal(loom_ip_parse(NODES[i][1], &nodes[i].address), 0);
@@ -133,7 +146,7 @@ static void test_golden(void **state)
 
 static void test_neighbors_rr(void **state)
 {
-	static const char spec_txt[] = "{\"spec\":{\"backend\":{\"bgp\":{\"nodeToNodeMesh\":false,"
+	static const char spec_txt[] = "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false,"
 				       "\"routeReflectors\":[\"n1\",\"n2\"]}}}}";
 	struct loom_bgp_spec spec;
 	struct loom_bird_node nodes[3];
@@ -142,7 +155,7 @@ static void test_neighbors_rr(void **state)
 	size_t i, n;
 
 	(void)state;
-	assert_int_equal(loom_bgp_spec_parse(spec_txt, strlen(spec_txt), &spec, &err), 0);
+	assert_int_equal(spec_parse(spec_txt, strlen(spec_txt), &spec, &err), 0);
 	for (i = 0; i < 3; i++) {
 		nodes[i].name = NODES[i][0];
 		loom_ip_parse(NODES[i][1], &nodes[i].address);
@@ -167,17 +180,17 @@ static void test_neighbors_rr(void **state)
 static void test_spec_errors(void **state)
 {
 	static const struct { const char *json, *msg; } cases[] = {
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"asNumber\":0}}}}", "asNumber" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"asNumber\":\"x\"}}}}", "asNumber" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"nodeToNodeMesh\":false}}}}", "routeReflectors" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"nodeToNodeMesh\":1}}}}", "nodeToNodeMesh" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"peers\":[{\"address\":\"x\",\"asNumber\":1}]}}}}",
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":0}}}}", "asNumber" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":\"x\"}}}}", "asNumber" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false}}}}", "routeReflectors" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":1}}}}", "nodeToNodeMesh" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"x\",\"asNumber\":1}]}}}}",
 		  "peers[0].address" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"peers\":[{\"address\":\"192.0.2.1\"}]}}}}",
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"192.0.2.1\"}]}}}}",
 		  "peers[0].asNumber" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"holdTime\":2}}}}", "holdTime" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":[]}}}", "spec.backend.bgp" },
-		{ "not json", "Network" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"holdTime\":2}}}}", "holdTime" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":[]}}}", "spec.backend.bgp" },
+		{ "not json", "not JSON" },
 	};
 	struct loom_bgp_spec spec;
 	size_t i;
@@ -186,7 +199,7 @@ static void test_spec_errors(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct loom_err err = { 0 };
 
-		assert_int_equal(loom_bgp_spec_parse(cases[i].json, strlen(cases[i].json), &spec, &err), -1);
+		assert_int_equal(spec_parse(cases[i].json, strlen(cases[i].json), &spec, &err), -1);
 		if (!strstr(err.msg, cases[i].msg))
 			fail_msg("case %zu: \"%s\" does not name %s", i, err.msg, cases[i].msg);
 	}

@@ -1,0 +1,61 @@
+/* The mode table (model/mode.h): one line per mode.  The entries live in
+ * the modes' folders; the first is the default spec.backend.type. */
+#include <stdio.h>
+#include <string.h>
+
+#include "model/mode.h"
+
+extern const struct loom_mode loom_mode_vxlan;   /* plugins/vxlan/mode.c */
+extern const struct loom_mode loom_mode_bgp;     /* plugins/bgp/mode.c */
+extern const struct loom_mode loom_mode_bridge;  /* plugins/bridge/mode/mode.c */
+
+const struct loom_mode *const loom_modes[] = {
+	&loom_mode_vxlan,
+	&loom_mode_bgp,
+	&loom_mode_bridge,
+	NULL,
+};
+
+const struct loom_mode *loom_mode_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && loom_modes[i]; i++)
+		if (strcmp(loom_modes[i]->name, name) == 0)
+			return loom_modes[i];
+	return NULL;
+}
+
+const struct loom_mode *loom_mode_by_backend(const char *backend)
+{
+	size_t i;
+
+	for (i = 0; backend && loom_modes[i]; i++)
+		if (strcmp(loom_modes[i]->backend, backend) == 0)
+			return loom_modes[i];
+	return NULL;
+}
+
+const struct loom_mode *loom_mode_default(void)
+{
+	return loom_modes[0];
+}
+
+void loom_mode_list(bool backends, bool quoted, const char *last_sep, char *buf, size_t len)
+{
+	size_t i, n = 0, used = 0;
+	int w;
+
+	while (loom_modes[n])
+		n++;
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		w = snprintf(buf + used, len - used, "%s%s%s%s",
+			     i == 0 ? "" : i + 1 == n && last_sep ? last_sep : ", ", quoted ? "\"" : "",
+			     backends ? loom_modes[i]->backend : loom_modes[i]->name, quoted ? "\"" : "");
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+}
