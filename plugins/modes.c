@@ -41,7 +41,8 @@ const struct loom_mode *loom_mode_default(void)
 	return loom_modes[0];
 }
 
-void loom_mode_list(bool backends, bool quoted, const char *last_sep, char *buf, size_t len)
+void loom_mode_list(bool backends, bool quoted, const char *sep, const char *last_sep, char *buf,
+		    size_t len)
 {
 	size_t i, n = 0, used = 0;
 	int w;
@@ -52,7 +53,7 @@ void loom_mode_list(bool backends, bool quoted, const char *last_sep, char *buf,
 		buf[0] = '\0';
 	for (i = 0; i < n && used < len; i++) {
 		w = snprintf(buf + used, len - used, "%s%s%s%s",
-			     i == 0 ? "" : i + 1 == n && last_sep ? last_sep : ", ", quoted ? "\"" : "",
+			     i == 0 ? "" : i + 1 == n ? last_sep : sep, quoted ? "\"" : "",
 			     backends ? loom_modes[i]->backend : loom_modes[i]->name, quoted ? "\"" : "");
 		if (w < 0)
 			return;

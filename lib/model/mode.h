@@ -92,7 +92,9 @@ const struct loom_mode *loom_mode_by_name(const char *name);
 const struct loom_mode *loom_mode_by_backend(const char *backend);
 /* The mode spec.backend.type defaults to. */
 const struct loom_mode *loom_mode_default(void);
-/* The modes' names (or backends) joined for a message: "\"vxlan\", \"bgp\", \"none\"". */
-void loom_mode_list(bool backends, bool quoted, const char *last_sep, char *buf, size_t len);
+/* The modes' names (or backends) joined for a message, in table order:
+ * ("\"vxlan\", \"bgp\", \"none\"", "vxlan|bgp|bridge").  Truncated to len. */
+void loom_mode_list(bool backends, bool quoted, const char *sep, const char *last_sep, char *buf,
+		    size_t len);
 
 #endif

@@ -71,7 +71,7 @@ static int parse_backend(const json_t *spec, struct loom_network *n, struct loom
 			return -1;
 		m = loom_mode_by_backend(json_string_value(t));
 		if (!m) {
-			loom_mode_list(true, true, NULL, list, sizeof(list));
+			loom_mode_list(true, true, ", ", ", ", list, sizeof(list));
 			return loom_field_bad(err, "spec.backend.type",
 					      "unsupported value \"%s\": supported values: %s",
 					      json_string_value(t), list);
