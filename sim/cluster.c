@@ -614,7 +614,7 @@ int sim_status(struct sim *s)
 		snprintf(tag, sizeof(tag), "loomd-n%d", i);
 		snprintf(addr, sizeof(addr), "192.0.2.%d", 10 + i);
 		lease_subnet(s, i, lease, sizeof(lease));
-		if (!strcmp(s->mode, "bridge"))
+		if (!sim_mode(s)->lease_file)  /* the conflist's subnet */
 			snprintf(cni, sizeof(cni), "10.244.%d.0/24", i);
 		else
 			snprintf(cni, sizeof(cni), "%s", lease[0] ? lease : "-");
