@@ -16,24 +16,25 @@ const struct loom_mode *const loom_modes[] = {
 	NULL,
 };
 
-const struct loom_mode *loom_mode_by_name(const char *name)
+/* The mode whose name (or backend) is s. */
+static const struct loom_mode *find(const char *s, bool backend)
 {
 	size_t i;
 
-	for (i = 0; name && loom_modes[i]; i++)
-		if (strcmp(loom_modes[i]->name, name) == 0)
+	for (i = 0; s && loom_modes[i]; i++)
+		if (strcmp(backend ? loom_modes[i]->backend : loom_modes[i]->name, s) == 0)
 			return loom_modes[i];
 	return NULL;
 }
 
+const struct loom_mode *loom_mode_by_name(const char *name)
+{
+	return find(name, false);
+}
+
 const struct loom_mode *loom_mode_by_backend(const char *backend)
 {
-	size_t i;
-
-	for (i = 0; backend && loom_modes[i]; i++)
-		if (strcmp(loom_modes[i]->backend, backend) == 0)
-			return loom_modes[i];
-	return NULL;
+	return find(backend, true);
 }
 
 const struct loom_mode *loom_mode_default(void)

@@ -87,6 +87,17 @@ int loom_field_required(const json_t *o, const char *key, int type, const char *
 	return r;
 }
 
+int loom_field_list(const json_t *o, const char *key, size_t max, const char *path, json_t **out,
+		    struct loom_err *err)
+{
+	int r = loom_field_member(o, key, JSON_ARRAY, path, out, err);
+	LOOM_FIELD_CHILD(p, path, "%s", key);
+
+	if (r > 0 && json_array_size(*out) > max)
+		return loom_field_bad(err, p, "at most %zu", max);
+	return r;
+}
+
 int loom_field_int(const json_t *o, const char *key, json_int_t min, json_int_t max,
 		  const char *path, json_int_t *out, struct loom_err *err)
 {

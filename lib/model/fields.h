@@ -38,6 +38,9 @@ int loom_field_member(const json_t *o, const char *key, int type, const char *pa
 /* The same, and absent is an error. */
 int loom_field_required(const json_t *o, const char *key, int type, const char *path,
 			json_t **out, struct loom_err *err);
+/* An optional list of at most `max` items: 1 present (*out set), 0 absent, -1 error. */
+int loom_field_list(const json_t *o, const char *key, size_t max, const char *path, json_t **out,
+		    struct loom_err *err);
 /* An optional integer in [min, max]: 1 present (*out set), 0 absent, -1 error. */
 int loom_field_int(const json_t *o, const char *key, json_int_t min, json_int_t max,
 		   const char *path, json_int_t *out, struct loom_err *err);

@@ -1,4 +1,6 @@
-/* The sessions a node opens, from spec.backend.bgp (parsed by mode.c). */
+/* The sessions a node opens, from spec.backend.bgp (parsed by mode.c), the
+ * configuration they make, and what to do with BIRD next: the controller's
+ * decisions, pure. */
 #include "bird.h"
 
 #include <errno.h>
@@ -72,4 +74,34 @@ int loom_bird_neighbors(const struct loom_bgp_spec *s, const char *self,
 	*out = v;
 	*n_out = w;
 	return 0;
+}
+
+int loom_bird_desired(const struct loom_bgp_spec *s, const struct loom_bird_self *self,
+		      const struct loom_bird_node *nodes, size_t n,
+		      struct loom_bird_neighbor **nbrs, size_t *n_nbrs, char **text,
+		      struct loom_err *err)
+{
+	struct loom_bird_conf c;
+
+	if (loom_bird_neighbors(s, self->node, nodes, n, nbrs, n_nbrs, err) < 0)
+		return -1;
+	c = (struct loom_bird_conf){
+		.node = self->node, .router_id = self->router_id, .as = s->as,
+		.hold_time = s->hold_time, .pool = self->pool, .block = self->block,
+		.log_path = self->log_path, .nbrs = *nbrs, .n_nbrs = *n_nbrs,
+	};
+	*text = loom_bird_render(&c, err);
+	if (*text)
+		return 0;
+	free(*nbrs);
+	*nbrs = NULL;
+	*n_nbrs = 0;
+	return -1;
+}
+
+enum loom_bird_action loom_bird_next(bool external, bool running, bool reload_pending)
+{
+	if (!external && !running)
+		return LOOM_BIRD_START;
+	return reload_pending ? LOOM_BIRD_RELOAD : LOOM_BIRD_NOTHING;
 }

@@ -46,14 +46,10 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int ensure_bird(struct bgp *b, struct loom_err *err)
+static int spawn(struct bgp *b, struct loom_err *err)
 {
 	int r;
 
-	if (b->external)
-		return 0;
-	if (loom_bird_pid(b->pidfile) > 0)
-		return 0;
 	r = loom_bird_spawn(b->conf, b->sock, b->pidfile, err);
 	if (r < 0)
 		return -1;
@@ -85,33 +81,46 @@ static int reload(struct bgp *b, struct loom_err *err)
 	return 0;
 }
 
+/* Start or reload BIRD as loom_bird_next() says.  died: say why one is
+ * started (it was running). */
+static int act(struct bgp *b, bool died, struct loom_err *err)
+{
+	switch (loom_bird_next(b->external, b->external || loom_bird_pid(b->pidfile) > 0,
+			       b->reload_pending)) {
+	case LOOM_BIRD_START:
+		if (died)
+			loomd_log("no BIRD running for node %s: starting one", b->node);
+		return spawn(b, err);
+	case LOOM_BIRD_RELOAD:
+		return reload(b, err);
+	case LOOM_BIRD_NOTHING:
+		break;
+	}
+	return 0;
+}
+
+/* The desired configuration (bird_spec.c, pure), written when its text
+ * changed, then BIRD started or told. */
 static int apply(struct bgp *b, struct loom_err *err)
 {
 	struct loom_bird_node *nodes = calloc(b->n_nodes + 1, sizeof(*nodes));
+	struct loom_bird_self self = {
+		.node = b->node, .router_id = b->address, .pool = b->pool, .block = b->block,
+		.log_path = b->external ? NULL : b->log,
+	};
 	struct loom_bird_neighbor *nbrs = NULL;
 	size_t n_nbrs = 0, i;
-	struct loom_bird_conf c;
-	char *text;
+	char *text = NULL;
 	int r;
 
 	if (!nodes)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	for (i = 0; i < b->n_nodes; i++)
 		nodes[i] = (struct loom_bird_node){ .name = b->nodes[i].name, .address = b->nodes[i].address };
-	r = loom_bird_neighbors(&b->spec, b->node, nodes, b->n_nodes, &nbrs, &n_nbrs, err);
+	r = loom_bird_desired(&b->spec, &self, nodes, b->n_nodes, &nbrs, &n_nbrs, &text, err);
 	free(nodes);
 	if (r < 0)
 		return -1;
-	c = (struct loom_bird_conf){
-		.node = b->node, .router_id = b->address, .as = b->spec.as,
-		.hold_time = b->spec.hold_time, .pool = b->pool, .block = b->block,
-		.log_path = b->external ? NULL : b->log, .nbrs = nbrs, .n_nbrs = n_nbrs,
-	};
-	text = loom_bird_render(&c, err);
-	if (!text) {
-		free(nbrs);
-		return -1;
-	}
 	free(b->nbrs);
 	b->nbrs = nbrs;
 	b->n_nbrs = n_nbrs;
@@ -121,9 +130,7 @@ static int apply(struct bgp *b, struct loom_err *err)
 		return loom_err_set(err, LOOM_ERR_IO, "cannot write %s: %s", b->conf, strerror(-r));
 	if (r == 1)
 		b->reload_pending = true;
-	if (!b->external && loom_bird_pid(b->pidfile) == 0)
-		return ensure_bird(b, err);
-	return b->reload_pending ? reload(b, err) : 0;
+	return act(b, false, err);
 }
 
 static int set_nodes(struct bgp *b, const struct loomd_node *nodes, size_t n, struct loom_err *err)
@@ -282,7 +289,7 @@ static int publish(struct bgp *b, struct loom_err *err)
 		r = loom_bird_status_parse(reply, &p, &n);
 	free(reply);
 	if (r < 0)
-		return 0;   /* BIRD away: ensure_bird's business, the old status stands */
+		return 0;   /* BIRD away: tick()'s business (it starts one), the old status stands */
 	o = loom_bgp_status_json(b->node, p, n, b->nbrs, b->n_nbrs);
 	free(p);
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -314,12 +321,7 @@ static int bgp_tick(void *state, struct loom_err *err)
 	if (now < b->next_tick)
 		return 0;
 	b->next_tick = now + TICK_MS;
-	if (!b->external && loom_bird_pid(b->pidfile) == 0) {
-		loomd_log("no BIRD running for node %s: starting one", b->node);
-		if (ensure_bird(b, err) < 0)
-			return -1;
-	}
-	if (b->reload_pending && reload(b, err) < 0)
+	if (act(b, true, err) < 0)
 		return -1;
 	return publish(b, err);
 }

@@ -14,10 +14,7 @@ static int parse_rr(const json_t *list, struct loom_bgp_spec *s, const char *pat
 {
 	const json_t *it;
 	size_t i;
-	LOOM_FIELD_CHILD(lp, path, "routeReflectors");
 
-	if (json_array_size(list) > LOOM_BGP_RR_MAX)
-		return loom_field_bad(err, lp, "at most %d", LOOM_BGP_RR_MAX);
 	json_array_foreach(list, i, it) {
 		LOOM_FIELD_CHILD(p, path, "routeReflectors[%zu]", i);
 		if (loom_field_type(it, JSON_STRING, p, err) < 0 ||
@@ -38,10 +35,7 @@ static int parse_peers(const json_t *list, struct loom_bgp_spec *s, const char *
 	json_int_t as;
 	size_t i;
 	int r;
-	LOOM_FIELD_CHILD(lp, path, "peers");
 
-	if (json_array_size(list) > LOOM_BGP_PEERS_MAX)
-		return loom_field_bad(err, lp, "at most %d", LOOM_BGP_PEERS_MAX);
 	json_array_foreach(list, i, it) {
 		LOOM_FIELD_CHILD(p, path, "peers[%zu]", i);
 		LOOM_FIELD_CHILD(ap, p, "address");
@@ -92,9 +86,9 @@ static int section_parse(const json_t *sec, void *out, const char *path, struct 
 		return 0;
 	if (mesh)
 		s->mesh = json_is_true(mesh);
-	if (loom_field_member(sec, "routeReflectors", JSON_ARRAY, path, &list, err) < 0 ||
+	if (loom_field_list(sec, "routeReflectors", LOOM_BGP_RR_MAX, path, &list, err) < 0 ||
 	    (list && parse_rr(list, s, path, err) < 0) ||
-	    loom_field_member(sec, "peers", JSON_ARRAY, path, &list, err) < 0 ||
+	    loom_field_list(sec, "peers", LOOM_BGP_PEERS_MAX, path, &list, err) < 0 ||
 	    (list && parse_peers(list, s, path, err) < 0))
 		return -1;
 	if (!s->mesh && s->n_rr == 0) {

@@ -76,29 +76,23 @@ static char *render(const struct topo *t, size_t *sessions)
 	struct loom_bird_node nodes[3];
 	struct loom_bird_neighbor *nb = NULL;
 	struct loom_err err = { 0 };
-	struct loom_bird_conf c = { 0 };
+	struct loom_bird_self self = { .node = t->self };
 	size_t i, n = 0;
-	char *text;
+	char *text = NULL;
 
 	assert_int_equal(spec_parse(t->spec, strlen(t->spec), &spec, &err), 0);
 	for (i = 0; i < 3; i++) {
 		nodes[i].name = NODES[i][0];
 		assert_int_equal(loom_ip_parse(NODES[i][1], &nodes[i].address), 0);
 		if (strcmp(NODES[i][0], t->self) == 0)
-			c.router_id = nodes[i].address;
+			self.router_id = nodes[i].address;
 	}
-	assert_int_equal(loom_bird_neighbors(&spec, t->self, nodes, 3, &nb, &n, &err), 0);
-	*sessions = n;
-	c.node = t->self;
-	c.as = spec.as;
-	c.hold_time = spec.hold_time;
-	assert_int_equal(loom_prefix_parse("10.244.0.0/16", &c.pool), 0);
+	assert_int_equal(loom_prefix_parse("10.244.0.0/16", &self.pool), 0);
 	assert_int_equal(loom_prefix_parse(strcmp(t->self, "n1") ? "10.244.2.0/24" : "10.244.1.0/24",
-					   &c.block), 0);
-	c.nbrs = nb;
-	c.n_nbrs = n;
-	text = loom_bird_render(&c, &err);
+					   &self.block), 0);
+	assert_int_equal(loom_bird_desired(&spec, &self, nodes, 3, &nb, &n, &text, &err), 0);
 	assert_non_null(text);
+	*sessions = n;
 	free(nb);
 	return text;
 }
@@ -175,6 +169,23 @@ static void test_neighbors_rr(void **state)
 	assert_string_equal(nb[0].node, "n1");
 	assert_string_equal(nb[1].node, "n2");
 	free(nb);
+}
+
+static void test_next_action(void **state)
+{
+	static const struct { bool external, running, pending; enum loom_bird_action want; } t[] = {
+		{ false, false, false, LOOM_BIRD_START },   /* ours died or never ran */
+		{ false, false, true, LOOM_BIRD_START },    /* a new one reads the new file */
+		{ false, true, true, LOOM_BIRD_RELOAD },
+		{ false, true, false, LOOM_BIRD_NOTHING },
+		{ true, false, true, LOOM_BIRD_RELOAD },    /* never start another's BIRD */
+		{ true, true, false, LOOM_BIRD_NOTHING },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(loom_bird_next(t[i].external, t[i].running, t[i].pending), t[i].want);
 }
 
 static void test_spec_errors(void **state)
@@ -265,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_neighbors_rr),
 		cmocka_unit_test(test_spec_errors),
+		cmocka_unit_test(test_next_action),
 		cmocka_unit_test(test_ipv6_router_id_refused),
 		cmocka_unit_test(test_status_parse),
 	};
