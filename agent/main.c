@@ -139,6 +139,18 @@ static void nodes_failed(struct loop *l, const struct loom_err *err, int64_t now
 	l->next_nodes = now + RETRY_NODES_MS;
 }
 
+/* The Network changed beyond the mode's section (seen by a node sync or
+ * poll, even one that failed after): new blocks, a new lease file, and the
+ * controller restarted (loomd_nodes_check). */
+static void network_stale(struct loop *l, int64_t now)
+{
+	if (!l->nodes.network_stale)
+		return;
+	l->nodes.network_stale = false;
+	l->registered = false;
+	l->next_sync = now;
+}
+
 static void do_nodes(struct loop *l, int64_t now)
 {
 	struct loom_err err = { 0 };
@@ -150,6 +162,7 @@ static void do_nodes(struct loop *l, int64_t now)
 			return;
 		if (loomd_nodes_sync(&l->d, &l->nodes, &err) < 0) {
 			nodes_failed(l, &err, now);
+			network_stale(l, now);
 			return;
 		}
 		if (l->nodes_problem[0])
@@ -158,13 +171,7 @@ static void do_nodes(struct loop *l, int64_t now)
 	}
 	if (loomd_nodes_poll(&l->d, &l->nodes, &err) < 0)
 		nodes_failed(l, &err, now);
-	if (l->nodes.network_stale) {
-		/* The Network changed beyond the mode's section: new blocks, a
-		 * new lease file, and the controller restarted (nodes_check). */
-		l->nodes.network_stale = false;
-		l->registered = false;
-		l->next_sync = now;
-	}
+	network_stale(l, now);
 }
 
 static void do_keepalive(struct loop *l, int64_t now)
