@@ -72,6 +72,11 @@ struct loom_mode {
 	/* `loomctl get networks -o wide`'s BACKEND cell: "vxlan(vni=1,port=8472)". */
 	void (*summary)(const void *section, char *buf, size_t len);
 
+	/* What its dataplane is made of (loom-sim sizes a cluster by it). */
+	bool bridged;                       /* pods share a Linux bridge per node */
+	bool joins_nodes;                   /* it carries traffic between nodes */
+	unsigned helpers;                   /* processes per node beside loomd (BIRD) */
+
 	/* Bytes the encapsulation adds to a packet, over an IPv4 / IPv6 underlay. */
 	uint32_t mtu_overhead4, mtu_overhead6;
 	const struct loom_sysctl *sysctls;  /* ended by a NULL key */

@@ -134,6 +134,8 @@ const struct loom_mode loom_mode_bgp = {
 	.section_parse = section_parse,
 	.section_default = section_default,
 	.summary = summary,
+	.joins_nodes = true,
+	.helpers = 1,                      /* BIRD */
 	.sysctls = sysctls,
 	/* A short hold time: a silent node's block goes from the others within
 	 * seconds, not minutes (keepalives are rendered at a third). */

@@ -63,6 +63,8 @@ const struct loom_mode loom_mode_vxlan = {
 	/* outer Ethernet 14 + IP 20 (40) + UDP 8 + VXLAN 8 */
 	.mtu_overhead4 = 50,
 	.mtu_overhead6 = 70,
+	.bridged = true,
+	.joins_nodes = true,
 	.sysctls = sysctls,
 	.controller = &loom_vxlan_controller,
 };

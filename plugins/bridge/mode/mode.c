@@ -22,5 +22,6 @@ const struct loom_mode loom_mode_bridge = {
 	 * vxlan controller). */
 	.node_cni = "loom-vxlan",
 	.lease_file = false,
+	.bridged = true,
 	.sysctls = sysctls,
 };
