@@ -2,11 +2,14 @@
  * lease file the plugins read, and endpoint publishing.
  *
  * Pure parts (no store, no kernel; unit-tested): config.c (command line),
- * network.c (the Network object, over the model's), subnet.c (carving the cluster CIDR into
- * node blocks and naming their keys), leasefile.c (the <network>.env text),
- * endpoint.c (record file name and record -> endpoint value).
- * Parts with side effects: log.c, mtu.c (netlink), lease.c (node key,
- * subnet claim), publish.c (endpoint sync), main.c (the event loop).
+ * network.c (the Network, over the model's), subnet.c (carving the cluster
+ * CIDR into node blocks and naming their keys), leasefile.c (the
+ * <network>.env text), endpoint.c (record file name and record -> endpoint
+ * value).  Parts with side effects: log.c, mtu.c (netlink), sysctl.c (the
+ * mode's sysctls), lease.c (node key, subnet claim), publish.c (endpoint
+ * sync), nodes.c (other nodes and the Network -> the mode's controller),
+ * main.c (the event loop).  What differs between modes comes from the mode
+ * table (model/mode.h), never from a mode's name.
  *
  * Every function returns 0 / a documented positive value, or -1 with a
  * filled loom_err (or -errno where it says so).  The pure parts never log;
