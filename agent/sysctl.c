@@ -9,9 +9,9 @@
 
 void loomd_sysctls(const struct loom_mode *m)
 {
-	static const char *said;  /* the hint last said: once per process */
+	static const char *said; /* the hint last said: once per process */
 	const struct loom_sysctl *s;
-	const char *failed = NULL;  /* a hint whose keys are missing this time */
+	const char *failed = NULL; /* a hint whose keys are missing this time */
 	int r;
 
 	for (s = m->sysctls; s && s->key; s++) {

@@ -5,9 +5,9 @@
 
 #include "model/mode.h"
 
-extern const struct loom_mode loom_mode_vxlan;   /* plugins/vxlan/mode.c */
-extern const struct loom_mode loom_mode_bgp;     /* plugins/bgp/mode.c */
-extern const struct loom_mode loom_mode_bridge;  /* plugins/bridge/mode/mode.c */
+extern const struct loom_mode loom_mode_vxlan;  /* plugins/vxlan/mode.c */
+extern const struct loom_mode loom_mode_bgp;    /* plugins/bgp/mode.c */
+extern const struct loom_mode loom_mode_bridge; /* plugins/bridge/mode/mode.c */
 
 const struct loom_mode *const loom_modes[] = {
 	&loom_mode_vxlan,
@@ -54,8 +54,12 @@ void loom_mode_list(bool backends, bool quoted, const char *sep, const char *las
 		buf[0] = '\0';
 	for (i = 0; i < n && used < len; i++) {
 		w = snprintf(buf + used, len - used, "%s%s%s%s",
-			     i == 0 ? "" : i + 1 == n ? last_sep : sep, quoted ? "\"" : "",
-			     backends ? loom_modes[i]->backend : loom_modes[i]->name, quoted ? "\"" : "");
+			     i == 0       ? ""
+			     : i + 1 == n ? last_sep
+					  : sep,
+			     quoted ? "\"" : "",
+			     backends ? loom_modes[i]->backend : loom_modes[i]->name,
+			     quoted ? "\"" : "");
 		if (w < 0)
 			return;
 		used += (size_t)w;

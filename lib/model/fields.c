@@ -34,18 +34,18 @@ void loom_field_path(char *buf, const char *parent, const char *fmt, ...)
 int loom_field_type(const json_t *j, int type, const char *path, struct loom_err *err)
 {
 	static const char *const names[] = {
-		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "a list", [JSON_STRING] = "a string",
-		[JSON_INTEGER] = "an integer", [JSON_TRUE] = "a boolean", [JSON_FALSE] = "a boolean",
+		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "a list",
+		[JSON_STRING] = "a string",  [JSON_INTEGER] = "an integer",
+		[JSON_TRUE] = "a boolean",   [JSON_FALSE] = "a boolean",
 	};
 
-	if (json_typeof(j) == (json_type)type ||
-	    (type == JSON_TRUE && json_is_boolean(j)))
+	if (json_typeof(j) == (json_type)type || (type == JSON_TRUE && json_is_boolean(j)))
 		return 0;
 	return loom_field_bad(err, path, "must be %s, not %s", names[type], loom_json_kind(j));
 }
 
 int loom_field_known(const json_t *o, const char *const *allowed, const char *path,
-			struct loom_err *err)
+		     struct loom_err *err)
 {
 	const char *k;
 	json_t *v;
@@ -64,7 +64,7 @@ int loom_field_known(const json_t *o, const char *const *allowed, const char *pa
 }
 
 int loom_field_member(const json_t *o, const char *key, int type, const char *path, json_t **out,
-		  struct loom_err *err)
+		      struct loom_err *err)
 {
 	json_t *j = loom_json_member(o, key);
 	LOOM_FIELD_CHILD(p, path, "%s", key);
@@ -76,7 +76,7 @@ int loom_field_member(const json_t *o, const char *key, int type, const char *pa
 }
 
 int loom_field_required(const json_t *o, const char *key, int type, const char *path, json_t **out,
-		    struct loom_err *err)
+			struct loom_err *err)
 {
 	int r = loom_field_member(o, key, type, path, out, err);
 
@@ -99,7 +99,7 @@ int loom_field_list(const json_t *o, const char *key, size_t max, const char *pa
 }
 
 int loom_field_int(const json_t *o, const char *key, json_int_t min, json_int_t max,
-		  const char *path, json_int_t *out, struct loom_err *err)
+		   const char *path, json_int_t *out, struct loom_err *err)
 {
 	json_t *j;
 	int r = loom_field_member(o, key, JSON_INTEGER, path, &j, err);
@@ -109,7 +109,8 @@ int loom_field_int(const json_t *o, const char *key, json_int_t min, json_int_t 
 		return r;
 	*out = json_integer_value(j);
 	if (*out < min || *out > max)
-		return loom_field_bad(err, p, "must be between %lld and %lld", (long long)min, (long long)max);
+		return loom_field_bad(err, p, "must be between %lld and %lld", (long long)min,
+				      (long long)max);
 	return 1;
 }
 

@@ -23,8 +23,8 @@ int loom_field_bad(struct loom_err *err, const char *path, const char *fmt, ...)
 void loom_field_path(char *buf, const char *parent, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define LOOM_FIELD_CHILD(buf, parent, ...)  \
-	char buf[LOOM_FIELD_PATH_MAX];      \
+#define LOOM_FIELD_CHILD(buf, parent, ...) \
+	char buf[LOOM_FIELD_PATH_MAX];     \
 	loom_field_path(buf, parent, __VA_ARGS__)
 
 /* j is of JSON type `type` (JSON_TRUE: any boolean). */
@@ -36,8 +36,8 @@ int loom_field_known(const json_t *o, const char *const *allowed, const char *pa
 int loom_field_member(const json_t *o, const char *key, int type, const char *path, json_t **out,
 		      struct loom_err *err);
 /* The same, and absent is an error. */
-int loom_field_required(const json_t *o, const char *key, int type, const char *path,
-			json_t **out, struct loom_err *err);
+int loom_field_required(const json_t *o, const char *key, int type, const char *path, json_t **out,
+			struct loom_err *err);
 /* An optional list of at most `max` items: 1 present (*out set), 0 absent, -1 error. */
 int loom_field_list(const json_t *o, const char *key, size_t max, const char *path, json_t **out,
 		    struct loom_err *err);

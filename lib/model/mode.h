@@ -22,7 +22,7 @@
 
 #include "base/err.h"
 
-struct loomd_controller_ops;  /* agent/controller.h */
+struct loomd_controller_ops; /* agent/controller.h */
 
 /* Room for the largest mode section (bgp's, some 5 KiB) in a Network. */
 #define LOOM_MODE_SECTION_MAX 8192
@@ -31,9 +31,9 @@ struct loomd_controller_ops;  /* agent/controller.h */
  * hint may be missing on some hosts: the first failure of a hint is logged
  * once with it, and later keys of the same hint are skipped. */
 struct loom_sysctl {
-	const char *key;                    /* "net/ipv4/ip_forward" */
+	const char *key; /* "net/ipv4/ip_forward" */
 	const char *value;
-	const char *hint;                   /* NULL: always present */
+	const char *hint; /* NULL: always present */
 };
 
 /* The bridge-nf keys exist only while br_netfilter is loaded, and loading
@@ -41,18 +41,10 @@ struct loom_sysctl {
 #define LOOM_SYSCTL_HINT_BR_NETFILTER \
 	"is br_netfilter loaded? NetworkPolicy will not see bridged traffic"
 
-/* What every mode sets: routing between pods, the node and the underlay. */
-#define LOOM_SYSCTL_FORWARDING { "net/ipv4/ip_forward", "1", NULL }
-/* What the bridged modes add: bridged pod-to-pod traffic through
- * netfilter, so loom-policyd's rules see it. */
-#define LOOM_SYSCTL_BRIDGE_NF                                                        \
-	{ "net/bridge/bridge-nf-call-iptables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },  \
-	{ "net/bridge/bridge-nf-call-ip6tables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER }
-
 struct loom_mode {
-	const char *name;                   /* the mode: plugins/<name>/, loom-sim --mode */
-	const char *backend;                /* its spec.backend.type in a Network */
-	const char *cni;                    /* its CNI plugin binary ("loom-vxlan") */
+	const char *name;    /* the mode: plugins/<name>/, loom-sim --mode */
+	const char *backend; /* its spec.backend.type in a Network */
+	const char *cni;     /* its CNI plugin binary ("loom-vxlan") */
 	/* The plugin loomd's conflist (--write-conflist) names for the node's
 	 * pods: one that reads loomd's lease file. */
 	const char *node_cni;
@@ -62,7 +54,7 @@ struct loom_mode {
 
 	/* spec.backend.<backend>, the mode's own section; all NULL/0 when it
 	 * takes none (the key is then refused). */
-	size_t section_size;                /* of the typed section, <= LOOM_MODE_SECTION_MAX */
+	size_t section_size; /* of the typed section, <= LOOM_MODE_SECTION_MAX */
 	/* Parse and verify the section (sec NULL: absent, all defaults) into
 	 * out (section_size bytes, zeroed).  path: "spec.backend.vxlan". */
 	int (*section_parse)(const json_t *sec, void *out, const char *path, struct loom_err *err);
@@ -73,13 +65,13 @@ struct loom_mode {
 	void (*summary)(const void *section, char *buf, size_t len);
 
 	/* What its dataplane is made of (loom-sim sizes a cluster by it). */
-	bool bridged;                       /* pods share a Linux bridge per node */
-	bool joins_nodes;                   /* it carries traffic between nodes */
-	unsigned helpers;                   /* processes per node beside loomd (BIRD) */
+	bool bridged;     /* pods share a Linux bridge per node */
+	bool joins_nodes; /* it carries traffic between nodes */
+	unsigned helpers; /* processes per node beside loomd (BIRD) */
 
 	/* Bytes the encapsulation adds to a packet, over an IPv4 / IPv6 underlay. */
 	uint32_t mtu_overhead4, mtu_overhead6;
-	const struct loom_sysctl *sysctls;  /* ended by a NULL key */
+	const struct loom_sysctl *sysctls; /* ended by a NULL key */
 	/* What loom-sim's throwaway clusters put in the section (JSON, short
 	 * timers), or NULL. */
 	const char *sim_section;

@@ -29,8 +29,8 @@ static int parse_cidr(const json_t *spec, const char *key, int family, const cha
 		return 0;
 	}
 	if (loom_prefix_parse(json_string_value(c), out) < 0 || out->ip.family != family)
-		return loom_field_bad(err, cp, "\"%s\": must be an IPv%d CIDR", json_string_value(c),
-				      family == AF_INET ? 4 : 6);
+		return loom_field_bad(err, cp, "\"%s\": must be an IPv%d CIDR",
+				      json_string_value(c), family == AF_INET ? 4 : 6);
 	if (!loom_prefix_is_network(out)) {
 		struct loom_prefix n = { loom_prefix_first(out), out->len };
 
@@ -42,7 +42,8 @@ static int parse_cidr(const json_t *spec, const char *key, int family, const cha
 	if (c)
 		v = json_integer_value(c);
 	if (v < out->len || v > maxlen)
-		return loom_field_bad(err, lp, "must be between %d (the prefix length of spec.%s) and %d",
+		return loom_field_bad(err, lp,
+				      "must be between %d (the prefix length of spec.%s) and %d",
 				      out->len, key, maxlen);
 	*len = (int)v;
 	return 0;
@@ -81,7 +82,8 @@ static int parse_backend(const json_t *spec, struct loom_network *n, struct loom
 		if (loom_modes[i] != m && loom_modes[i]->section_parse &&
 		    loom_json_member(b, loom_modes[i]->backend)) {
 			loom_field_path(path, "spec.backend", "%s", loom_modes[i]->backend);
-			return loom_field_bad(err, path, "must not be set when spec.backend.type is \"%s\"",
+			return loom_field_bad(err, path,
+					      "must not be set when spec.backend.type is \"%s\"",
 					      m->backend);
 		}
 	n->mode = m;
@@ -93,8 +95,9 @@ static int parse_backend(const json_t *spec, struct loom_network *n, struct loom
 
 int loom_network_spec_parse(const json_t *spec, struct loom_network *out, struct loom_err *err)
 {
-	static const char *const allowed[] = { "cidr", "cidr6", "subnetLength", "subnetLength6", "mtu",
-					       "backend", NULL };
+	static const char *const allowed[] = {
+		"cidr", "cidr6", "subnetLength", "subnetLength6", "mtu", "backend", NULL
+	};
 	json_int_t v = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -120,7 +123,8 @@ int loom_network_spec_default(json_t *spec, const struct loom_network *n, struct
 	const struct loom_mode *m = n->mode;
 	json_t *b;
 
-	if ((n->has_cidr && loom_field_default(spec, "subnetLength", json_integer(n->subnet_len)) < 0) ||
+	if ((n->has_cidr &&
+	     loom_field_default(spec, "subnetLength", json_integer(n->subnet_len)) < 0) ||
 	    (n->has_cidr6 &&
 	     loom_field_default(spec, "subnetLength6", json_integer(n->subnet_len6)) < 0) ||
 	    loom_field_default(spec, "backend", json_object()) < 0)
@@ -137,8 +141,7 @@ nomem:
 	return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 }
 
-int loom_network_parse(const char *text, size_t len, struct loom_network *out,
-		       struct loom_err *err)
+int loom_network_parse(const char *text, size_t len, struct loom_network *out, struct loom_err *err)
 {
 	json_error_t jerr;
 	const json_t *kind;
@@ -163,8 +166,7 @@ int loom_network_parse(const char *text, size_t len, struct loom_network *out,
 	return r < 0 ? -1 : 0;
 }
 
-uint32_t loom_network_pod_mtu(const struct loom_network *n, uint32_t underlay_mtu,
-			      bool underlay_v6)
+uint32_t loom_network_pod_mtu(const struct loom_network *n, uint32_t underlay_mtu, bool underlay_v6)
 {
 	uint32_t base = underlay_mtu ? underlay_mtu : 1500, overhead = 0;
 

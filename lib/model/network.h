@@ -20,22 +20,22 @@
 #include "base/ip.h"
 #include "model/mode.h"
 
-#define LOOM_NETWORK_SUBNET_LEN 24      /* spec.subnetLength's default */
-#define LOOM_NETWORK_SUBNET_LEN6 64     /* spec.subnetLength6's default */
+#define LOOM_NETWORK_SUBNET_LEN 24  /* spec.subnetLength's default */
+#define LOOM_NETWORK_SUBNET_LEN6 64 /* spec.subnetLength6's default */
 
 struct loom_network {
 	bool has_cidr;
-	struct loom_prefix cidr;            /* spec.cidr, IPv4, host bits clear */
-	int subnet_len;                     /* spec.subnetLength: the node block, cidr.len..30 */
+	struct loom_prefix cidr; /* spec.cidr, IPv4, host bits clear */
+	int subnet_len;          /* spec.subnetLength: the node block, cidr.len..30 */
 	bool has_cidr6;
-	struct loom_prefix cidr6;           /* spec.cidr6, IPv6 */
-	int subnet_len6;                    /* spec.subnetLength6, cidr6.len..126 */
-	uint32_t mtu;                       /* spec.mtu, 0 = derive from the underlay */
-	const struct loom_mode *mode;       /* spec.backend.type */
+	struct loom_prefix cidr6;     /* spec.cidr6, IPv6 */
+	int subnet_len6;              /* spec.subnetLength6, cidr6.len..126 */
+	uint32_t mtu;                 /* spec.mtu, 0 = derive from the underlay */
+	const struct loom_mode *mode; /* spec.backend.type */
 	union {
 		max_align_t align;
 		unsigned char bytes[LOOM_MODE_SECTION_MAX];
-	} section;                          /* spec.backend.<type>, the mode's typed section */
+	} section; /* spec.backend.<type>, the mode's typed section */
 };
 
 /* Parse and verify a Network's spec (not changed) into *out.  At least

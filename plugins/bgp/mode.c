@@ -66,7 +66,7 @@ static int parse_peers(const json_t *list, struct loom_bgp_spec *s, const char *
 static int section_parse(const json_t *sec, void *out, const char *path, struct loom_err *err)
 {
 	static const char *const fields[] = { "asNumber", "nodeToNodeMesh", "routeReflectors",
-					      "peers", "holdTime", NULL };
+					      "peers",    "holdTime",       NULL };
 	struct loom_bgp_spec *s = out;
 	json_int_t as = LOOM_BGP_DEFAULT_AS, hold = LOOM_BGP_DEFAULT_HOLD;
 	json_t *mesh, *list;
@@ -117,7 +117,7 @@ static void summary(const void *section, char *buf, size_t len)
 }
 
 static const struct loom_sysctl sysctls[] = {
-	LOOM_SYSCTL_FORWARDING,
+	{ "net/ipv4/ip_forward", "1", NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -135,7 +135,7 @@ const struct loom_mode loom_mode_bgp = {
 	.section_default = section_default,
 	.summary = summary,
 	.joins_nodes = true,
-	.helpers = 1,                      /* BIRD */
+	.helpers = 1, /* BIRD */
 	.sysctls = sysctls,
 	/* A short hold time: a silent node's block goes from the others within
 	 * seconds, not minutes (keepalives are rendered at a third). */

@@ -10,23 +10,23 @@
 #include "base/ip.h"
 #include "model/network.h"
 
-#define LOOM_BGP_DEFAULT_AS 64512     /* the first private 16-bit AS */
-#define LOOM_BGP_DEFAULT_HOLD 90      /* seconds; BIRD's own default is 240 */
+#define LOOM_BGP_DEFAULT_AS 64512 /* the first private 16-bit AS */
+#define LOOM_BGP_DEFAULT_HOLD 90  /* seconds; BIRD's own default is 240 */
 #define LOOM_BGP_RR_MAX 16
 #define LOOM_BGP_PEERS_MAX 32
-#define LOOM_BGP_NAME_MAX 254          /* a node name, with NUL (LOOMD_NAME_MAX) */
+#define LOOM_BGP_NAME_MAX 254 /* a node name, with NUL (LOOMD_NAME_MAX) */
 
 struct loom_bgp_spec {
-	uint32_t as;                       /* asNumber, default 64512 */
-	bool mesh;                         /* nodeToNodeMesh, default true */
+	uint32_t as; /* asNumber, default 64512 */
+	bool mesh;   /* nodeToNodeMesh, default true */
 	size_t n_rr;
-	char rr[LOOM_BGP_RR_MAX][LOOM_BGP_NAME_MAX];  /* routeReflectors: node names */
+	char rr[LOOM_BGP_RR_MAX][LOOM_BGP_NAME_MAX]; /* routeReflectors: node names */
 	size_t n_peers;
 	struct loom_bgp_ext {
 		struct loom_ip address;
 		uint32_t as;
-	} peers[LOOM_BGP_PEERS_MAX];       /* peers: external speakers */
-	unsigned hold_time;                /* holdTime, seconds 3..65535, default 90 */
+	} peers[LOOM_BGP_PEERS_MAX]; /* peers: external speakers */
+	unsigned hold_time;          /* holdTime, seconds 3..65535, default 90 */
 };
 
 static inline const struct loom_bgp_spec *loom_bgp_section(const struct loom_network *n)

@@ -15,10 +15,10 @@
 #include "mode.h"
 
 struct vx {
-	struct loom_nl *nl;             /* in loomd's netns: the node's */
+	struct loom_nl *nl; /* in loomd's netns: the node's */
 	char dev[IFNAMSIZ];
 	int ifindex;
-	int family;                     /* the underlay's */
+	int family; /* the underlay's */
 };
 
 int loom_vxlan_peer(const struct loomd_node *n, int local_family, struct loom_vxlan_peer *p)
@@ -51,7 +51,11 @@ static int fail(struct vx *v, struct loom_err *err, int r, const char *what, con
 static struct loom_nl_route peer_route(const struct vx *v, const struct loom_vxlan_peer *p)
 {
 	return (struct loom_nl_route){
-		.dst = p->subnet, .gw = p->gw, .oif = v->ifindex, .protocol = LOOM_RTPROT, .onlink = true,
+		.dst = p->subnet,
+		.gw = p->gw,
+		.oif = v->ifindex,
+		.protocol = LOOM_RTPROT,
+		.onlink = true,
 	};
 }
 
@@ -98,7 +102,8 @@ static int apply_op(struct vx *v, const struct loom_vxlan_op *op, struct loom_er
 	case LOOM_VXLAN_DEL_PEER:
 		return peer_del(v, &op->peer, err);
 	case LOOM_VXLAN_DEL_ROUTE:
-		loomd_log("removing stale route %s on %s", loom_prefix_fmt(&op->route.dst, a), v->dev);
+		loomd_log("removing stale route %s on %s", loom_prefix_fmt(&op->route.dst, a),
+			  v->dev);
 		r = loom_route_del(v->nl, &op->route, true);
 		return r < 0 ? fail(v, err, r, "cannot remove a stale route", "(none)") : 0;
 	case LOOM_VXLAN_DEL_NEIGH:
@@ -109,7 +114,8 @@ static int apply_op(struct vx *v, const struct loom_vxlan_op *op, struct loom_er
 		loomd_mac_fmt(op->mac, mac);
 		loomd_log("removing stale fdb entry %s dst %s on %s", mac,
 			  op->dst.family ? loom_ip_fmt(&op->dst, a) : "-", v->dev);
-		r = loom_fdb_del(v->nl, v->ifindex, op->mac, op->dst.family ? &op->dst : NULL, 0, true);
+		r = loom_fdb_del(v->nl, v->ifindex, op->mac, op->dst.family ? &op->dst : NULL, 0,
+				 true);
 		return r < 0 ? fail(v, err, r, "cannot remove a stale fdb entry", "(none)") : 0;
 	}
 	return loom_err_set(err, LOOM_ERR_INTERNAL, "unknown vxlan operation %d", (int)op->type);
@@ -146,7 +152,8 @@ static int vx_start(void **state, const struct loomd_controller_ctx *ctx, struct
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	if ((r = loom_nl_open(&v->nl)) < 0) {
 		free(v);
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "cannot open netlink: %s", strerror(-r));
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "cannot open netlink: %s",
+				    strerror(-r));
 	}
 	loom_vtep_mac(ctx->node, c.mac);
 	loom_vtep_dev_name(c.vni, v->dev);
@@ -223,7 +230,9 @@ static void current_free(struct current *c)
 static int read_current(struct vx *v, struct current *c, struct loom_vxlan_state *st,
 			struct loom_err *err)
 {
-	struct loom_route_filter f = { .family = AF_INET, .oif = v->ifindex, .protocol = LOOM_RTPROT };
+	struct loom_route_filter f = { .family = AF_INET,
+				       .oif = v->ifindex,
+				       .protocol = LOOM_RTPROT };
 	int n;
 
 	if ((n = loom_route_list(v->nl, &f, &c->routes)) < 0)
@@ -241,8 +250,7 @@ static int read_current(struct vx *v, struct current *c, struct loom_vxlan_state
 	return 0;
 }
 
-static int vx_reconcile(void *state, const struct loomd_node *nodes, size_t n,
-			struct loom_err *err)
+static int vx_reconcile(void *state, const struct loomd_node *nodes, size_t n, struct loom_err *err)
 {
 	struct vx *v = state;
 	struct loom_vxlan_peer *peers = calloc(n ? n : 1, sizeof(*peers));

@@ -20,8 +20,9 @@ static bool same_peer(const struct loom_vxlan_peer *a, const struct loom_vxlan_p
 }
 
 /* ok[3 * j + k]: peer j's entry k (0 route, 1 neighbour, 2 FDB) is right. */
-static void walk_routes(const struct loom_vxlan_peer *want, size_t n, const struct loom_vxlan_state *cur,
-			bool *ok, struct loom_vxlan_op *ops, size_t *k)
+static void walk_routes(const struct loom_vxlan_peer *want, size_t n,
+			const struct loom_vxlan_state *cur, bool *ok, struct loom_vxlan_op *ops,
+			size_t *k)
 {
 	size_t i, j;
 
@@ -37,8 +38,9 @@ static void walk_routes(const struct loom_vxlan_peer *want, size_t n, const stru
 	}
 }
 
-static void walk_neigh(const struct loom_vxlan_peer *want, size_t n, const struct loom_vxlan_state *cur,
-		       bool *ok, struct loom_vxlan_op *ops, size_t *k)
+static void walk_neigh(const struct loom_vxlan_peer *want, size_t n,
+		       const struct loom_vxlan_state *cur, bool *ok, struct loom_vxlan_op *ops,
+		       size_t *k)
 {
 	size_t i, j;
 
@@ -55,12 +57,14 @@ static void walk_neigh(const struct loom_vxlan_peer *want, size_t n, const struc
 				ok[3 * j + 1] = true;
 		}
 		if (!owned && (e->state & NUD_PERMANENT))
-			ops[(*k)++] = (struct loom_vxlan_op){ .type = LOOM_VXLAN_DEL_NEIGH, .ip = e->ip };
+			ops[(*k)++] =
+				(struct loom_vxlan_op){ .type = LOOM_VXLAN_DEL_NEIGH, .ip = e->ip };
 	}
 }
 
-static void walk_fdb(const struct loom_vxlan_peer *want, size_t n, const struct loom_vxlan_state *cur,
-		     bool *ok, struct loom_vxlan_op *ops, size_t *k)
+static void walk_fdb(const struct loom_vxlan_peer *want, size_t n,
+		     const struct loom_vxlan_state *cur, bool *ok, struct loom_vxlan_op *ops,
+		     size_t *k)
 {
 	size_t i, j;
 
@@ -73,7 +77,8 @@ static void walk_fdb(const struct loom_vxlan_peer *want, size_t n, const struct 
 			    loom_ip_eq(&e->dst, &want[j].underlay))
 				owned = ok[3 * j + 2] = true;
 		if (!owned) {
-			ops[*k] = (struct loom_vxlan_op){ .type = LOOM_VXLAN_DEL_FDB, .dst = e->dst };
+			ops[*k] =
+				(struct loom_vxlan_op){ .type = LOOM_VXLAN_DEL_FDB, .dst = e->dst };
 			memcpy(ops[(*k)++].mac, e->mac, LOOM_MAC_LEN);
 		}
 	}
@@ -96,7 +101,8 @@ int loom_vxlan_diff(const struct loom_vxlan_peer *want, size_t n_want,
 	walk_fdb(want, n_want, cur, ok, v, &k);
 	for (j = 0; j < n_want; j++)
 		if (!ok[3 * j] || !ok[3 * j + 1] || !ok[3 * j + 2])
-			v[k++] = (struct loom_vxlan_op){ .type = LOOM_VXLAN_ADD_PEER, .peer = want[j] };
+			v[k++] = (struct loom_vxlan_op){ .type = LOOM_VXLAN_ADD_PEER,
+							 .peer = want[j] };
 	free(ok);
 	*ops = v;
 	*n_ops = k;
@@ -108,7 +114,7 @@ size_t loom_vxlan_change(const struct loom_vxlan_peer *old, const struct loom_vx
 {
 	size_t k = 0;
 
-	if (old && new && same_peer(old, new))
+	if (old && new &&same_peer(old, new))
 		return 0;
 	if (old)
 		ops[k++] = (struct loom_vxlan_op){ .type = LOOM_VXLAN_DEL_PEER, .peer = *old };

@@ -17,11 +17,11 @@
  * mac), an FDB entry (mac -> underlay) and a route (subnet via gw,
  * onlink, protocol LOOM_RTPROT). */
 struct loom_vxlan_peer {
-	const char *node;               /* its name, for the log (borrowed) */
-	struct loom_prefix subnet;      /* route destination */
-	struct loom_ip gw;              /* subnet's first address: neighbour and route gateway */
-	uint8_t mac[LOOM_MAC_LEN];      /* its VTEP MAC */
-	struct loom_ip underlay;        /* FDB destination */
+	const char *node;          /* its name, for the log (borrowed) */
+	struct loom_prefix subnet; /* route destination */
+	struct loom_ip gw;         /* subnet's first address: neighbour and route gateway */
+	uint8_t mac[LOOM_MAC_LEN]; /* its VTEP MAC */
+	struct loom_ip underlay;   /* FDB destination */
 };
 
 /* What the device holds (every LOOM_RTPROT route on it, its IPv4
@@ -36,11 +36,11 @@ struct loom_vxlan_state {
 };
 
 enum loom_vxlan_op_type {
-	LOOM_VXLAN_DEL_ROUTE,           /* .route, as the kernel listed it */
-	LOOM_VXLAN_DEL_NEIGH,           /* .ip */
-	LOOM_VXLAN_DEL_FDB,             /* .mac, .dst (family 0: none) */
-	LOOM_VXLAN_DEL_PEER,            /* .peer's route, neighbour and FDB entry, in that order */
-	LOOM_VXLAN_ADD_PEER,            /* .peer's neighbour, FDB entry and route, in that order */
+	LOOM_VXLAN_DEL_ROUTE, /* .route, as the kernel listed it */
+	LOOM_VXLAN_DEL_NEIGH, /* .ip */
+	LOOM_VXLAN_DEL_FDB,   /* .mac, .dst (family 0: none) */
+	LOOM_VXLAN_DEL_PEER,  /* .peer's route, neighbour and FDB entry, in that order */
+	LOOM_VXLAN_ADD_PEER,  /* .peer's neighbour, FDB entry and route, in that order */
 };
 
 struct loom_vxlan_op {

@@ -8,11 +8,11 @@
 #include "model/network.h"
 
 #define LOOM_VXLAN_DEFAULT_VNI 1
-#define LOOM_VXLAN_DEFAULT_PORT 8472     /* Linux's and flannel's, not IANA's 4789 */
+#define LOOM_VXLAN_DEFAULT_PORT 8472 /* Linux's and flannel's, not IANA's 4789 */
 
 struct loom_vxlan_section {
-	uint32_t vni;                       /* 1..2^24-1 */
-	uint16_t port;                      /* UDP destination port */
+	uint32_t vni;  /* 1..2^24-1 */
+	uint16_t port; /* UDP destination port */
 };
 
 static inline const struct loom_vxlan_section *loom_vxlan_section(const struct loom_network *n)

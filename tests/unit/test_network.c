@@ -106,17 +106,21 @@ static void test_defaults_round_trip(void **state)
 
 static void test_same(void **state)
 {
-	struct loom_network *a = parse("{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}");
-	struct loom_network *b = parse("{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\","
-				       "\"bgp\":{\"asNumber\":65000}}}}");
-	struct loom_network *c = parse("{\"spec\":{\"cidr\":\"10.245.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}");
-	struct loom_network *d = parse("{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\","
-				       "\"bgp\":{\"asNumber\":64512,\"nodeToNodeMesh\":true}}}}");
+	struct loom_network *a =
+		parse("{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}");
+	struct loom_network *b =
+		parse("{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\","
+		      "\"bgp\":{\"asNumber\":65000}}}}");
+	struct loom_network *c =
+		parse("{\"spec\":{\"cidr\":\"10.245.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}");
+	struct loom_network *d =
+		parse("{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\","
+		      "\"bgp\":{\"asNumber\":64512,\"nodeToNodeMesh\":true}}}}");
 
 	(void)state;
-	assert_true(loom_network_same(a, d));           /* defaults spelt out */
+	assert_true(loom_network_same(a, d)); /* defaults spelt out */
 	assert_false(loom_network_same(a, b));
-	assert_true(loom_network_same_common(a, b));    /* the section alone */
+	assert_true(loom_network_same_common(a, b)); /* the section alone */
 	assert_false(loom_network_same_common(a, c));
 	free(a);
 	free(b);

@@ -43,13 +43,16 @@ static struct loom_vxlan_peer peer(int k, int mac_byte)
 /* What the kernel lists once peer p is programmed. */
 static struct loom_nl_route route_of(const struct loom_vxlan_peer *p)
 {
-	return (struct loom_nl_route){ .dst = p->subnet, .gw = p->gw, .oif = 7,
-				       .protocol = LOOM_RTPROT, .onlink = true };
+	return (struct loom_nl_route){
+		.dst = p->subnet, .gw = p->gw, .oif = 7, .protocol = LOOM_RTPROT, .onlink = true
+	};
 }
 
 static struct loom_neigh neigh_of(const struct loom_vxlan_peer *p)
 {
-	struct loom_neigh n = { .ifindex = 7, .ip = p->gw, .has_mac = true, .state = NUD_PERMANENT };
+	struct loom_neigh n = {
+		.ifindex = 7, .ip = p->gw, .has_mac = true, .state = NUD_PERMANENT
+	};
 
 	memcpy(n.mac, p->mac, LOOM_MAC_LEN);
 	return n;
@@ -67,8 +70,10 @@ static struct loom_fdb fdb_of(const struct loom_vxlan_peer *p)
  * DEL_FDB, ADD_PEER, '-' DEL_PEER). */
 static void types(const struct loom_vxlan_op *ops, size_t n, char *buf)
 {
-	static const char t[] = { [LOOM_VXLAN_DEL_ROUTE] = 'R', [LOOM_VXLAN_DEL_NEIGH] = 'N',
-				  [LOOM_VXLAN_DEL_FDB] = 'F', [LOOM_VXLAN_DEL_PEER] = '-',
+	static const char t[] = { [LOOM_VXLAN_DEL_ROUTE] = 'R',
+				  [LOOM_VXLAN_DEL_NEIGH] = 'N',
+				  [LOOM_VXLAN_DEL_FDB] = 'F',
+				  [LOOM_VXLAN_DEL_PEER] = '-',
 				  [LOOM_VXLAN_ADD_PEER] = '+' };
 	size_t i;
 

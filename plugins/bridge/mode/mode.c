@@ -8,8 +8,10 @@
 #include "model/mode.h"
 
 static const struct loom_sysctl sysctls[] = {
-	LOOM_SYSCTL_FORWARDING,
-	LOOM_SYSCTL_BRIDGE_NF,
+	{ "net/ipv4/ip_forward", "1", NULL },
+	/* bridged pod-to-pod traffic through netfilter, for loom-policyd */
+	{ "net/bridge/bridge-nf-call-iptables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
+	{ "net/bridge/bridge-nf-call-ip6tables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
 	{ NULL, NULL, NULL },
 };
 
