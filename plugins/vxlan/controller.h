@@ -1,12 +1,15 @@
-/* The vxlan overlay controller loomd runs (agent/controller.h's
- * loom_vxlan_controller): loom.<VNI> on this node, and for every other
+/* The vxlan overlay controller loomd runs (agent/controller.h), named by
+ * vxlan's entry of the mode table (mode.c): loom.<VNI> on this node, and
+ * for every other
  * node a permanent neighbour (its gateway -> its VTEP MAC), an FDB entry
  * (VTEP MAC -> its underlay address) and a route (its block via its
  * gateway, onlink, protocol LOOM_RTPROT) on the device.
  *
  * The device is loom's alone, so every permanent neighbour, every FDB
  * entry and every LOOM_RTPROT route on it is ours to reconcile; the
- * kernel's own (incomplete, stale ARP) neighbours are left alone. */
+ * kernel's own (incomplete, stale ARP) neighbours are left alone.  What
+ * to change is decided by diff.c (pure); controller.c reads the kernel and
+ * applies. */
 #ifndef LOOM_VXLAN_CONTROLLER_H
 #define LOOM_VXLAN_CONTROLLER_H
 
