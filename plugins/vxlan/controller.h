@@ -1,9 +1,8 @@
 /* The vxlan overlay controller loomd runs (agent/controller.h), named by
  * vxlan's entry of the mode table (mode.c): loom.<VNI> on this node, and
- * for every other
- * node a permanent neighbour (its gateway -> its VTEP MAC), an FDB entry
- * (VTEP MAC -> its underlay address) and a route (its block via its
- * gateway, onlink, protocol LOOM_RTPROT) on the device.
+ * for every other node a permanent neighbour (its gateway -> its VTEP
+ * MAC), an FDB entry (VTEP MAC -> its underlay address) and a route (its
+ * block via its gateway, onlink, protocol LOOM_RTPROT) on the device.
  *
  * The device is loom's alone, so every permanent neighbour, every FDB
  * entry and every LOOM_RTPROT route on it is ours to reconcile; the
