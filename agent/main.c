@@ -52,18 +52,11 @@ struct loop {
 		struct loom_io *io;
 		int fd;
 	} watched[MAX_WATCHES];
-	struct loomd_nodes nodes;           /* other nodes -> the backend's controller */
+	struct loomd_nodes nodes;           /* other nodes -> the mode's controller */
 	int64_t next_nodes;                 /* when to retry a failed node sync */
 	char nodes_problem[LOOM_ERR_MSG_MAX];
 	bool sysctls_done;
 };
-
-static const struct loomd_controller_ops *lookup(enum loomd_backend b)
-{
-	if (b == LOOMD_BACKEND_BGP)
-		return &loom_bgp_controller;
-	return b == LOOMD_BACKEND_VXLAN ? &loom_vxlan_controller : NULL;
-}
 
 static int64_t now_ms(void)
 {
@@ -131,7 +124,7 @@ static void do_sync(struct loop *l, int64_t now)
 		l->registered = true;
 		l->next_keepalive = now + (int64_t)l->d.cfg.ttl * 1000 / 3;
 		if (!l->sysctls_done)
-			loomd_sysctls(l->d.net.backend);
+			loomd_sysctls(l->d.net.mode);
 		l->sysctls_done = true;
 		loomd_nodes_check(&l->d, &l->nodes);
 	}
@@ -160,6 +153,18 @@ static void nodes_failed(struct loop *l, const struct loom_err *err, int64_t now
 	l->next_nodes = now + delay;
 }
 
+/* The Network changed beyond the mode's section (seen by a node sync or
+ * poll, even one that failed after): new blocks, a new lease file, and the
+ * controller restarted (loomd_nodes_check). */
+static void network_stale(struct loop *l, int64_t now)
+{
+	if (!l->nodes.network_stale)
+		return;
+	l->nodes.network_stale = false;
+	l->registered = false;
+	l->next_sync = now;
+}
+
 static void do_nodes(struct loop *l, int64_t now)
 {
 	struct loom_err err = { 0 };
@@ -171,6 +176,7 @@ static void do_nodes(struct loop *l, int64_t now)
 			return;
 		if (loomd_nodes_sync(&l->d, &l->nodes, &err) < 0) {
 			nodes_failed(l, &err, now);
+			network_stale(l, now);
 			return;
 		}
 		if (l->nodes_problem[0])
@@ -180,6 +186,7 @@ static void do_nodes(struct loop *l, int64_t now)
 	}
 	if (loomd_nodes_poll(&l->d, &l->nodes, &err) < 0)
 		nodes_failed(l, &err, now);
+	network_stale(l, now);
 }
 
 static void do_keepalive(struct loop *l, int64_t now)
@@ -292,6 +299,8 @@ static size_t open_watches(const struct loop *l, struct loom_watch *ws[MAX_WATCH
 		return 0;
 	if (l->nodes.watch)
 		ws[n++] = l->nodes.watch;
+	if (l->nodes.config_watch)
+		ws[n++] = l->nodes.config_watch;
 	return n;
 }
 
@@ -451,7 +460,6 @@ int main(int argc, char **argv)
 	loom_backoff_init(&l.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS, 0);
 	loom_backoff_init(&l.nodes_backoff, RETRY_NODES_MIN_MS, RETRY_NODES_MAX_MS, 0);
 	l.next_sync = now_ms();
-	l.d.lookup = lookup;
 
 	r = run(&l);
 	loom_notify_stopping();
