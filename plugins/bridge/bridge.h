@@ -134,13 +134,13 @@ int loom_br_forwarding_enable(int family, struct loom_err *err);
 
 /* ---- IPAM ---- */
 
-/* The IPAM answer for ADD, initialised here; `res` is the bridge's result. */
 /* loom_br_ipam_add, and on LOOM_ERR_DUPLICATE with no record of the
  * attachment (a crashed ADD), release and allocate again. */
 int loom_br_ipam_add_reclaim(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 			     struct loom_result *res, struct loom_err *err);
 /* A random locally administered unicast MAC. */
 int loom_br_random_mac(uint8_t mac[LOOM_MAC_LEN], struct loom_err *err);
+/* The IPAM answer for ADD, initialised here; `res` is the bridge's result. */
 int loom_br_ipam_add(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 		     struct loom_result *res, struct loom_err *err);
 int loom_br_ipam_del(struct loom_cni_ctx *ctx, const struct loom_br_conf *c, struct loom_err *err);

@@ -1,0 +1,142 @@
+/* Helpers the cmocka unit and kernel tests share: include after <cmocka.h>.
+ *
+ * Everything here is static, for tests only; no library code may include it.
+ *
+ *   N(a)                   element count of an array
+ *   ip_of / pfx_of         parse an address / prefix, failing the test if bad
+ *   LOOM_TEST_SKIP_RC      77: what a test binary exits with when it cannot
+ *                          run here (ctest's SKIP_RETURN_CODE)
+ *
+ * Kernel tests (label "kernel": they need root and network namespaces)
+ * define LOOM_TEST_KERNEL before including this and also get:
+ *
+ *   new_netns()            a fresh netns held by an fd only (no /run/netns
+ *                          mount); the calling thread ends where it began
+ *   current_ns()           inode of the thread's netns
+ *   kernel_test_can_run(why)  root and unshare(CLONE_NEWNET) work; if not,
+ *                          prints why and main() returns LOOM_TEST_SKIP_RC
+ *   sh_in(fd, cmd)         stdout+stderr of a shell command run in that
+ *                          netns (malloc'd): an independent reader of state
+ *   assert_sh_contains / assert_sh_lacks
+ *   count_of(hay, needle)  occurrences of needle in hay */
+#ifndef LOOM_TESTS_UNIT_HELPERS_H
+#define LOOM_TESTS_UNIT_HELPERS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ip.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define LOOM_TEST_SKIP_RC 77
+
+static inline struct loom_ip ip_of(const char *s)
+{
+	struct loom_ip ip;
+
+	assert_int_equal(loom_ip_parse(s, &ip), 0);
+	return ip;
+}
+
+static inline struct loom_prefix pfx_of(const char *s)
+{
+	struct loom_prefix p;
+
+	assert_int_equal(loom_prefix_parse(s, &p), 0);
+	return p;
+}
+
+#ifdef LOOM_TEST_KERNEL
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "kernel/netns.h"
+
+static inline int new_netns(void)
+{
+	_cleanup_close_ int orig = loom_netns_current();
+	int fd;
+
+	if (orig < 0 || unshare(CLONE_NEWNET) < 0)
+		return -1;
+	fd = loom_netns_current();
+	if (setns(orig, CLONE_NEWNET) < 0)
+		abort(); /* the test itself would now run in the wrong netns */
+	return fd;
+}
+
+static inline ino_t current_ns(void)
+{
+	struct stat st;
+
+	assert_int_equal(stat("/proc/thread-self/ns/net", &st), 0);
+	return st.st_ino;
+}
+
+/* Root and a new network namespace: what every kernel test needs.  A
+ * machine without them skips the whole binary (exit 77), it does not pass. */
+static inline int kernel_test_can_run(void)
+{
+	int fd;
+
+	if (geteuid() != 0) {
+		printf("SKIP: kernel tests need root\n");
+		return 0;
+	}
+	fd = new_netns();
+	if (fd < 0) {
+		printf("SKIP: cannot create a network namespace here\n");
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+static inline char *sh_in(int fd, const char *cmd)
+{
+	char full[512], *buf;
+	size_t len = 0, cap = 1 << 16, n;
+	FILE *p;
+
+	snprintf(full, sizeof(full), "nsenter --net=/proc/%d/fd/%d %s 2>&1", (int)getpid(), fd, cmd);
+	p = popen(full, "r");
+	assert_non_null(p);
+	buf = malloc(cap);
+	assert_non_null(buf);
+	while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0)
+		len += n;
+	buf[len] = '\0';
+	pclose(p);
+	return buf;
+}
+
+static inline void assert_sh_contains(int fd, const char *cmd, const char *want)
+{
+	_cleanup_free_ char *out = sh_in(fd, cmd);
+
+	if (!strstr(out, want))
+		fail_msg("`%s` lacks \"%s\":\n%s", cmd, want, out);
+}
+
+static inline void assert_sh_lacks(int fd, const char *cmd, const char *unwanted)
+{
+	_cleanup_free_ char *out = sh_in(fd, cmd);
+
+	if (strstr(out, unwanted))
+		fail_msg("`%s` still shows \"%s\":\n%s", cmd, unwanted, out);
+}
+
+static inline int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+		n++;
+	return n;
+}
+#endif /* LOOM_TEST_KERNEL */
+
+#endif
