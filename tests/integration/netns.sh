@@ -15,9 +15,17 @@
 #   ns_path NAME            /var/run/netns/NAME
 #   ns_cni HOST PLUGIN CMD CONFFILE [ENV...]
 #                           cni_exec, but run inside netns HOST (OUT, RC, ERRTXT, CTX)
+#   cni HOST POD CMD CONFFILE CID [ENV...]
+#                           $PLUGIN in HOST for the pod netns POD, container CID
+#                           (CNI_PATH=$CNIPATH when that is set)
+#   pings NS ADDR [PING_ARGS...]  one busybox ping from NS (iputils is not on
+#                           a minimal Debian; busybox-static is a test peer)
+#   pings_retry NS ADDR     the same, retried for up to 10 s (a fresh
+#                           neighbour, IPv6 DAD)
+#   count_from NS COMMENT   packets counted by NS's `ip probe input` rule COMMENT
+#   at_least_one N          "yes" when N >= 1, else "count=N"
 #   host_veths HOST         names of the veth links in HOST, sorted
 #   nft_json HOST           the nft ruleset of HOST as JSON ("{}" if nft fails)
-#   wait_until TRIES CMD... polls CMD every 0.1 s, at most TRIES times
 #   mkbrconf FILE JSON      writes JSON as a config (validates it with jq)
 #   as_prev CONFFILE RESULT prints a config path with RESULT as prevResult
 #   result_host_veth BRIDGE host veth name from $OUT (the interface without
@@ -26,10 +34,10 @@
 NS_PREFIX="lt$$-"
 NS_RUN_DIR=/var/run/netns
 
-ip netns list >/dev/null 2>&1 || { echo "ip netns does not work here (need root and iproute2)" >&2; exit 2; }
+ip netns list >/dev/null 2>&1 || skip "ip netns does not work here (need root and iproute2)"
 
-# Remove every namespace of this run.  Also called from the EXIT trap below,
-# before lib.sh's own cleanup (which removes $T).
+# Remove every namespace of this run (at exit, pass or fail; a test's own
+# test_cleanup runs before it).
 ns_cleanup_all() {
 	local n
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -F -- "$NS_PREFIX"); do
@@ -37,15 +45,7 @@ ns_cleanup_all() {
 	done
 	return 0
 }
-_netns_exit() {
-	local rc=$?
-	# Extra cleanup hooks of a test (e.g. podman's root-netns bridge) first.
-	if declare -F test_cleanup >/dev/null; then test_cleanup || true; fi
-	ns_cleanup_all
-	_cleanup
-	exit $rc
-}
-trap _netns_exit EXIT
+on_exit ns_cleanup_all
 
 ns_add() {
 	NS="$NS_PREFIX$1"
@@ -62,43 +62,26 @@ ns_path() { echo "$NS_RUN_DIR/$1"; }
 # ns_cni HOST PLUGIN CMD CONFFILE [ENV...]: as lib.sh's cni_exec (same
 # defaults and ENV syntax), with the plugin running in netns HOST.
 ns_cni() {
-	local host=$1 plugin=$2 cmd=$3 conf=$4
-	shift 4
-	declare -A env=(
-		[CNI_COMMAND]=$cmd
-		[CNI_CONTAINERID]=${CID:-ctr-default}
-		[CNI_NETNS]=$TEST_NETNS
-		[CNI_IFNAME]=${IFNAME:-eth0}
-		[CNI_PATH]=$(dirname "$plugin")
-	)
-	[[ "$cmd" == "-" ]] && unset 'env[CNI_COMMAND]'
-	local kv
-	for kv in "$@"; do
-		if [[ "$kv" == -* ]]; then
-			unset "env[${kv#-}]"
-		else
-			env[${kv%%=*}]=${kv#*=}
-		fi
-	done
-	local args=(PATH=/usr/sbin:/usr/bin:/sbin:/bin)
-	[[ -n "${ASAN_OPTIONS:-}" ]] && args+=("ASAN_OPTIONS=$ASAN_OPTIONS")
-	[[ -n "${UBSAN_OPTIONS:-}" ]] && args+=("UBSAN_OPTIONS=$UBSAN_OPTIONS")
-	for kv in "${!env[@]}"; do
-		args+=("$kv=${env[$kv]}")
-	done
-	local errf
-	errf=$(mktemp "$T/stderr.XXXXXX")
-	RC=0
-	OUT=$(ip netns exec "$host" env -i "${args[@]}" timeout 30 "$plugin" <"$conf" 2>"$errf") || RC=$?
-	ERRTXT=$(<"$errf")
-	rm -f "$errf"
-	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$ERRTXT"; then
-		fail "no sanitizer report from $(basename "$plugin") $cmd" "${ERRTXT:0:2000}"
-	fi
-	local shown
-	shown=$(jq -c . <<<"$OUT" 2>/dev/null) || shown=$(printf '%q' "${OUT:0:400}")
-	CTX="call: [netns $host] $(basename "$plugin") ${args[*]:1} < $conf ($(jq -c . "$conf" 2>/dev/null)) -> rc=$RC stdout=$shown stderr=${ERRTXT:0:300}"
+	local host=$1
+	shift
+	CNI_EXEC_NETNS=$host cni_exec "$@"
 }
+
+cni() {
+	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
+	shift 5
+	ns_cni "$host" "$PLUGIN" "$cmd" "$cf" CNI_CONTAINERID="$cid" CNI_NETNS="$(ns_path "$pod")" \
+		${CNIPATH:+CNI_PATH="$CNIPATH"} "$@"
+}
+
+pings() { ip netns exec "$1" busybox ping -c1 -W1 "${@:3}" "$2" >/dev/null 2>&1; }
+pings_retry() { wait_for 10 pings "$1" "$2"; }
+
+count_from() {
+	ip netns exec "$1" nft -j list chain ip probe input 2>/dev/null |
+		jq -r --arg c "$2" '[.nftables[].rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets][0] // "none"'
+}
+at_least_one() { [[ "$1" =~ ^[0-9]+$ && $1 -ge 1 ]] && echo yes || echo "count=$1"; }
 
 host_veths() {
 	ip -n "$1" -j link show type veth 2>/dev/null | jq -r '.[].ifname' | LC_ALL=C sort
@@ -106,16 +89,6 @@ host_veths() {
 
 nft_json() {
 	ip netns exec "$1" nft -j list ruleset 2>/dev/null || echo '{}'
-}
-
-wait_until() {
-	local tries=$1 i
-	shift
-	for ((i = 0; i < tries; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 mkbrconf() {

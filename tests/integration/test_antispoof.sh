@@ -32,11 +32,9 @@ CNIPATH="$LOOM_BIN:/usr/lib/cni"
 POLICYD=$LOOM_BIN/loom-policyd
 LOOMCTL=$LOOM_BIN/loomctl
 STOREPUT=$LOOM_BIN/store_put
-for b in "$BRIDGE" "$LOOMBPF" "$POLICYD" "$LOOMCTL" "$STOREPUT"; do
-	[[ -x "$b" ]] || { fail "binary exists" "not found: $b"; finish; }
-done
-command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
-command -v tc >/dev/null || { fail "tc is installed" "apt-get install iproute2"; finish; }
+need_exec "$BRIDGE" "$LOOMBPF" "$POLICYD" "$LOOMCTL" "$STOREPUT"
+need_cmd nft nftables
+need_cmd tc iproute2
 [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] ||
 	{ fail "br_netfilter is loaded" "modprobe br_netfilter: policy cannot see bridged traffic"; finish; }
 
@@ -70,12 +68,7 @@ conf() {
 		  ranges: [[{subnet: $sub}]]}} + $top' >"$f"
 	echo "$f"
 }
-cni() { # HOST POD CMD CONF CID [ENV...]
-	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
-	shift 5
-	ns_cni "$host" "$BRIDGE" "$cmd" "$cf" CNI_CONTAINERID="$cid" \
-		CNI_NETNS="$(ns_path "$pod")" CNI_PATH="$CNIPATH" "$@"
-}
+PLUGIN=$BRIDGE # netns.sh's cni HOST POD CMD CONF CID [ENV...]
 v4of() { jq -r '[.ips[]? | .address | select(contains(":") | not)][0] // "" | split("/")[0]' <<<"$1"; }
 ifindex_of() { ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].ifindex // empty'; }
 # stats NODE: loom-bpf's JSON for the node
@@ -85,7 +78,6 @@ counter() { stats "$1" | jq -r --argjson i "$2" "[.[] | select(.ifindex == \$i) 
 has_entry() { stats "$1" | jq -r --argjson i "$2" '[.[] | select(.ifindex == $i and .allowed)] | length'; }
 n_entries() { stats "$1" | jq -r 'length'; }
 filter_on() { tc -n "$1" filter show dev "$2" ingress 2>/dev/null | grep -c loom_antispoof || true; }
-pings() { ip netns exec "$1" busybox ping -c1 -W1 "${@:3}" "$2" >/dev/null 2>&1; }
 # echo_in POD SRC: ICMP echo requests from SRC that reached POD (nft counter)
 echo_in() {
 	ip netns exec "$1" nft -j list counter inet spy from_"${2//./_}" 2>/dev/null |

@@ -15,12 +15,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
 BGP=${LOOM_BGP:-$LOOM_BIN/loom-bgp}
-if [[ ! -x "$BGP" ]]; then
-	fail "loom-bgp binary exists" "not found: $BGP"
-	finish
-fi
-command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
-command -v busybox >/dev/null || { fail "busybox is installed (ping)" "apt-get install busybox-static"; finish; }
+need_exec "$BGP"
+need_cmd nft nftables
+need_cmd busybox busybox-static
 
 RUN=$T/run STATE=$T/state DATA=$(new_datadir)
 mkdir -p "$RUN"
@@ -39,25 +36,13 @@ write_lease() {
 		LOOM_IPV6_NETWORK=fd00:245::/48 LOOM_IPV6_SUBNET=fd00:245:0:7::/64 \
 		LOOM_MTU=1500 LOOM_IPMASQ=true >"$RUN/bgpnet.env"
 }
-cni() {
-	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
-	shift 5
-	ns_cni "$host" "$BGP" "$cmd" "$cf" CNI_CONTAINERID="$cid" CNI_NETNS="$(ns_path "$pod")" "$@"
-}
+PLUGIN=$BGP
 allocs() { addr_files "$DATA/${1:-bgpnet}"; }
 records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
 ipof() { jq -r --arg f "$2" '[.ips[]? | .address | select(test($f))][0] // "" | split("/")[0]' <<<"$1"; }
-pings() { ip netns exec "$1" busybox ping -c1 -W1 "$2" >/dev/null 2>&1; }
-# Fresh IPv6 neighbours may take a round or two: bounded retries.
-pings6() { wait_until 30 pings "$1" "$2"; }
 links() { ip -n "$1" -j link show 2>/dev/null | jq -r '.[].ifname' | LC_ALL=C sort | xargs; }
 gw_of() { ip -n "$1" "$2" -j route show default 2>/dev/null | jq -r '.[0] | "\(.gateway) \(.dev)"'; }
 host_routes() { ip -n "$1" "${2:--4}" -j route show proto 76 2>/dev/null | jq -r '.[] | "\(.dst) \(.dev) \(.scope // "")"' | LC_ALL=C sort | xargs; }
-count_from() {
-	ip netns exec "$1" nft -j list chain ip probe input 2>/dev/null |
-		jq -r --arg c "$2" '[.nftables[].rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets][0] // "none"'
-}
-at_least_one() { [[ "$1" =~ ^[0-9]+$ && $1 -ge 1 ]] && echo yes || echo "count=$1"; }
 
 ns_add node; H=$NS
 ns_add pod1; P1=$NS
@@ -114,7 +99,7 @@ expect_eq "node: forwarding on" "1 1" \
 	"$(ip netns exec "$H" cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding | xargs)"
 expect_true "pod 1 pings pod 2 (routed by the node)" pings "$P1" "$A2"
 expect_true "pod 2 pings pod 1" pings "$P2" "$A1"
-expect_true "pod 1 pings pod 2 over IPv6" pings6 "$P1" "$B2"
+expect_true "pod 1 pings pod 2 over IPv6" pings_retry "$P1" "$B2"
 expect_eq "records: one per pod" 2 "$(ls "$STATE" | wc -l)"
 
 echo "== ipMasq: traffic leaving the cluster CIDR is masqueraded"

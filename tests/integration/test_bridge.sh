@@ -20,11 +20,8 @@ BRIDGE=${LOOM_BRIDGE:-$LOOM_BIN/loom-bridge}
 IPAM_TYPE=${LOOM_IPAM_TYPE:-loom-ipam}
 CNIPATH="$(dirname "$BRIDGE"):$LOOM_BIN:/usr/lib/cni"
 
-if [[ ! -x "$BRIDGE" ]]; then
-	fail "loom-bridge binary exists" "not found: $BRIDGE"
-	finish
-fi
-command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
+need_exec "$BRIDGE"
+need_cmd nft nftables
 
 # conf NAME BRIDGE IPAM_JSON [TOP_JSON] -> prints a config path.  Each config
 # gets its own IPAM dataDir and stateDir under $T.
@@ -49,13 +46,7 @@ state_refs() {
 	{ find "$d" -type f -name "*$2*"; grep -rlF -- "$2" "$d"; } 2>/dev/null | sort -u
 }
 
-# cni HOST POD CMD CONF CID [ENV...]: the plugin in HOST for pod netns POD
-cni() {
-	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
-	shift 5
-	ns_cni "$host" "$BRIDGE" "$cmd" "$cf" CNI_CONTAINERID="$cid" \
-		CNI_NETNS="$(ns_path "$pod")" CNI_PATH="$CNIPATH" "$@"
-}
+PLUGIN=$BRIDGE # netns.sh's cni HOST POD CMD CONF CID [ENV...]
 # add_ok NAME HOST POD CONF CID: ADD must succeed (records a pass/fail)
 add_ok() {
 	cni "$2" "$3" ADD "$4" "$5"
@@ -70,10 +61,6 @@ add_ok() {
 v4of() { jq -r '[.ips[]? | select(.address | contains(":") | not) | .address][0] // "" | split("/")[0]' <<<"$1"; }
 v6of() { jq -r '[.ips[]? | select(.address | contains(":")) | .address][0] // "" | split("/")[0]' <<<"$1"; }
 pod_mac() { jq -r '[.interfaces[]? | select((.sandbox // "") != "") | .mac][0] // ""' <<<"$1" | tr 'A-F' 'a-f'; }
-# busybox ping: iputils is not on a minimal Debian, busybox-static is a test peer
-pings() { ip netns exec "$1" busybox ping -c1 -W1 "$2" >/dev/null 2>&1; }
-# ping with a bounded retry: a fresh IPv6 neighbour may need a moment
-pings_retry() { wait_until 20 pings "$1" "$2"; }
 pod_link() { ip -n "$1" -j link show dev "${2:-eth0}" 2>/dev/null | jq -r ".[0].$3 // empty"; }
 pod_addrs() { ip -n "$1" -j addr show dev "${2:-eth0}" 2>/dev/null |
 	jq -r '.[0].addr_info[]? | select(.scope == "global") | "\(.local)/\(.prefixlen)"' | sort; }
@@ -226,7 +213,7 @@ expect_eq "ipMasq: DEL removes the pod's nft rules/elements" "" "$(nft_mentions 
 
 echo "== DEL after the pod's netns is gone"
 ns_del "$PM2"
-wait_until 50 bash -c "! ip -n '$HM' link show dev '$VM2' >/dev/null 2>&1"
+wait_for 10 bash -c "! ip -n '$HM' link show dev '$VM2' >/dev/null 2>&1"
 cni "$HM" "$PM2" DEL "$CMQ" ctrQ2
 expect_eq "DEL without netns: succeeds" "0 " "$RC $OUT"
 expect_eq "DEL without netns: address released" "" "$(allocs "$CMQ")"

@@ -20,10 +20,7 @@ IPAM_TYPE=${LOOM_IPAM_TYPE:-loom-ipam}
 REF=/usr/lib/cni/bridge
 CNIPATH="$LOOM_BIN:/usr/lib/cni"
 
-if [[ ! -x "$BRIDGE" ]]; then
-	fail "loom-bridge binary exists" "not found: $BRIDGE"
-	finish
-fi
+need_exec "$BRIDGE"
 if [[ ! -x "$REF" || ! -x /usr/lib/cni/host-local ]]; then
 	fail "reference plugins installed" "apt-get install containernetworking-plugins"
 	finish

@@ -5,10 +5,7 @@
 # Where the reference host-local gives the same answer, it is the oracle.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ ! -x "$LOOM_IPAM" ]]; then
-	fail "loom-ipam binary exists" "not found: $LOOM_IPAM"
-	finish
-fi
+need_exec "$LOOM_IPAM"
 
 # mkconf VERSION NAME DATADIR IPAM_JSON [TOPLEVEL_JSON] -> prints a config path.
 # The ipam object gets type loom-ipam and the dataDir; TOPLEVEL_JSON is merged

@@ -7,7 +7,7 @@ set -u
 : "${LOOM_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
 source "$LOOM_SRC/tests/integration/lib.sh"
 LOOMCTL=$LOOM_BIN/loomctl
-[[ -x $LOOMCTL ]] || { echo "loomctl not built" >&2; exit 2; }
+need_exec "$LOOMCTL"
 
 # run CMD...: sets OUT, ERRTXT, RC
 run() {

@@ -5,27 +5,13 @@
 #   3. a 3-member cluster losing the member the client talks to mid-run:
 #      reads, writes and the watch go on
 # Skips (exit 77) when etcd is not installed.
-set -u
-command -v etcd >/dev/null && command -v etcdctl >/dev/null || {
-	echo "SKIP: etcd/etcdctl not installed (apt-get install etcd-server etcd-client)"
-	exit 77
-}
 HERE=$(dirname "$0")
 source "$HERE/lib.sh"
+command -v etcdctl >/dev/null || skip "etcdctl not installed (apt-get install etcd-client)"
 source "$HERE/etcd.sh"
 
 LOSS=$LOOM_BIN/etcd_member_loss
 SUITE=$LOOM_BIN/store_suite
-
-# wait_for FILE SECONDS: bounded poll
-wait_for() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[[ -e "$1" ]] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 no_sanitizer_report() {
 	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
@@ -48,7 +34,7 @@ fi
 D=$(mktemp -d "$T/compact.XXXXXX")
 "$LOSS" compact "etcd:$ETCD_URL" /loom/test-compact/ "$D" >"$D/out" 2>"$D/err" &
 PID=$!
-if wait_for "$D/compact" 10; then
+if wait_for 20 test -e "$D/compact"; then
 	ETCDCTL_API=3 etcdctl --endpoints="$ETCD_URL" compact "$(cat "$D/compact")" >/dev/null 2>"$D/ctl" ||
 		fail "etcdctl compact" "$(cat "$D/ctl")"
 	touch "$D/go"
@@ -67,7 +53,7 @@ pass "3-member etcd cluster on ${ETCD_ENDPOINTS}"
 D=$(mktemp -d "$T/loss.XXXXXX")
 "$LOSS" loss "etcd:$ETCD_ENDPOINTS" /loom/test-loss/ "$D" >"$D/out" 2>"$D/err" &
 PID=$!
-if wait_for "$D/ready" 20; then
+if wait_for 40 test -e "$D/ready"; then
 	# the client starts on the first endpoint, its watch too: that one goes
 	etcd_stop "${ETCD_PIDS[0]}" TERM
 	touch "$D/go"

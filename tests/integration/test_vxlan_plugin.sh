@@ -15,12 +15,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
 VXLAN=${LOOM_VXLAN:-$LOOM_BIN/loom-vxlan}
-if [[ ! -x "$VXLAN" ]]; then
-	fail "loom-vxlan binary exists" "not found: $VXLAN"
-	finish
-fi
-command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
-command -v busybox >/dev/null || { fail "busybox is installed (ping)" "apt-get install busybox-static"; finish; }
+need_exec "$VXLAN"
+need_cmd nft nftables
+need_cmd busybox busybox-static
 
 RUN=$T/run STATE=$T/state DATA=$(new_datadir)
 mkdir -p "$RUN"
@@ -38,15 +35,10 @@ vxconf() {
 write_lease() {
 	printf 'LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450\nLOOM_IPMASQ=true\n' >"$LEASE"
 }
-cni() {
-	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
-	shift 5
-	ns_cni "$host" "$VXLAN" "$cmd" "$cf" CNI_CONTAINERID="$cid" CNI_NETNS="$(ns_path "$pod")" "$@"
-}
+PLUGIN=$VXLAN
 allocs() { addr_files "$DATA/vxnet"; }
 records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
 v4of() { jq -r '[.ips[]? | .address][0] // "" | split("/")[0]' <<<"$1"; }
-pings() { ip netns exec "$1" busybox ping -c1 -W1 "$2" >/dev/null 2>&1; }
 pod_link() { ip -n "$1" -j link show dev "${2:-eth0}" 2>/dev/null | jq -r ".[0].$3 // empty"; }
 route_via() { ip -n "$1" -4 -j route show "$2" 2>/dev/null | jq -r '.[0].gateway // empty'; }
 nft_mentions() {
@@ -58,12 +50,6 @@ nft_mentions() {
 	done
 	return 0
 }
-# count_from NS COMMENT: packets NS's input hook counted under that rule
-count_from() {
-	ip netns exec "$1" nft -j list chain ip probe input 2>/dev/null |
-		jq -r --arg c "$2" '[.nftables[].rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets][0] // "none"'
-}
-at_least_one() { [[ "$1" =~ ^[0-9]+$ && $1 -ge 1 ]] && echo yes || echo "count=$1"; }
 # probe_ns NS FROM_HOST_ADDR: an input-hook counter by source address
 probe_ns() {
 	ip netns exec "$1" nft -f - <<-EOF
