@@ -6,6 +6,8 @@
  *   ip_of / pfx_of         parse an address / prefix, failing the test if bad
  *   LOOM_TEST_SKIP_RC      77: what a test binary exits with when it cannot
  *                          run here (ctest's SKIP_RETURN_CODE)
+ *   rm_tree(path)          removes a directory tree a test made (no symlink
+ *                          is followed)
  *
  * Kernel tests (label "kernel": they need root and network namespaces)
  * define LOOM_TEST_KERNEL before including this and also get:
@@ -22,6 +24,7 @@
 #ifndef LOOM_TESTS_UNIT_HELPERS_H
 #define LOOM_TESTS_UNIT_HELPERS_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,19 @@ static inline struct loom_prefix pfx_of(const char *s)
 
 	assert_int_equal(loom_prefix_parse(s, &p), 0);
 	return p;
+}
+
+static inline int rm_tree_one_(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void rm_tree(const char *path)
+{
+	nftw(path, rm_tree_one_, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #ifdef LOOM_TEST_KERNEL
