@@ -8,6 +8,7 @@
  *                          run here (ctest's SKIP_RETURN_CODE)
  *   rm_tree(path)          removes a directory tree a test made (no symlink
  *                          is followed)
+ *   TEST_ST(fn)            a cmocka test with the file's setup and teardown
  *
  * Kernel tests (label "kernel": they need root and network namespaces)
  * define LOOM_TEST_KERNEL before including this and also get:
@@ -15,6 +16,8 @@
  *   new_netns()            a fresh netns held by an fd only (no /run/netns
  *                          mount); the calling thread ends where it began
  *   current_ns()           inode of the thread's netns
+ *   close_netns(orig, fds, n)  closes a test's netns fds and asserts the
+ *                          thread is back in the netns it began in
  *   kernel_test_can_run(why)  root and unshare(CLONE_NEWNET) work; if not,
  *                          prints why and main() returns LOOM_TEST_SKIP_RC
  *   sh_in(fd, cmd)         stdout+stderr of a shell command run in that
@@ -33,6 +36,7 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define LOOM_TEST_SKIP_RC 77
+#define TEST_ST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 static inline struct loom_ip ip_of(const char *s)
 {
@@ -90,6 +94,16 @@ static inline ino_t current_ns(void)
 
 	assert_int_equal(stat("/proc/thread-self/ns/net", &st), 0);
 	return st.st_ino;
+}
+
+static inline void close_netns(ino_t orig, const int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	/* Whatever failed, the test thread must be back where it began. */
+	assert_true(current_ns() == orig);
 }
 
 /* Root and a new network namespace: what every kernel test needs.  A

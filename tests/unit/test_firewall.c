@@ -215,12 +215,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	if (!f)
-		return 0;
-	close(f->host);
-	close(f->pod);
-	close(f->out);
-	assert_true(current_ns() == f->orig_ns);
+	close_netns(f->orig_ns, (int[]){ f->host, f->pod, f->out }, 3);
 	free(f);
 	return 0;
 }

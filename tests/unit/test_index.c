@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -430,12 +432,12 @@ static void test_bad_header(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_insert_lookup_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_collision_and_tombstone_reuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_and_garbage_records, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
+		TEST_ST(test_insert_lookup_delete),
+		TEST_ST(test_bad_keys),
+		TEST_ST(test_collision_and_tombstone_reuse),
+		TEST_ST(test_rehash),
+		TEST_ST(test_torn_and_garbage_records),
+		TEST_ST(test_bad_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

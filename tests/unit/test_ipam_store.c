@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,21 +19,12 @@
 
 #include "ipam_store.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fixture {
 	char root[64];     /* the mktemp dir: dataDir */
 	char net[128];     /* root/net1 */
 	struct loom_ipam_store s;
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -54,7 +47,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	loom_ipam_store_close(&f->s);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->root);
 	free(f);
 	return 0;
 }
@@ -348,13 +341,13 @@ static void test_unwritable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_or_fail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_holders, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_reserved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_index, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
+		TEST_ST(test_layout),
+		TEST_ST(test_create_or_fail),
+		TEST_ST(test_holders),
+		TEST_ST(test_last_reserved),
+		TEST_ST(test_index),
+		TEST_ST(test_walk),
+		TEST_ST(test_unwritable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
