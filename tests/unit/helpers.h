@@ -9,6 +9,10 @@
  *   rm_tree(path)          removes a directory tree a test made (no symlink
  *                          is followed)
  *   TEST_ST(fn)            a cmocka test with the file's setup and teardown
+ *   make_tmpdir(buf, len, tag)  mkdtemp of /tmp/loom-TAG.XXXXXX: 0 or -1
+ *   write_text(dir, name, text) writes a file, failing the test if it cannot
+ *   pfx_str / ip_str       an address or prefix as text (4 rotating buffers,
+ *                          so several may appear in one call)
  *
  * Kernel tests (label "kernel": they need root and network namespaces)
  * define LOOM_TEST_KERNEL before including this and also get:
@@ -65,6 +69,40 @@ static inline int rm_tree_one_(const char *path, const struct stat *st, int flag
 static inline void rm_tree(const char *path)
 {
 	nftw(path, rm_tree_one_, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline int make_tmpdir(char *buf, size_t len, const char *tag)
+{
+	snprintf(buf, len, "/tmp/loom-%s.XXXXXX", tag);
+	return mkdtemp(buf) ? 0 : -1;
+}
+
+static inline void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static inline const char *pfx_str(const struct loom_prefix *p)
+{
+	static char buf[4][LOOM_PREFIX_STRLEN];
+	static int i;
+
+	return loom_prefix_fmt(p, buf[i++ % 4]);
+}
+
+static inline const char *ip_str(const struct loom_ip *ip)
+{
+	static char buf[4][LOOM_IP_STRLEN];
+	static int i;
+
+	return loom_ip_fmt(ip, buf[i++ % 4]);
 }
 
 #ifdef LOOM_TEST_KERNEL
