@@ -14,6 +14,10 @@
  *   pfx_str / ip_str       an address or prefix as text (4 rotating buffers,
  *                          so several may appear in one call)
  *
+ * The plugins' config tests define LOOM_TEST_LEASE_DIR "tag" and get a
+ * temp dir `dir` per test (setup/teardown) and write_lease(text), which
+ * writes dir/net1.env as loomd would.
+ *
  * Kernel tests (label "kernel": they need root and network namespaces)
  * define LOOM_TEST_KERNEL before including this and also get:
  *
@@ -22,8 +26,9 @@
  *   current_ns()           inode of the thread's netns
  *   close_netns(orig, fds, n)  closes a test's netns fds and asserts the
  *                          thread is back in the netns it began in
- *   kernel_test_can_run(why)  root and unshare(CLONE_NEWNET) work; if not,
- *                          prints why and main() returns LOOM_TEST_SKIP_RC
+ *   kernel_test_can_run()  root and unshare(CLONE_NEWNET) work; if not,
+ *                          prints why (main() then returns LOOM_TEST_SKIP_RC)
+ *   run_kernel_tests(t)    cmocka_run_group_tests, or the skip code
  *   sh_in(fd, cmd)         stdout+stderr of a shell command run in that
  *                          netns (malloc'd): an independent reader of state
  *   assert_sh_contains / assert_sh_lacks
@@ -105,6 +110,28 @@ static inline const char *ip_str(const struct loom_ip *ip)
 	return loom_ip_fmt(ip, buf[i++ % 4]);
 }
 
+#ifdef LOOM_TEST_LEASE_DIR
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	return make_tmpdir(dir, sizeof(dir), LOOM_TEST_LEASE_DIR);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_tree(dir);
+	return 0;
+}
+
+static inline void write_lease(const char *text)
+{
+	write_text(dir, "net1.env", text);
+}
+#endif
+
 #ifdef LOOM_TEST_KERNEL
 #include <sched.h>
 #include <sys/stat.h>
@@ -162,6 +189,9 @@ static inline int kernel_test_can_run(void)
 	close(fd);
 	return 1;
 }
+
+#define run_kernel_tests(t) \
+	(kernel_test_can_run() ? cmocka_run_group_tests(t, NULL, NULL) : LOOM_TEST_SKIP_RC)
 
 static inline char *sh_in(int fd, const char *cmd)
 {

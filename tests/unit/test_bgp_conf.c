@@ -18,27 +18,8 @@
 #include "pod/leasefile.h"
 #include "plugin.h"
 
+#define LOOM_TEST_LEASE_DIR "bgpconf"
 #include "helpers.h"
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	return make_tmpdir(dir, sizeof(dir), "bgpconf");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rm_tree(dir);
-	return 0;
-}
-
-static void write_lease(const char *text)
-{
-	write_text(dir, "net1.env", text);
-}
 
 static void remove_lease(void)
 {

@@ -866,24 +866,20 @@ static void test_missing_library(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_add_writes_elements),
-		T(test_add_features),
-		T(test_add_second_table),
-		T(test_bad_input),
-		T(test_del),
-		T(test_purge),
-		T(test_other_tables_untouched),
-		T(test_concurrent_add),
-		T(test_masquerade),
-		T(test_masq_exempt),
-		T(test_spoofchk),
-		T(test_nft_wrapper),
-		T(test_missing_library),
-#undef T
+		TEST_ST(test_add_writes_elements),
+		TEST_ST(test_add_features),
+		TEST_ST(test_add_second_table),
+		TEST_ST(test_bad_input),
+		TEST_ST(test_del),
+		TEST_ST(test_purge),
+		TEST_ST(test_other_tables_untouched),
+		TEST_ST(test_concurrent_add),
+		TEST_ST(test_masquerade),
+		TEST_ST(test_masq_exempt),
+		TEST_ST(test_spoofchk),
+		TEST_ST(test_nft_wrapper),
+		TEST_ST(test_missing_library),
 	};
 
-	if (!kernel_test_can_run())
-		return LOOM_TEST_SKIP_RC;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return run_kernel_tests(tests);
 }

@@ -52,14 +52,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct loom_ip ip(const char *s)
-{
-	struct loom_ip a;
-
-	assert_int_equal(loom_ip_parse(s, &a), 0);
-	return a;
-}
-
 static void put_file(const struct fixture *f, const char *name, const char *content, size_t len)
 {
 	char path[256];
@@ -111,7 +103,7 @@ static void test_layout(void **state)
 	assert_int_equal(mode_of(f, "lock"), 0600);
 
 	{
-		struct loom_ip a = ip("10.0.0.2");
+		struct loom_ip a = ip_of("10.0.0.2");
 
 		assert_false(loom_ipam_store_exists(&f->s, &a));
 		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);
@@ -122,7 +114,7 @@ static void test_layout(void **state)
 	assert_int_equal(mode_of(f, "10.0.0.2"), 0600);
 
 	{
-		struct loom_ip a = ip("fd00::a");
+		struct loom_ip a = ip_of("fd00::a");
 
 		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth1", NULL), 1);
 		assert_int_equal(get_file(f, "fd00::a", buf, sizeof(buf)), 9);
@@ -133,7 +125,7 @@ static void test_layout(void **state)
 static void test_create_or_fail(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip a = ip("10.0.0.3");
+	struct loom_ip a = ip_of("10.0.0.3");
 	struct loom_holder h;
 	char buf[64];
 	int pass;
@@ -179,7 +171,7 @@ static void test_holders(void **state)
 	};
 	static char big[LOOM_IPAM_STORE_FILE_MAX + 1];
 	struct fixture *f = *state;
-	struct loom_ip a = ip("10.0.0.4");
+	struct loom_ip a = ip_of("10.0.0.4");
 	struct loom_holder h;
 	size_t i;
 
@@ -211,7 +203,7 @@ static void test_holders(void **state)
 static void test_last_reserved(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip a = ip("fd00::7"), got;
+	struct loom_ip a = ip_of("fd00::7"), got;
 	char buf[64], big[200];
 
 	assert_int_equal(loom_ipam_store_last_get(&f->s, 1, &got), -ENOENT);
@@ -226,7 +218,7 @@ static void test_last_reserved(void **state)
 	{
 		struct stat before, after;
 		char path[256];
-		struct loom_ip b = ip("10.0.0.1"), c = ip("fd00::1:2:3");
+		struct loom_ip b = ip_of("10.0.0.1"), c = ip_of("fd00::1:2:3");
 
 		snprintf(path, sizeof(path), "%s/last_reserved_ip.1", f->net);
 		assert_int_equal(stat(path, &before), 0);
@@ -250,7 +242,7 @@ static void test_last_reserved(void **state)
 static void test_index(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip ips[2] = { ip("10.0.0.5"), ip("fd00::5") }, got[LOOM_IPAM_STORE_INDEX_MAX];
+	struct loom_ip ips[2] = { ip_of("10.0.0.5"), ip_of("fd00::5") }, got[LOOM_IPAM_STORE_INDEX_MAX];
 	char buf[64];
 
 	assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
@@ -305,7 +297,7 @@ static void test_walk(void **state)
 {
 	struct fixture *f = *state;
 	struct seen w = { .n = 0 };
-	struct loom_ip a = ip("10.0.0.6"), ips[1] = { a };
+	struct loom_ip a = ip_of("10.0.0.6"), ips[1] = { a };
 	char path[256];
 
 	assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);

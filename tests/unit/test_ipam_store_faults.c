@@ -96,11 +96,11 @@ int __wrap_fsync(int fd)
 /* ---- fixture ---- */
 
 struct fixture {
-	char root[64];     /* dataDir */
-	char net[128];     /* root/net1 */
 	struct loom_ipam_conf conf;
 	struct loom_result res;
 	struct loom_err err;
+	char root[64];     /* dataDir */
+	char net[128];     /* root/net1 */
 };
 
 static int setup(void **state)
@@ -114,8 +114,7 @@ static int setup(void **state)
 	char buf[512];
 
 	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/loom-faults-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
+	assert_int_equal(make_tmpdir(f->root, sizeof(f->root), "faults"), 0);
 	snprintf(f->net, sizeof(f->net), "%s/net1", f->root);
 	snprintf(buf, sizeof(buf), conf_fmt, f->root);
 	if (loom_netconf_parse(buf, strlen(buf), LOOM_CMD_ADD, &nc, &f->err) < 0 ||

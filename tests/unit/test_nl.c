@@ -709,26 +709,22 @@ static void test_sysctl(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_netns_run_returns),
-		T(test_netns_check),
-		T(test_socket_per_netns),
-		T(test_veth_into_pod),
-		T(test_bad_arguments),
-		T(test_link_change),
-		T(test_delete_twice),
-		T(test_bridge_ensure),
-		T(test_bridge_ensure_concurrent),
-		T(test_bridge_port_flags),
-		T(test_addresses),
-		T(test_routes),
-		T(test_neigh),
-		T(test_fdb),
-		T(test_sysctl),
-#undef T
+		TEST_ST(test_netns_run_returns),
+		TEST_ST(test_netns_check),
+		TEST_ST(test_socket_per_netns),
+		TEST_ST(test_veth_into_pod),
+		TEST_ST(test_bad_arguments),
+		TEST_ST(test_link_change),
+		TEST_ST(test_delete_twice),
+		TEST_ST(test_bridge_ensure),
+		TEST_ST(test_bridge_ensure_concurrent),
+		TEST_ST(test_bridge_port_flags),
+		TEST_ST(test_addresses),
+		TEST_ST(test_routes),
+		TEST_ST(test_neigh),
+		TEST_ST(test_fdb),
+		TEST_ST(test_sysctl),
 	};
 
-	if (!kernel_test_can_run())
-		return LOOM_TEST_SKIP_RC;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return run_kernel_tests(tests);
 }
