@@ -22,6 +22,9 @@
 #                           a minimal Debian; busybox-static is a test peer)
 #   pings_retry NS ADDR     the same, retried for up to 10 s (a fresh
 #                           neighbour, IPv6 DAD)
+#   probe_ns NS HOST_ADDR POD_CIDR  an input-hook counter table in NS counting
+#                           packets by source: from-host, from-pod (nft
+#                           counters see every packet, need no listener)
 #   count_from NS COMMENT   packets counted by NS's `ip probe input` rule COMMENT
 #   at_least_one N          "yes" when N >= 1, else "count=N"
 #   host_veths HOST         names of the veth links in HOST, sorted
@@ -76,6 +79,18 @@ cni() {
 
 pings() { ip netns exec "$1" busybox ping -c1 -W1 "${@:3}" "$2" >/dev/null 2>&1; }
 pings_retry() { wait_for 10 pings "$1" "$2"; }
+
+probe_ns() {
+	ip netns exec "$1" nft -f - <<-EOF
+		table ip probe {
+			chain input {
+				type filter hook input priority 0; policy accept;
+				ip saddr $2 counter comment "from-host"
+				ip saddr $3 counter comment "from-pod"
+			}
+		}
+	EOF
+}
 
 count_from() {
 	ip netns exec "$1" nft -j list chain ip probe input 2>/dev/null |

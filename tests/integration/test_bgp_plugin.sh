@@ -106,15 +106,7 @@ echo "== ipMasq: traffic leaving the cluster CIDR is masqueraded"
 ip -n "$H" link add up0 type veth peer name eth0 netns "$O"
 ip -n "$H" addr add 198.51.100.1/24 dev up0 && ip -n "$H" link set up0 up
 ip -n "$O" addr add 198.51.100.2/24 dev eth0 && ip -n "$O" link set eth0 up
-ip netns exec "$O" nft -f - <<-EOF
-	table ip probe {
-		chain input {
-			type filter hook input priority 0; policy accept;
-			ip saddr 198.51.100.1 counter comment "from-host"
-			ip saddr 10.245.0.0/16 counter comment "from-pod"
-		}
-	}
-EOF
+probe_ns "$O" 198.51.100.1 10.245.0.0/16
 CTX="node ruleset: $(ip netns exec "$H" nft list ruleset 2>&1 | tr '\n\t' '  ' | cut -c1-900)"
 expect_true "pod 1 pings the outside 198.51.100.2 (it has no route back to pods)" pings "$P1" 198.51.100.2
 expect_eq "outside: counted packets from the node's address" yes "$(at_least_one "$(count_from "$O" from-host)")"

@@ -50,18 +50,6 @@ nft_mentions() {
 	done
 	return 0
 }
-# probe_ns NS FROM_HOST_ADDR: an input-hook counter by source address
-probe_ns() {
-	ip netns exec "$1" nft -f - <<-EOF
-		table ip probe {
-			chain input {
-				type filter hook input priority 0; policy accept;
-				ip saddr $2 counter comment "from-host"
-				ip saddr 10.244.3.0/24 counter comment "from-pod"
-			}
-		}
-	EOF
-}
 
 ns_add node; H=$NS
 ns_add pod1; P1=$NS
@@ -122,8 +110,8 @@ ip -n "$N" addr add 192.0.2.2/24 dev eth0 && ip -n "$N" link set eth0 up
 ip -n "$N" addr add 10.244.9.1/24 dev lo
 ip -n "$N" route add 10.244.3.0/24 via 192.0.2.1
 ip -n "$H" route add 10.244.9.0/24 via 192.0.2.2
-probe_ns "$O" 198.51.100.1
-probe_ns "$N" 192.0.2.1
+probe_ns "$O" 198.51.100.1 10.244.3.0/24
+probe_ns "$N" 192.0.2.1 10.244.3.0/24
 CTX="host ruleset: $(ip netns exec "$H" nft list ruleset 2>&1 | tr '\n\t' '  ' | cut -c1-900)"
 expect_true "pod 1 pings the outside 198.51.100.2 (no route back to pods there)" pings "$P1" 198.51.100.2
 expect_eq "outside: counted packets from the node's address" yes "$(at_least_one "$(count_from "$O" from-host)")"
