@@ -17,7 +17,7 @@
 #   skip REASON           prints "SKIP: REASON" and exits 77 (ctest: skipped)
 #   need_exec PATH...     every PATH is an executable, or the test fails now
 #   need_bins NAME...     need_exec for $LOOM_BIN/NAME...
-#   need_cmd CMD PACKAGE  CMD is on PATH, or the test fails now
+#   need_cmd CMD PACKAGE [CMD PACKAGE...]  each CMD is on PATH, or the test fails now
 #   wait_for SECONDS CMD...  runs CMD until it succeeds, for at most SECONDS
 #                         of wall-clock time (and at least once): tests wait
 #                         on the event, never on a fixed sleep
@@ -56,7 +56,10 @@ need_exec() {
 	((missing == 0)) || finish
 }
 need_cmd() {
-	command -v "$1" >/dev/null || { fail "$1 is installed" "apt-get install $2"; finish; }
+	while (($# >= 2)); do
+		command -v "$1" >/dev/null || { fail "$1 is installed" "apt-get install $2"; finish; }
+		shift 2
+	done
 }
 need_bins() {
 	local b paths=()

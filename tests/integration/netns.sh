@@ -27,6 +27,13 @@
 #                           counters see every packet, need no listener)
 #   count_from NS COMMENT   packets counted by NS's `ip probe input` rule COMMENT
 #   at_least_one N          "yes" when N >= 1, else "count=N"
+#   mode_plugin_setup PLUGIN  for loom-vxlan/loom-bgp tests: $PLUGIN, and
+#                           $RUN (the lease file's dir), $STATE, $DATA under $T
+#   mode_conf TYPE NAME [VERSION]  a config path for that plugin: runDir,
+#                           stateDir, dataDir as above, antiSpoof off (its
+#                           pins under /sys/fs/bpf are no netns's:
+#                           test_antispoof.sh covers it)
+#   records CID             the endpoint records in $STATE naming CID
 #   host_veths HOST         names of the veth links in HOST, sorted
 #   nft_json HOST           the nft ruleset of HOST as JSON ("{}" if nft fails)
 #   mkbrconf FILE JSON      writes JSON as a config (validates it with jq)
@@ -97,6 +104,26 @@ count_from() {
 		jq -r --arg c "$2" '[.nftables[].rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets][0] // "none"'
 }
 at_least_one() { [[ "$1" =~ ^[0-9]+$ && $1 -ge 1 ]] && echo yes || echo "count=$1"; }
+
+mode_plugin_setup() {
+	PLUGIN=$1
+	need_exec "$PLUGIN"
+	need_cmd nft nftables busybox busybox-static
+	RUN=$T/run STATE=$T/state DATA=$(new_datadir)
+	mkdir -p "$RUN"
+}
+
+mode_conf() {
+	local f
+	f=$(mktemp "$T/conf.XXXXXX")
+	jq -n --arg r "$RUN" --arg s "$STATE" --arg d "$DATA" --arg t "$1" --arg n "$2" \
+		--arg v "${3:-1.0.0}" \
+		'{cniVersion: $v, name: $n, type: $t, runDir: $r, stateDir: $s, dataDir: $d,
+		  antiSpoof: false}' >"$f"
+	echo "$f"
+}
+
+records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
 
 host_veths() {
 	ip -n "$1" -j link show type veth 2>/dev/null | jq -r '.[].ifname' | LC_ALL=C sort

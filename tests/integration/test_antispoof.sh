@@ -33,8 +33,7 @@ POLICYD=$LOOM_BIN/loom-policyd
 LOOMCTL=$LOOM_BIN/loomctl
 STOREPUT=$LOOM_BIN/store_put
 need_exec "$BRIDGE" "$LOOMBPF" "$POLICYD" "$LOOMCTL" "$STOREPUT"
-need_cmd nft nftables
-need_cmd tc iproute2
+need_cmd nft nftables tc iproute2
 [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] ||
 	{ fail "br_netfilter is loaded" "modprobe br_netfilter: policy cannot see bridged traffic"; finish; }
 

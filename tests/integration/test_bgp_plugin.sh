@@ -14,31 +14,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
-BGP=${LOOM_BGP:-$LOOM_BIN/loom-bgp}
-need_exec "$BGP"
-need_cmd nft nftables
-need_cmd busybox busybox-static
-
-RUN=$T/run STATE=$T/state DATA=$(new_datadir)
-mkdir -p "$RUN"
-# antiSpoof pins its maps under /sys/fs/bpf, which no netns scopes: off, so
-# the run leaves nothing outside its namespaces (test_antispoof.sh covers it).
-bgpconf() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq -n --arg r "$RUN" --arg s "$STATE" --arg d "$DATA" --arg n "${1:-bgpnet}" \
-		'{cniVersion: "1.0.0", name: $n, type: "loom-bgp", runDir: $r, stateDir: $s,
-		  dataDir: $d, antiSpoof: false}' >"$f"
-	echo "$f"
-}
+mode_plugin_setup "${LOOM_BGP:-$LOOM_BIN/loom-bgp}"
+bgpconf() { mode_conf loom-bgp "${1:-bgpnet}"; }
 write_lease() {
 	printf '%s\n' LOOM_NETWORK=10.245.0.0/16 LOOM_SUBNET=10.245.7.0/26 \
 		LOOM_IPV6_NETWORK=fd00:245::/48 LOOM_IPV6_SUBNET=fd00:245:0:7::/64 \
 		LOOM_MTU=1500 LOOM_IPMASQ=true >"$RUN/bgpnet.env"
 }
-PLUGIN=$BGP
 allocs() { addr_files "$DATA/${1:-bgpnet}"; }
-records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
 ipof() { jq -r --arg f "$2" '[.ips[]? | .address | select(test($f))][0] // "" | split("/")[0]' <<<"$1"; }
 links() { ip -n "$1" -j link show 2>/dev/null | jq -r '.[].ifname' | LC_ALL=C sort | xargs; }
 gw_of() { ip -n "$1" "$2" -j route show default 2>/dev/null | jq -r '.[0] | "\(.gateway) \(.dev)"'; }

@@ -14,30 +14,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
-VXLAN=${LOOM_VXLAN:-$LOOM_BIN/loom-vxlan}
-need_exec "$VXLAN"
-need_cmd nft nftables
-need_cmd busybox busybox-static
-
-RUN=$T/run STATE=$T/state DATA=$(new_datadir)
-mkdir -p "$RUN"
+mode_plugin_setup "${LOOM_VXLAN:-$LOOM_BIN/loom-vxlan}"
 LEASE=$RUN/vxnet.env
-# antiSpoof pins its maps under /sys/fs/bpf, which no netns scopes: off, so
-# the run leaves nothing outside its namespaces (test_antispoof.sh covers it).
-vxconf() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq -n --arg r "$RUN" --arg s "$STATE" --arg d "$DATA" --arg v "${1:-1.0.0}" \
-		'{cniVersion: $v, name: "vxnet", type: "loom-vxlan", runDir: $r, stateDir: $s,
-		  dataDir: $d, antiSpoof: false}' >"$f"
-	echo "$f"
-}
+vxconf() { mode_conf loom-vxlan vxnet "${1:-1.0.0}"; }
 write_lease() {
 	printf 'LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450\nLOOM_IPMASQ=true\n' >"$LEASE"
 }
-PLUGIN=$VXLAN
 allocs() { addr_files "$DATA/vxnet"; }
-records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
 v4of() { jq -r '[.ips[]? | .address][0] // "" | split("/")[0]' <<<"$1"; }
 pod_link() { ip -n "$1" -j link show dev "${2:-eth0}" 2>/dev/null | jq -r ".[0].$3 // empty"; }
 route_via() { ip -n "$1" -4 -j route show "$2" 2>/dev/null | jq -r '.[0].gateway // empty'; }
