@@ -11,6 +11,8 @@
 #                         sets OUT (stdout), RC (exit status), ERRTXT (stderr);
 #                         runs inside netns $CNI_EXEC_NETNS when that is set
 #   new_datadir           prints a fresh store dir under $T
+#   jq_conf JQ_ARGS...    jq's output as a new config file under $T; prints
+#                         its path (a bad filter ends the test: exit 2)
 #   addr_files DIR        the address files of one network dir, sorted
 #   expect_eq / expect_match / expect_true / fail / pass
 #   finish                prints "N passed, M failed" and exits nonzero on failure
@@ -225,6 +227,13 @@ cni_exec() {
 	local shown
 	shown=$(jq -c . <<<"$OUT" 2>/dev/null) || shown=$(printf '%q' "${OUT:0:400}")
 	CTX="call: $where$(basename "$plugin") ${args[*]:1} < $conf ($(jq -c . "$in" 2>/dev/null)) -> rc=$RC stdout=$shown stderr=${ERRTXT:0:300}"
+}
+
+jq_conf() {
+	local f
+	f=$(mktemp "$T/conf.XXXXXX")
+	jq "$@" >"$f" || { echo "bad test config: jq $*" >&2; exit 2; }
+	echo "$f"
 }
 
 # new_datadir: a fresh, empty store root under $T

@@ -33,6 +33,9 @@
 #                           stateDir, dataDir as above, antiSpoof off (its
 #                           pins under /sys/fs/bpf are no netns's:
 #                           test_antispoof.sh covers it)
+#   bridge_conf NAME BRIDGE IPAM_JSON [TOP_JSON]  a loom-bridge config path,
+#                           its own IPAM dataDir (ipam.type $IPAM_TYPE, default
+#                           loom-ipam) and stateDir under $T
 #   records CID             the endpoint records in $STATE naming CID
 #   host_veths HOST         names of the veth links in HOST, sorted
 #   nft_json HOST           the nft ruleset of HOST as JSON ("{}" if nft fails)
@@ -114,13 +117,18 @@ mode_plugin_setup() {
 }
 
 mode_conf() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq -n --arg r "$RUN" --arg s "$STATE" --arg d "$DATA" --arg t "$1" --arg n "$2" \
+	jq_conf -n --arg r "$RUN" --arg s "$STATE" --arg d "$DATA" --arg t "$1" --arg n "$2" \
 		--arg v "${3:-1.0.0}" \
 		'{cniVersion: $v, name: $n, type: $t, runDir: $r, stateDir: $s, dataDir: $d,
-		  antiSpoof: false}' >"$f"
-	echo "$f"
+		  antiSpoof: false}'
+}
+
+bridge_conf() {
+	jq_conf -n --arg n "$1" --arg br "$2" --arg d "$(new_datadir)" \
+		--arg s "$(mktemp -d "$T/state.XXXXXX")" --arg it "${IPAM_TYPE:-loom-ipam}" \
+		--argjson ipam "$3" --argjson top "${4:-{\}}" \
+		'{cniVersion: "1.0.0", name: $n, type: "loom-bridge", bridge: $br, stateDir: $s} + $top
+		 + {ipam: ({type: $it, dataDir: $d} + $ipam)}'
 }
 
 records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
@@ -137,12 +145,7 @@ mkbrconf() {
 	jq . <<<"$2" >"$1" || { echo "bad test config: $2" >&2; exit 2; }
 }
 
-as_prev() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq --argjson r "$2" '. + {prevResult: $r}' "$1" >"$f"
-	echo "$f"
-}
+as_prev() { jq_conf --argjson r "$2" '. + {prevResult: $r}' "$1"; }
 
 result_host_veth() {
 	jq -r --arg br "$1" '[.interfaces[]? | select((.sandbox // "") == "" and .name != $br)][0].name // empty' \

@@ -56,16 +56,8 @@ PIN="$BPFFS/loom"
 
 # conf NAME BRIDGE SUBNET [TOP_JSON] -> a config path (own dataDir, stateDir)
 conf() {
-	local f d s
-	f=$(mktemp "$T/conf.XXXXXX")
-	d=$(new_datadir)
-	s=$(mktemp -d "$T/state.XXXXXX")
-	jq -n --arg n "$1" --arg br "$2" --arg sub "$3" --arg d "$d" --arg s "$s" --arg pin "$PIN" \
-		--argjson top "${4:-{\}}" \
-		'{cniVersion: "1.0.0", name: $n, type: "loom-bridge", bridge: $br, isGateway: true,
-		  stateDir: $s, bpfPinDir: $pin, ipam: {type: "loom-ipam", dataDir: $d,
-		  ranges: [[{subnet: $sub}]]}} + $top' >"$f"
-	echo "$f"
+	bridge_conf "$1" "$2" "{\"ranges\": [[{\"subnet\": \"$3\"}]]}" \
+		"$(jq -c --arg pin "$PIN" '{isGateway: true, bpfPinDir: $pin} + .' <<<"${4:-{\}}")"
 }
 PLUGIN=$BRIDGE # netns.sh's cni HOST POD CMD CONF CID [ENV...]
 v4of() { jq -r '[.ips[]? | .address | select(contains(":") | not)][0] // "" | split("/")[0]' <<<"$1"; }

@@ -23,19 +23,6 @@ CNIPATH="$(dirname "$BRIDGE"):$LOOM_BIN:/usr/lib/cni"
 need_exec "$BRIDGE"
 need_cmd nft nftables
 
-# conf NAME BRIDGE IPAM_JSON [TOP_JSON] -> prints a config path.  Each config
-# gets its own IPAM dataDir and stateDir under $T.
-conf() {
-	local f d s
-	f=$(mktemp "$T/conf.XXXXXX")
-	d=$(new_datadir)
-	s=$(mktemp -d "$T/state.XXXXXX")
-	jq -n --arg n "$1" --arg br "$2" --arg d "$d" --arg s "$s" --arg it "$IPAM_TYPE" \
-		--argjson ipam "$3" --argjson top "${4:-{\}}" \
-		'{cniVersion: "1.0.0", name: $n, type: "loom-bridge", bridge: $br, stateDir: $s} + $top
-		 + {ipam: ({type: $it, dataDir: $d} + $ipam)}' >"$f"
-	echo "$f"
-}
 # allocs CONF: address files held in the config's IPAM store
 allocs() { addr_files "$(jq -r .ipam.dataDir "$1")/$(jq -r .name "$1")"; }
 # state_refs CONF CID: files of the stateDir naming CID (in name or content)
@@ -80,7 +67,7 @@ echo "== two pods on one bridge reach each other and the gateway"
 ns_add hA; HA=$NS
 ns_add pA1; PA1=$NS
 ns_add pA2; PA2=$NS
-CA=$(conf netA brA '{"ranges": [[{"subnet": "10.20.0.0/24", "gateway": "10.20.0.1"}]]}' '{"isGateway": true}')
+CA=$(bridge_conf netA brA '{"ranges": [[{"subnet": "10.20.0.0/24", "gateway": "10.20.0.1"}]]}' '{"isGateway": true}')
 RES_A1="" RES_A2=""
 if add_ok "two pods: pod 1" "$HA" "$PA1" "$CA" ctrA1; then RES_A1=$OUT; fi
 if add_ok "two pods: pod 2" "$HA" "$PA2" "$CA" ctrA2; then RES_A2=$OUT; fi
@@ -104,7 +91,7 @@ expect_eq "two pods: isGateway turns on forwarding in the host" 1 \
 	"$(ip netns exec "$HA" cat /proc/sys/net/ipv4/ip_forward)"
 
 echo "== hairpin flag on the bridge port"
-CH=$(conf netH brH '{"ranges": [[{"subnet": "10.26.0.0/24"}]]}' '{"hairpinMode": true}')
+CH=$(bridge_conf netH brH '{"ranges": [[{"subnet": "10.26.0.0/24"}]]}' '{"hairpinMode": true}')
 ns_add pH; PH=$NS
 add_ok "hairpin: ADD" "$HA" "$PH" "$CH" ctrH
 VH=$(result_host_veth brH)
@@ -142,7 +129,7 @@ expect_eq "DEL: pod 1 (after CHECK removed its address) succeeds" 0 "$RC"
 expect_eq "DEL: store of netA empty" "" "$(allocs "$CA")"
 
 echo "== MTU"
-CM=$(conf netM brM '{"ranges": [[{"subnet": "10.27.0.0/24"}]]}' '{"mtu": 1400}')
+CM=$(bridge_conf netM brM '{"ranges": [[{"subnet": "10.27.0.0/24"}]]}' '{"mtu": 1400}')
 ns_add pM; PM=$NS
 if add_ok "mtu: ADD" "$HA" "$PM" "$CM" ctrM; then
 	VM=$(result_host_veth brM)
@@ -151,7 +138,7 @@ if add_ok "mtu: ADD" "$HA" "$PM" "$CM" ctrM; then
 fi
 
 echo "== promiscMode with hairpinMode is refused"
-CP=$(conf netP brP '{"ranges": [[{"subnet": "10.28.0.0/24"}]]}' '{"promiscMode": true, "hairpinMode": true}')
+CP=$(bridge_conf netP brP '{"ranges": [[{"subnet": "10.28.0.0/24"}]]}' '{"promiscMode": true, "hairpinMode": true}')
 ns_add pP; PP=$NS
 BEFORE=$(host_veths "$HA")
 cni "$HA" "$PP" ADD "$CP" ctrP
@@ -173,7 +160,7 @@ ip -n "$OM" addr add 198.51.100.2/24 dev eth0 && ip -n "$OM" link set eth0 up
 # nft counters see every packet whatever socket (if any) gets it, need no
 # listener that has to report its peer, and nothing else runs in that netns.
 probe_ns "$OM" 198.51.100.1 10.21.0.0/24
-CMQ=$(conf netQ brQ '{"ranges": [[{"subnet": "10.21.0.0/24", "gateway": "10.21.0.1"}]]}' \
+CMQ=$(bridge_conf netQ brQ '{"ranges": [[{"subnet": "10.21.0.0/24", "gateway": "10.21.0.1"}]]}' \
 	'{"isDefaultGateway": true, "ipMasq": true, "macspoofchk": true}')
 RES_M1=""
 if add_ok "ipMasq: ADD" "$HM" "$PM1" "$CMQ" ctrQ1; then RES_M1=$OUT; fi
@@ -216,7 +203,7 @@ echo "== IPv6 and dual stack"
 ns_add h6; H6=$NS
 ns_add p61; P61=$NS
 ns_add p62; P62=$NS
-C6=$(conf net6 br6 '{"ranges": [[{"subnet": "fd00:10:22::/64", "gateway": "fd00:10:22::1"}]]}' '{"isDefaultGateway": true}')
+C6=$(bridge_conf net6 br6 '{"ranges": [[{"subnet": "fd00:10:22::/64", "gateway": "fd00:10:22::1"}]]}' '{"isDefaultGateway": true}')
 R61="" R62=""
 if add_ok "ipv6: pod 1" "$H6" "$P61" "$C6" ctr61; then R61=$OUT; fi
 if add_ok "ipv6: pod 2" "$H6" "$P62" "$C6" ctr62; then R62=$OUT; fi
@@ -233,7 +220,7 @@ expect_eq "ipv6: DELs release every address" "" "$(allocs "$C6")"
 
 ns_add pD1; PD1=$NS
 ns_add pD2; PD2=$NS
-CD=$(conf netD brD '{"ranges": [[{"subnet": "10.22.0.0/24"}], [{"subnet": "fd00:10:23::/64"}]]}' '{"isDefaultGateway": true}')
+CD=$(bridge_conf netD brD '{"ranges": [[{"subnet": "10.22.0.0/24"}], [{"subnet": "fd00:10:23::/64"}]]}' '{"isDefaultGateway": true}')
 RD1="" RD2=""
 if add_ok "dual: pod 1" "$H6" "$PD1" "$CD" ctrD1; then RD1=$OUT; fi
 if add_ok "dual: pod 2" "$H6" "$PD2" "$CD" ctrD2; then RD2=$OUT; fi
@@ -252,7 +239,7 @@ echo "== a failed ADD leaves nothing"
 ns_add hX; HX=$NS
 ns_add pX1; PX1=$NS
 ns_add pX2; PX2=$NS
-CX=$(conf netX brX '{"ranges": [[{"subnet": "10.23.0.0/24", "rangeStart": "10.23.0.10", "rangeEnd": "10.23.0.10"}]]}' \
+CX=$(bridge_conf netX brX '{"ranges": [[{"subnet": "10.23.0.0/24", "rangeStart": "10.23.0.10", "rangeEnd": "10.23.0.10"}]]}' \
 	'{"ipMasq": true, "macspoofchk": true}')
 add_ok "exhausted: first pod takes the only address" "$HX" "$PX1" "$CX" ctrX1
 # snapshot_host HOST: links (name, kind, master) and the whole nft ruleset
@@ -279,14 +266,14 @@ expect_left_nothing "exhausted" "$CX" ctrX2 "$PX2" "$BEFORE" "$ALLOC_BEFORE"
 ns_add pX3; PX3=$NS
 ns_add pX4; PX4=$NS
 ip -n "$HX" link add notabr type veth peer name notabr-peer
-CB=$(conf netB notabr '{"ranges": [[{"subnet": "10.24.0.0/24"}]]}' '{"ipMasq": true, "macspoofchk": true}')
+CB=$(bridge_conf netB notabr '{"ranges": [[{"subnet": "10.24.0.0/24"}]]}' '{"ipMasq": true, "macspoofchk": true}')
 BEFORE=$(snapshot_host "$HX")
 cni "$HX" "$PX3" ADD "$CB" ctrB
 expect_eq "bridge is a veth: ADD fails" 1 "$RC"
 expect_match "bridge is a veth: message names it" 'notabr' "$(jqr .msg)"
 expect_left_nothing "bridge is a veth" "$CB" ctrB "$PX3" "$BEFORE" ""
 
-CL=$(conf netL thisnameistoolong0 '{"ranges": [[{"subnet": "10.24.1.0/24"}]]}' '{"ipMasq": true}')
+CL=$(bridge_conf netL thisnameistoolong0 '{"ranges": [[{"subnet": "10.24.1.0/24"}]]}' '{"ipMasq": true}')
 BEFORE=$(snapshot_host "$HX")
 cni "$HX" "$PX4" ADD "$CL" ctrL
 expect_eq "bridge name too long: ADD fails" 1 "$RC"
@@ -299,7 +286,7 @@ NPAR=12
 ns_add hP; HPAR=$NS
 PODS=()
 for ((i = 0; i < NPAR; i++)); do ns_add "pp$i"; PODS+=("$NS"); done
-CPAR=$(conf netPar brPar '{"ranges": [[{"subnet": "10.29.0.0/24"}]]}' '{"isGateway": true}')
+CPAR=$(bridge_conf netPar brPar '{"ranges": [[{"subnet": "10.29.0.0/24"}]]}' '{"isGateway": true}')
 for ((i = 0; i < NPAR; i++)); do
 	(
 		cni "$HPAR" "${PODS[$i]}" ADD "$CPAR" "ctrPar$i"
@@ -326,7 +313,7 @@ expect_true "parallel: first pod pings the last" pings "${PODS[0]}" "$(v4of "$(<
 echo "== a retried ADD finds its leftovers"
 ns_add hR; HR=$NS
 ns_add pR; PR=$NS
-CR=$(conf netR brR '{"ranges": [[{"subnet": "10.30.0.0/24"}]]}')
+CR=$(bridge_conf netR brR '{"ranges": [[{"subnet": "10.30.0.0/24"}]]}')
 if add_ok "retry: ADD" "$HR" "$PR" "$CR" ctrR; then
 	VR=$(result_host_veth brR) OUT_R=$OUT
 	# The runtime lost the answer and asks again: same container, same
@@ -367,7 +354,7 @@ echo "== IPAM plugins exec'd through CNI_PATH"
 ns_add hI; HI=$NS
 ns_add pI1; PI1=$NS
 ns_add pI2; PI2=$NS
-CI1=$(conf netI1 brI '{"type": "host-local", "ranges": [[{"subnet": "10.31.0.0/24"}]]}')
+CI1=$(bridge_conf netI1 brI '{"type": "host-local", "ranges": [[{"subnet": "10.31.0.0/24"}]]}')
 if add_ok "host-local: ADD" "$HI" "$PI1" "$CI1" ctrI1; then
 	I1=$(v4of "$OUT")
 	expect_eq "host-local: pod has the address" "$I1/24" "$(pod_addrs "$PI1")"
@@ -376,7 +363,7 @@ if add_ok "host-local: ADD" "$HI" "$PI1" "$CI1" ctrI1; then
 	expect_eq "host-local: DEL succeeds" 0 "$RC"
 	expect_eq "host-local: DEL released it" "" "$(allocs "$CI1")"
 fi
-CI2=$(conf netI2 brI '{"type": "static", "addresses": [{"address": "10.31.1.5/24", "gateway": "10.31.1.1"}],
+CI2=$(bridge_conf netI2 brI '{"type": "static", "addresses": [{"address": "10.31.1.5/24", "gateway": "10.31.1.1"}],
 	"routes": [{"dst": "0.0.0.0/0"}]}')
 if add_ok "static: ADD" "$HI" "$PI2" "$CI2" ctrI2; then
 	expect_eq "static: pod has 10.31.1.5/24" "10.31.1.5/24" "$(pod_addrs "$PI2")"
