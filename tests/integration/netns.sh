@@ -11,6 +11,7 @@
 #
 # Provides:
 #   ns_add SHORT            creates ${NS_PREFIX}SHORT (lo up); sets NS to its name
+#   ns_adds VAR=SHORT...    ns_add for each, setting VAR to the namespace's name
 #   ns_del NAME             deletes it (missing is fine)
 #   ns_path NAME            /var/run/netns/NAME
 #   ns_cni HOST PLUGIN CMD CONFFILE [ENV...]
@@ -64,6 +65,14 @@ ns_add() {
 	NS="$NS_PREFIX$1"
 	ip netns add "$NS" || { echo "cannot create netns $NS" >&2; exit 2; }
 	ip -n "$NS" link set lo up
+}
+
+ns_adds() {
+	local kv
+	for kv in "$@"; do
+		ns_add "${kv#*=}"
+		printf -v "${kv%%=*}" '%s' "$NS"
+	done
 }
 
 ns_del() {

@@ -84,10 +84,7 @@ spy_on() { # POD SRC
 }
 
 echo "== three pods, each with a map element and a tc filter"
-ns_add node; N=$NS
-ns_add pa; PA=$NS
-ns_add pb; PB=$NS
-ns_add pc; PC=$NS
+ns_adds N=node PA=pa PB=pb PC=pc
 CF=$(conf asnet br-as 10.40.0.0/24)
 declare -A ADDR VETH IDX IPS
 for p in A B C; do
@@ -203,8 +200,7 @@ cni "$N" "$PC" DEL "$CF" ctrC
 expect_eq "DEL C twice succeeds" 0 "$RC"
 
 echo "== failed ADDs leave no element and no filter"
-ns_add px1; PX1=$NS
-ns_add px2; PX2=$NS
+ns_adds PX1=px1 PX2=px2
 CFX=$(conf xnet br-x 10.42.0.0/30 '{"isGateway": false}')
 jq '.ipam.ranges = [[{subnet: "10.42.0.0/30", rangeStart: "10.42.0.2", rangeEnd: "10.42.0.2"}]]' "$CFX" >"$CFX.1" && mv "$CFX.1" "$CFX"
 cni "$N" "$PX1" ADD "$CFX" ctrX1

@@ -27,10 +27,7 @@ links() { ip -n "$1" -j link show 2>/dev/null | jq -r '.[].ifname' | LC_ALL=C so
 gw_of() { ip -n "$1" "$2" -j route show default 2>/dev/null | jq -r '.[0] | "\(.gateway) \(.dev)"'; }
 host_routes() { ip -n "$1" "${2:--4}" -j route show proto 76 2>/dev/null | jq -r '.[] | "\(.dst) \(.dev) \(.scope // "")"' | LC_ALL=C sort | xargs; }
 
-ns_add node; H=$NS
-ns_add pod1; P1=$NS
-ns_add pod2; P2=$NS
-ns_add out; O=$NS
+ns_adds H=node P1=pod1 P2=pod2 O=out
 CF=$(bgpconf)
 
 echo "== no lease file: try again later, nothing made"
@@ -130,8 +127,7 @@ expect_eq "DEL: no pod address left in the ruleset" "" "$(nft_json "$H" | grep -
 echo "== a failed ADD (block exhausted) leaves nothing"
 printf '%s\n' LOOM_NETWORK=10.245.0.0/16 LOOM_SUBNET=10.245.8.0/32 LOOM_MTU=1500 >"$RUN/tiny.env"
 TF=$(bgpconf tiny)
-ns_add pod3; P3=$NS
-ns_add pod4; P4=$NS
+ns_adds P3=pod3 P4=pod4
 cni "$H" "$P3" ADD "$TF" ctr3
 expect_eq "/32 block: the first pod gets its only address" "0 10.245.8.0/32" "$RC $(jqr '.ips[0].address')"
 BEFORE_LINKS=$(links "$H") BEFORE_ROUTES=$(host_routes "$H") BEFORE_NFT=$(nft_json "$H" | jq -S -c .)

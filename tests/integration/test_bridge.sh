@@ -64,9 +64,7 @@ nft_mentions() {
 }
 
 echo "== two pods on one bridge reach each other and the gateway"
-ns_add hA; HA=$NS
-ns_add pA1; PA1=$NS
-ns_add pA2; PA2=$NS
+ns_adds HA=hA PA1=pA1 PA2=pA2
 CA=$(bridge_conf netA brA '{"ranges": [[{"subnet": "10.20.0.0/24", "gateway": "10.20.0.1"}]]}' '{"isGateway": true}')
 RES_A1="" RES_A2=""
 if add_ok "two pods: pod 1" "$HA" "$PA1" "$CA" ctrA1; then RES_A1=$OUT; fi
@@ -149,10 +147,7 @@ expect_eq "promisc+hairpin: no veth made" "$BEFORE" "$(host_veths "$HA")"
 expect_eq "promisc+hairpin: no address taken" "" "$(allocs "$CP")"
 
 echo "== ipMasq: the outside sees the host's address"
-ns_add hM; HM=$NS
-ns_add oM; OM=$NS
-ns_add pM1; PM1=$NS
-ns_add pM2; PM2=$NS
+ns_adds HM=hM OM=oM PM1=pM1 PM2=pM2
 ip -n "$HM" link add up0 type veth peer name eth0 netns "$OM"
 ip -n "$HM" addr add 198.51.100.1/24 dev up0 && ip -n "$HM" link set up0 up
 ip -n "$OM" addr add 198.51.100.2/24 dev eth0 && ip -n "$OM" link set eth0 up
@@ -200,9 +195,7 @@ cni "$HM" "$PM2" DEL "$CMQ" ctrQ2
 expect_eq "DEL without netns: twice succeeds" 0 "$RC"
 
 echo "== IPv6 and dual stack"
-ns_add h6; H6=$NS
-ns_add p61; P61=$NS
-ns_add p62; P62=$NS
+ns_adds H6=h6 P61=p61 P62=p62
 C6=$(bridge_conf net6 br6 '{"ranges": [[{"subnet": "fd00:10:22::/64", "gateway": "fd00:10:22::1"}]]}' '{"isDefaultGateway": true}')
 R61="" R62=""
 if add_ok "ipv6: pod 1" "$H6" "$P61" "$C6" ctr61; then R61=$OUT; fi
@@ -218,8 +211,7 @@ cni "$H6" "$P61" DEL "$C6" ctr61
 cni "$H6" "$P62" DEL "$C6" ctr62
 expect_eq "ipv6: DELs release every address" "" "$(allocs "$C6")"
 
-ns_add pD1; PD1=$NS
-ns_add pD2; PD2=$NS
+ns_adds PD1=pD1 PD2=pD2
 CD=$(bridge_conf netD brD '{"ranges": [[{"subnet": "10.22.0.0/24"}], [{"subnet": "fd00:10:23::/64"}]]}' '{"isDefaultGateway": true}')
 RD1="" RD2=""
 if add_ok "dual: pod 1" "$H6" "$PD1" "$CD" ctrD1; then RD1=$OUT; fi
@@ -236,9 +228,7 @@ cni "$H6" "$PD2" DEL "$CD" ctrD2
 expect_eq "dual: DELs release every address" "" "$(allocs "$CD")"
 
 echo "== a failed ADD leaves nothing"
-ns_add hX; HX=$NS
-ns_add pX1; PX1=$NS
-ns_add pX2; PX2=$NS
+ns_adds HX=hX PX1=pX1 PX2=pX2
 CX=$(bridge_conf netX brX '{"ranges": [[{"subnet": "10.23.0.0/24", "rangeStart": "10.23.0.10", "rangeEnd": "10.23.0.10"}]]}' \
 	'{"ipMasq": true, "macspoofchk": true}')
 add_ok "exhausted: first pod takes the only address" "$HX" "$PX1" "$CX" ctrX1
@@ -263,8 +253,7 @@ expect_eq "exhausted: second ADD fails" 1 "$RC"
 expect_match "exhausted: message says the range is full" 'no (free|more|ip )?(address|ip)?.*(free|available|left)|exhaust|full' "$(jqr .msg)"
 expect_left_nothing "exhausted" "$CX" ctrX2 "$PX2" "$BEFORE" "$ALLOC_BEFORE"
 
-ns_add pX3; PX3=$NS
-ns_add pX4; PX4=$NS
+ns_adds PX3=pX3 PX4=pX4
 ip -n "$HX" link add notabr type veth peer name notabr-peer
 CB=$(bridge_conf netB notabr '{"ranges": [[{"subnet": "10.24.0.0/24"}]]}' '{"ipMasq": true, "macspoofchk": true}')
 BEFORE=$(snapshot_host "$HX")
@@ -311,8 +300,7 @@ expect_eq "parallel: $NPAR allocations" "$NPAR" "$(allocs "$CPAR" | wc -l)"
 expect_true "parallel: first pod pings the last" pings "${PODS[0]}" "$(v4of "$(<"$T/par$((NPAR - 1)).out")")"
 
 echo "== a retried ADD finds its leftovers"
-ns_add hR; HR=$NS
-ns_add pR; PR=$NS
+ns_adds HR=hR PR=pR
 CR=$(bridge_conf netR brR '{"ranges": [[{"subnet": "10.30.0.0/24"}]]}')
 if add_ok "retry: ADD" "$HR" "$PR" "$CR" ctrR; then
 	VR=$(result_host_veth brR) OUT_R=$OUT
@@ -351,9 +339,7 @@ if add_ok "retry: ADD" "$HR" "$PR" "$CR" ctrR; then
 fi
 
 echo "== IPAM plugins exec'd through CNI_PATH"
-ns_add hI; HI=$NS
-ns_add pI1; PI1=$NS
-ns_add pI2; PI2=$NS
+ns_adds HI=hI PI1=pI1 PI2=pI2
 CI1=$(bridge_conf netI1 brI '{"type": "host-local", "ranges": [[{"subnet": "10.31.0.0/24"}]]}')
 if add_ok "host-local: ADD" "$HI" "$PI1" "$CI1" ctrI1; then
 	I1=$(v4of "$OUT")

@@ -30,40 +30,41 @@ else
 	fail "store suite passes against etcd" "$SUITE is not built"
 fi
 
-# 2. compaction while a watch is behind
-D=$(mktemp -d "$T/compact.XXXXXX")
-"$LOSS" compact "etcd:$ETCD_URL" /loom/test-compact/ "$D" >"$D/out" 2>"$D/err" &
-PID=$!
-if wait_for 20 test -e "$D/compact"; then
+# drive MODE STORE READY SECONDS ACTION LABEL: etcd_member_loss MODE on STORE
+# (keys under /loom/test-MODE/) in the background; once it writes READY, run
+# ACTION and let it go on; it must exit 0 without a sanitizer report.
+drive() {
+	local mode=$1 store=$2 ready=$3 secs=$4 action=$5 label=$6 pid rc
+	D=$(mktemp -d "$T/$mode.XXXXXX")
+	"$LOSS" "$mode" "$store" "/loom/test-$mode/" "$D" >"$D/out" 2>"$D/err" &
+	pid=$!
+	if wait_for "$secs" test -e "$D/$ready"; then
+		"$action"
+		touch "$D/go"
+	fi
+	wait "$pid"
+	rc=$?
+	CTX="stdout: $(cat "$D/out") stderr: $(tail -c 2000 "$D/err")"
+	expect_eq "$label" 0 "$rc"
+	expect_true "no sanitizer report ($mode)" no_sanitizer_report "$D/err"
+	[[ $rc -eq 0 ]] && echo "     $(cat "$D/out")"
+}
+compact_now() {
 	ETCDCTL_API=3 etcdctl --endpoints="$ETCD_URL" compact "$(cat "$D/compact")" >/dev/null 2>"$D/ctl" ||
 		fail "etcdctl compact" "$(cat "$D/ctl")"
-	touch "$D/go"
-fi
-wait "$PID"
-RC=$?
-CTX="stdout: $(cat "$D/out") stderr: $(cat "$D/err")"
-expect_eq "a watch behind a compaction resyncs to the right state" 0 "$RC"
-expect_true "no sanitizer report (compaction)" no_sanitizer_report "$D/err"
-[[ $RC -eq 0 ]] && echo "     $(cat "$D/out")"
+}
+# the client starts on the first endpoint, its watch too: that one goes
+lose_first_member() { etcd_stop "${ETCD_PIDS[0]}" TERM; }
+
+# 2. compaction while a watch is behind
+drive compact "etcd:$ETCD_URL" compact 20 compact_now "a watch behind a compaction resyncs to the right state"
 etcd_stop "$ETCD_PID"
 
 # 3. member loss
 etcd_start_cluster || { fail "start a 3-member etcd cluster"; finish; }
 pass "3-member etcd cluster on ${ETCD_ENDPOINTS}"
-D=$(mktemp -d "$T/loss.XXXXXX")
-"$LOSS" loss "etcd:$ETCD_ENDPOINTS" /loom/test-loss/ "$D" >"$D/out" 2>"$D/err" &
-PID=$!
-if wait_for 40 test -e "$D/ready"; then
-	# the client starts on the first endpoint, its watch too: that one goes
-	etcd_stop "${ETCD_PIDS[0]}" TERM
-	touch "$D/go"
-fi
-wait "$PID"
-RC=$?
-CTX="stdout: $(cat "$D/out") stderr: $(tail -c 2000 "$D/err")"
-expect_eq "losing a member mid-run: reads, writes and the watch go on" 0 "$RC"
-expect_true "no sanitizer report (member loss)" no_sanitizer_report "$D/err"
-[[ $RC -eq 0 ]] && echo "     $(cat "$D/out")"
+drive loss "etcd:$ETCD_ENDPOINTS" ready 40 lose_first_member \
+	"losing a member mid-run: reads, writes and the watch go on"
 # the survivors hold every key
 N=$(ETCDCTL_API=3 etcdctl --endpoints="${ETCD_URLS[1]}" get --prefix --keys-only /loom/test-loss/ 2>/dev/null |
 	grep -c .)

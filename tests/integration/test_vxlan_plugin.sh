@@ -34,11 +34,7 @@ nft_mentions() {
 	return 0
 }
 
-ns_add node; H=$NS
-ns_add pod1; P1=$NS
-ns_add pod2; P2=$NS
-ns_add out; O=$NS
-ns_add peer; N=$NS
+ns_adds H=node P1=pod1 P2=pod2 O=out N=peer
 CF=$(vxconf)
 
 echo "== no lease file: try again later, nothing made"

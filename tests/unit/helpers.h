@@ -24,6 +24,8 @@
  *   new_netns()            a fresh netns held by an fd only (no /run/netns
  *                          mount); the calling thread ends where it began
  *   current_ns()           inode of the thread's netns
+ *   open_netns(orig, fds, n)   *orig = the thread's netns, each *fds[i] a
+ *                          new netns (the test fails if one cannot be made)
  *   close_netns(orig, fds, n)  closes a test's netns fds and asserts the
  *                          thread is back in the netns it began in
  *   kernel_test_can_run()  root and unshare(CLONE_NEWNET) work; if not,
@@ -159,6 +161,17 @@ static inline ino_t current_ns(void)
 
 	assert_int_equal(stat("/proc/thread-self/ns/net", &st), 0);
 	return st.st_ino;
+}
+
+static inline void open_netns(ino_t *orig, int *const *fds, size_t n)
+{
+	size_t i;
+
+	*orig = current_ns();
+	for (i = 0; i < n; i++) {
+		*fds[i] = new_netns();
+		assert_true(*fds[i] >= 0);
+	}
 }
 
 static inline void close_netns(ino_t orig, const int *fds, size_t n)

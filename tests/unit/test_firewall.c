@@ -192,11 +192,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->orig_ns = current_ns();
-	f->host = new_netns();
-	f->pod = new_netns();
-	f->out = new_netns();
-	assert_true(f->host >= 0 && f->pod >= 0 && f->out >= 0);
+	open_netns(&f->orig_ns, (int *const[]){ &f->host, &f->pod, &f->out }, 3);
 	/* The pod's subnet is a /16 here although its interface says /24:
 	 * 10.1.200.0/24 behind the host is then "inside the subnet" and must
 	 * not be masqueraded, which the traffic test can tell apart. */

@@ -52,10 +52,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->orig_ns = current_ns();
-	f->host = new_netns();
-	f->pod = new_netns();
-	assert_true(f->host >= 0 && f->pod >= 0);
+	open_netns(&f->orig_ns, (int *const[]){ &f->host, &f->pod }, 2);
 	assert_int_equal(loom_nl_open_netns(f->host, &f->hnl), 0);
 	assert_int_equal(loom_nl_open_netns(f->pod, &f->pnl), 0);
 	*state = f;
