@@ -38,6 +38,9 @@
 #                           its own IPAM dataDir (ipam.type $IPAM_TYPE, default
 #                           loom-ipam) and stateDir under $T
 #   records CID             the endpoint records in $STATE naming CID
+#   add_pod_pair CONF       ADD ctr1 (pod netns $P1) and ctr2 ($P2) on node $H:
+#                           RES1/RES2 their results ("" on failure), CTX1 the
+#                           first call's context; each ADD must succeed
 #   host_veths HOST         names of the veth links in HOST, sorted
 #   nft_json HOST           the nft ruleset of HOST as JSON ("{}" if nft fails)
 #   mkbrconf FILE JSON      writes JSON as a config (validates it with jq)
@@ -141,6 +144,15 @@ bridge_conf() {
 }
 
 records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
+
+add_pod_pair() {
+	RES1="" RES2=""
+	cni "$H" "$P1" ADD "$1" ctr1 && RES1=$OUT
+	CTX1=$CTX
+	expect_eq "pod 1: ADD succeeds" 0 "$RC"
+	cni "$H" "$P2" ADD "$1" ctr2 && RES2=$OUT
+	expect_eq "pod 2: ADD succeeds" 0 "$RC"
+}
 
 host_veths() {
 	ip -n "$1" -j link show type veth 2>/dev/null | jq -r '.[].ifname' | LC_ALL=C sort

@@ -82,8 +82,7 @@ for n in n1 n3; do
 done
 kill -CONT "$STOPPED"; STOPPED=""
 for n in n1 n3; do
-	if wait_for 30 has_bird_route $n "$B2"; then pass "$n: n2's block back once loomd restarted BIRD"
-	else fail "$n: n2's block did not come back"; fi
+	expect_true "$n: n2's block back once loomd restarted BIRD" wait_for 30 has_bird_route $n "$B2"
 done
 wait_for 20 sim exec default/a -- ping -c1 -W1 "$B" >/dev/null 2>&1 && pass "icmp a -> b again" || fail "icmp a -> b after BIRD restart"
 
@@ -99,8 +98,7 @@ for n in n1 n2; do
 done
 kill -CONT "$STOPPED"; STOPPED=""
 for n in n1 n2; do
-	if wait_for 30 has_bird_route $n "$B3"; then pass "$n: n3's block back once its BIRD speaks again"
-	else fail "$n: n3's block did not come back"; fi
+	expect_true "$n: n3's block back once its BIRD speaks again" wait_for 30 has_bird_route $n "$B3"
 done
 
 # A deleted pod leaves no host route.
@@ -113,8 +111,7 @@ sim node add >/dev/null || fail "node add"
 wait_for 20 test -s "$DIR/nodes/n4/run/default.env"
 B4=$(block_of n4)
 for n in n1 n2 n3; do
-	if wait_for 30 has_bird_route $n "$B4"; then pass "$n: n4's block $B4 is proto bird"
-	else fail "$n: no route to n4's block"; fi
+	expect_true "$n: n4's block $B4 is proto bird" wait_for 30 has_bird_route $n "$B4"
 done
 [ "$P1 $P2 $P3" = "$(bird_pid n1) $(bird_pid n2) $(bird_pid n3)" ] &&
 	pass "n1..n3 kept their BIRD (pids $P1 $P2 $P3)" || fail "a BIRD restarted: $P1 $P2 $P3 -> $(bird_pid n1) $(bird_pid n2) $(bird_pid n3)"

@@ -40,12 +40,7 @@ expect_eq "no lease: no address taken, no record" "" "$(allocs)$(records ctr1)"
 
 echo "== two routed pods on the node's block"
 write_lease
-RES1="" RES2=""
-cni "$H" "$P1" ADD "$CF" ctr1 && RES1=$OUT
-CTX1=$CTX
-expect_eq "pod 1: ADD succeeds" 0 "$RC"
-cni "$H" "$P2" ADD "$CF" ctr2 && RES2=$OUT
-expect_eq "pod 2: ADD succeeds" 0 "$RC"
+add_pod_pair "$CF"
 A1=$(ipof "$RES1" '[.]') A2=$(ipof "$RES2" '[.]')
 B1=$(ipof "$RES1" ':') B2=$(ipof "$RES2" ':')
 V1=$(jq -r '[.interfaces[] | select((.sandbox // "") == "")][0].name' <<<"$RES1")

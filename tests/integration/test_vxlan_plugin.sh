@@ -52,12 +52,7 @@ expect_eq "no lease: CHECK is code 11 too" 11 "$(jqr .code)"
 
 echo "== two pods on the node's subnet"
 write_lease
-RES1="" RES2=""
-cni "$H" "$P1" ADD "$CF" ctr1 && RES1=$OUT
-CTX1=$CTX
-expect_eq "pod 1: ADD succeeds" 0 "$RC"
-cni "$H" "$P2" ADD "$CF" ctr2 && RES2=$OUT
-expect_eq "pod 2: ADD succeeds" 0 "$RC"
+add_pod_pair "$CF"
 A1=$(v4of "$RES1") A2=$(v4of "$RES2")
 CTX=$CTX1
 expect_eq "pod 1: first address after the gateway" "10.244.3.2/24 10.244.3.1" \
