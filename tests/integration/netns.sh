@@ -10,7 +10,8 @@
 # "host" of a test is a namespace too.
 #
 # Provides:
-#   ns_add SHORT            creates ${NS_PREFIX}SHORT (lo up); sets NS to its name
+#   ns_add SHORT            creates ${NS_PREFIX}SHORT (lo up, forwarding off);
+#                           sets NS to its name
 #   ns_adds VAR=SHORT...    ns_add for each, setting VAR to the namespace's name
 #   ns_del NAME             deletes it (missing is fine)
 #   ns_path NAME            /var/run/netns/NAME
@@ -68,6 +69,11 @@ ns_add() {
 	NS="$NS_PREFIX$1"
 	ip netns add "$NS" || { echo "cannot create netns $NS" >&2; exit 2; }
 	ip -n "$NS" link set lo up
+	# A new netns inherits the root netns's IPv4/IPv6 settings (podman turns
+	# ip_forward on there): start from forwarding off, whatever the machine
+	# holds, so a check of it sees what the test's own code turned on.
+	ip netns exec "$NS" sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward
+		echo 0 >/proc/sys/net/ipv6/conf/all/forwarding' 2>/dev/null
 }
 
 ns_adds() {

@@ -94,7 +94,8 @@ expect_match "node-a leased a /24 of the cidr" '^10\.244\.[0-9]+\.0/24$' "$A_SUB
 expect_match "node-b leased a /24 of the cidr" '^10\.244\.[0-9]+\.0/24$' "$B_SUB"
 expect_true "the two nodes hold different blocks ($A_SUB, $B_SUB)" test "$A_SUB" != "$B_SUB"
 expect_eq "lease file: network" "LOOM_NETWORK=10.244.0.0/16" "$(grep ^LOOM_NETWORK= "$T/node-a/run/default.env")"
-LO_MTU=$(cat /sys/class/net/lo/mtu 2>/dev/null || echo 1500)
+# loomd's netns's own lo (ip netns exec mounts that netns's /sys)
+LO_MTU=$(ip netns exec "$HOSTNS" cat /sys/class/net/lo/mtu 2>/dev/null || echo 1500)
 expect_eq "lease file: MTU is lo's minus the vxlan overhead (--address on lo)" \
 	"LOOM_MTU=$((LO_MTU - 50))" "$(grep ^LOOM_MTU= "$T/node-a/run/default.env")"
 expect_eq "lease file: MTU 1450 when no interface holds --address" \
@@ -174,6 +175,8 @@ expect_true "third node on a full /24 of /25s logs a clear error" \
 	wait_for 20 log_has s3 'no free /25 left in 10.250.0.0/24'
 expect_true "the exhausted node keeps running" alive s3
 stop s2 KILL
+# Give s3 a moment in which it could (wrongly) take the block: an absence,
+# checked well within the TTL, not a wait for an event.
 sleep 0.5
 expect_true "s3 does not get s2's block before s2's TTL passed" \
 	bash -c "! test -e '$T/s3/run/small.env'"
@@ -228,6 +231,8 @@ if command -v etcd >/dev/null && command -v curl >/dev/null; then
 		expect_true "etcd down: loomd logs the outage" \
 			wait_for 20 log_has e1 'store unreachable: .*retrying'
 		record "$T/e1/ep" default cid5 eth0 10.244.1.5/24
+		# let the outage last a few of loomd's retries (an absence check: it
+		# must keep running and not log again)
 		sleep 1.5
 		expect_true "etcd down: loomd keeps running" alive e1
 		expect_true "etcd down: the lease file is untouched" cmp -s "$T/e1.env.before" "$T/e1/run/default.env"
