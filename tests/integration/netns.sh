@@ -22,8 +22,9 @@
 #                           (CNI_PATH=$CNIPATH when that is set)
 #   pings NS ADDR [PING_ARGS...]  one busybox ping from NS (iputils is not on
 #                           a minimal Debian; busybox-static is a test peer)
-#   pings_retry NS ADDR     the same, retried for up to 10 s (a fresh
-#                           neighbour, IPv6 DAD)
+#   pings_retry NS ADDR [PING_ARGS...]  the same, retried for up to 10 s:
+#                           what "NS reaches ADDR" checks use (a fresh
+#                           neighbour, IPv6 DAD, a loaded machine)
 #   probe_ns NS HOST_ADDR POD_CIDR  an input-hook counter table in NS counting
 #                           packets by source: from-host, from-pod (nft
 #                           counters see every packet, need no listener)
@@ -106,7 +107,7 @@ cni() {
 }
 
 pings() { ip netns exec "$1" busybox ping -c1 -W1 "${@:3}" "$2" >/dev/null 2>&1; }
-pings_retry() { wait_for 10 pings "$1" "$2"; }
+pings_retry() { wait_for 10 pings "$@"; }
 
 probe_ns() {
 	ip netns exec "$1" nft -f - <<-EOF

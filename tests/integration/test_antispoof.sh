@@ -105,8 +105,8 @@ expect_true "the filter runs in direct-action mode" \
 	grep -q direct-action <<<"$(tc -n "$N" filter show dev "${VETH[B]}" ingress)"
 
 echo "== B's own traffic flows"
-expect_true "B reaches C" pings "$PB" "${ADDR[C]}"
-expect_true "B reaches the gateway" pings "$PB" 10.40.0.1
+expect_true "B reaches C" pings_retry "$PB" "${ADDR[C]}"
+expect_true "B reaches the gateway" pings_retry "$PB" 10.40.0.1
 expect_eq "B: no drops of its own traffic but link-local/ND" "0 0 0" \
 	"$(counter "$N" "${IDX[B]}" .dropped.ipv4) $(counter "$N" "${IDX[B]}" .dropped.ipv6) $(counter "$N" "${IDX[B]}" .dropped.mac)"
 expect_true "B's passed counter rises" test "$(counter "$N" "${IDX[B]}" .passPackets)" -gt 0
@@ -147,7 +147,7 @@ CTX="loom-policyd: $(tail -5 "$T/policyd.log"); table: $(ip netns exec "$N" nft 
 expect_true "the node's inet loom table names C's address" \
 	grep -qF "${ADDR[C]}" <<<"$(ip netns exec "$N" nft list table inet loom 2>/dev/null)"
 spy_on "$PC" "${ADDR[A]}"
-expect_true "policy: A reaches C" pings "$PA" "${ADDR[C]}"
+expect_true "policy: A reaches C" pings_retry "$PA" "${ADDR[C]}"
 expect_true "policy: B (as itself) does not reach C" bash -c "! ip netns exec $PB busybox ping -c1 -W1 ${ADDR[C]} >/dev/null 2>&1"
 
 echo "== B forges A's address"
@@ -158,7 +158,7 @@ CTX="loom-bpf: $(stats "$N" | jq -c .)"
 expect_eq "forged IPv4: nothing from B as A arrives in C" "$before_in" "$(echo_in "$PC" "${ADDR[A]}")"
 expect_true "forged IPv4: B's ipv4 drop counter rose by 3 or more" \
 	test "$(counter "$N" "${IDX[B]}" .dropped.ipv4)" -ge $((before_drop + 3))
-expect_true "forged IPv4: B's own address still reaches the gateway" pings "$PB" 10.40.0.1 -I "${ADDR[B]}"
+expect_true "forged IPv4: B's own address still reaches the gateway" pings_retry "$PB" 10.40.0.1 -I "${ADDR[B]}"
 
 echo "== B forges a MAC"
 MAC_B=$(ip -n "$PB" -j link show dev eth0 | jq -r '.[0].address')
@@ -167,7 +167,7 @@ before=$(counter "$N" "${IDX[B]}" .dropped.mac)
 expect_true "forged MAC: B reaches nothing" bash -c "! ip netns exec $PB busybox ping -c2 -W1 10.40.0.1 >/dev/null 2>&1"
 expect_true "forged MAC: B's mac drop counter rose" test "$(counter "$N" "${IDX[B]}" .dropped.mac)" -gt "$before"
 ip -n "$PB" link set eth0 address "$MAC_B"
-expect_true "forged MAC: B's own MAC works again" pings "$PB" 10.40.0.1
+expect_true "forged MAC: B's own MAC works again" pings_retry "$PB" 10.40.0.1
 
 echo "== control: without B's filter the forged address does bypass the policy"
 tc -n "$N" filter del dev "${VETH[B]}" ingress

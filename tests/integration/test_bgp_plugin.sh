@@ -72,8 +72,8 @@ expect_eq "node: /128 routes proto 76" \
 expect_eq "node: no bridge" "" "$(ip -n "$H" -j link show type bridge | jq -r '.[].ifname')"
 expect_eq "node: forwarding on" "1 1" \
 	"$(ip netns exec "$H" cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding | xargs)"
-expect_true "pod 1 pings pod 2 (routed by the node)" pings "$P1" "$A2"
-expect_true "pod 2 pings pod 1" pings "$P2" "$A1"
+expect_true "pod 1 pings pod 2 (routed by the node)" pings_retry "$P1" "$A2"
+expect_true "pod 2 pings pod 1" pings_retry "$P2" "$A1"
 expect_true "pod 1 pings pod 2 over IPv6" pings_retry "$P1" "$B2"
 expect_eq "records: one per pod" 2 "$(ls "$STATE" | wc -l)"
 
@@ -83,7 +83,7 @@ ip -n "$H" addr add 198.51.100.1/24 dev up0 && ip -n "$H" link set up0 up
 ip -n "$O" addr add 198.51.100.2/24 dev eth0 && ip -n "$O" link set eth0 up
 probe_ns "$O" 198.51.100.1 10.245.0.0/16
 CTX="node ruleset: $(ip netns exec "$H" nft list ruleset 2>&1 | tr '\n\t' '  ' | cut -c1-900)"
-expect_true "pod 1 pings the outside 198.51.100.2 (it has no route back to pods)" pings "$P1" 198.51.100.2
+expect_true "pod 1 pings the outside 198.51.100.2 (it has no route back to pods)" pings_retry "$P1" 198.51.100.2
 expect_eq "outside: counted packets from the node's address" yes "$(at_least_one "$(count_from "$O" from-host)")"
 expect_eq "outside: counted none from the pods' addresses" 0 "$(count_from "$O" from-pod)"
 

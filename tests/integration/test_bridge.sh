@@ -80,10 +80,10 @@ expect_eq "two pods: both host veths are ports of brA" "brA brA" \
 	"$(ip -n "$HA" -j link show dev "$VA1" 2>/dev/null | jq -r '.[0].master') $(ip -n "$HA" -j link show dev "$VA2" 2>/dev/null | jq -r '.[0].master')"
 expect_eq "two pods: pod 1 eth0 holds its address" "$A1/24" "$(pod_addrs "$PA1" | grep -v : | head -1)"
 expect_eq "two pods: pod 1 eth0 is up" "UP" "$(pod_link "$PA1" eth0 operstate)"
-expect_true "two pods: pod 1 pings pod 2 ($A2)" pings "$PA1" "$A2"
-expect_true "two pods: pod 2 pings pod 1 ($A1)" pings "$PA2" "$A1"
-expect_true "two pods: pod 1 pings the gateway" pings "$PA1" 10.20.0.1
-expect_true "two pods: the host pings pod 2" pings "$HA" "$A2"
+expect_true "two pods: pod 1 pings pod 2 ($A2)" pings_retry "$PA1" "$A2"
+expect_true "two pods: pod 2 pings pod 1 ($A1)" pings_retry "$PA2" "$A1"
+expect_true "two pods: pod 1 pings the gateway" pings_retry "$PA1" 10.20.0.1
+expect_true "two pods: the host pings pod 2" pings_retry "$HA" "$A2"
 expect_eq "two pods: isGateway alone adds no default route" "" "$(default_via "$PA1" 4)"
 expect_eq "two pods: isGateway turns on forwarding in the host" 1 \
 	"$(ip netns exec "$HA" cat /proc/sys/net/ipv4/ip_forward)"
@@ -166,7 +166,7 @@ expect_eq "isDefaultGateway: implies isGateway (bridge has 10.21.0.1)" 10.21.0.1
 ip netns exec "$HM" sysctl -qw net.ipv4.ip_forward=1
 CTX="pod $M1; host ruleset: $(ip netns exec "$HM" nft list ruleset 2>&1 | tr '\n\t' '  ' | cut -c1-900)"
 expect_true "ipMasq: pod pings the outside 198.51.100.2 (which has no route back to the pod)" \
-	pings "$PM1" 198.51.100.2
+	pings_retry "$PM1" 198.51.100.2
 expect_eq "ipMasq: outside counted packets from the host address" yes \
 	"$(at_least_one "$(count_from "$OM" from-host)")"
 expect_eq "ipMasq: outside counted no packet from the pod subnet" 0 "$(count_from "$OM" from-pod)"
@@ -176,7 +176,7 @@ expect_eq "ipMasq+macspoofchk: host ruleset holds the pod's address and MAC" "$M
 RES_M2=""
 if add_ok "ipMasq: second pod" "$HM" "$PM2" "$CMQ" ctrQ2; then RES_M2=$OUT; fi
 M2=$(v4of "$RES_M2") MAC2=$(pod_mac "$RES_M2") VM2=$(result_host_veth brQ)
-expect_true "ipMasq: pods still reach each other" pings "$PM2" "$M1"
+expect_true "ipMasq: pods still reach each other" pings_retry "$PM2" "$M1"
 cni "$HM" "$PM1" DEL "$CMQ" ctrQ1
 expect_eq "ipMasq: DEL succeeds" 0 "$RC"
 expect_eq "ipMasq: DEL removes the pod's nft rules/elements" "" "$(nft_mentions "$HM" "$M1" "$MAC1" ctrQ1 | xargs)"
@@ -297,7 +297,7 @@ expect_eq "parallel: $NPAR ports on it" "$NPAR" "$(ip -n "$HPAR" -j link show ma
 expect_eq "parallel: $NPAR distinct addresses" "$NPAR" \
 	"$(cat "$T"/par*.out | jq -r '.ips[]?.address' 2>/dev/null | sort -u | wc -l)"
 expect_eq "parallel: $NPAR allocations" "$NPAR" "$(allocs "$CPAR" | wc -l)"
-expect_true "parallel: first pod pings the last" pings "${PODS[0]}" "$(v4of "$(<"$T/par$((NPAR - 1)).out")")"
+expect_true "parallel: first pod pings the last" pings_retry "${PODS[0]}" "$(v4of "$(<"$T/par$((NPAR - 1)).out")")"
 
 echo "== a retried ADD finds its leftovers"
 ns_adds HR=hR PR=pR

@@ -68,7 +68,7 @@ expect_match "pods on n1 and n2 get addresses from different node subnets" \
 for pair in default/a:default/c default/c:default/a default/b:default/d default/d:default/a; do
 	from=${pair%%:*} to=${pair#*:}
 	expect_true "icmp: $from (n${from: -1}) pings $to across nodes" \
-		sim exec "$from" -- ping -c1 -W2 "${IP[$to]}" >/dev/null
+		wait_for 10 sim exec "$from" -- ping -c1 -W2 "${IP[$to]}" >/dev/null
 done
 for proto in tcp udp; do
 	M=$(sim matrix --proto "$proto" --port 80 --json)
@@ -135,7 +135,7 @@ for proto in tcp udp; do
 	expect_eq "$proto: with n3, every pod reaches every pod" "25/25" "$(jq -r '"\(.reachable)/\(.total)"' <<<"$M")"
 done
 expect_true "icmp: n3's pod pings pods on n1 and n2" \
-	sim exec default/e -- sh -c "ping -c1 -W2 ${IP[default/a]} && ping -c1 -W2 ${IP[default/d]}" >/dev/null
+	wait_for 10 sim exec default/e -- sh -c "ping -c1 -W2 ${IP[default/a]} && ping -c1 -W2 ${IP[default/d]}" >/dev/null
 expect_eq "n1's and n2's loomd were not restarted by the join" "$P1N $P2N" "$(loomd_pid n1) $(loomd_pid n2)"
 expect_true "n1's and n2's loomd still run" eval 'alive "$P1N" && alive "$P2N"'
 MAC3=$(vtep_mac n3)

@@ -68,9 +68,9 @@ expect_eq "pod 1: default via 10.244.3.1" 10.244.3.1 "$(route_via "$P1" default)
 expect_eq "node: bridge loom0 holds the gateway 10.244.3.1/24" 10.244.3.1/24 \
 	"$(ip -n "$H" -j addr show dev loom0 2>/dev/null | jq -r '[.[0].addr_info[]? | select(.family == "inet") | "\(.local)/\(.prefixlen)"] | join(",")')"
 expect_eq "node: loom0 MTU 1450" 1450 "$(pod_link "$H" loom0 mtu)"
-expect_true "pod 1 pings pod 2" pings "$P1" "$A2"
-expect_true "pod 2 pings pod 1" pings "$P2" "$A1"
-expect_true "pod 1 pings the gateway" pings "$P1" 10.244.3.1
+expect_true "pod 1 pings pod 2" pings_retry "$P1" "$A2"
+expect_true "pod 2 pings pod 1" pings_retry "$P2" "$A1"
+expect_true "pod 1 pings the gateway" pings_retry "$P1" 10.244.3.1
 expect_eq "records: one per pod" 2 "$(ls "$STATE" | wc -l)"
 
 echo "== ipMasq: out of the cluster masqueraded, to other nodes' pods not"
@@ -87,10 +87,10 @@ ip -n "$H" route add 10.244.9.0/24 via 192.0.2.2
 probe_ns "$O" 198.51.100.1 10.244.3.0/24
 probe_ns "$N" 192.0.2.1 10.244.3.0/24
 CTX="host ruleset: $(ip netns exec "$H" nft list ruleset 2>&1 | tr '\n\t' '  ' | cut -c1-900)"
-expect_true "pod 1 pings the outside 198.51.100.2 (no route back to pods there)" pings "$P1" 198.51.100.2
+expect_true "pod 1 pings the outside 198.51.100.2 (no route back to pods there)" pings_retry "$P1" 198.51.100.2
 expect_eq "outside: counted packets from the node's address" yes "$(at_least_one "$(count_from "$O" from-host)")"
 expect_eq "outside: counted none from the pod subnet" 0 "$(count_from "$O" from-pod)"
-expect_true "pod 1 pings 10.244.9.1 on another node's subnet" pings "$P1" 10.244.9.1
+expect_true "pod 1 pings 10.244.9.1 on another node's subnet" pings_retry "$P1" 10.244.9.1
 expect_eq "other node: counted packets from the pod's own address" yes "$(at_least_one "$(count_from "$N" from-pod)")"
 expect_eq "other node: counted none from the node's address" 0 "$(count_from "$N" from-host)"
 
