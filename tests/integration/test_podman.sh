@@ -144,8 +144,10 @@ NETNS_BEFORE=$(cni_netns)
 echo "== two containers on the $NET network (bridge $BR, $SUBNET.0/24)"
 ERR=$T/podman.err
 # A: listens on TCP 7777, prints what it receives, then stays for the ping.
+# nc's stdin is a pipe that stays open: with podman's /dev/null it could
+# see EOF and close the connection before B's message arrives.
 A=$(timeout 60 "${PODMAN[@]}" run -d --name "a$$" --network "$NET" "${RUNOPTS[@]}" --log-driver k8s-file \
-	--rootfs "$ROOTFS" /bin/sh -c 'nc -l -p 7777; sleep 60' 2>"$ERR") || true
+	--rootfs "$ROOTFS" /bin/sh -c 'sleep 600 | nc -l -p 7777' 2>"$ERR") || true
 if [[ -z "$A" ]]; then
 	fail "container A starts on the loom network" "$(head -c 1500 "$ERR")"
 	finish
