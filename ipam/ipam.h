@@ -4,7 +4,7 @@
  * allocator in-process (when their ipam.type is "loom-ipam").  Both share the
  * on-disk store: <dataDir>/<network name>/, one file per reserved address,
  * byte-compatible with the reference host-local plugin, so a store written by
- * one is read, respected and released by the other (see store.h).
+ * one is read, respected and released by the other (see ipam_store.h).
  *
  * Usage: loom_ipam_conf_parse() once, then one of add/del/check/gc/status.
  * Every call takes the store's lock for its whole duration; calls may come

@@ -188,9 +188,10 @@ int loom_etcd_parse_response(const char *buf, size_t len, json_t **out, struct l
 	if (!j)
 		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered invalid JSON: %s", je.text);
 	if (!json_is_object(j)) {
+		/* the message first: kind() reads j, which the decref frees */
+		loom_err_set(err, LOOM_ERR_STORE, "etcd answered a JSON %s, not an object", kind(j));
 		json_decref(j);
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a JSON %s, not an object",
-				    kind(j));
+		return -1;
 	}
 	const json_t *e = json_object_get(j, "error");
 	if (e) {

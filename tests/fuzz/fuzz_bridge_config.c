@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_conf_input.h"
 #include "conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,33 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const known[] = { "MAC", "IP", NULL };
 	static struct loom_br_conf conf;
-	struct loom_cni_args args;
-	struct loom_netconf nc;
-	struct loom_err err;
-	const char *env = NULL;
-	size_t len = size;
-	char *buf = malloc(size + 1);
+	struct fuzz_conf_input in;
 
-	if (!buf)
+	if (fuzz_conf_open(data, size, known, &in) < 0)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
-	if (memchr(data, '\0', size)) {
-		len = strlen(buf);
-		env = buf + len + 1;
-	}
-	memset(&args, 0, sizeof(args));
-	if (env && loom_cni_args_parse(env, known, &args, &err) < 0)
-		goto out;
-	if (loom_netconf_parse(buf, len, LOOM_CMD_ADD, &nc, &err) < 0)
-		goto out;
-	if (loom_br_conf_parse(&nc, &args, &conf, &err) == 0)
+	if (loom_br_conf_parse(&in.nc, &in.args, &conf, &in.err) == 0)
 		check_conf(&conf);
-	else if ((err.code != LOOM_ERR_INVALID_CONFIG && err.code != LOOM_ERR_INVALID_ENV) ||
-		 !err.msg[0])
+	else if ((in.err.code != LOOM_ERR_INVALID_CONFIG && in.err.code != LOOM_ERR_INVALID_ENV) ||
+		 !in.err.msg[0])
 		abort();
-	loom_netconf_free(&nc);
-out:
-	free(buf);
+	fuzz_conf_close(&in);
 	return 0;
 }

@@ -1,7 +1,6 @@
 # Helpers that run real etcd servers on loopback for the datastore tests.
-# Source it (after lib.sh when you use that); it installs its own EXIT trap
-# that stops every member it started, by pid, and removes their data dirs,
-# then calls lib.sh's _cleanup when that exists.
+# Source it after lib.sh; at exit it stops every member it started, by pid,
+# and removes their data dirs.  Without etcd the test skips (77).
 #
 #   etcd_start_single          sets ETCD_URL (http://127.0.0.1:PORT), ETCD_PID
 #   etcd_start_cluster         3 members: ETCD_URLS[0..2], ETCD_PIDS[0..2];
@@ -17,32 +16,26 @@
 _ETCD_ROOT=$(mktemp -d /tmp/loom-etcd.XXXXXX)
 _ETCD_PIDS=()
 
+_etcd_gone() { ! kill -0 "$1" 2>/dev/null; }
+# _etcd_reap PID: waits up to 5 s for PID to end, then kills and reaps it
+_etcd_reap() {
+	wait_for 5 _etcd_gone "$1"
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 etcd_cleanup() {
-	local p i
+	local p
 	for p in "${_ETCD_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${_ETCD_PIDS[@]}"; do
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	for p in "${_ETCD_PIDS[@]}"; do _etcd_reap "$p"; done
 	_ETCD_PIDS=()
 	rm -rf "$_ETCD_ROOT"
 }
 
-_etcd_exit() {
-	local rc=$?
-	etcd_cleanup
-	if declare -F _cleanup >/dev/null; then _cleanup; fi
-	exit "$rc"
-}
-trap _etcd_exit EXIT
-trap 'exit 130' INT TERM
+on_exit etcd_cleanup
 
-command -v etcd >/dev/null || { echo "etcd is required (apt-get install etcd-server etcd-client)" >&2; exit 2; }
-command -v curl >/dev/null || { echo "curl is required" >&2; exit 2; }
+command -v etcd >/dev/null || skip "etcd is required (apt-get install etcd-server etcd-client)"
+command -v curl >/dev/null || skip "curl is required"
 
 # _etcd_port_free PORT: nothing listens on 127.0.0.1:PORT
 _etcd_port_free() {
@@ -61,28 +54,15 @@ _etcd_pick_ports() {
 	echo "${got[@]}"
 }
 
+_etcd_healthy() { curl -s -m 1 "$1/health" 2>/dev/null | grep -q '"health":"true"'; }
 # etcd_wait_healthy URL SECONDS
-etcd_wait_healthy() {
-	local url=$1 secs=${2:-10} i
-	for ((i = 0; i < secs * 10; i++)); do
-		if curl -s -m 1 "$url/health" 2>/dev/null | grep -q '"health":"true"'; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
+etcd_wait_healthy() { wait_for "${2:-10}" _etcd_healthy "$1"; }
 
 # etcd_stop PID [SIGNAL]
 etcd_stop() {
-	local pid=$1 sig=${2:-TERM} i
+	local pid=$1 sig=${2:-TERM}
 	kill -"$sig" "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	_etcd_reap "$pid"
 	local keep=() p
 	for p in "${_ETCD_PIDS[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
 	_ETCD_PIDS=("${keep[@]}")

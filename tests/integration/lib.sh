@@ -1,16 +1,32 @@
 # Shared helpers for the integration tests: source it, then call `finish`
 # last.  Every test runs the real plugin binaries the way a container
 # runtime does (CNI_* environment, config on stdin, result on stdout).
+# This is the one helper library of the scripts: a helper two tests need
+# lives here (or in netns.sh for namespace helpers), not in the tests.
 #
 # Provides:
 #   $T                    per-run temp dir, removed on any exit
 #   $LOOM_IPAM, $HOST_LOCAL  the plugin under test and the reference oracle
 #   cni_exec PLUGIN CMD CONFFILE [ENV...]
-#                         sets OUT (stdout), RC (exit status), ERRTXT (stderr)
+#                         sets OUT (stdout), RC (exit status), ERRTXT (stderr);
+#                         runs inside netns $CNI_EXEC_NETNS when that is set
 #   new_datadir           prints a fresh store dir under $T
+#   jq_conf JQ_ARGS...    jq's output as a new config file under $T; prints
+#                         its path (a bad filter ends the test: exit 2)
 #   addr_files DIR        the address files of one network dir, sorted
 #   expect_eq / expect_match / expect_true / fail / pass
 #   finish                prints "N passed, M failed" and exits nonzero on failure
+#   skip REASON           prints "SKIP: REASON" and exits 77 (ctest: skipped)
+#   need_exec PATH...     every PATH is an executable, or the test fails now
+#   need_bins NAME...     need_exec for $LOOM_BIN/NAME...
+#   need_cmd CMD PACKAGE [CMD PACKAGE...]  each CMD is on PATH, or the test fails now
+#   wait_for SECONDS CMD...  runs CMD until it succeeds, for at most SECONDS
+#                         of wall-clock time (and at least once): tests wait
+#                         on the event, never on a fixed sleep
+#   on_exit FUNC          FUNC runs at exit (in order), before $T is removed;
+#                         a test's own `test_cleanup`, when defined, runs first
+#   sim ARGS...           loom-sim on cluster $NAME; sim_cluster NAME sets NAME
+#                         and takes the cluster down at exit
 #
 # No network namespace is needed for IPAM: CNI_NETNS is only a string.
 
@@ -27,14 +43,43 @@ HOST_LOCAL=${HOST_LOCAL:-/usr/lib/cni/host-local}
 # A netns path that does not exist: IPAM must not care.
 TEST_NETNS=/var/run/netns/loom-test-x
 
-command -v jq >/dev/null || { echo "jq is required (apt-get install jq)" >&2; exit 2; }
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+command -v jq >/dev/null || skip "jq is required (apt-get install jq)"
+
+need_exec() {
+	local b missing=0
+	for b in "$@"; do
+		[[ -x "$b" ]] || { fail "binary exists: $b" "build it first (or install the test packages)"; missing=1; }
+	done
+	((missing == 0)) || finish
+}
+need_cmd() {
+	while (($# >= 2)); do
+		command -v "$1" >/dev/null || { fail "$1 is installed" "apt-get install $2"; finish; }
+		shift 2
+	done
+}
+need_bins() {
+	local b paths=()
+	for b in "$@"; do paths+=("$LOOM_BIN/$b"); done
+	need_exec "${paths[@]}"
+}
 
 T=$(mktemp -d /tmp/loom-it.XXXXXX)
+_EXIT_HOOKS=()
+on_exit() { _EXIT_HOOKS+=("$1"); }
+
 # A background child still running when we leave (only after an interrupt)
 # would write into $T after its removal: stop our own children, by PID, and
 # reap them first.
 _cleanup() {
-	local p
+	local p h
+	if declare -F test_cleanup >/dev/null; then test_cleanup || true; fi
+	for h in "${_EXIT_HOOKS[@]}"; do "$h" || true; done
 	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	# A plugin those children started may still be finishing its write:
@@ -46,8 +91,38 @@ _cleanup() {
 	done
 	rm -rf "$T"
 }
-trap _cleanup EXIT
+_lib_exit() {
+	local rc=$?
+	_cleanup
+	exit "$rc"
+}
+trap _lib_exit EXIT
 trap 'exit 130' INT TERM
+
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$((${EPOCHREALTIME/./} + secs * 1000000))
+	while :; do
+		"$@" && return 0
+		((${EPOCHREALTIME/./} < end)) || return 1
+		sleep 0.1
+	done
+}
+
+NAME=${NAME:-}
+_SIM_CLUSTERS=()
+sim() { "$LOOM_BIN/loom-sim" --name "$NAME" "$@"; }
+_sim_down_all() {
+	local n
+	for n in "${_SIM_CLUSTERS[@]}"; do "$LOOM_BIN/loom-sim" --name "$n" down >/dev/null 2>&1; done
+	return 0
+}
+sim_cluster() {
+	NAME=$1
+	_SIM_CLUSTERS+=("$1")
+	((${#_SIM_CLUSTERS[@]} > 1)) || on_exit _sim_down_all
+}
 
 PASSED=0
 FAILED=0
@@ -106,6 +181,7 @@ expect_true() {
 #   CNI_IFNAME=$IFNAME (or eth0), CNI_PATH=<dir of PLUGIN>
 # ENV entries are KEY=VALUE (set/override) or -KEY (leave unset).
 # CMD "-" leaves CNI_COMMAND unset.  CONFFILE "-" feeds empty stdin.
+# With CNI_EXEC_NETNS set, the plugin runs inside that netns.
 # Sets OUT, RC, ERRTXT; CTX describes the call for failure messages.
 cni_exec() {
 	local plugin=$1 cmd=$2 conf=$3
@@ -127,15 +203,21 @@ cni_exec() {
 		fi
 	done
 	local args=(PATH=/usr/sbin:/usr/bin:/sbin:/bin)
+	[[ -n "${ASAN_OPTIONS:-}" ]] && args+=("ASAN_OPTIONS=$ASAN_OPTIONS")
+	[[ -n "${UBSAN_OPTIONS:-}" ]] && args+=("UBSAN_OPTIONS=$UBSAN_OPTIONS")
 	for kv in "${!env[@]}"; do
 		args+=("$kv=${env[$kv]}")
 	done
-	local in=$conf
+	local in=$conf where="" pre=()
 	[[ "$conf" == "-" ]] && in=/dev/null
+	if [[ -n "${CNI_EXEC_NETNS:-}" ]]; then
+		pre=(ip netns exec "$CNI_EXEC_NETNS")
+		where="[netns $CNI_EXEC_NETNS] "
+	fi
 	local errf
 	errf=$(mktemp "$T/stderr.XXXXXX")
 	RC=0
-	OUT=$(env -i "${args[@]}" timeout 30 "$plugin" <"$in" 2>"$errf") || RC=$?
+	OUT=$("${pre[@]}" env -i "${args[@]}" timeout 30 "$plugin" <"$in" 2>"$errf") || RC=$?
 	ERRTXT=$(<"$errf")
 	rm -f "$errf"
 	# A sanitizer build reports on stderr; any report is a failure of its own.
@@ -144,7 +226,14 @@ cni_exec() {
 	fi
 	local shown
 	shown=$(jq -c . <<<"$OUT" 2>/dev/null) || shown=$(printf '%q' "${OUT:0:400}")
-	CTX="call: $(basename "$plugin") ${args[*]:1} < $conf -> rc=$RC stdout=$shown stderr=${ERRTXT:0:200}"
+	CTX="call: $where$(basename "$plugin") ${args[*]:1} < $conf ($(jq -c . "$in" 2>/dev/null)) -> rc=$RC stdout=$shown stderr=${ERRTXT:0:300}"
+}
+
+jq_conf() {
+	local f
+	f=$(mktemp "$T/conf.XXXXXX")
+	jq "$@" >"$f" || { echo "bad test config: jq $*" >&2; exit 2; }
+	echo "$f"
 }
 
 # new_datadir: a fresh, empty store root under $T

@@ -32,11 +32,8 @@ CNIPATH="$LOOM_BIN:/usr/lib/cni"
 POLICYD=$LOOM_BIN/loom-policyd
 LOOMCTL=$LOOM_BIN/loomctl
 STOREPUT=$LOOM_BIN/store_put
-for b in "$BRIDGE" "$LOOMBPF" "$POLICYD" "$LOOMCTL" "$STOREPUT"; do
-	[[ -x "$b" ]] || { fail "binary exists" "not found: $b"; finish; }
-done
-command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
-command -v tc >/dev/null || { fail "tc is installed" "apt-get install iproute2"; finish; }
+need_exec "$BRIDGE" "$LOOMBPF" "$POLICYD" "$LOOMCTL" "$STOREPUT"
+need_cmd nft nftables tc iproute2
 [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] ||
 	{ fail "br_netfilter is loaded" "modprobe br_netfilter: policy cannot see bridged traffic"; finish; }
 
@@ -59,23 +56,10 @@ PIN="$BPFFS/loom"
 
 # conf NAME BRIDGE SUBNET [TOP_JSON] -> a config path (own dataDir, stateDir)
 conf() {
-	local f d s
-	f=$(mktemp "$T/conf.XXXXXX")
-	d=$(new_datadir)
-	s=$(mktemp -d "$T/state.XXXXXX")
-	jq -n --arg n "$1" --arg br "$2" --arg sub "$3" --arg d "$d" --arg s "$s" --arg pin "$PIN" \
-		--argjson top "${4:-{\}}" \
-		'{cniVersion: "1.0.0", name: $n, type: "loom-bridge", bridge: $br, isGateway: true,
-		  stateDir: $s, bpfPinDir: $pin, ipam: {type: "loom-ipam", dataDir: $d,
-		  ranges: [[{subnet: $sub}]]}} + $top' >"$f"
-	echo "$f"
+	bridge_conf "$1" "$2" "{\"ranges\": [[{\"subnet\": \"$3\"}]]}" \
+		"$(jq -c --arg pin "$PIN" '{isGateway: true, bpfPinDir: $pin} + .' <<<"${4:-{\}}")"
 }
-cni() { # HOST POD CMD CONF CID [ENV...]
-	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
-	shift 5
-	ns_cni "$host" "$BRIDGE" "$cmd" "$cf" CNI_CONTAINERID="$cid" \
-		CNI_NETNS="$(ns_path "$pod")" CNI_PATH="$CNIPATH" "$@"
-}
+PLUGIN=$BRIDGE # netns.sh's cni HOST POD CMD CONF CID [ENV...]
 v4of() { jq -r '[.ips[]? | .address | select(contains(":") | not)][0] // "" | split("/")[0]' <<<"$1"; }
 ifindex_of() { ip -n "$1" -j link show dev "$2" 2>/dev/null | jq -r '.[0].ifindex // empty'; }
 # stats NODE: loom-bpf's JSON for the node
@@ -85,7 +69,6 @@ counter() { stats "$1" | jq -r --argjson i "$2" "[.[] | select(.ifindex == \$i) 
 has_entry() { stats "$1" | jq -r --argjson i "$2" '[.[] | select(.ifindex == $i and .allowed)] | length'; }
 n_entries() { stats "$1" | jq -r 'length'; }
 filter_on() { tc -n "$1" filter show dev "$2" ingress 2>/dev/null | grep -c loom_antispoof || true; }
-pings() { ip netns exec "$1" busybox ping -c1 -W1 "${@:3}" "$2" >/dev/null 2>&1; }
 # echo_in POD SRC: ICMP echo requests from SRC that reached POD (nft counter)
 echo_in() {
 	ip netns exec "$1" nft -j list counter inet spy from_"${2//./_}" 2>/dev/null |
@@ -101,10 +84,7 @@ spy_on() { # POD SRC
 }
 
 echo "== three pods, each with a map element and a tc filter"
-ns_add node; N=$NS
-ns_add pa; PA=$NS
-ns_add pb; PB=$NS
-ns_add pc; PC=$NS
+ns_adds N=node PA=pa PB=pb PC=pc
 CF=$(conf asnet br-as 10.40.0.0/24)
 declare -A ADDR VETH IDX IPS
 for p in A B C; do
@@ -125,8 +105,8 @@ expect_true "the filter runs in direct-action mode" \
 	grep -q direct-action <<<"$(tc -n "$N" filter show dev "${VETH[B]}" ingress)"
 
 echo "== B's own traffic flows"
-expect_true "B reaches C" pings "$PB" "${ADDR[C]}"
-expect_true "B reaches the gateway" pings "$PB" 10.40.0.1
+expect_true "B reaches C" pings_retry "$PB" "${ADDR[C]}"
+expect_true "B reaches the gateway" pings_retry "$PB" 10.40.0.1
 expect_eq "B: no drops of its own traffic but link-local/ND" "0 0 0" \
 	"$(counter "$N" "${IDX[B]}" .dropped.ipv4) $(counter "$N" "${IDX[B]}" .dropped.ipv6) $(counter "$N" "${IDX[B]}" .dropped.mac)"
 expect_true "B's passed counter rises" test "$(counter "$N" "${IDX[B]}" .passPackets)" -gt 0
@@ -167,7 +147,7 @@ CTX="loom-policyd: $(tail -5 "$T/policyd.log"); table: $(ip netns exec "$N" nft 
 expect_true "the node's inet loom table names C's address" \
 	grep -qF "${ADDR[C]}" <<<"$(ip netns exec "$N" nft list table inet loom 2>/dev/null)"
 spy_on "$PC" "${ADDR[A]}"
-expect_true "policy: A reaches C" pings "$PA" "${ADDR[C]}"
+expect_true "policy: A reaches C" pings_retry "$PA" "${ADDR[C]}"
 expect_true "policy: B (as itself) does not reach C" bash -c "! ip netns exec $PB busybox ping -c1 -W1 ${ADDR[C]} >/dev/null 2>&1"
 
 echo "== B forges A's address"
@@ -178,7 +158,7 @@ CTX="loom-bpf: $(stats "$N" | jq -c .)"
 expect_eq "forged IPv4: nothing from B as A arrives in C" "$before_in" "$(echo_in "$PC" "${ADDR[A]}")"
 expect_true "forged IPv4: B's ipv4 drop counter rose by 3 or more" \
 	test "$(counter "$N" "${IDX[B]}" .dropped.ipv4)" -ge $((before_drop + 3))
-expect_true "forged IPv4: B's own address still reaches the gateway" pings "$PB" 10.40.0.1 -I "${ADDR[B]}"
+expect_true "forged IPv4: B's own address still reaches the gateway" pings_retry "$PB" 10.40.0.1 -I "${ADDR[B]}"
 
 echo "== B forges a MAC"
 MAC_B=$(ip -n "$PB" -j link show dev eth0 | jq -r '.[0].address')
@@ -187,7 +167,7 @@ before=$(counter "$N" "${IDX[B]}" .dropped.mac)
 expect_true "forged MAC: B reaches nothing" bash -c "! ip netns exec $PB busybox ping -c2 -W1 10.40.0.1 >/dev/null 2>&1"
 expect_true "forged MAC: B's mac drop counter rose" test "$(counter "$N" "${IDX[B]}" .dropped.mac)" -gt "$before"
 ip -n "$PB" link set eth0 address "$MAC_B"
-expect_true "forged MAC: B's own MAC works again" pings "$PB" 10.40.0.1
+expect_true "forged MAC: B's own MAC works again" pings_retry "$PB" 10.40.0.1
 
 echo "== control: without B's filter the forged address does bypass the policy"
 tc -n "$N" filter del dev "${VETH[B]}" ingress
@@ -220,8 +200,7 @@ cni "$N" "$PC" DEL "$CF" ctrC
 expect_eq "DEL C twice succeeds" 0 "$RC"
 
 echo "== failed ADDs leave no element and no filter"
-ns_add px1; PX1=$NS
-ns_add px2; PX2=$NS
+ns_adds PX1=px1 PX2=px2
 CFX=$(conf xnet br-x 10.42.0.0/30 '{"isGateway": false}')
 jq '.ipam.ranges = [[{subnet: "10.42.0.0/30", rangeStart: "10.42.0.2", rangeEnd: "10.42.0.2"}]]' "$CFX" >"$CFX.1" && mv "$CFX.1" "$CFX"
 cni "$N" "$PX1" ADD "$CFX" ctrX1

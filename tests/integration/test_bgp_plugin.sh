@@ -14,55 +14,20 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
-BGP=${LOOM_BGP:-$LOOM_BIN/loom-bgp}
-if [[ ! -x "$BGP" ]]; then
-	fail "loom-bgp binary exists" "not found: $BGP"
-	finish
-fi
-command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
-command -v busybox >/dev/null || { fail "busybox is installed (ping)" "apt-get install busybox-static"; finish; }
-
-RUN=$T/run STATE=$T/state DATA=$(new_datadir)
-mkdir -p "$RUN"
-# antiSpoof pins its maps under /sys/fs/bpf, which no netns scopes: off, so
-# the run leaves nothing outside its namespaces (test_antispoof.sh covers it).
-bgpconf() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq -n --arg r "$RUN" --arg s "$STATE" --arg d "$DATA" --arg n "${1:-bgpnet}" \
-		'{cniVersion: "1.0.0", name: $n, type: "loom-bgp", runDir: $r, stateDir: $s,
-		  dataDir: $d, antiSpoof: false}' >"$f"
-	echo "$f"
-}
+mode_plugin_setup "${LOOM_BGP:-$LOOM_BIN/loom-bgp}"
+bgpconf() { mode_conf loom-bgp "${1:-bgpnet}"; }
 write_lease() {
 	printf '%s\n' LOOM_NETWORK=10.245.0.0/16 LOOM_SUBNET=10.245.7.0/26 \
 		LOOM_IPV6_NETWORK=fd00:245::/48 LOOM_IPV6_SUBNET=fd00:245:0:7::/64 \
 		LOOM_MTU=1500 LOOM_IPMASQ=true >"$RUN/bgpnet.env"
 }
-cni() {
-	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
-	shift 5
-	ns_cni "$host" "$BGP" "$cmd" "$cf" CNI_CONTAINERID="$cid" CNI_NETNS="$(ns_path "$pod")" "$@"
-}
 allocs() { addr_files "$DATA/${1:-bgpnet}"; }
-records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
 ipof() { jq -r --arg f "$2" '[.ips[]? | .address | select(test($f))][0] // "" | split("/")[0]' <<<"$1"; }
-pings() { ip netns exec "$1" busybox ping -c1 -W1 "$2" >/dev/null 2>&1; }
-# Fresh IPv6 neighbours may take a round or two: bounded retries.
-pings6() { wait_until 30 pings "$1" "$2"; }
 links() { ip -n "$1" -j link show 2>/dev/null | jq -r '.[].ifname' | LC_ALL=C sort | xargs; }
 gw_of() { ip -n "$1" "$2" -j route show default 2>/dev/null | jq -r '.[0] | "\(.gateway) \(.dev)"'; }
 host_routes() { ip -n "$1" "${2:--4}" -j route show proto 76 2>/dev/null | jq -r '.[] | "\(.dst) \(.dev) \(.scope // "")"' | LC_ALL=C sort | xargs; }
-count_from() {
-	ip netns exec "$1" nft -j list chain ip probe input 2>/dev/null |
-		jq -r --arg c "$2" '[.nftables[].rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets][0] // "none"'
-}
-at_least_one() { [[ "$1" =~ ^[0-9]+$ && $1 -ge 1 ]] && echo yes || echo "count=$1"; }
 
-ns_add node; H=$NS
-ns_add pod1; P1=$NS
-ns_add pod2; P2=$NS
-ns_add out; O=$NS
+ns_adds H=node P1=pod1 P2=pod2 O=out
 CF=$(bgpconf)
 
 echo "== no lease file: try again later, nothing made"
@@ -75,12 +40,7 @@ expect_eq "no lease: no address taken, no record" "" "$(allocs)$(records ctr1)"
 
 echo "== two routed pods on the node's block"
 write_lease
-RES1="" RES2=""
-cni "$H" "$P1" ADD "$CF" ctr1 && RES1=$OUT
-CTX1=$CTX
-expect_eq "pod 1: ADD succeeds" 0 "$RC"
-cni "$H" "$P2" ADD "$CF" ctr2 && RES2=$OUT
-expect_eq "pod 2: ADD succeeds" 0 "$RC"
+add_pod_pair "$CF"
 A1=$(ipof "$RES1" '[.]') A2=$(ipof "$RES2" '[.]')
 B1=$(ipof "$RES1" ':') B2=$(ipof "$RES2" ':')
 V1=$(jq -r '[.interfaces[] | select((.sandbox // "") == "")][0].name' <<<"$RES1")
@@ -112,26 +72,18 @@ expect_eq "node: /128 routes proto 76" \
 expect_eq "node: no bridge" "" "$(ip -n "$H" -j link show type bridge | jq -r '.[].ifname')"
 expect_eq "node: forwarding on" "1 1" \
 	"$(ip netns exec "$H" cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding | xargs)"
-expect_true "pod 1 pings pod 2 (routed by the node)" pings "$P1" "$A2"
-expect_true "pod 2 pings pod 1" pings "$P2" "$A1"
-expect_true "pod 1 pings pod 2 over IPv6" pings6 "$P1" "$B2"
+expect_true "pod 1 pings pod 2 (routed by the node)" pings_retry "$P1" "$A2"
+expect_true "pod 2 pings pod 1" pings_retry "$P2" "$A1"
+expect_true "pod 1 pings pod 2 over IPv6" pings_retry "$P1" "$B2"
 expect_eq "records: one per pod" 2 "$(ls "$STATE" | wc -l)"
 
 echo "== ipMasq: traffic leaving the cluster CIDR is masqueraded"
 ip -n "$H" link add up0 type veth peer name eth0 netns "$O"
 ip -n "$H" addr add 198.51.100.1/24 dev up0 && ip -n "$H" link set up0 up
 ip -n "$O" addr add 198.51.100.2/24 dev eth0 && ip -n "$O" link set eth0 up
-ip netns exec "$O" nft -f - <<-EOF
-	table ip probe {
-		chain input {
-			type filter hook input priority 0; policy accept;
-			ip saddr 198.51.100.1 counter comment "from-host"
-			ip saddr 10.245.0.0/16 counter comment "from-pod"
-		}
-	}
-EOF
+probe_ns "$O" 198.51.100.1 10.245.0.0/16
 CTX="node ruleset: $(ip netns exec "$H" nft list ruleset 2>&1 | tr '\n\t' '  ' | cut -c1-900)"
-expect_true "pod 1 pings the outside 198.51.100.2 (it has no route back to pods)" pings "$P1" 198.51.100.2
+expect_true "pod 1 pings the outside 198.51.100.2 (it has no route back to pods)" pings_retry "$P1" 198.51.100.2
 expect_eq "outside: counted packets from the node's address" yes "$(at_least_one "$(count_from "$O" from-host)")"
 expect_eq "outside: counted none from the pods' addresses" 0 "$(count_from "$O" from-pod)"
 
@@ -170,8 +122,7 @@ expect_eq "DEL: no pod address left in the ruleset" "" "$(nft_json "$H" | grep -
 echo "== a failed ADD (block exhausted) leaves nothing"
 printf '%s\n' LOOM_NETWORK=10.245.0.0/16 LOOM_SUBNET=10.245.8.0/32 LOOM_MTU=1500 >"$RUN/tiny.env"
 TF=$(bgpconf tiny)
-ns_add pod3; P3=$NS
-ns_add pod4; P4=$NS
+ns_adds P3=pod3 P4=pod4
 cni "$H" "$P3" ADD "$TF" ctr3
 expect_eq "/32 block: the first pod gets its only address" "0 10.245.8.0/32" "$RC $(jqr '.ips[0].address')"
 BEFORE_LINKS=$(links "$H") BEFORE_ROUTES=$(host_routes "$H") BEFORE_NFT=$(nft_json "$H" | jq -S -c .)

@@ -20,10 +20,7 @@ IPAM_TYPE=${LOOM_IPAM_TYPE:-loom-ipam}
 REF=/usr/lib/cni/bridge
 CNIPATH="$LOOM_BIN:/usr/lib/cni"
 
-if [[ ! -x "$BRIDGE" ]]; then
-	fail "loom-bridge binary exists" "not found: $BRIDGE"
-	finish
-fi
+need_exec "$BRIDGE"
 if [[ ! -x "$REF" || ! -x /usr/lib/cni/host-local ]]; then
 	fail "reference plugins installed" "apt-get install containernetworking-plugins"
 	finish
@@ -31,15 +28,13 @@ fi
 
 # mkconf SIDE BR IPAM_JSON TOP_JSON: SIDE ref or loom
 mkconf() {
-	local f t it
-	f=$(mktemp "$T/conf.XXXXXX")
+	local t it
 	if [[ $1 == ref ]]; then t=bridge it=host-local; else t=loom-bridge it=$IPAM_TYPE; fi
-	jq -n --arg t "$t" --arg it "$it" --arg br "$2" --arg d "$(new_datadir)" \
+	jq_conf -n --arg t "$t" --arg it "$it" --arg br "$2" --arg d "$(new_datadir)" \
 		--arg s "$(mktemp -d "$T/state.XXXXXX")" --argjson ipam "$3" --argjson top "$4" \
 		'{cniVersion: "1.0.0", name: "compat", type: $t, bridge: $br} + $top
 		 + (if $t == "loom-bridge" then {stateDir: $s} else {} end)
-		 + {ipam: ({type: $it, dataDir: $d} + $ipam)}' >"$f"
-	echo "$f"
+		 + {ipam: ({type: $it, dataDir: $d} + $ipam)}'
 }
 
 # norm_result POD_PATH BR: the result fields that must agree, sorted

@@ -5,30 +5,19 @@
 # Where the reference host-local gives the same answer, it is the oracle.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ ! -x "$LOOM_IPAM" ]]; then
-	fail "loom-ipam binary exists" "not found: $LOOM_IPAM"
-	finish
-fi
+need_exec "$LOOM_IPAM"
 
 # mkconf VERSION NAME DATADIR IPAM_JSON [TOPLEVEL_JSON] -> prints a config path.
 # The ipam object gets type loom-ipam and the dataDir; TOPLEVEL_JSON is merged
 # into the network config (args, runtimeConfig, ...).
 mkconf() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq -n --arg v "$1" --arg n "$2" --arg d "$3" --argjson ipam "$4" --argjson top "${5:-{\}}" \
+	jq_conf -n --arg v "$1" --arg n "$2" --arg d "$3" --argjson ipam "$4" --argjson top "${5:-{\}}" \
 		'{cniVersion: $v, name: $n, type: "bridge"} + $top
-		 + {ipam: ({type: "loom-ipam", dataDir: $d} + $ipam)}' >"$f"
-	echo "$f"
+		 + {ipam: ({type: "loom-ipam", dataDir: $d} + $ipam)}'
 }
 
 # The same config for host-local, with its own store.
-refconf() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq --arg d "$2" '.ipam.type = "host-local" | .ipam.dataDir = $d' "$1" >"$f"
-	echo "$f"
-}
+refconf() { jq_conf --arg d "$2" '.ipam.type = "host-local" | .ipam.dataDir = $d' "$1"; }
 
 # add_ok NAME PLUGIN CONF [ENV...]: ADD must succeed; prints nothing
 add_ok() {
@@ -283,8 +272,7 @@ for key in cni.dev/valid-attachments cni.dev/attachments; do
 	for id in keep gone1 gone2; do CID=$id cni_exec "$LOOM_IPAM" ADD "$c"; done
 	CID=keep IFNAME=eth1 cni_exec "$LOOM_IPAM" ADD "$c"
 	want=$(owned_by "$d/gc" keep eth0)
-	g=$(mktemp "$T/conf.XXXXXX")
-	jq --arg k "$key" '.[$k] = [{containerID: "keep", ifname: "eth0"}]' "$c" >"$g"
+	g=$(jq_conf --arg k "$key" '.[$k] = [{containerID: "keep", ifname: "eth0"}]' "$c")
 	cni_exec "$LOOM_IPAM" GC "$g" -CNI_CONTAINERID -CNI_NETNS -CNI_IFNAME
 	expect_eq "GC ($key): exit 0" 0 "$RC"
 	expect_eq "GC ($key): only keep/eth0's two addresses remain" "2 $want" "$(addr_files "$d/gc" | wc -l) $(addr_files "$d/gc")"

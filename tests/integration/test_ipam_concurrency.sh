@@ -5,12 +5,7 @@
 # on) so the execs really overlap instead of trickling in as bash forks.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for b in "$LOOM_IPAM" "$HOST_LOCAL"; do
-	if [[ ! -x "$b" ]]; then
-		fail "binary exists: $b"
-		finish
-	fi
-done
+need_exec "$LOOM_IPAM" "$HOST_LOCAL"
 
 GATE=$T/gate
 mkfifo "$GATE"

@@ -4,12 +4,7 @@
 # cniVersion up to 1.0.0, so every config here is 1.0.0.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for b in "$LOOM_IPAM" "$HOST_LOCAL"; do
-	if [[ ! -x "$b" ]]; then
-		fail "binary exists: $b"
-		finish
-	fi
-done
+need_exec "$LOOM_IPAM" "$HOST_LOCAL"
 
 # confs NAME DATADIR RANGES_JSON: writes $T/NAME.loom.json and $T/NAME.ref.json,
 # the same network on the same store, differing only in ipam.type.

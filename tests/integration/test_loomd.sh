@@ -22,12 +22,14 @@ HOSTNS=$NS
 LOOMD=$LOOM_BIN/loomd
 STORE_PUT=$LOOM_BIN/store_put
 STORE_GET=$LOOM_BIN/store_get
-for b in "$LOOMD" "$STORE_PUT" "$STORE_GET"; do
-	[[ -x "$b" ]] || { echo "missing $b: build the loomd, store_put and store_get targets" >&2; exit 2; }
-done
+need_exec "$LOOMD" "$STORE_PUT" "$STORE_GET"
 
 export LOOM_STORE=file:$T/store
 declare -A PID=()
+# The lease TTL is what the expiry cases test: long enough that "still there
+# within the TTL" and "a restart within the TTL" hold on a loaded machine
+# (loomd renews every TTL/3), the waits for expiry bounded by TTL + margin.
+TTL=8
 
 # start NAME ARGS...: loomd for node NAME in the background, log in $T/NAME.log
 start() {
@@ -37,18 +39,15 @@ start() {
 	# One log per run, so a check never reads what an earlier run said.
 	[[ -e "$T/$name.log" ]] && mv "$T/$name.log" "$T/$name.log.$(date +%s%N)"
 	ip netns exec "$HOSTNS" "$LOOMD" --node "$name" --run-dir "$T/$name/run" --state-dir "$T/$name/ep" \
-		--ttl 2 "$@" >>"$T/$name.log" 2>&1 &
+		--ttl "$TTL" "$@" >>"$T/$name.log" 2>&1 &
 	PID[$name]=$!
 }
 
 # stop NAME [SIGNAL]: signal one loomd by pid and reap it (bounded)
 stop() {
-	local pid=${PID[$1]} i
+	local pid=${PID[$1]}
 	kill -"${2:-TERM}" "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for 5 gone "$pid"
 	kill -KILL "$pid" 2>/dev/null
 	# braces: bash's "Killed" job notice goes to this stderr, not the test's
 	{ wait "$pid"; } 2>/dev/null
@@ -56,18 +55,8 @@ stop() {
 	unset "PID[$1]"
 }
 
-# wait_for SECONDS COMMAND...: poll until the command succeeds
-wait_for() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
 key_exists() { "$STORE_GET" "$1" >/dev/null 2>&1; }
 key_gone() { ! key_exists "$1"; }
 log_has() { grep -qE -- "$2" "$T/$1.log" 2>/dev/null; }
@@ -93,19 +82,20 @@ record() {
 
 start node-a --address 127.0.0.1
 expect_true "loomd waits (and says so) while the Network is missing" \
-	wait_for 5 log_has node-a 'waiting for the Network: /loom/config/default does not exist'
+	wait_for 15 log_has node-a 'waiting for the Network: /loom/config/default does not exist'
 expect_true "no lease file without a Network" bash -c "! test -e '$T/node-a/run/default.env'"
 network default 10.244.0.0/16 24
 start node-b --address 192.0.2.99
-expect_true "node-a writes its lease file once the Network exists" wait_for 10 has_lease_file node-a
-expect_true "node-b writes its lease file" wait_for 10 has_lease_file node-b
+expect_true "node-a writes its lease file once the Network exists" wait_for 20 has_lease_file node-a
+expect_true "node-b writes its lease file" wait_for 20 has_lease_file node-b
 A_SUB=$(subnet_of node-a)
 B_SUB=$(subnet_of node-b)
 expect_match "node-a leased a /24 of the cidr" '^10\.244\.[0-9]+\.0/24$' "$A_SUB"
 expect_match "node-b leased a /24 of the cidr" '^10\.244\.[0-9]+\.0/24$' "$B_SUB"
 expect_true "the two nodes hold different blocks ($A_SUB, $B_SUB)" test "$A_SUB" != "$B_SUB"
 expect_eq "lease file: network" "LOOM_NETWORK=10.244.0.0/16" "$(grep ^LOOM_NETWORK= "$T/node-a/run/default.env")"
-LO_MTU=$(cat /sys/class/net/lo/mtu 2>/dev/null || echo 1500)
+# loomd's netns's own lo (ip netns exec mounts that netns's /sys)
+LO_MTU=$(ip netns exec "$HOSTNS" cat /sys/class/net/lo/mtu 2>/dev/null || echo 1500)
 expect_eq "lease file: MTU is lo's minus the vxlan overhead (--address on lo)" \
 	"LOOM_MTU=$((LO_MTU - 50))" "$(grep ^LOOM_MTU= "$T/node-a/run/default.env")"
 expect_eq "lease file: MTU 1450 when no interface holds --address" \
@@ -131,8 +121,8 @@ stop node-a TERM
 expect_eq "SIGTERM: clean exit" 0 "$STOP_RC"
 expect_true "SIGTERM keeps the node key (no revoke)" key_exists /loom/nodes/node-a
 start node-a --address 127.0.0.1
-expect_true "restarted node-a logs its lease" wait_for 10 log_has node-a 'kept lease|granted lease'
-expect_true "restarted node-a is registered" wait_for 10 key_exists /loom/nodes/node-a
+expect_true "restarted node-a logs its lease" wait_for 20 log_has node-a 'kept lease|granted lease'
+expect_true "restarted node-a is registered" wait_for 20 key_exists /loom/nodes/node-a
 expect_eq "restarted node-a keeps its block" "$A_SUB" "$(subnet_of node-a)"
 expect_true "restart within the TTL reuses the lease" log_has node-a 'kept lease'
 
@@ -140,17 +130,17 @@ expect_true "restart within the TTL reuses the lease" log_has node-a 'kept lease
 
 record "$T/node-a/ep" default cid1 eth0 10.244.9.5/24
 KEY=/loom/endpoints/node-a/cid1/eth0
-expect_true "a new record is published" wait_for 5 key_exists "$KEY"
+expect_true "a new record is published" wait_for 15 key_exists "$KEY"
 OUT=$("$STORE_GET" "$KEY")
 expect_eq "endpoint value" \
 	'{"containerID":"cid1","hostVeth":"vethcid1","ifname":"eth0","ips":["10.244.9.5/24"],"mac":"0a:58:0a:f4:00:05","network":"default","node":"node-a","podName":"pod-cid1","podNamespace":"ns1"}' \
 	"$(jq -cS . <<<"$OUT")"
 record "$T/node-a/ep" other cid9 eth0 10.99.0.5/24
 record "$T/node-a/ep" default cid2 net1 10.244.9.6/24
-expect_true "a second record is published" wait_for 5 key_exists /loom/endpoints/node-a/cid2/net1
+expect_true "a second record is published" wait_for 15 key_exists /loom/endpoints/node-a/cid2/net1
 expect_true "another network's record is not published" key_gone /loom/endpoints/node-a/cid9/eth0
 rm "$T/node-a/ep/default:cid1:eth0.json"
-expect_true "a removed record withdraws its endpoint" wait_for 5 key_gone "$KEY"
+expect_true "a removed record withdraws its endpoint" wait_for 15 key_gone "$KEY"
 expect_true "the other endpoint stays" key_exists /loom/endpoints/node-a/cid2/net1
 
 # Reconcile at start: while node-a is down a pod goes, another comes, and a
@@ -164,10 +154,10 @@ echo '{"node":"node-a","network":"other","containerID":"keep","ifname":"eth0","i
 	"$STORE_PUT" /loom/endpoints/node-a/keep/eth0 -
 start node-a --address 127.0.0.1
 expect_true "reconcile: a record made while down is published" \
-	wait_for 10 key_exists /loom/endpoints/node-a/cid3/eth0
+	wait_for 20 key_exists /loom/endpoints/node-a/cid3/eth0
 expect_true "reconcile: a record removed while down is withdrawn" \
-	wait_for 5 key_gone /loom/endpoints/node-a/cid2/net1
-expect_true "reconcile: a stale key is deleted" wait_for 5 key_gone /loom/endpoints/node-a/old/eth0
+	wait_for 15 key_gone /loom/endpoints/node-a/cid2/net1
+expect_true "reconcile: a stale key is deleted" wait_for 15 key_gone /loom/endpoints/node-a/old/eth0
 expect_true "reconcile: another network's key is left alone" key_exists /loom/endpoints/node-a/keep/eth0
 
 # --- a killed node keeps its keys until the TTL -------------------------------
@@ -176,9 +166,9 @@ stop node-b KILL
 expect_true "killed node-b: node key still there within the TTL" key_exists /loom/nodes/node-b
 expect_true "killed node-b: subnet key still there within the TTL" \
 	key_exists "/loom/subnets/default/${B_SUB/\//_}"
-expect_true "killed node-b: node key gone after the TTL" wait_for 10 key_gone /loom/nodes/node-b
+expect_true "killed node-b: node key gone after the TTL" wait_for $((TTL + 15)) key_gone /loom/nodes/node-b
 expect_true "killed node-b: subnet key gone after the TTL" \
-	wait_for 5 key_gone "/loom/subnets/default/${B_SUB/\//_}"
+	wait_for 15 key_gone "/loom/subnets/default/${B_SUB/\//_}"
 expect_true "node-a lives on across node-b's expiry" key_exists /loom/nodes/node-a
 
 # --- exhausted CIDR, and reclaiming a dead node's block ------------------------
@@ -186,18 +176,20 @@ expect_true "node-a lives on across node-b's expiry" key_exists /loom/nodes/node
 network small 10.250.0.0/24 25
 start s1 --network small --address 192.0.2.1
 start s2 --network small --address 192.0.2.2
-expect_true "s1 leases a block of the small network" wait_for 10 has_lease_file s1 small
-expect_true "s2 leases a block of the small network" wait_for 10 has_lease_file s2 small
+expect_true "s1 leases a block of the small network" wait_for 20 has_lease_file s1 small
+expect_true "s2 leases a block of the small network" wait_for 20 has_lease_file s2 small
 S2_SUB=$(subnet_of s2 small)
 start s3 --network small --address 192.0.2.3
 expect_true "third node on a full /24 of /25s logs a clear error" \
-	wait_for 10 log_has s3 'no free /25 left in 10.250.0.0/24'
+	wait_for 20 log_has s3 'no free /25 left in 10.250.0.0/24'
 expect_true "the exhausted node keeps running" alive s3
 stop s2 KILL
+# Give s3 a moment in which it could (wrongly) take the block: an absence,
+# checked well within the TTL, not a wait for an event.
 sleep 0.5
 expect_true "s3 does not get s2's block before s2's TTL passed" \
 	bash -c "! test -e '$T/s3/run/small.env'"
-expect_true "s3 gets s2's block after the TTL" wait_for 20 has_lease_file s3 small
+expect_true "s3 gets s2's block after the TTL" wait_for $((TTL + 20)) has_lease_file s3 small
 expect_eq "s3's block is the one s2 held" "$S2_SUB" "$(subnet_of s3 small)"
 expect_true "s3 logs its registration after the error" log_has s3 'leased subnet'
 
@@ -213,7 +205,7 @@ ip netns exec "$HOSTNS" "$LOOMD" --node once-2 --address 192.0.2.6 --network nos
 	--state-dir "$T/once-2/ep" --once >"$T/once-2.log" 2>&1 || RC=$?
 expect_eq "--once without a Network: exit 1" 1 "$RC"
 start rel --address 192.0.2.7 --release-on-exit
-expect_true "rel registers" wait_for 10 key_exists /loom/nodes/rel
+expect_true "rel registers" wait_for 20 key_exists /loom/nodes/rel
 stop rel TERM
 expect_true "--release-on-exit: node key gone at once" key_gone /loom/nodes/rel
 
@@ -241,13 +233,15 @@ if command -v etcd >/dev/null && command -v curl >/dev/null; then
 		E=etcd:http://127.0.0.1:$CP
 		LOOM_STORE=$E network default 10.244.0.0/16 24
 		start e1 --address 192.0.2.9 --store "$E"
-		expect_true "etcd: e1 registers" wait_for 10 has_lease_file e1
+		expect_true "etcd: e1 registers" wait_for 20 has_lease_file e1
 		cp "$T/e1/run/default.env" "$T/e1.env.before"
 		kill -TERM "$ETCD_PID"
 		wait "$ETCD_PID" 2>/dev/null
 		expect_true "etcd down: loomd logs the outage" \
-			wait_for 10 log_has e1 'store unreachable: .*retrying'
+			wait_for 20 log_has e1 'store unreachable: .*retrying'
 		record "$T/e1/ep" default cid5 eth0 10.244.1.5/24
+		# let the outage last a few of loomd's retries (an absence check: it
+		# must keep running and not log again)
 		sleep 1.5
 		expect_true "etcd down: loomd keeps running" alive e1
 		expect_true "etcd down: the lease file is untouched" cmp -s "$T/e1.env.before" "$T/e1/run/default.env"
@@ -255,9 +249,9 @@ if command -v etcd >/dev/null && command -v curl >/dev/null; then
 		etcd_up "$CP" "$PP" "$T/etcd" || fail "etcd restarts on its data dir"
 		expect_true "etcd back: loomd says so" wait_for 15 log_has e1 'store reachable again'
 		expect_true "etcd back: the record made during the outage is published" \
-			wait_for 10 ip netns exec "$HOSTNS" env LOOM_STORE="$E" "$STORE_GET" /loom/endpoints/e1/cid5/eth0 >/dev/null
+			wait_for 20 ip netns exec "$HOSTNS" env LOOM_STORE="$E" "$STORE_GET" /loom/endpoints/e1/cid5/eth0 >/dev/null
 		expect_true "etcd back: the node key is there" \
-			wait_for 10 ip netns exec "$HOSTNS" env LOOM_STORE="$E" "$STORE_GET" /loom/nodes/e1 >/dev/null
+			wait_for 20 ip netns exec "$HOSTNS" env LOOM_STORE="$E" "$STORE_GET" /loom/nodes/e1 >/dev/null
 		expect_eq "etcd back: same block" "$(sed -n 's/^LOOM_SUBNET=//p' "$T/e1.env.before")" "$(subnet_of e1)"
 		stop e1 TERM
 		kill -TERM "$ETCD_PID"

@@ -21,25 +21,13 @@
 
 source "$(dirname "$0")/lib.sh"
 
-for b in loom-sim loom-probe loomd loomctl loom-vxlan loom-policyd; do
-	[[ -x "$LOOM_BIN/$b" ]] || { echo "skip: $LOOM_BIN/$b not built"; exit 0; }
-done
-if [[ ! -e /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then
-	echo "skip: no br_netfilter in this kernel (bridged traffic would bypass the rules)"
-	exit 0
-fi
+need_bins loom-sim loom-probe loomd loomctl loom-vxlan loom-policyd
+[[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] ||
+	skip "no br_netfilter in this kernel (bridged traffic would bypass the rules)"
 
 MODES=${LOOM_POLICY_MODES:-vxlan bgp}
-MODE="" NAME=""
-SIM() { "$LOOM_BIN/loom-sim" --name "$NAME" "$@"; }
+MODE=""
 CTL() { "$LOOM_BIN/loomctl" "$@"; }
-_pol_exit() {
-	local rc=$?
-	[[ -n "$NAME" ]] && SIM down >/dev/null 2>&1
-	_cleanup
-	exit "$rc"
-}
-trap _pol_exit EXIT
 
 declare -A LABEL ADDR # "x/a" -> value of label pod, pod address
 PODS=()
@@ -47,7 +35,7 @@ PODS=()
 # add_pod NODE NS/NAME LABEL
 add_pod() {
 	local a
-	a=$(SIM pod add "$1" "$2" --label "pod=$3" --port serve-80-tcp:tcp:80 \
+	a=$(sim pod add "$1" "$2" --label "pod=$3" --port serve-80-tcp:tcp:80 \
 		--port serve-80-udp:udp:80 --port serve-81-tcp:tcp:81 --port serve-81-udp:udp:81) || return 1
 	ADDR[$2]=$a
 	LABEL[$2]=$3
@@ -65,18 +53,17 @@ label_namespaces() {
 
 # all 81 pairs reachable (no policy yet): in bgp mode BIRD has converged
 all_reach() {
-	[[ $(SIM matrix --port 80 --proto tcp --json 2>/dev/null | jq -r '"\(.reachable)/\(.total)"') == 81/81 ]]
+	[[ $(sim matrix --port 80 --proto tcp --json 2>/dev/null | jq -r '"\(.reachable)/\(.total)"') == 81/81 ]]
 }
 
 # cluster_up MODE: a fresh 2-node cluster of that mode with the 9 pods
 cluster_up() {
 	local out i=0 ns p t
 	MODE=$1
-	NAME=lp${MODE:0:1}$$
-	NAME=${NAME:0:12}
+	sim_cluster "$(printf 'lp%s%s' "${MODE:0:1}" $$ | cut -c1-12)"
 	export LOOM_STORE=file:/run/loom-sim/$NAME/store
 	LABEL=() ADDR=() PODS=()
-	out=$(SIM up --nodes 2 --mode "$MODE" 2>&1) || { fail "[$MODE] loom-sim up --mode $MODE" "$out"; return 1; }
+	out=$(sim up --nodes 2 --mode "$MODE" 2>&1) || { fail "[$MODE] loom-sim up --mode $MODE" "$out"; return 1; }
 	for ns in x y z; do
 		for p in a b c; do
 			add_pod "n$((i % 2 + 1))" "$ns/$p" "$p" || { fail "[$MODE] pod $ns/$p starts"; return 1; }
@@ -84,19 +71,16 @@ cluster_up() {
 		done
 	done
 	label_namespaces
-	CTL policy wait --timeout 20 >/dev/null || fail "[$MODE] policy daemons report in"
+	CTL policy wait --timeout 60 >/dev/null || fail "[$MODE] policy daemons report in"
 	# bgp: BIRD needs a few seconds before the other node's block is routed
-	for ((t = 0; t < 60; t++)); do
-		all_reach && return 0
-		sleep 0.5
-	done
+	wait_for 60 all_reach && return 0
 	fail "[$MODE] every pod reaches every other before the first policy" \
-		"$(SIM matrix --port 80 --proto tcp --json 2>&1 | jq -c '{reachable, total}')"
+		"$(sim matrix --port 80 --proto tcp --json 2>&1 | jq -c '{reachable, total}')"
 	return 1
 }
 
 cluster_down() {
-	SIM down >/dev/null 2>&1 || fail "[$MODE] loom-sim down"
+	sim down >/dev/null 2>&1 || fail "[$MODE] loom-sim down"
 	NAME=""
 }
 
@@ -113,7 +97,7 @@ reset_rules() {
 apply() {
 	local out
 	out=$(CTL apply -f - 2>&1) || { fail "apply for [$MODE] $CASE" "$out"; return 1; }
-	CTL policy wait --timeout 20 >/dev/null || fail "policy wait for [$MODE] $CASE"
+	CTL policy wait --timeout 60 >/dev/null || fail "policy wait for [$MODE] $CASE"
 }
 
 # netpol NS NAME: the head of a NetworkPolicy (the spec follows)
@@ -126,13 +110,13 @@ delete_policies() {
 	while read -r ns n _; do
 		[[ -n "$n" && "$ns" != NAMESPACE ]] && CTL delete netpol "$n" -n "$ns" >/dev/null
 	done < <(CTL get netpol -A 2>/dev/null)
-	CTL policy wait --timeout 20 >/dev/null || fail "policy wait after deleting [$MODE] $CASE's policies"
+	CTL policy wait --timeout 60 >/dev/null || fail "policy wait after deleting [$MODE] $CASE's policies"
 }
 
 # check PORT PROTO: the matrix against ing_ok/egr_ok
 check() {
 	local port=$1 proto=$2 m order=() want="" got s d row
-	m=$(SIM matrix --port "$port" --proto "$proto" --json) || { fail "[$MODE] $CASE $proto/$port: matrix" "$m"; return; }
+	m=$(sim matrix --port "$port" --proto "$proto" --json) || { fail "[$MODE] $CASE $proto/$port: matrix" "$m"; return; }
 	mapfile -t order < <(jq -r '.pods[].pod' <<<"$m")
 	got=$(jq -r '[.results[][] | if . then "1" else "0" end] | join("")' <<<"$m")
 	for s in "${order[@]}"; do
@@ -310,13 +294,13 @@ run_cases() {
 
 	CASE="one of two policies deleted"
 	CTL delete netpol a-from-z -n x >/dev/null
-	CTL policy wait --timeout 20 >/dev/null || fail "[$MODE] $CASE: policy wait"
+	CTL policy wait --timeout 60 >/dev/null || fail "[$MODE] $CASE: policy wait"
 	ing_ok() { [[ $2 != x/a || $1 == x/b ]]; }
 	check 80 tcp
 
 	CASE="last policy deleted restores access"
 	CTL delete netpol a-from-b -n x >/dev/null
-	CTL policy wait --timeout 20 >/dev/null || fail "[$MODE] $CASE: policy wait"
+	CTL policy wait --timeout 60 >/dev/null || fail "[$MODE] $CASE: policy wait"
 	reset_rules
 	check 80 tcp
 
@@ -364,10 +348,10 @@ run_cases() {
 	EOF
 	add_pod n2 y/d d || fail "[$MODE] $CASE: pod y/d starts"
 	label_namespaces # pod add rewrote Namespace y without its labels
-	CTL policy wait --timeout 20 >/dev/null || fail "[$MODE] $CASE: policy wait"
+	CTL policy wait --timeout 60 >/dev/null || fail "[$MODE] $CASE: policy wait"
 	ing_ok() { [[ $(ns_of "$2") != x || $(ns_of "$1") == y ]]; }
 	check 80 tcp
-	SIM pod del y/d >/dev/null
+	sim pod del y/d >/dev/null
 	unset 'LABEL[y/d]' 'ADDR[y/d]'
 	delete_policies
 

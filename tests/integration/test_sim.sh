@@ -13,21 +13,8 @@
 source "$(dirname "$0")/lib.sh"
 
 SIM=$LOOM_BIN/loom-sim
-for b in loom-sim loom-probe loomd loomctl loom-bridge; do
-	[[ -x "$LOOM_BIN/$b" ]] || { echo "missing $LOOM_BIN/$b: build it first" >&2; exit 2; }
-done
-
-NAME=lsim$$
-NAMES=("$NAME")
-_sim_exit() {
-	local rc=$? n
-	for n in "${NAMES[@]}"; do "$SIM" --name "$n" down >/dev/null 2>&1; done
-	_cleanup
-	exit "$rc"
-}
-trap _sim_exit EXIT
-
-sim() { "$SIM" --name "$NAME" "$@"; }
+need_bins loom-sim loom-probe loomd loomctl loom-bridge
+sim_cluster lsim$$
 
 # leftovers NAME: prints whatever of cluster NAME is still on the machine
 leftovers() {
@@ -112,8 +99,7 @@ expect_match "down succeeds" "down" "$OUT"
 expect_eq "down leaves nothing behind" "" "$(leftovers "$NAME")"
 
 # ---- a crashed run: state.json lost, down still cleans by prefix
-NAME=lsim$$c
-NAMES+=("$NAME")
+sim_cluster lsim$$c
 if sim up --nodes 1 --mode bridge >/dev/null 2>&1 && sim pod add n1 default/a >/dev/null; then
 	rm -f "/run/loom-sim/$NAME/state.json"
 	sim down >/dev/null 2>&1
@@ -124,8 +110,7 @@ fi
 
 # ---- vxlan mode, when the plugin exists
 if [[ -x "$LOOM_BIN/loom-vxlan" ]]; then
-	NAME=lsim$$v
-	NAMES+=("$NAME")
+	sim_cluster lsim$$v
 	OUT=$(sim up --nodes 2 --mode vxlan 2>&1)
 	RC=$?
 	expect_eq "up --mode vxlan succeeds" 0 "$RC"

@@ -5,27 +5,13 @@
 #   3. a 3-member cluster losing the member the client talks to mid-run:
 #      reads, writes and the watch go on
 # Skips (exit 77) when etcd is not installed.
-set -u
-command -v etcd >/dev/null && command -v etcdctl >/dev/null || {
-	echo "SKIP: etcd/etcdctl not installed (apt-get install etcd-server etcd-client)"
-	exit 77
-}
 HERE=$(dirname "$0")
 source "$HERE/lib.sh"
+command -v etcdctl >/dev/null || skip "etcdctl not installed (apt-get install etcd-client)"
 source "$HERE/etcd.sh"
 
 LOSS=$LOOM_BIN/etcd_member_loss
 SUITE=$LOOM_BIN/store_suite
-
-# wait_for FILE SECONDS: bounded poll
-wait_for() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		[[ -e "$1" ]] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 no_sanitizer_report() {
 	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
@@ -44,40 +30,41 @@ else
 	fail "store suite passes against etcd" "$SUITE is not built"
 fi
 
-# 2. compaction while a watch is behind
-D=$(mktemp -d "$T/compact.XXXXXX")
-"$LOSS" compact "etcd:$ETCD_URL" /loom/test-compact/ "$D" >"$D/out" 2>"$D/err" &
-PID=$!
-if wait_for "$D/compact" 10; then
+# drive MODE STORE READY SECONDS ACTION LABEL: etcd_member_loss MODE on STORE
+# (keys under /loom/test-MODE/) in the background; once it writes READY, run
+# ACTION and let it go on; it must exit 0 without a sanitizer report.
+drive() {
+	local mode=$1 store=$2 ready=$3 secs=$4 action=$5 label=$6 pid rc
+	D=$(mktemp -d "$T/$mode.XXXXXX")
+	"$LOSS" "$mode" "$store" "/loom/test-$mode/" "$D" >"$D/out" 2>"$D/err" &
+	pid=$!
+	if wait_for "$secs" test -e "$D/$ready"; then
+		"$action"
+		touch "$D/go"
+	fi
+	wait "$pid"
+	rc=$?
+	CTX="stdout: $(cat "$D/out") stderr: $(tail -c 2000 "$D/err")"
+	expect_eq "$label" 0 "$rc"
+	expect_true "no sanitizer report ($mode)" no_sanitizer_report "$D/err"
+	[[ $rc -eq 0 ]] && echo "     $(cat "$D/out")"
+}
+compact_now() {
 	ETCDCTL_API=3 etcdctl --endpoints="$ETCD_URL" compact "$(cat "$D/compact")" >/dev/null 2>"$D/ctl" ||
 		fail "etcdctl compact" "$(cat "$D/ctl")"
-	touch "$D/go"
-fi
-wait "$PID"
-RC=$?
-CTX="stdout: $(cat "$D/out") stderr: $(cat "$D/err")"
-expect_eq "a watch behind a compaction resyncs to the right state" 0 "$RC"
-expect_true "no sanitizer report (compaction)" no_sanitizer_report "$D/err"
-[[ $RC -eq 0 ]] && echo "     $(cat "$D/out")"
+}
+# the client starts on the first endpoint, its watch too: that one goes
+lose_first_member() { etcd_stop "${ETCD_PIDS[0]}" TERM; }
+
+# 2. compaction while a watch is behind
+drive compact "etcd:$ETCD_URL" compact 20 compact_now "a watch behind a compaction resyncs to the right state"
 etcd_stop "$ETCD_PID"
 
 # 3. member loss
 etcd_start_cluster || { fail "start a 3-member etcd cluster"; finish; }
 pass "3-member etcd cluster on ${ETCD_ENDPOINTS}"
-D=$(mktemp -d "$T/loss.XXXXXX")
-"$LOSS" loss "etcd:$ETCD_ENDPOINTS" /loom/test-loss/ "$D" >"$D/out" 2>"$D/err" &
-PID=$!
-if wait_for "$D/ready" 20; then
-	# the client starts on the first endpoint, its watch too: that one goes
-	etcd_stop "${ETCD_PIDS[0]}" TERM
-	touch "$D/go"
-fi
-wait "$PID"
-RC=$?
-CTX="stdout: $(cat "$D/out") stderr: $(tail -c 2000 "$D/err")"
-expect_eq "losing a member mid-run: reads, writes and the watch go on" 0 "$RC"
-expect_true "no sanitizer report (member loss)" no_sanitizer_report "$D/err"
-[[ $RC -eq 0 ]] && echo "     $(cat "$D/out")"
+drive loss "etcd:$ETCD_ENDPOINTS" ready 40 lose_first_member \
+	"losing a member mid-run: reads, writes and the watch go on"
 # the survivors hold every key
 N=$(ETCDCTL_API=3 etcdctl --endpoints="${ETCD_URLS[1]}" get --prefix --keys-only /loom/test-loss/ 2>/dev/null |
 	grep -c .)

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# vxlan mode end to end, on a loom-sim cluster (lease TTL 3 s):
+# vxlan mode end to end, on a loom-sim cluster (lease TTL 30 s, so a loomd
+# restart never races it; the lease of a node that left is expired
+# explicitly with store_put --expire, as its TTL passing would):
 #
 #   two nodes, two pods each: pods on different nodes reach each other over
 #   ICMP, TCP and UDP; the largest ping that fits the pod MTU crosses nodes
@@ -13,24 +15,12 @@
 
 source "$(dirname "$0")/lib.sh"
 
-SIM=$LOOM_BIN/loom-sim
-for b in loom-sim loom-probe loomd loomctl loom-vxlan; do
-	[[ -x "$LOOM_BIN/$b" ]] || { echo "missing $LOOM_BIN/$b: build it first" >&2; exit 2; }
-done
+need_bins loom-sim loom-probe loomd loomctl loom-vxlan store_put
 command -v ping >/dev/null && ping -V 2>&1 | grep -q iputils ||
 	{ echo "iputils ping is required (apt-get install iputils-ping)" >&2; exit 2; }
 
-NAME=lvx$$
-TTL=3
-_e2e_exit() {
-	local rc=$?
-	"$SIM" --name "$NAME" down >/dev/null 2>&1
-	_cleanup
-	exit "$rc"
-}
-trap _e2e_exit EXIT
-
-sim() { "$SIM" --name "$NAME" "$@"; }
+sim_cluster lvx$$
+TTL=30
 RUN=/run/loom-sim/$NAME
 DEV=loom.1
 
@@ -78,7 +68,7 @@ expect_match "pods on n1 and n2 get addresses from different node subnets" \
 for pair in default/a:default/c default/c:default/a default/b:default/d default/d:default/a; do
 	from=${pair%%:*} to=${pair#*:}
 	expect_true "icmp: $from (n${from: -1}) pings $to across nodes" \
-		sim exec "$from" -- ping -c1 -W2 "${IP[$to]}" >/dev/null
+		wait_for 10 sim exec "$from" -- ping -c1 -W2 "${IP[$to]}" >/dev/null
 done
 for proto in tcp udp; do
 	M=$(sim matrix --proto "$proto" --port 80 --json)
@@ -114,10 +104,8 @@ sleep 0.3
 sim node start n1 >/dev/null
 NEW=$(loomd_pid n1)
 # the restarted loomd reconciles once at start: wait for its report
-for ((i = 0; i < 50; i++)); do
-	(($(grep -c "$DEV: .*remote node" "$RUN/logs/loomd-n1.log") > RECONCILED)) && break
-	sleep 0.1
-done
+reconciled() { (($(grep -c "$DEV: .*remote node" "$RUN/logs/loomd-n1.log") > RECONCILED)); }
+wait_for 20 reconciled
 sleep 0.5
 wait "$P1" "$P2"
 expect_true "loomd runs again on n1 with a new pid" eval '[[ -n $NEW && $NEW != "$OLD" ]] && alive "$NEW"'
@@ -140,17 +128,14 @@ B1=$(vxlan_state n1) B2=$(vxlan_state n2)
 T0=$(date +%s%N)
 expect_eq "node add makes n3" "n3" "$(sim node add 2>&1)"
 IP[default/e]=$(sim pod add n3 default/e)
-for ((i = 0; i < 100; i++)); do
-	sim exec default/a -- ping -c1 -W1 "${IP[default/e]}" >/dev/null 2>&1 && break
-	sleep 0.05
-done
+wait_for 30 sim exec default/a -- ping -c1 -W1 "${IP[default/e]}" >/dev/null 2>&1
 echo "   (n3's pod reachable from n1 after $((($(date +%s%N) - T0) / 1000000)) ms)"
 for proto in tcp udp; do
 	M=$(sim matrix --proto "$proto" --json)
 	expect_eq "$proto: with n3, every pod reaches every pod" "25/25" "$(jq -r '"\(.reachable)/\(.total)"' <<<"$M")"
 done
 expect_true "icmp: n3's pod pings pods on n1 and n2" \
-	sim exec default/e -- sh -c "ping -c1 -W2 ${IP[default/a]} && ping -c1 -W2 ${IP[default/d]}" >/dev/null
+	wait_for 10 sim exec default/e -- sh -c "ping -c1 -W2 ${IP[default/a]} && ping -c1 -W2 ${IP[default/d]}" >/dev/null
 expect_eq "n1's and n2's loomd were not restarted by the join" "$P1N $P2N" "$(loomd_pid n1) $(loomd_pid n2)"
 expect_true "n1's and n2's loomd still run" eval 'alive "$P1N" && alive "$P2N"'
 MAC3=$(vtep_mac n3)
@@ -161,13 +146,13 @@ expect_eq "n1's entries for n2 are as before the join" "$B1" "$(vxlan_state n1 |
 expect_eq "n2's entries for n1 are as before the join" "$B2" "$(vxlan_state n2 | grep -vE "$N3RE")"
 
 # ---- n3 removed: its loomd dies, its lease expires, its entries go
+n3_gone() { [[ -z $(vxlan_state n1 | grep -E "$N3RE") && -z $(vxlan_state n2 | grep -E "$N3RE") ]]; }
 sim node kill n3 >/dev/null
+LOOM_STORE=$(jq -r .storeUrl "$RUN/state.json") "$LOOM_BIN/store_put" --expire /loom/nodes/n3 ||
+	fail "store_put --expire /loom/nodes/n3"
 T0=$(date +%s)
-for ((i = 0; i < (TTL + 8) * 5; i++)); do
-	[[ -z $(vxlan_state n1 | grep -E "$N3RE") && -z $(vxlan_state n2 | grep -E "$N3RE") ]] && break
-	sleep 0.2
-done
-echo "   (n3's entries gone $(($(date +%s) - T0)) s after its loomd died, lease TTL ${TTL} s)"
+wait_for 30 n3_gone
+echo "   (n3's entries gone $(($(date +%s) - T0)) s after its lease expired)"
 for n in n1 n2; do
 	S=$(vxlan_state "$n")
 	CTX="$S"

@@ -14,39 +14,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
-VXLAN=${LOOM_VXLAN:-$LOOM_BIN/loom-vxlan}
-if [[ ! -x "$VXLAN" ]]; then
-	fail "loom-vxlan binary exists" "not found: $VXLAN"
-	finish
-fi
-command -v nft >/dev/null || { fail "nft is installed" "apt-get install nftables"; finish; }
-command -v busybox >/dev/null || { fail "busybox is installed (ping)" "apt-get install busybox-static"; finish; }
-
-RUN=$T/run STATE=$T/state DATA=$(new_datadir)
-mkdir -p "$RUN"
+mode_plugin_setup "${LOOM_VXLAN:-$LOOM_BIN/loom-vxlan}"
 LEASE=$RUN/vxnet.env
-# antiSpoof pins its maps under /sys/fs/bpf, which no netns scopes: off, so
-# the run leaves nothing outside its namespaces (test_antispoof.sh covers it).
-vxconf() {
-	local f
-	f=$(mktemp "$T/conf.XXXXXX")
-	jq -n --arg r "$RUN" --arg s "$STATE" --arg d "$DATA" --arg v "${1:-1.0.0}" \
-		'{cniVersion: $v, name: "vxnet", type: "loom-vxlan", runDir: $r, stateDir: $s,
-		  dataDir: $d, antiSpoof: false}' >"$f"
-	echo "$f"
-}
+vxconf() { mode_conf loom-vxlan vxnet "${1:-1.0.0}"; }
 write_lease() {
 	printf 'LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450\nLOOM_IPMASQ=true\n' >"$LEASE"
 }
-cni() {
-	local host=$1 pod=$2 cmd=$3 cf=$4 cid=$5
-	shift 5
-	ns_cni "$host" "$VXLAN" "$cmd" "$cf" CNI_CONTAINERID="$cid" CNI_NETNS="$(ns_path "$pod")" "$@"
-}
 allocs() { addr_files "$DATA/vxnet"; }
-records() { ls "$STATE" 2>/dev/null | grep -F -- "$1" || true; }
 v4of() { jq -r '[.ips[]? | .address][0] // "" | split("/")[0]' <<<"$1"; }
-pings() { ip netns exec "$1" busybox ping -c1 -W1 "$2" >/dev/null 2>&1; }
 pod_link() { ip -n "$1" -j link show dev "${2:-eth0}" 2>/dev/null | jq -r ".[0].$3 // empty"; }
 route_via() { ip -n "$1" -4 -j route show "$2" 2>/dev/null | jq -r '.[0].gateway // empty'; }
 nft_mentions() {
@@ -58,30 +33,8 @@ nft_mentions() {
 	done
 	return 0
 }
-# count_from NS COMMENT: packets NS's input hook counted under that rule
-count_from() {
-	ip netns exec "$1" nft -j list chain ip probe input 2>/dev/null |
-		jq -r --arg c "$2" '[.nftables[].rule? | select(.comment == $c) | .expr[] | .counter? | select(.) | .packets][0] // "none"'
-}
-at_least_one() { [[ "$1" =~ ^[0-9]+$ && $1 -ge 1 ]] && echo yes || echo "count=$1"; }
-# probe_ns NS FROM_HOST_ADDR: an input-hook counter by source address
-probe_ns() {
-	ip netns exec "$1" nft -f - <<-EOF
-		table ip probe {
-			chain input {
-				type filter hook input priority 0; policy accept;
-				ip saddr $2 counter comment "from-host"
-				ip saddr 10.244.3.0/24 counter comment "from-pod"
-			}
-		}
-	EOF
-}
 
-ns_add node; H=$NS
-ns_add pod1; P1=$NS
-ns_add pod2; P2=$NS
-ns_add out; O=$NS
-ns_add peer; N=$NS
+ns_adds H=node P1=pod1 P2=pod2 O=out N=peer
 CF=$(vxconf)
 
 echo "== no lease file: try again later, nothing made"
@@ -99,12 +52,7 @@ expect_eq "no lease: CHECK is code 11 too" 11 "$(jqr .code)"
 
 echo "== two pods on the node's subnet"
 write_lease
-RES1="" RES2=""
-cni "$H" "$P1" ADD "$CF" ctr1 && RES1=$OUT
-CTX1=$CTX
-expect_eq "pod 1: ADD succeeds" 0 "$RC"
-cni "$H" "$P2" ADD "$CF" ctr2 && RES2=$OUT
-expect_eq "pod 2: ADD succeeds" 0 "$RC"
+add_pod_pair "$CF"
 A1=$(v4of "$RES1") A2=$(v4of "$RES2")
 CTX=$CTX1
 expect_eq "pod 1: first address after the gateway" "10.244.3.2/24 10.244.3.1" \
@@ -120,9 +68,9 @@ expect_eq "pod 1: default via 10.244.3.1" 10.244.3.1 "$(route_via "$P1" default)
 expect_eq "node: bridge loom0 holds the gateway 10.244.3.1/24" 10.244.3.1/24 \
 	"$(ip -n "$H" -j addr show dev loom0 2>/dev/null | jq -r '[.[0].addr_info[]? | select(.family == "inet") | "\(.local)/\(.prefixlen)"] | join(",")')"
 expect_eq "node: loom0 MTU 1450" 1450 "$(pod_link "$H" loom0 mtu)"
-expect_true "pod 1 pings pod 2" pings "$P1" "$A2"
-expect_true "pod 2 pings pod 1" pings "$P2" "$A1"
-expect_true "pod 1 pings the gateway" pings "$P1" 10.244.3.1
+expect_true "pod 1 pings pod 2" pings_retry "$P1" "$A2"
+expect_true "pod 2 pings pod 1" pings_retry "$P2" "$A1"
+expect_true "pod 1 pings the gateway" pings_retry "$P1" 10.244.3.1
 expect_eq "records: one per pod" 2 "$(ls "$STATE" | wc -l)"
 
 echo "== ipMasq: out of the cluster masqueraded, to other nodes' pods not"
@@ -136,13 +84,13 @@ ip -n "$N" addr add 192.0.2.2/24 dev eth0 && ip -n "$N" link set eth0 up
 ip -n "$N" addr add 10.244.9.1/24 dev lo
 ip -n "$N" route add 10.244.3.0/24 via 192.0.2.1
 ip -n "$H" route add 10.244.9.0/24 via 192.0.2.2
-probe_ns "$O" 198.51.100.1
-probe_ns "$N" 192.0.2.1
+probe_ns "$O" 198.51.100.1 10.244.3.0/24
+probe_ns "$N" 192.0.2.1 10.244.3.0/24
 CTX="host ruleset: $(ip netns exec "$H" nft list ruleset 2>&1 | tr '\n\t' '  ' | cut -c1-900)"
-expect_true "pod 1 pings the outside 198.51.100.2 (no route back to pods there)" pings "$P1" 198.51.100.2
+expect_true "pod 1 pings the outside 198.51.100.2 (no route back to pods there)" pings_retry "$P1" 198.51.100.2
 expect_eq "outside: counted packets from the node's address" yes "$(at_least_one "$(count_from "$O" from-host)")"
 expect_eq "outside: counted none from the pod subnet" 0 "$(count_from "$O" from-pod)"
-expect_true "pod 1 pings 10.244.9.1 on another node's subnet" pings "$P1" 10.244.9.1
+expect_true "pod 1 pings 10.244.9.1 on another node's subnet" pings_retry "$P1" 10.244.9.1
 expect_eq "other node: counted packets from the pod's own address" yes "$(at_least_one "$(count_from "$N" from-pod)")"
 expect_eq "other node: counted none from the node's address" 0 "$(count_from "$N" from-host)"
 

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +23,6 @@
 #include "ipam.h"
 #include "ipam_store.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fixture {
 	char root[64];                 /* dataDir */
@@ -30,14 +31,6 @@ struct fixture {
 	struct loom_result res;
 	struct loom_err err;
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -55,7 +48,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->root);
 	free(f);
 	return 0;
 }
@@ -477,16 +470,16 @@ static void test_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_robin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exhaust_and_wrap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_small_subnets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_requested, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_and_rollback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_del, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		TEST_ST(test_round_robin),
+		TEST_ST(test_exhaust_and_wrap),
+		TEST_ST(test_small_subnets),
+		TEST_ST(test_requested),
+		TEST_ST(test_duplicate_and_rollback),
+		TEST_ST(test_del),
+		TEST_ST(test_garbage),
+		TEST_ST(test_check),
+		TEST_ST(test_gc),
+		TEST_ST(test_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,38 +18,8 @@
 #include "pod/leasefile.h"
 #include "plugin.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/loom-bgpconf.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char path[256];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/net1.env", dir);
-	unlink(path);
-	return rmdir(dir);
-}
-
-static void write_lease(const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/net1.env", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+#define LOOM_TEST_LEASE_DIR "bgpconf"
+#include "helpers.h"
 
 static void remove_lease(void)
 {
@@ -57,22 +27,6 @@ static void remove_lease(void)
 
 	snprintf(path, sizeof(path), "%s/net1.env", dir);
 	unlink(path);
-}
-
-static const char *pfx(const struct loom_prefix *p)
-{
-	static char buf[4][LOOM_PREFIX_STRLEN];
-	static int i;
-
-	return loom_prefix_fmt(p, buf[i++ % 4]);
-}
-
-static const char *ipstr(const struct loom_ip *ip)
-{
-	static char buf[4][LOOM_IP_STRLEN];
-	static int i;
-
-	return loom_ip_fmt(ip, buf[i++ % 4]);
 }
 
 struct built {
@@ -139,9 +93,9 @@ static void test_blocks(void **state)
 			fail_msg("case %zu: %s", i, b.err.msg);
 		assert_int_equal(b.ic->n_sets, 1);
 		r = &b.ic->sets[0].r[0];
-		assert_string_equal(pfx(&r->subnet), cases[i].subnet);
-		assert_string_equal(ipstr(&r->start), cases[i].start);
-		assert_string_equal(ipstr(&r->end), cases[i].end);
+		assert_string_equal(pfx_str(&r->subnet), cases[i].subnet);
+		assert_string_equal(ip_str(&r->start), cases[i].start);
+		assert_string_equal(ip_str(&r->end), cases[i].end);
 		if (r->usable != cases[i].usable)
 			fail_msg("case %zu: %llu usable, want %llu", i, (unsigned long long)r->usable,
 				 (unsigned long long)cases[i].usable);
@@ -174,7 +128,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c->bpf_pin_dir, LOOM_POD_DEFAULT_BPF_PIN_DIR);
 	assert_string_equal(c->state_dir, LOOM_POD_DEFAULT_STATE_DIR);
 	assert_int_equal(c->n_masq_exempt, 1);
-	assert_string_equal(pfx(&c->masq_exempt[0]), "10.245.0.0/16");
+	assert_string_equal(pfx_str(&c->masq_exempt[0]), "10.245.0.0/16");
 	assert_string_equal(b.ic->data_dir, LOOM_IPAM_DEFAULT_DATA_DIR);
 	built_free(&b);
 }
@@ -221,10 +175,10 @@ static void test_dual_stack(void **state)
 		fail_msg("%s", b.err.msg);
 	assert_int_equal(b.ic->n_sets, 2);
 	r = &b.ic->sets[1].r[0];
-	assert_string_equal(pfx(&r->subnet), "fd00:245:0:7::/64");
-	assert_string_equal(ipstr(&r->start), "fd00:245:0:7::1");
+	assert_string_equal(pfx_str(&r->subnet), "fd00:245:0:7::/64");
+	assert_string_equal(ip_str(&r->start), "fd00:245:0:7::1");
 	assert_int_equal(b.d->view.n_masq_exempt, 2);
-	assert_string_equal(pfx(&b.d->view.masq_exempt[1]), "fd00:245::/48");
+	assert_string_equal(pfx_str(&b.d->view.masq_exempt[1]), "fd00:245::/48");
 	built_free(&b);
 }
 

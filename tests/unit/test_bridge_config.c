@@ -71,19 +71,20 @@ static void test_defaults(void **state)
 }
 
 /* Every boolean key sets its field, and only its field. */
+#define FIELD(key, field) { key, offsetof(struct loom_br_conf, field) }
 static const struct {
 	const char *key;
 	size_t off;
 } bools[] = {
-	{ "isGateway", offsetof(struct loom_br_conf, is_gw) },
-	{ "forceAddress", offsetof(struct loom_br_conf, force_address) },
-	{ "ipMasq", offsetof(struct loom_br_conf, ip_masq) },
-	{ "hairpinMode", offsetof(struct loom_br_conf, hairpin) },
-	{ "promiscMode", offsetof(struct loom_br_conf, promisc) },
-	{ "macspoofchk", offsetof(struct loom_br_conf, spoofchk) },
-	{ "enabledad", offsetof(struct loom_br_conf, enable_dad) },
-	{ "disableContainerInterface", offsetof(struct loom_br_conf, disable_container_iface) },
-	{ "portIsolation", offsetof(struct loom_br_conf, port_isolation) },
+	FIELD("isGateway", is_gw),
+	FIELD("forceAddress", force_address),
+	FIELD("ipMasq", ip_masq),
+	FIELD("hairpinMode", hairpin),
+	FIELD("promiscMode", promisc),
+	FIELD("macspoofchk", spoofchk),
+	FIELD("enabledad", enable_dad),
+	FIELD("disableContainerInterface", disable_container_iface),
+	FIELD("portIsolation", port_isolation),
 };
 
 static void test_bools(void **state)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -54,20 +56,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct loom_ip ip(const char *s)
-{
-	struct loom_ip a;
-
-	assert_int_equal(loom_ip_parse(s, &a), 0);
-	return a;
-}
-
 static struct loom_ip nth(unsigned i)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
-	return ip(buf);
+	return ip_of(buf);
 }
 
 static void put_ok(struct fixture *f, const char *id, const char *ifname, struct loom_ip a)
@@ -138,7 +132,7 @@ static void reseal(uint8_t b[BLOCK])
 static void test_insert_lookup_delete(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip two[2] = { ip("10.0.0.5"), ip("fd00::5") }, got[4];
+	struct loom_ip two[2] = { ip_of("10.0.0.5"), ip_of("fd00::5") }, got[4];
 	uint8_t b[BLOCK];
 
 	/* No file: absent, and a delete of nothing creates nothing. */
@@ -154,12 +148,12 @@ static void test_insert_lookup_delete(void **state)
 	assert_int_equal(loom_index_get(&f->ix, "ab", "ceth0", got, 4), -ENOENT);
 
 	/* Replaced in place, then deleted; a fresh open sees the same. */
-	put_ok(f, "abc", "eth0", ip("10.0.0.9"));
+	put_ok(f, "abc", "eth0", ip_of("10.0.0.9"));
 	loom_index_close(&f->ix);
 	assert_int_equal(loom_index_open(&f->ix, f->dirfd, false), 0);
-	assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.9")), 1);
+	assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.9")), 1);
 	assert_int_equal(loom_index_put(&f->ix, f->dirfd, "abc", "eth0", NULL, 0), 0);
-	assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.9")), 0);
+	assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.9")), 0);
 	assert_int_equal(loom_index_put(&f->ix, f->dirfd, "abc", "eth0", NULL, 0), 0);
 
 	/* Never "id\r\nifname" or "id": the header's magic holds a NUL, so
@@ -218,29 +212,29 @@ static void test_collision_and_tombstone_reuse(void **state)
 	char ids[3][16];
 	uint32_t used;
 
-	put_ok(f, "seed", "eth9", ip("10.0.0.1"));
+	put_ok(f, "seed", "eth9", ip_of("10.0.0.1"));
 	colliding(ids, 3, f->ix.slots);
-	put_ok(f, ids[0], "eth0", ip("10.0.0.10"));
-	put_ok(f, ids[1], "eth0", ip("10.0.0.11"));
+	put_ok(f, ids[0], "eth0", ip_of("10.0.0.10"));
+	put_ok(f, ids[1], "eth0", ip_of("10.0.0.11"));
 	assert_int_equal(slot_of(f, ids[0], "eth0"), slot_of(f, ids[1], "eth0"));
-	assert_int_equal(has(f, ids[0], "eth0", ip("10.0.0.10")), 1);
-	assert_int_equal(has(f, ids[1], "eth0", ip("10.0.0.11")), 1);
+	assert_int_equal(has(f, ids[0], "eth0", ip_of("10.0.0.10")), 1);
+	assert_int_equal(has(f, ids[1], "eth0", ip_of("10.0.0.11")), 1);
 
 	/* The second is found past the first's tombstone... */
 	assert_int_equal(loom_index_put(&f->ix, f->dirfd, ids[0], "eth0", NULL, 0), 0);
-	assert_int_equal(has(f, ids[0], "eth0", ip("10.0.0.10")), 0);
-	assert_int_equal(has(f, ids[1], "eth0", ip("10.0.0.11")), 1);
+	assert_int_equal(has(f, ids[0], "eth0", ip_of("10.0.0.10")), 0);
+	assert_int_equal(has(f, ids[1], "eth0", ip_of("10.0.0.11")), 1);
 	/* ...and a third colliding key takes the tombstone's slot rather than
 	 * a new one. */
 	used = f->ix.used;
-	put_ok(f, ids[2], "eth0", ip("10.0.0.12"));
+	put_ok(f, ids[2], "eth0", ip_of("10.0.0.12"));
 	assert_int_equal(f->ix.used, used);
-	assert_int_equal(has(f, ids[2], "eth0", ip("10.0.0.12")), 1);
-	assert_int_equal(has(f, ids[1], "eth0", ip("10.0.0.11")), 1);
+	assert_int_equal(has(f, ids[2], "eth0", ip_of("10.0.0.12")), 1);
+	assert_int_equal(has(f, ids[1], "eth0", ip_of("10.0.0.11")), 1);
 	/* Rewriting the one further down the chain does not duplicate it. */
-	put_ok(f, ids[1], "eth0", ip("10.0.0.13"));
+	put_ok(f, ids[1], "eth0", ip_of("10.0.0.13"));
 	assert_int_equal(f->ix.used, used);
-	assert_int_equal(has(f, ids[1], "eth0", ip("10.0.0.13")), 1);
+	assert_int_equal(has(f, ids[1], "eth0", ip_of("10.0.0.13")), 1);
 }
 
 static int count_walk(const char *id, const char *ifname, void *user)
@@ -287,8 +281,8 @@ static void test_torn_and_garbage_records(void **state)
 	off_t off;
 	int i;
 
-	put_ok(f, "abc", "eth0", ip("10.0.0.5"));
-	put_ok(f, "other", "eth0", ip("10.0.0.6"));
+	put_ok(f, "abc", "eth0", ip_of("10.0.0.5"));
+	put_ok(f, "other", "eth0", ip_of("10.0.0.6"));
 	off = (off_t)(slot_of(f, "abc", "eth0") + 1) * BLOCK;
 	read_block(f, off, saved);
 
@@ -297,10 +291,10 @@ static void test_torn_and_garbage_records(void **state)
 	memset(b + BLOCK / 2, 0, BLOCK / 2);
 	memset(b + 20, 0xee, 8);
 	write_block(f, off, b, BLOCK);
-	assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.5")), 0);
+	assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.5")), 0);
 	/* ...and its slot is written over by the next put. */
-	put_ok(f, "abc", "eth0", ip("10.0.0.7"));
-	assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.7")), 1);
+	put_ok(f, "abc", "eth0", ip_of("10.0.0.7"));
+	assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.7")), 1);
 
 	/* Lies with a valid checksum: each field out of bounds. */
 	{
@@ -324,7 +318,7 @@ static void test_torn_and_garbage_records(void **state)
 			b[lies[i].at] = lies[i].v;
 			reseal(b);
 			write_block(f, off, b, BLOCK);
-			if (has(f, "abc", "eth0", ip("10.0.0.5")) != 0)
+			if (has(f, "abc", "eth0", ip_of("10.0.0.5")) != 0)
 				fail_msg("lies[%d] was trusted", i);
 		}
 		/* A NUL inside the key (which starts after the addresses). */
@@ -332,11 +326,11 @@ static void test_torn_and_garbage_records(void **state)
 		b[16 + LOOM_INDEX_MAX_IPS * 17 + 1] = 0;
 		reseal(b);
 		write_block(f, off, b, BLOCK);
-		assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.5")), 0);
+		assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.5")), 0);
 		write_block(f, off, saved, BLOCK);
-		assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.5")), 1);
+		assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.5")), 1);
 	}
-	assert_int_equal(has(f, "other", "eth0", ip("10.0.0.6")), 1);
+	assert_int_equal(has(f, "other", "eth0", ip_of("10.0.0.6")), 1);
 
 	/* Random garbage in every slot: nothing trusted, nothing crashes, and
 	 * puts still work (the garbage slots are reused). */
@@ -348,21 +342,21 @@ static void test_torn_and_garbage_records(void **state)
 			b[k] = (uint8_t)rand();
 		write_block(f, (off_t)(i + 1) * BLOCK, b, BLOCK);
 	}
-	assert_int_equal(has(f, "other", "eth0", ip("10.0.0.6")), 0);
+	assert_int_equal(has(f, "other", "eth0", ip_of("10.0.0.6")), 0);
 	{
 		unsigned n = 0;
 
 		assert_int_equal(loom_index_walk(&f->ix, count_walk, &n), 0);
 		assert_int_equal(n, 0);
 	}
-	put_ok(f, "other", "eth0", ip("10.0.0.8"));
-	assert_int_equal(has(f, "other", "eth0", ip("10.0.0.8")), 1);
+	put_ok(f, "other", "eth0", ip_of("10.0.0.8"));
+	assert_int_equal(has(f, "other", "eth0", ip_of("10.0.0.8")), 1);
 
 	/* Cut short by a crash: the missing tail reads as empty slots. */
 	assert_int_equal(ftruncate(f->ix.fd, BLOCK), 0);
-	assert_int_equal(has(f, "other", "eth0", ip("10.0.0.8")), 0);
-	put_ok(f, "other", "eth0", ip("10.0.0.8"));
-	assert_int_equal(has(f, "other", "eth0", ip("10.0.0.8")), 1);
+	assert_int_equal(has(f, "other", "eth0", ip_of("10.0.0.8")), 0);
+	put_ok(f, "other", "eth0", ip_of("10.0.0.8"));
+	assert_int_equal(has(f, "other", "eth0", ip_of("10.0.0.8")), 1);
 }
 
 /* The header's checksum as index.h documents it: FNV-1a 64 of bytes
@@ -399,7 +393,7 @@ static void test_bad_header(void **state)
 	uint8_t b[BLOCK];
 	size_t i;
 
-	put_ok(f, "abc", "eth0", ip("10.0.0.5"));
+	put_ok(f, "abc", "eth0", ip_of("10.0.0.5"));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		read_block(f, 0, b);
 		b[cases[i].at] = (uint8_t)cases[i].v;
@@ -413,29 +407,29 @@ static void test_bad_header(void **state)
 		if (loom_index_open(&f->ix, f->dirfd, false) != -ENOENT)
 			fail_msg("cases[%zu]: header trusted", i);
 		/* A put starts a fresh, empty table. */
-		put_ok(f, "new", "eth0", ip("10.0.0.9"));
-		assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.5")), 0);
-		assert_int_equal(has(f, "new", "eth0", ip("10.0.0.9")), 1);
-		put_ok(f, "abc", "eth0", ip("10.0.0.5"));
+		put_ok(f, "new", "eth0", ip_of("10.0.0.9"));
+		assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.5")), 0);
+		assert_int_equal(has(f, "new", "eth0", ip_of("10.0.0.9")), 1);
+		put_ok(f, "abc", "eth0", ip_of("10.0.0.5"));
 	}
 	/* Not a regular file: absent, and replaced by a put. */
 	loom_index_close(&f->ix);
 	assert_int_equal(unlinkat(f->dirfd, LOOM_INDEX_FILE, 0), 0);
 	assert_int_equal(mkfifoat(f->dirfd, LOOM_INDEX_FILE, 0600), 0);
 	assert_int_equal(loom_index_open(&f->ix, f->dirfd, false), -ENOENT);
-	put_ok(f, "abc", "eth0", ip("10.0.0.5"));
-	assert_int_equal(has(f, "abc", "eth0", ip("10.0.0.5")), 1);
+	put_ok(f, "abc", "eth0", ip_of("10.0.0.5"));
+	assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.5")), 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_insert_lookup_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_collision_and_tombstone_reuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rehash, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_and_garbage_records, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
+		TEST_ST(test_insert_lookup_delete),
+		TEST_ST(test_bad_keys),
+		TEST_ST(test_collision_and_tombstone_reuse),
+		TEST_ST(test_rehash),
+		TEST_ST(test_torn_and_garbage_records),
+		TEST_ST(test_bad_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

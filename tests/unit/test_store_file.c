@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -19,21 +21,12 @@
 /* lib/store/store_priv.h, and through it lib/store/store.h */
 #include "store/store_priv.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fx {
 	char dir[64];
 	char url[80];
 	struct loom_store *s;
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Through the ops table: loom_store_open/close also name the IPAM store's
  * functions, and this binary links libloomipam too. */
@@ -73,7 +66,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	close_store(f->s);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->dir);
 	free(f);
 	return 0;
 }

@@ -18,54 +18,9 @@
 #include "pod/leasefile.h"
 #include "plugin.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define LOOM_TEST_LEASE_DIR "vxconf"
+#include "helpers.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/loom-vxconf.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char path[256];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/net1.env", dir);
-	unlink(path);
-	return rmdir(dir);
-}
-
-static void write_lease(const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/net1.env", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static const char *pfx(const struct loom_prefix *p)
-{
-	static char buf[4][LOOM_PREFIX_STRLEN];
-	static int i;
-
-	return loom_prefix_fmt(p, buf[i++ % 4]);
-}
-
-static const char *ipstr(const struct loom_ip *ip)
-{
-	static char buf[4][LOOM_IP_STRLEN];
-	static int i;
-
-	return loom_ip_fmt(ip, buf[i++ % 4]);
-}
 
 /* ---- the lease file ---- */
 
@@ -79,8 +34,8 @@ static void test_lease_parse(void **state)
 					  "LOOM_MTU=1450\nLOOM_IPMASQ=false\n",
 					  "f", &l, &err),
 			 0);
-	assert_string_equal(pfx(&l.network), "10.244.0.0/16");
-	assert_string_equal(pfx(&l.subnet), "10.244.3.0/24");
+	assert_string_equal(pfx_str(&l.network), "10.244.0.0/16");
+	assert_string_equal(pfx_str(&l.subnet), "10.244.3.0/24");
 	assert_int_equal(l.mtu, 1450);
 	assert_false(l.ipmasq);
 	assert_false(l.has_ipv6);
@@ -98,7 +53,7 @@ static void test_lease_parse(void **state)
 					  "f", &l, &err),
 			 0);
 	assert_true(l.has_ipv6);
-	assert_string_equal(pfx(&l.subnet6), "fd00:10:244:3::/64");
+	assert_string_equal(pfx_str(&l.subnet6), "fd00:10:244:3::/64");
 }
 
 static void test_lease_errors(void **state)
@@ -205,23 +160,23 @@ static void test_defaults(void **state)
 	assert_true(c->ipam_in_process);
 	assert_string_equal(c->state_dir, LOOM_BR_DEFAULT_STATE_DIR);
 	assert_int_equal(c->n_masq_exempt, 1);
-	assert_string_equal(pfx(&c->masq_exempt[0]), "10.244.0.0/16");
+	assert_string_equal(pfx_str(&c->masq_exempt[0]), "10.244.0.0/16");
 
 	/* the node subnet from .2: .0 is the VXLAN device's, .1 the bridge's */
 	assert_string_equal(b.ic->name, "net1");
 	assert_string_equal(b.ic->data_dir, LOOM_IPAM_DEFAULT_DATA_DIR);
 	assert_int_equal(b.ic->n_sets, 1);
 	r = &b.ic->sets[0].r[0];
-	assert_string_equal(pfx(&r->subnet), "10.244.3.0/24");
-	assert_string_equal(ipstr(&r->start), "10.244.3.2");
-	assert_string_equal(ipstr(&r->end), "10.244.3.254");
+	assert_string_equal(pfx_str(&r->subnet), "10.244.3.0/24");
+	assert_string_equal(ip_str(&r->start), "10.244.3.2");
+	assert_string_equal(ip_str(&r->end), "10.244.3.254");
 	assert_true(r->has_gateway);
-	assert_string_equal(ipstr(&r->gateway), "10.244.3.1");
+	assert_string_equal(ip_str(&r->gateway), "10.244.3.1");
 	/* the cluster CIDR via the gateway */
 	assert_int_equal(b.ic->n_routes, 1);
-	assert_string_equal(pfx(&b.ic->routes[0].dst), "10.244.0.0/16");
+	assert_string_equal(pfx_str(&b.ic->routes[0].dst), "10.244.0.0/16");
 	assert_true(b.ic->routes[0].has_gw);
-	assert_string_equal(ipstr(&b.ic->routes[0].gw), "10.244.3.1");
+	assert_string_equal(ip_str(&b.ic->routes[0].gw), "10.244.3.1");
 	built_free(&b);
 }
 
@@ -273,14 +228,14 @@ static void test_dual_stack(void **state)
 		fail_msg("%s", b.err.msg);
 	assert_int_equal(b.ic->n_sets, 2);
 	r = &b.ic->sets[1].r[0];
-	assert_string_equal(pfx(&r->subnet), "fd00:10:244:3::/64");
-	assert_string_equal(ipstr(&r->start), "fd00:10:244:3::2");
-	assert_string_equal(ipstr(&r->gateway), "fd00:10:244:3::1");
+	assert_string_equal(pfx_str(&r->subnet), "fd00:10:244:3::/64");
+	assert_string_equal(ip_str(&r->start), "fd00:10:244:3::2");
+	assert_string_equal(ip_str(&r->gateway), "fd00:10:244:3::1");
 	assert_int_equal(b.ic->n_routes, 2);
-	assert_string_equal(pfx(&b.ic->routes[1].dst), "fd00:10:244::/56");
-	assert_string_equal(ipstr(&b.ic->routes[1].gw), "fd00:10:244:3::1");
+	assert_string_equal(pfx_str(&b.ic->routes[1].dst), "fd00:10:244::/56");
+	assert_string_equal(ip_str(&b.ic->routes[1].gw), "fd00:10:244:3::1");
 	assert_int_equal(b.d->br.n_masq_exempt, 2);
-	assert_string_equal(pfx(&b.d->br.masq_exempt[1]), "fd00:10:244::/56");
+	assert_string_equal(pfx_str(&b.d->br.masq_exempt[1]), "fd00:10:244::/56");
 	assert_int_equal(b.d->br.mtu, 1430);
 	built_free(&b);
 }
@@ -301,7 +256,7 @@ static void test_passthrough(void **state)
 	assert_true(b.d->br.has_mac);
 	assert_int_equal(b.d->br.mac[5], 7);
 	assert_true(b.ctx.conf.has_prev_result);
-	assert_string_equal(pfx(&b.ctx.conf.prev_result.ips[0].address), "10.244.3.9/24");
+	assert_string_equal(pfx_str(&b.ctx.conf.prev_result.ips[0].address), "10.244.3.9/24");
 	built_free(&b);
 }
 

@@ -1,5 +1,8 @@
-/* Test helper: `store_put KEY FILE|-` writes FILE's bytes as KEY's value,
- * `store_put -d KEY` deletes KEY.  The store is $LOOM_STORE. */
+/* Test tool: `store_put KEY FILE|-` writes FILE's bytes as KEY's value,
+ * `store_put -d KEY` deletes KEY, `store_put --expire KEY` revokes the lease
+ * KEY is attached to (its keys go at once, as when the lease's TTL passes:
+ * a test makes that step explicit instead of racing the TTL).  The store
+ * is $LOOM_STORE. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,7 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc != 3 || !url) {
-		fprintf(stderr, "usage: LOOM_STORE=URL store_put KEY FILE|- | store_put -d KEY\n");
+		fprintf(stderr, "usage: LOOM_STORE=URL store_put KEY FILE|- | store_put -d KEY | store_put --expire KEY\n");
 		return 2;
 	}
 	if (loom_store_open(url, &s, &err) < 0) {
@@ -45,6 +48,18 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "-d") == 0) {
 		r = loom_store_delete(s, argv[2], NULL, &err);
+	} else if (strcmp(argv[1], "--expire") == 0) {
+		struct loom_kv kv = { 0 };
+
+		r = loom_store_get(s, argv[2], &kv, &err);
+		if (r == 0 || (r > 0 && kv.lease == 0)) {
+			loom_err_set(&err, LOOM_ERR_NOT_FOUND, "%s: no such key, or it has no lease",
+				     argv[2]);
+			r = -1;
+		} else if (r > 0) {
+			r = loom_store_lease_revoke(s, kv.lease, &err);
+		}
+		loom_kv_clear(&kv);
 	} else {
 		val = slurp(argv[2], &len);
 		if (!val) {

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,21 +19,12 @@
 
 #include "ipam_store.h"
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fixture {
 	char root[64];     /* the mktemp dir: dataDir */
 	char net[128];     /* root/net1 */
 	struct loom_ipam_store s;
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -54,17 +47,9 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	loom_ipam_store_close(&f->s);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->root);
 	free(f);
 	return 0;
-}
-
-static struct loom_ip ip(const char *s)
-{
-	struct loom_ip a;
-
-	assert_int_equal(loom_ip_parse(s, &a), 0);
-	return a;
 }
 
 static void put_file(const struct fixture *f, const char *name, const char *content, size_t len)
@@ -118,7 +103,7 @@ static void test_layout(void **state)
 	assert_int_equal(mode_of(f, "lock"), 0600);
 
 	{
-		struct loom_ip a = ip("10.0.0.2");
+		struct loom_ip a = ip_of("10.0.0.2");
 
 		assert_false(loom_ipam_store_exists(&f->s, &a));
 		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);
@@ -129,7 +114,7 @@ static void test_layout(void **state)
 	assert_int_equal(mode_of(f, "10.0.0.2"), 0600);
 
 	{
-		struct loom_ip a = ip("fd00::a");
+		struct loom_ip a = ip_of("fd00::a");
 
 		assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth1", NULL), 1);
 		assert_int_equal(get_file(f, "fd00::a", buf, sizeof(buf)), 9);
@@ -139,7 +124,7 @@ static void test_layout(void **state)
 static void test_create_or_fail(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip a = ip("10.0.0.3");
+	struct loom_ip a = ip_of("10.0.0.3");
 	struct loom_holder h;
 	char buf[64];
 	int pass;
@@ -185,7 +170,7 @@ static void test_holders(void **state)
 	};
 	static char big[LOOM_IPAM_STORE_FILE_MAX + 1];
 	struct fixture *f = *state;
-	struct loom_ip a = ip("10.0.0.4");
+	struct loom_ip a = ip_of("10.0.0.4");
 	struct loom_holder h;
 	size_t i;
 
@@ -217,7 +202,7 @@ static void test_holders(void **state)
 static void test_last_reserved(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip a = ip("fd00::7"), got;
+	struct loom_ip a = ip_of("fd00::7"), got;
 	char buf[64], big[200];
 
 	assert_int_equal(loom_ipam_store_last_get(&f->s, 1, &got), -ENOENT);
@@ -232,7 +217,7 @@ static void test_last_reserved(void **state)
 	{
 		struct stat before, after;
 		char path[256];
-		struct loom_ip b = ip("10.0.0.1"), c = ip("fd00::1:2:3");
+		struct loom_ip b = ip_of("10.0.0.1"), c = ip_of("fd00::1:2:3");
 
 		snprintf(path, sizeof(path), "%s/last_reserved_ip.1", f->net);
 		assert_int_equal(stat(path, &before), 0);
@@ -256,7 +241,7 @@ static void test_last_reserved(void **state)
 static void test_index(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip ips[2] = { ip("10.0.0.5"), ip("fd00::5") }, got[LOOM_IPAM_STORE_INDEX_MAX];
+	struct loom_ip ips[2] = { ip_of("10.0.0.5"), ip_of("fd00::5") }, got[LOOM_IPAM_STORE_INDEX_MAX];
 	char buf[64];
 
 	assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
@@ -310,7 +295,7 @@ static void test_walk(void **state)
 {
 	struct fixture *f = *state;
 	struct seen w = { .n = 0 };
-	struct loom_ip a = ip("10.0.0.6"), ips[1] = { a };
+	struct loom_ip a = ip_of("10.0.0.6"), ips[1] = { a };
 	char path[256];
 
 	assert_int_equal(loom_ipam_store_reserve(&f->s, &a, "abc", "eth0", NULL), 1);
@@ -346,13 +331,13 @@ static void test_unwritable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_layout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_or_fail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_holders, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_reserved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_index, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
+		TEST_ST(test_layout),
+		TEST_ST(test_create_or_fail),
+		TEST_ST(test_holders),
+		TEST_ST(test_last_reserved),
+		TEST_ST(test_index),
+		TEST_ST(test_walk),
+		TEST_ST(test_unwritable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
