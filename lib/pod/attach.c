@@ -155,7 +155,7 @@ static void *ipam_thread(void *arg)
 	const struct loom_pod_conf *c = a->conf;
 
 	a->ipam_rc = loom_ipam_client_add_reclaim(c->ipam, c->state_dir, c->network, &a->ipam,
-						  &a->ipam_err);
+						  &a->ipam_reclaimed, &a->ipam_err);
 	return NULL;
 }
 
@@ -195,6 +195,11 @@ int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
 	if (a->ipam.n_ips == 0)
 		return loom_err_set(err, LOOM_ERR_DELEGATE, "IPAM plugin %s returned no IP address",
 				    a->conf->ipam->type);
+	/* An ADD of this attachment died after reserving its address (its
+	 * veth pair went above): what else it made goes before ours is made,
+	 * so that this ADD's record describes all there is. */
+	if (a->ipam_reclaimed && loom_pod_del_orphans(a->ctx, a->conf, err) < 0)
+		return -1;
 	for (i = 0; i < a->ipam.n_ips; i++)
 		a->ips[i] = a->ipam.ips[i].address;
 	return 0;

@@ -78,13 +78,14 @@ int loom_ipam_client_add(const struct loom_ipam_client *cl, struct loom_result *
 /* A crashed ADD of this same attachment left its address behind: with no
  * record, no ADD of it completed, so the address is ours to take back. */
 int loom_ipam_client_add_reclaim(const struct loom_ipam_client *cl, const char *state_dir,
-				 const char *network, struct loom_result *res,
+				 const char *network, struct loom_result *res, bool *reclaimed,
 				 struct loom_err *err)
 {
 	const struct loom_cni_ctx *ctx = cl->ctx;
 	struct loom_endpoint_record old;
 	struct loom_err ignored;
 
+	*reclaimed = false;
 	if (loom_ipam_client_add(cl, res, err) == 0)
 		return 0;
 	if (!err || err->code != LOOM_ERR_DUPLICATE ||
@@ -93,6 +94,7 @@ int loom_ipam_client_add_reclaim(const struct loom_ipam_client *cl, const char *
 		return -1;
 	if (loom_ipam_client_del(cl, err) < 0)
 		return -1;
+	*reclaimed = true;
 	loom_err_clear(err);
 	return loom_ipam_client_add(cl, res, err);
 }

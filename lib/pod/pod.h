@@ -225,6 +225,7 @@ struct loom_pod_attach {
 	struct loom_err as_err;
 	int ipam_rc;                     /* the IPAM thread's outcome */
 	struct loom_err ipam_err;
+	bool ipam_reclaimed;             /* IPAM found a crashed ADD's address */
 };
 
 /* calloc'd (the job holds result-sized tables): NULL when out of memory. */
@@ -258,6 +259,17 @@ int loom_pod_record(struct loom_pod_attach *a, const char *bridge, struct loom_e
  * del.c).  ctx: the caller's env; c: its config's view. */
 int loom_pod_del(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c,
 		 struct loom_err *err);
+
+/* What a crashed ADD of ctx's attachment may have left besides its veth
+ * pair and its address, found without its record: firewall elements by
+ * their comment, antiSpoof elements of interfaces gone from this netns,
+ * the record's temp files.  DEL's fallback, and what a second ADD clears
+ * when it finds its predecessor's address. */
+int loom_pod_del_orphans(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c,
+			 struct loom_err *err);
+
+/* GC: killed writers' record temp files, then IPAM's GC. */
+int loom_pod_gc(const struct loom_pod_conf *c, struct loom_err *err);
 
 /* ---- CHECK ---- */
 
