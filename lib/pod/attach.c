@@ -5,9 +5,8 @@
  * runs, so a failure anywhere unwinds to the state before the ADD.
  *
  * Cost: one netlink socket per netns (host, pod), no dumps on the common
- * path, no setns, no exec when IPAM is loom-ipam.  IPAM (waiting on its
- * store, or on a delegate) runs on a second thread while this one has the
- * kernel build the veth pair: neither needs the other's answer. */
+ * path, no setns, no exec when IPAM is loom-ipam, one thread (antiSpoof's
+ * attach aside: see loom_pod_antispoof_start). */
 #include "pod/pod.h"
 
 #include <errno.h>
@@ -149,14 +148,35 @@ static int veth_setup(const struct veth_step *v, struct loom_err *err)
 	return v->port ? v->port(a, v->arg, err) : 0;
 }
 
-static void *ipam_thread(void *arg)
+/* IPAM's address, its undo pushed once it exists.  Before the veth, on
+ * this thread: without fsync, loom-ipam's reservation is ~50 us here, less
+ * than starting and joining a thread to overlap it with the veth (~80 us
+ * wall, measured in bench/README.md), and a second runnable thread only
+ * competes for the CPUs when pods start in parallel. */
+static int ipam_add(struct loom_pod_attach *a, struct loom_err *err)
 {
-	struct loom_pod_attach *a = arg;
 	const struct loom_pod_conf *c = a->conf;
+	bool reclaimed;
+	size_t i;
 
-	a->ipam_rc = loom_ipam_client_add_reclaim(c->ipam, c->state_dir, c->network, &a->ipam,
-						  &a->ipam_reclaimed, &a->ipam_err);
-	return NULL;
+	if (loom_ipam_client_add_reclaim(c->ipam, c->state_dir, c->network, &a->ipam, &reclaimed,
+					 err) < 0)
+		return -1;
+	if (loom_pod_undo_push(&a->undo, undo_ipam, a, "release the address", err) < 0) {
+		undo_ipam(a, NULL);
+		return -1;
+	}
+	if (a->ipam.n_ips == 0)
+		return loom_err_set(err, LOOM_ERR_DELEGATE, "IPAM plugin %s returned no IP address",
+				    c->ipam->type);
+	for (i = 0; i < a->ipam.n_ips; i++)
+		a->ips[i] = a->ipam.ips[i].address;
+	/* An ADD of this attachment died after reserving its address: what
+	 * else it made goes before ours is made, so that this ADD's record
+	 * describes all there is (its veth pair goes in veth_setup). */
+	if (reclaimed && loom_pod_del_orphans(a->ctx, c, err) < 0)
+		return -1;
+	return 0;
 }
 
 int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
@@ -164,45 +184,10 @@ int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
 			   void *arg, struct loom_err *err)
 {
 	const struct veth_step v = { .a = a, .master = master, .port = port, .arg = arg };
-	pthread_t t;
-	bool threaded;
-	size_t i;
-	int rv;
 
-	if (!a->conf->layer3)
-		return veth_setup(&v, err);
-	loom_err_clear(&a->ipam_err);
-	threaded = pthread_create(&t, NULL, ipam_thread, a) == 0;
-	if (!threaded)
-		ipam_thread(a);
-	rv = veth_setup(&v, err);
-	if (threaded)
-		pthread_join(t, NULL);
-	/* The allocation's undo is pushed once it is known to exist, whatever
-	 * the veth's fate. */
-	if (a->ipam_rc == 0 &&
-	    loom_pod_undo_push(&a->undo, undo_ipam, a, "release the address", rv < 0 ? NULL : err) < 0) {
-		undo_ipam(a, NULL);
+	if (a->conf->layer3 && ipam_add(a, err) < 0)
 		return -1;
-	}
-	if (rv < 0)
-		return -1;
-	if (a->ipam_rc < 0) {
-		if (err)
-			*err = a->ipam_err;
-		return -1;
-	}
-	if (a->ipam.n_ips == 0)
-		return loom_err_set(err, LOOM_ERR_DELEGATE, "IPAM plugin %s returned no IP address",
-				    a->conf->ipam->type);
-	/* An ADD of this attachment died after reserving its address (its
-	 * veth pair went above): what else it made goes before ours is made,
-	 * so that this ADD's record describes all there is. */
-	if (a->ipam_reclaimed && loom_pod_del_orphans(a->ctx, a->conf, err) < 0)
-		return -1;
-	for (i = 0; i < a->ipam.n_ips; i++)
-		a->ips[i] = a->ipam.ips[i].address;
-	return 0;
+	return veth_setup(&v, err);
 }
 
 static void *attach_thread(void *arg)

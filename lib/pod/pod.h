@@ -223,9 +223,6 @@ struct loom_pod_attach {
 	bool as_threaded;
 	int as_rc;
 	struct loom_err as_err;
-	int ipam_rc;                     /* the IPAM thread's outcome */
-	struct loom_err ipam_err;
-	bool ipam_reclaimed;             /* IPAM found a crashed ADD's address */
 };
 
 /* calloc'd (the job holds result-sized tables): NULL when out of memory. */
@@ -237,10 +234,10 @@ int loom_pod_attach_end(struct loom_pod_attach *a, int r, struct loom_err *err);
 
 /* CNI_NETNS opened, a netlink socket in the host's and in the pod's. */
 int loom_pod_open(struct loom_pod_attach *a, struct loom_err *err);
-/* The veth pair (host end on `master`, 0 for none) with its undo, then
- * `port` (may be NULL) on the host end; with IPAM (layer3), an address
- * reserved on a second thread meanwhile, its undo pushed once it exists,
- * a->ips filled.  Without IPAM only the veth. */
+/* With IPAM (layer3), an address reserved, its undo pushed, a->ips filled
+ * (and a crashed predecessor's leftovers cleared: loom_pod_del_orphans);
+ * then the veth pair (host end on `master`, 0 for none) with its undo, and
+ * `port` (may be NULL) on the host end. */
 int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
 			   int (*port)(struct loom_pod_attach *a, void *arg, struct loom_err *err),
 			   void *arg, struct loom_err *err);
