@@ -173,8 +173,11 @@ static int ipam_add(struct loom_pod_attach *a, struct loom_err *err)
 		a->ips[i] = a->ipam.ips[i].address;
 	/* An ADD of this attachment died after reserving its address: what
 	 * else it made goes before ours is made, so that this ADD's record
-	 * describes all there is (its veth pair goes in veth_setup). */
-	if (reclaimed && loom_pod_del_orphans(a->ctx, c, err) < 0)
+	 * describes all there is.  Its veth pair first: antiSpoof's leftover
+	 * element is found by its interface being gone. */
+	if (reclaimed && (loom_pod_veth_del_derived(a->host, c->topo, a->ctx->env.container_id,
+						    a->ctx->env.ifname, err) < 0 ||
+			  loom_pod_del_orphans(a->ctx, c, err) < 0))
 		return -1;
 	return 0;
 }
