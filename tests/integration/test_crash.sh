@@ -222,6 +222,26 @@ bridge_conf() { # NAME TYPE IPAM_TYPE BRIDGE -> path
 	echo "$f"
 }
 
+# pod_wave LABEL NODE PLUGIN CONF COUNT: the caller's next wave (its n,
+# batch[], pod_ns[] and max_us, by bash's dynamic scope): up to CRASH_WIDTH
+# pods, each in a new netns, ADDed at once and killed at random; then the
+# next wave's kill bound
+pod_wave() {
+	local label=$1 node=$2 plugin=$3 cf=$4 count=$5 i cid
+	for ((i = 0; i < CRASH_WIDTH && n < count; i++, n++)); do
+		cid="$label-$n"
+		batch+=("$cid")
+		ns_add "$label$n" >/dev/null
+		pod_ns[$cid]=$NS
+	done
+	for cid in "${batch[@]}"; do
+		run_plugin "$T/$cid" "$(rand_delay "$max_us")" "$node" "$plugin" ADD "$cf" "$cid" \
+			"$(ns_path "${pod_ns[$cid]}")" 2>/dev/null &
+	done
+	wait
+	max_us=$(adapt_delay "$max_us" "$(wave_killed "${batch[@]}")" "${#batch[@]}")
+}
+
 # bridge_round LABEL PLUGIN CONF NODE COUNT: prints
 # "adds killed completed dups delfail addrs veths nft map records rectemps storetemps ipt"
 bridge_round() {
@@ -232,18 +252,7 @@ bridge_round() {
 	echo "  $label: ADD takes ~$((max_us * 10 / 13)) us here with $CRASH_WIDTH at once; kills spread over 0..$max_us us" >&2
 	while ((n < count)); do
 		local batch=()
-		for ((i = 0; i < CRASH_WIDTH && n < count; i++, n++)); do
-			cid="$label-$n"
-			batch+=("$cid")
-			ns_add "$label$n" >/dev/null
-			pod_ns[$cid]=$NS
-		done
-		for cid in "${batch[@]}"; do
-			run_plugin "$T/$cid" "$(rand_delay "$max_us")" "$node" "$plugin" ADD "$cf" "$cid" \
-				"$(ns_path "${pod_ns[$cid]}")" 2>/dev/null &
-		done
-		wait
-		max_us=$(adapt_delay "$max_us" "$(wave_killed "${batch[@]}")" "${#batch[@]}")
+		pod_wave "$label" "$node" "$plugin" "$cf" "$count"
 		for cid in "${batch[@]}"; do
 			rc=$(<"$T/$cid.rc")
 			ns=${pod_ns[$cid]}
@@ -320,18 +329,7 @@ readd_round() {
 	max_us=$(max_delay_us "$node" "$BRIDGE" "$cf" pod_netns)
 	while ((n < count)); do
 		local batch=()
-		for ((i = 0; i < CRASH_WIDTH && n < count; i++, n++)); do
-			cid="$label-$n"
-			batch+=("$cid")
-			ns_add "$label$n" >/dev/null
-			pod_ns[$cid]=$NS
-		done
-		for cid in "${batch[@]}"; do
-			run_plugin "$T/$cid" "$(rand_delay "$max_us")" "$node" "$BRIDGE" ADD "$cf" "$cid" \
-				"$(ns_path "${pod_ns[$cid]}")" 2>/dev/null &
-		done
-		wait
-		max_us=$(adapt_delay "$max_us" "$(wave_killed "${batch[@]}")" "${#batch[@]}")
+		pod_wave "$label" "$node" "$BRIDGE" "$cf" "$count"
 		for cid in "${batch[@]}"; do
 			rc=$(<"$T/$cid.rc")
 			if [[ "$rc" != 0 ]]; then
