@@ -4,7 +4,10 @@
  * the directory to publish endpoints.
  *
  * Written as a temp file renamed over the final name, so a reader (loomd,
- * a DEL) sees the old record, the new one or none, never half of one.  No
+ * a DEL) sees the old record, the new one or none, never half of one (and
+ * loomd's IN_MOVED_TO sees a whole one).  A writer killed between the two
+ * leaves ".<network>:<containerID>:<ifname>.<pid>.tmp": the attachment's DEL
+ * removes it, GC removes those whose writer is dead.  No
  * fsync: a record describes a pod of this boot, and after a crash every pod
  * it could describe is gone with its netns. */
 #include "pod/record.h"
