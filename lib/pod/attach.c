@@ -5,8 +5,9 @@
  * runs, so a failure anywhere unwinds to the state before the ADD.
  *
  * Cost: one netlink socket per netns (host, pod), no dumps on the common
- * path, no setns, no exec when IPAM is loom-ipam, one thread (antiSpoof's
- * attach aside: see loom_pod_antispoof_start). */
+ * path, no setns, no exec when IPAM is loom-ipam, and one thread: IPAM
+ * (ipam_add) and antiSpoof's attach (loom_pod_antispoof) each cost
+ * less than a thread overlapping them would. */
 #include "pod/pod.h"
 
 #include <errno.h>
@@ -35,10 +36,8 @@ struct loom_pod_attach *loom_pod_attach_new(const struct loom_cni_ctx *ctx,
 
 int loom_pod_attach_end(struct loom_pod_attach *a, int r, struct loom_err *err)
 {
-	if (r < 0) {
-		loom_pod_antispoof_join(a, NULL);
+	if (r < 0)
 		loom_pod_undo_run(&a->undo, err);
-	}
 	loom_pod_undo_commit(&a->undo);
 	loom_antispoof_close(a->as);
 	loom_nl_close(a->pod);
@@ -193,25 +192,17 @@ int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
 	return veth_setup(&v, err);
 }
 
-static void *attach_thread(void *arg)
-{
-	struct loom_pod_attach *a = arg;
-
-	a->as_rc = loom_antispoof_attach(a->as, a->veth.ifindex, &a->as_err);
-	return NULL;
-}
-
 /* The pod's addresses and MAC into the node's pinned map, and the program
  * on the host end's ingress: from then on the pod can only send as itself.
+ * A layer-2-only attachment has no addresses to hold it to.
  *
- * Attaching waits for an RCU grace period in the kernel (the new clsact's
- * first filter swaps its RCU-protected list), about a millisecond of
- * sleep: a second thread does it while this one configures the pod, and
- * loom_pod_antispoof_join waits for it before the record is written.  The
- * pod's workload starts only after ADD returns, so nothing it sends
- * escapes the filter.  A layer-2-only attachment has no addresses to hold
- * it to. */
-int loom_pod_antispoof_start(struct loom_pod_attach *a, struct loom_err *err)
+ * On this thread: attaching waits for an RCU grace period in the kernel
+ * (the new clsact's first filter swaps its RCU-protected list), a sleep
+ * that a second thread could overlap with the pod's configuration, but
+ * measured while other work loaded the two CPUs the threaded ADD was the
+ * slower one: the thread queues for a CPU like everything else, and the
+ * join waits for it (bench/README.md). */
+int loom_pod_antispoof(struct loom_pod_attach *a, struct loom_err *err)
 {
 	const struct loom_pod_conf *c = a->conf;
 	struct loom_antispoof_pod p = {
@@ -226,29 +217,11 @@ int loom_pod_antispoof_start(struct loom_pod_attach *a, struct loom_err *err)
 	if (loom_antispoof_open(c->bpf_pin_dir, &a->as, err) < 0 ||
 	    loom_pod_undo_push(&a->undo, undo_antispoof, a, "remove the antiSpoof map element",
 			       err) < 0 ||
-	    loom_antispoof_set(a->as, &p, err) < 0)
+	    loom_antispoof_set(a->as, &p, err) < 0 ||
+	    loom_antispoof_attach(a->as, a->veth.ifindex, err) < 0)
 		return -1;
-	loom_err_clear(&a->as_err);
-	a->as_threaded = pthread_create(&a->as_thread, NULL, attach_thread, a) == 0;
-	if (!a->as_threaded)
-		attach_thread(a);
 	a->rec.antispoof_ifindex = a->veth.ifindex;
 	snprintf(a->rec.antispoof_pin_dir, sizeof(a->rec.antispoof_pin_dir), "%s", c->bpf_pin_dir);
-	return 0;
-}
-
-/* Also on every failure path, before the undo steps touch the veth. */
-int loom_pod_antispoof_join(struct loom_pod_attach *a, struct loom_err *err)
-{
-	if (a->as_threaded) {
-		pthread_join(a->as_thread, NULL);
-		a->as_threaded = false;
-	}
-	if (a->as && a->as_rc < 0) {
-		if (err)
-			*err = a->as_err;
-		return -1;
-	}
 	return 0;
 }
 

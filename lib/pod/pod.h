@@ -18,7 +18,6 @@
 #define LOOM_POD_H
 
 #include <net/if.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -202,9 +201,9 @@ int loom_pod_forwarding_enable(const bool family[2], struct loom_err *err);
 struct loom_antispoof;
 
 /* One ADD's state.  A topology runs: loom_pod_attach_new, loom_pod_open,
- * loom_pod_ipam_and_veth, loom_pod_antispoof_start, its own steps
+ * loom_pod_ipam_and_veth, loom_pod_antispoof, its own steps
  * (loom_pod_iface_configure among them), loom_pod_firewall,
- * loom_pod_antispoof_join, loom_pod_record, then loom_pod_attach_end. */
+ * loom_pod_record, then loom_pod_attach_end. */
 struct loom_pod_attach {
 	const struct loom_cni_ctx *ctx;
 	const struct loom_pod_conf *conf;
@@ -219,10 +218,6 @@ struct loom_pod_attach {
 	struct loom_fw_pod fw;
 	struct loom_endpoint_record rec;
 	struct loom_antispoof *as;       /* antiSpoof's pinned program and maps */
-	pthread_t as_thread;             /* attaching the tc filter */
-	bool as_threaded;
-	int as_rc;
-	struct loom_err as_err;
 };
 
 /* calloc'd (the job holds result-sized tables): NULL when out of memory. */
@@ -242,9 +237,8 @@ int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
 			   int (*port)(struct loom_pod_attach *a, void *arg, struct loom_err *err),
 			   void *arg, struct loom_err *err);
 /* antiSpoof (when on, with addresses): the pod's element, then the tc
- * filter on a second thread; loom_pod_antispoof_join waits for it. */
-int loom_pod_antispoof_start(struct loom_pod_attach *a, struct loom_err *err);
-int loom_pod_antispoof_join(struct loom_pod_attach *a, struct loom_err *err);
+ * filter on the host end. */
+int loom_pod_antispoof(struct loom_pod_attach *a, struct loom_err *err);
 /* ipMasq (with addresses) and macspoofchk elements, with their undo. */
 int loom_pod_firewall(struct loom_pod_attach *a, struct loom_err *err);
 /* The endpoint record of the attachment; `bridge` NULL when routed. */
