@@ -5,9 +5,9 @@
  * runs, so a failure anywhere unwinds to the state before the ADD.
  *
  * Cost: one netlink socket per netns (host, pod), no dumps on the common
- * path, no setns, no exec when IPAM is loom-ipam.  IPAM (waiting on its
- * store, or on a delegate) runs on a second thread while this one has the
- * kernel build the veth pair: neither needs the other's answer. */
+ * path, no setns, no exec when IPAM is loom-ipam, and one thread: IPAM
+ * (ipam_add) and antiSpoof's attach (loom_pod_antispoof) each cost
+ * less than a thread overlapping them would. */
 #include "pod/pod.h"
 
 #include <errno.h>
@@ -36,10 +36,8 @@ struct loom_pod_attach *loom_pod_attach_new(const struct loom_cni_ctx *ctx,
 
 int loom_pod_attach_end(struct loom_pod_attach *a, int r, struct loom_err *err)
 {
-	if (r < 0) {
-		loom_pod_antispoof_join(a, NULL);
+	if (r < 0)
 		loom_pod_undo_run(&a->undo, err);
-	}
 	loom_pod_undo_commit(&a->undo);
 	loom_antispoof_close(a->as);
 	loom_nl_close(a->pod);
@@ -149,14 +147,38 @@ static int veth_setup(const struct veth_step *v, struct loom_err *err)
 	return v->port ? v->port(a, v->arg, err) : 0;
 }
 
-static void *ipam_thread(void *arg)
+/* IPAM's address, its undo pushed once it exists.  Before the veth, on
+ * this thread: without fsync, loom-ipam's reservation is ~50 us here, less
+ * than starting and joining a thread to overlap it with the veth (~80 us
+ * wall, measured in bench/README.md), and a second runnable thread only
+ * competes for the CPUs when pods start in parallel. */
+static int ipam_add(struct loom_pod_attach *a, struct loom_err *err)
 {
-	struct loom_pod_attach *a = arg;
 	const struct loom_pod_conf *c = a->conf;
+	bool reclaimed;
+	size_t i;
 
-	a->ipam_rc = loom_ipam_client_add_reclaim(c->ipam, c->state_dir, c->network, &a->ipam,
-						  &a->ipam_err);
-	return NULL;
+	if (loom_ipam_client_add_reclaim(c->ipam, c->state_dir, c->network, &a->ipam, &reclaimed,
+					 err) < 0)
+		return -1;
+	if (loom_pod_undo_push(&a->undo, undo_ipam, a, "release the address", err) < 0) {
+		undo_ipam(a, NULL);
+		return -1;
+	}
+	if (a->ipam.n_ips == 0)
+		return loom_err_set(err, LOOM_ERR_DELEGATE, "IPAM plugin %s returned no IP address",
+				    c->ipam->type);
+	for (i = 0; i < a->ipam.n_ips; i++)
+		a->ips[i] = a->ipam.ips[i].address;
+	/* An ADD of this attachment died after reserving its address: what
+	 * else it made goes before ours is made, so that this ADD's record
+	 * describes all there is.  Its veth pair first: antiSpoof's leftover
+	 * element is found by its interface being gone. */
+	if (reclaimed && (loom_pod_veth_del_derived(a->host, c->topo, a->ctx->env.container_id,
+						    a->ctx->env.ifname, err) < 0 ||
+			  loom_pod_del_orphans(a->ctx, c, err) < 0))
+		return -1;
+	return 0;
 }
 
 int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
@@ -164,61 +186,23 @@ int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
 			   void *arg, struct loom_err *err)
 {
 	const struct veth_step v = { .a = a, .master = master, .port = port, .arg = arg };
-	pthread_t t;
-	bool threaded;
-	size_t i;
-	int rv;
 
-	if (!a->conf->layer3)
-		return veth_setup(&v, err);
-	loom_err_clear(&a->ipam_err);
-	threaded = pthread_create(&t, NULL, ipam_thread, a) == 0;
-	if (!threaded)
-		ipam_thread(a);
-	rv = veth_setup(&v, err);
-	if (threaded)
-		pthread_join(t, NULL);
-	/* The allocation's undo is pushed once it is known to exist, whatever
-	 * the veth's fate. */
-	if (a->ipam_rc == 0 &&
-	    loom_pod_undo_push(&a->undo, undo_ipam, a, "release the address", rv < 0 ? NULL : err) < 0) {
-		undo_ipam(a, NULL);
+	if (a->conf->layer3 && ipam_add(a, err) < 0)
 		return -1;
-	}
-	if (rv < 0)
-		return -1;
-	if (a->ipam_rc < 0) {
-		if (err)
-			*err = a->ipam_err;
-		return -1;
-	}
-	if (a->ipam.n_ips == 0)
-		return loom_err_set(err, LOOM_ERR_DELEGATE, "IPAM plugin %s returned no IP address",
-				    a->conf->ipam->type);
-	for (i = 0; i < a->ipam.n_ips; i++)
-		a->ips[i] = a->ipam.ips[i].address;
-	return 0;
-}
-
-static void *attach_thread(void *arg)
-{
-	struct loom_pod_attach *a = arg;
-
-	a->as_rc = loom_antispoof_attach(a->as, a->veth.ifindex, &a->as_err);
-	return NULL;
+	return veth_setup(&v, err);
 }
 
 /* The pod's addresses and MAC into the node's pinned map, and the program
  * on the host end's ingress: from then on the pod can only send as itself.
+ * A layer-2-only attachment has no addresses to hold it to.
  *
- * Attaching waits for an RCU grace period in the kernel (the new clsact's
- * first filter swaps its RCU-protected list), about a millisecond of
- * sleep: a second thread does it while this one configures the pod, and
- * loom_pod_antispoof_join waits for it before the record is written.  The
- * pod's workload starts only after ADD returns, so nothing it sends
- * escapes the filter.  A layer-2-only attachment has no addresses to hold
- * it to. */
-int loom_pod_antispoof_start(struct loom_pod_attach *a, struct loom_err *err)
+ * On this thread: attaching waits for an RCU grace period in the kernel
+ * (the new clsact's first filter swaps its RCU-protected list), a sleep
+ * that a second thread could overlap with the pod's configuration, but
+ * measured while other work loaded the two CPUs the threaded ADD was the
+ * slower one: the thread queues for a CPU like everything else, and the
+ * join waits for it (bench/README.md). */
+int loom_pod_antispoof(struct loom_pod_attach *a, struct loom_err *err)
 {
 	const struct loom_pod_conf *c = a->conf;
 	struct loom_antispoof_pod p = {
@@ -233,29 +217,11 @@ int loom_pod_antispoof_start(struct loom_pod_attach *a, struct loom_err *err)
 	if (loom_antispoof_open(c->bpf_pin_dir, &a->as, err) < 0 ||
 	    loom_pod_undo_push(&a->undo, undo_antispoof, a, "remove the antiSpoof map element",
 			       err) < 0 ||
-	    loom_antispoof_set(a->as, &p, err) < 0)
+	    loom_antispoof_set(a->as, &p, err) < 0 ||
+	    loom_antispoof_attach(a->as, a->veth.ifindex, err) < 0)
 		return -1;
-	loom_err_clear(&a->as_err);
-	a->as_threaded = pthread_create(&a->as_thread, NULL, attach_thread, a) == 0;
-	if (!a->as_threaded)
-		attach_thread(a);
 	a->rec.antispoof_ifindex = a->veth.ifindex;
 	snprintf(a->rec.antispoof_pin_dir, sizeof(a->rec.antispoof_pin_dir), "%s", c->bpf_pin_dir);
-	return 0;
-}
-
-/* Also on every failure path, before the undo steps touch the veth. */
-int loom_pod_antispoof_join(struct loom_pod_attach *a, struct loom_err *err)
-{
-	if (a->as_threaded) {
-		pthread_join(a->as_thread, NULL);
-		a->as_threaded = false;
-	}
-	if (a->as && a->as_rc < 0) {
-		if (err)
-			*err = a->as_err;
-		return -1;
-	}
 	return 0;
 }
 

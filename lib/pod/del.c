@@ -9,8 +9,12 @@
  * name, to the host veth's derived names, and to the firewall's slow
  * purge.  Order: firewall rules, veth (and a routed pod's host routes),
  * then the firewall's nftables context is closed (see del_fw), the
- * antiSpoof map element, the address, the record.  The record goes last,
- * so a DEL that fails half way can be retried with everything it needs. */
+ * antiSpoof map element, the address, the temp files of killed writers
+ * of the record, the record.  The record goes last, so a DEL that fails
+ * half way can be retried with everything it needs.
+ *
+ * Also here: the same fallbacks for a second ADD that finds a crashed
+ * one's address (loom_pod_del_orphans), and GC. */
 #include "pod/pod.h"
 
 #include <errno.h>
@@ -173,10 +177,29 @@ int loom_pod_del(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c,
 		goto out;
 	loom_nft_free(LOOM_TAKE_PTR(pending));
 	if (del_antispoof(c, rec, err) < 0 || loom_ipam_client_del(c->ipam, err) < 0 ||
+	    loom_endpoint_record_remove_temps(c->state_dir, c->network, cid, ifname, err) < 0 ||
 	    loom_endpoint_record_remove(c->state_dir, c->network, cid, ifname, err) < 0)
 		goto out;
 	r = 0;
 out:
 	free(rec);
 	return r;
+}
+
+int loom_pod_del_orphans(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c,
+			 struct loom_err *err)
+{
+	_cleanup_nft_ struct loom_nft *pending = NULL;
+
+	if (del_fw(ctx, c, NULL, &pending, err) < 0 || del_antispoof(c, NULL, err) < 0)
+		return -1;
+	return loom_endpoint_record_remove_temps(c->state_dir, c->network, ctx->env.container_id,
+						 ctx->env.ifname, err);
+}
+
+int loom_pod_gc(const struct loom_pod_conf *c, struct loom_err *err)
+{
+	if (loom_endpoint_record_sweep_temps(c->state_dir, err) < 0)
+		return -1;
+	return loom_ipam_client_gc(c->ipam, err);
 }

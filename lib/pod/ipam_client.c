@@ -2,7 +2,9 @@
 #include "pod/ipam_client.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipam.h"
 #include "pod/record.h"
@@ -78,21 +80,34 @@ int loom_ipam_client_add(const struct loom_ipam_client *cl, struct loom_result *
 /* A crashed ADD of this same attachment left its address behind: with no
  * record, no ADD of it completed, so the address is ours to take back. */
 int loom_ipam_client_add_reclaim(const struct loom_ipam_client *cl, const char *state_dir,
-				 const char *network, struct loom_result *res,
+				 const char *network, struct loom_result *res, bool *reclaimed,
 				 struct loom_err *err)
 {
 	const struct loom_cni_ctx *ctx = cl->ctx;
 	struct loom_endpoint_record old;
 	struct loom_err ignored;
 
+	*reclaimed = false;
 	if (loom_ipam_client_add(cl, res, err) == 0)
 		return 0;
-	if (!err || err->code != LOOM_ERR_DUPLICATE ||
-	    loom_endpoint_record_read(state_dir, network, ctx->env.container_id, ctx->env.ifname,
-				      &old, &ignored) != -ENOENT)
+	if (!err || err->code != LOOM_ERR_DUPLICATE)
 		return -1;
+	if (loom_endpoint_record_read(state_dir, network, ctx->env.container_id, ctx->env.ifname,
+				      &old, &ignored) != -ENOENT) {
+		/* An ADD of it completed (a runtime may not ADD twice): say
+		 * what to do, IPAM's words as the details. */
+		char ipam_msg[sizeof(err->msg)];
+
+		memcpy(ipam_msg, err->msg, sizeof(ipam_msg));
+		loom_err_set(err, LOOM_ERR_DUPLICATE,
+			     "container %s is attached to network %s on %s already (DEL it first)",
+			     ctx->env.container_id, network, ctx->env.ifname);
+		snprintf(err->details, sizeof(err->details), "%s", ipam_msg);
+		return -1;
+	}
 	if (loom_ipam_client_del(cl, err) < 0)
 		return -1;
+	*reclaimed = true;
 	loom_err_clear(err);
 	return loom_ipam_client_add(cl, res, err);
 }

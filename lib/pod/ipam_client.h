@@ -35,9 +35,10 @@ int loom_ipam_client_add(const struct loom_ipam_client *cl, struct loom_result *
 			 struct loom_err *err);
 /* loom_ipam_client_add, and on LOOM_ERR_DUPLICATE with no endpoint record
  * of the attachment in (state_dir, network) (a crashed ADD), release and
- * allocate again. */
+ * allocate again; *reclaimed then says so (the crashed ADD may have left
+ * more than its address: the caller clears that too). */
 int loom_ipam_client_add_reclaim(const struct loom_ipam_client *cl, const char *state_dir,
-				 const char *network, struct loom_result *res,
+				 const char *network, struct loom_result *res, bool *reclaimed,
 				 struct loom_err *err);
 /* Nothing to do without layer 3. */
 int loom_ipam_client_del(const struct loom_ipam_client *cl, struct loom_err *err);

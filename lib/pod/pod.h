@@ -18,7 +18,6 @@
 #define LOOM_POD_H
 
 #include <net/if.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -202,9 +201,9 @@ int loom_pod_forwarding_enable(const bool family[2], struct loom_err *err);
 struct loom_antispoof;
 
 /* One ADD's state.  A topology runs: loom_pod_attach_new, loom_pod_open,
- * loom_pod_ipam_and_veth, loom_pod_antispoof_start, its own steps
+ * loom_pod_ipam_and_veth, loom_pod_antispoof, its own steps
  * (loom_pod_iface_configure among them), loom_pod_firewall,
- * loom_pod_antispoof_join, loom_pod_record, then loom_pod_attach_end. */
+ * loom_pod_record, then loom_pod_attach_end. */
 struct loom_pod_attach {
 	const struct loom_cni_ctx *ctx;
 	const struct loom_pod_conf *conf;
@@ -219,12 +218,6 @@ struct loom_pod_attach {
 	struct loom_fw_pod fw;
 	struct loom_endpoint_record rec;
 	struct loom_antispoof *as;       /* antiSpoof's pinned program and maps */
-	pthread_t as_thread;             /* attaching the tc filter */
-	bool as_threaded;
-	int as_rc;
-	struct loom_err as_err;
-	int ipam_rc;                     /* the IPAM thread's outcome */
-	struct loom_err ipam_err;
 };
 
 /* calloc'd (the job holds result-sized tables): NULL when out of memory. */
@@ -236,17 +229,16 @@ int loom_pod_attach_end(struct loom_pod_attach *a, int r, struct loom_err *err);
 
 /* CNI_NETNS opened, a netlink socket in the host's and in the pod's. */
 int loom_pod_open(struct loom_pod_attach *a, struct loom_err *err);
-/* The veth pair (host end on `master`, 0 for none) with its undo, then
- * `port` (may be NULL) on the host end; with IPAM (layer3), an address
- * reserved on a second thread meanwhile, its undo pushed once it exists,
- * a->ips filled.  Without IPAM only the veth. */
+/* With IPAM (layer3), an address reserved, its undo pushed, a->ips filled
+ * (and a crashed predecessor's leftovers cleared: loom_pod_del_orphans);
+ * then the veth pair (host end on `master`, 0 for none) with its undo, and
+ * `port` (may be NULL) on the host end. */
 int loom_pod_ipam_and_veth(struct loom_pod_attach *a, int master,
 			   int (*port)(struct loom_pod_attach *a, void *arg, struct loom_err *err),
 			   void *arg, struct loom_err *err);
 /* antiSpoof (when on, with addresses): the pod's element, then the tc
- * filter on a second thread; loom_pod_antispoof_join waits for it. */
-int loom_pod_antispoof_start(struct loom_pod_attach *a, struct loom_err *err);
-int loom_pod_antispoof_join(struct loom_pod_attach *a, struct loom_err *err);
+ * filter on the host end. */
+int loom_pod_antispoof(struct loom_pod_attach *a, struct loom_err *err);
 /* ipMasq (with addresses) and macspoofchk elements, with their undo. */
 int loom_pod_firewall(struct loom_pod_attach *a, struct loom_err *err);
 /* The endpoint record of the attachment; `bridge` NULL when routed. */
@@ -258,6 +250,17 @@ int loom_pod_record(struct loom_pod_attach *a, const char *bridge, struct loom_e
  * del.c).  ctx: the caller's env; c: its config's view. */
 int loom_pod_del(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c,
 		 struct loom_err *err);
+
+/* What a crashed ADD of ctx's attachment may have left besides its veth
+ * pair and its address, found without its record: firewall elements by
+ * their comment, antiSpoof elements of interfaces gone from this netns,
+ * the record's temp files.  DEL's fallback, and what a second ADD clears
+ * when it finds its predecessor's address. */
+int loom_pod_del_orphans(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c,
+			 struct loom_err *err);
+
+/* GC: killed writers' record temp files, then IPAM's GC. */
+int loom_pod_gc(const struct loom_pod_conf *c, struct loom_err *err);
 
 /* ---- CHECK ---- */
 

@@ -4,7 +4,10 @@
  * the directory to publish endpoints.
  *
  * Written as a temp file renamed over the final name, so a reader (loomd,
- * a DEL) sees the old record, the new one or none, never half of one.  No
+ * a DEL) sees the old record, the new one or none, never half of one (and
+ * loomd's IN_MOVED_TO sees a whole one).  A writer killed between the two
+ * leaves ".<network>:<containerID>:<ifname>.<pid>.tmp": the attachment's DEL
+ * removes it, GC removes those whose writer is dead.  No
  * fsync: a record describes a pod of this boot, and after a crash every pod
  * it could describe is gone with its netns. */
 #include "pod/record.h"
@@ -12,7 +15,10 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -267,4 +273,80 @@ bool loom_endpoint_record_any(const char *dir, const char *container_id, const c
 	}
 	closedir(d);
 	return found;
+}
+
+/* ".<stem>.<pid>.tmp" -> pid, or 0 when `name` is not a record temp file
+ * (of stem, when stem is not NULL). */
+static long temp_pid(const char *name, const char *stem)
+{
+	size_t nl = strlen(name), sl;
+	const char *dot;
+	char *end;
+	long pid;
+
+	if (name[0] != '.' || nl < 6 || strcmp(name + nl - 4, ".tmp") != 0)
+		return 0;
+	/* the pid is between the last two dots */
+	for (dot = name + nl - 5; dot > name && *dot != '.'; dot--)
+		;
+	if (dot <= name)
+		return 0;
+	if (stem) {
+		sl = strlen(stem);
+		if ((size_t)(dot - name - 1) != sl || strncmp(name + 1, stem, sl) != 0)
+			return 0;
+	}
+	pid = strtol(dot + 1, &end, 10);
+	return pid > 0 && end == name + nl - 4 ? pid : 0;
+}
+
+/* Unlink dir's record temp files (of stem, or all; with only_dead, those
+ * whose writer is gone). */
+static int remove_temps(const char *dir, const char *stem, bool only_dead, struct loom_err *err)
+{
+	struct dirent *de;
+	int fd, e = 0;
+	DIR *d;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 :
+		       loom_err_errno(err, LOOM_ERR_IO, errno, "cannot open stateDir %s", dir);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot read stateDir %s", dir);
+	}
+	while ((de = readdir(d)) != NULL) {
+		long pid = temp_pid(de->d_name, stem);
+
+		if (!pid)
+			continue;
+		/* ESRCH only: EPERM is a live process of someone else's */
+		if (only_dead && (pid > INT_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && !e)
+			e = errno;
+	}
+	closedir(d);
+	if (e)
+		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot remove a temp file of %s", dir);
+	return 0;
+}
+
+int loom_endpoint_record_remove_temps(const char *dir, const char *network,
+				      const char *container_id, const char *ifname,
+				      struct loom_err *err)
+{
+	char stem[PATH_MAX];
+
+	if (snprintf(stem, sizeof(stem), "%s:%s:%s", network, container_id, ifname) >=
+	    (int)sizeof(stem))
+		return 0;
+	return remove_temps(dir, stem, false, err);
+}
+
+int loom_endpoint_record_sweep_temps(const char *dir, struct loom_err *err)
+{
+	return remove_temps(dir, NULL, true, err);
 }

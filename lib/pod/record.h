@@ -55,4 +55,14 @@ bool loom_endpoint_record_any(const char *dir, const char *container_id, const c
 int loom_endpoint_record_remove(const char *dir, const char *network, const char *container_id,
 				const char *ifname, struct loom_err *err);
 
+/* Remove the temp files of killed writers of this attachment's record
+ * (".<network>:<containerID>:<ifname>.<pid>.tmp", any pid): DEL's, since
+ * no ADD of the attachment may run beside its DEL.  0 or -1 with err. */
+int loom_endpoint_record_remove_temps(const char *dir, const char *network,
+				      const char *container_id, const char *ifname,
+				      struct loom_err *err);
+/* GC's: remove every record temp file in dir whose writer (the pid in its
+ * name) is dead.  A live writer's is left alone. */
+int loom_endpoint_record_sweep_temps(const char *dir, struct loom_err *err);
+
 #endif

@@ -121,7 +121,7 @@ int loom_pod_veth_create(struct loom_nl *host, struct loom_nl *pod,
 		if (pod_has) {
 			if (req->state_dir &&
 			    loom_endpoint_record_any(req->state_dir, req->container_id, req->ifname))
-				return loom_err_set(err, LOOM_ERR_INTERNAL,
+				return loom_err_set(err, LOOM_ERR_DUPLICATE,
 						    "%s already exists in the pod's netns (CNI_NETNS): "
 						    "container %s is attached on it already (DEL it first)",
 						    req->ifname, req->container_id);

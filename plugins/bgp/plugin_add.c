@@ -182,13 +182,12 @@ static int run(struct job *j, struct loom_err *err)
 	struct loom_pod_attach *a = j->a;
 
 	if (loom_pod_open(a, err) < 0 || loom_pod_ipam_and_veth(a, 0, no_ra, NULL, err) < 0 ||
-	    loom_pod_antispoof_start(a, err) < 0)
+	    loom_pod_antispoof(a, err) < 0)
 		return -1;
 	shape_pod_result(j);
 	if (loom_pod_iface_configure(a->pod, a->netns_fd, a->conf, a->ctx->env.ifname, a->veth.link,
 				     &j->pod_res, IFACE_CONTAINER, err) < 0 ||
-	    neighbours(j, err) < 0 || host_routes(j, err) < 0 || loom_pod_firewall(a, err) < 0 ||
-	    loom_pod_antispoof_join(a, err) < 0)
+	    neighbours(j, err) < 0 || host_routes(j, err) < 0 || loom_pod_firewall(a, err) < 0)
 		return -1;
 	return loom_pod_record(a, NULL, err);
 }

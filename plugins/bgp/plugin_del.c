@@ -1,5 +1,5 @@
-/* DEL, GC and STATUS: the pod library's DEL (lib/pod/del.c) on the routed
- * topology, and IPAM's GC and STATUS.
+/* DEL, GC and STATUS: the pod library's DEL and GC (lib/pod/del.c) on the
+ * routed topology, and IPAM's STATUS.
  *
  * DEL needs neither the pod's netns nor the lease file: the endpoint
  * record says what the ADD made, and without a lease file the configs are
@@ -30,7 +30,7 @@ static int del(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct lo
 static int gc(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct loom_err *err)
 {
 	(void)ctx;
-	return loom_ipam_client_gc(&n->client, err);
+	return loom_pod_gc(&n->view, err);
 }
 
 static int status(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct loom_err *err)

@@ -168,7 +168,7 @@ static int run(struct job *j, struct loom_err *err)
 	if (loom_pod_open(a, err) < 0 || bridge_setup(j, err) < 0 ||
 	    loom_pod_ipam_and_veth(a, j->br.ifindex, port, j, err) < 0)
 		return -1;
-	if (c->layer3 && (shape_ipam(j, err) < 0 || loom_pod_antispoof_start(a, err) < 0))
+	if (c->layer3 && (shape_ipam(j, err) < 0 || loom_pod_antispoof(a, err) < 0))
 		return -1;
 	if (loom_pod_iface_configure(a->pod, a->netns_fd, a->conf, a->ctx->env.ifname, a->veth.link,
 				     &a->ipam, IFACE_CONTAINER, err) < 0)
@@ -182,8 +182,6 @@ static int run(struct job *j, struct loom_err *err)
 	r = loom_link_get_index(a->host, j->br.ifindex, &j->br);
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "bridge: cannot look up %s", c->bridge);
-	if (loom_pod_antispoof_join(a, err) < 0)
-		return -1;
 	return loom_pod_record(a, c->bridge, err);
 }
 

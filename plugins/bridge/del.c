@@ -1,6 +1,6 @@
 /* DEL, CHECK, GC and STATUS: the pod library's (lib/pod/del.c, check.c)
- * and IPAM's, on the bridge topology.  GC and STATUS are IPAM's business:
- * the bridge holds nothing else that outlives a pod. */
+ * and IPAM's, on the bridge topology.  GC is the pod library's (killed
+ * writers' record temp files, then IPAM's GC); STATUS is IPAM's. */
 #include "bridge.h"
 
 #include <stdlib.h>
@@ -29,7 +29,7 @@ int loom_br_gc_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 	struct loom_br_view v;
 
 	loom_br_view_init(&v, ctx, c, ic);
-	return loom_ipam_client_gc(&v.ipam, err);
+	return loom_pod_gc(&v.pod, err);
 }
 
 int loom_br_status_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,

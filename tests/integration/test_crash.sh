@@ -17,13 +17,13 @@
 #      same kills, each pod in its own netns; DEL after the kill, one in
 #      three after the netns was already deleted (a runtime that lost the
 #      sandbox), then all live pods deleted.
+#   3. loom-bridge again, CRASH_READD_ADDS ADDs killed the same way, each
+#      followed by a second ADD of the same attachment with no DEL between
+#      (a runtime retrying): it must succeed, or fail with a clear error
+#      that is not code 100 ("internal error"); then DEL.  loom only.
 # After each part it counts: address files, veths, nft set elements,
 # antiSpoof map elements, endpoint records and their temp files, IPAM temp
-# files.  loom must leave zero of each, except what loom-bridge is known to
-# leak today (nft elements and `.<net>:<id>:<if>.<pid>.tmp` records of pods
-# whose ADD died before it wrote its record): those are printed, and
-# asserted zero only with BRIDGE_LEAKS_FIXED=1 (flip the default when
-# plugins/ fixes them).
+# files.  loom must leave zero of each.
 #
 # No test-only hooks in the plugins: kill points come from timing alone
 # (coreutils `timeout -s KILL` with a sub-millisecond delay).
@@ -31,12 +31,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/pods.sh"
 
-BRIDGE_LEAKS_FIXED=${BRIDGE_LEAKS_FIXED:-0}
 CRASH_IPAM_ADDS=${CRASH_IPAM_ADDS:-$((SANITIZED ? 200 : 300))}
 CRASH_BRIDGE_ADDS=${CRASH_BRIDGE_ADDS:-$((SANITIZED ? 100 : 200))}
 # The reference is slower and only printed: fewer of its pods by default.
 CRASH_REF_IPAM_ADDS=${CRASH_REF_IPAM_ADDS:-$CRASH_IPAM_ADDS}
 CRASH_REF_BRIDGE_ADDS=${CRASH_REF_BRIDGE_ADDS:-$((CRASH_BRIDGE_ADDS / 2))}
+CRASH_READD_ADDS=${CRASH_READD_ADDS:-$((SANITIZED ? 40 : 80))}
 CRASH_WIDTH=${CRASH_WIDTH:-8}
 CRASH_REFERENCE=${CRASH_REFERENCE:-1}
 
@@ -222,6 +222,26 @@ bridge_conf() { # NAME TYPE IPAM_TYPE BRIDGE -> path
 	echo "$f"
 }
 
+# pod_wave LABEL NODE PLUGIN CONF COUNT: the caller's next wave (its n,
+# batch[], pod_ns[] and max_us, by bash's dynamic scope): up to CRASH_WIDTH
+# pods, each in a new netns, ADDed at once and killed at random; then the
+# next wave's kill bound
+pod_wave() {
+	local label=$1 node=$2 plugin=$3 cf=$4 count=$5 i cid
+	for ((i = 0; i < CRASH_WIDTH && n < count; i++, n++)); do
+		cid="$label-$n"
+		batch+=("$cid")
+		ns_add "$label$n" >/dev/null
+		pod_ns[$cid]=$NS
+	done
+	for cid in "${batch[@]}"; do
+		run_plugin "$T/$cid" "$(rand_delay "$max_us")" "$node" "$plugin" ADD "$cf" "$cid" \
+			"$(ns_path "${pod_ns[$cid]}")" 2>/dev/null &
+	done
+	wait
+	max_us=$(adapt_delay "$max_us" "$(wave_killed "${batch[@]}")" "${#batch[@]}")
+}
+
 # bridge_round LABEL PLUGIN CONF NODE COUNT: prints
 # "adds killed completed dups delfail addrs veths nft map records rectemps storetemps ipt"
 bridge_round() {
@@ -232,18 +252,7 @@ bridge_round() {
 	echo "  $label: ADD takes ~$((max_us * 10 / 13)) us here with $CRASH_WIDTH at once; kills spread over 0..$max_us us" >&2
 	while ((n < count)); do
 		local batch=()
-		for ((i = 0; i < CRASH_WIDTH && n < count; i++, n++)); do
-			cid="$label-$n"
-			batch+=("$cid")
-			ns_add "$label$n" >/dev/null
-			pod_ns[$cid]=$NS
-		done
-		for cid in "${batch[@]}"; do
-			run_plugin "$T/$cid" "$(rand_delay "$max_us")" "$node" "$plugin" ADD "$cf" "$cid" \
-				"$(ns_path "${pod_ns[$cid]}")" 2>/dev/null &
-		done
-		wait
-		max_us=$(adapt_delay "$max_us" "$(wave_killed "${batch[@]}")" "${#batch[@]}")
+		pod_wave "$label" "$node" "$plugin" "$cf" "$count"
 		for cid in "${batch[@]}"; do
 			rc=$(<"$T/$cid.rc")
 			ns=${pod_ns[$cid]}
@@ -306,11 +315,72 @@ expect_eq "bridge: no veth left" 0 "$B_VETHS"
 expect_eq "bridge: no antiSpoof map element left" 0 "$B_MAP"
 expect_eq "bridge: no endpoint record left" 0 "$B_REC"
 expect_eq "bridge: no IPAM temp file left" 0 "$B_STMP"
-if ((BRIDGE_LEAKS_FIXED)); then
-	expect_eq "bridge: no nft element left" 0 "$B_NFT"
-	expect_eq "bridge: no endpoint record temp file left" 0 "$B_RECTMP"
-else
-	echo "  known loom-bridge leaks, not asserted until BRIDGE_LEAKS_FIXED=1: $B_NFT nft elements, $B_RECTMP record temp files"
-fi
+expect_eq "bridge: no nft element left" 0 "$B_NFT"
+expect_eq "bridge: no endpoint record temp file left" 0 "$B_RECTMP"
+
+# ---- part 3: a second ADD after a killed one, no DEL between ----
+
+# readd_round LABEL CONF NODE COUNT: prints
+# "adds killed readds readd_ok bad_errors dups delfail addrs veths nft map records rectemps storetemps"
+readd_round() {
+	local label=$1 cf=$2 node=$3 count=$4
+	local max_us i n=0 killed=0 readds=0 readd_ok=0 bad=0 completed=0 dups=0 delfail=0 cid rc code
+	declare -A live=() pod_ns=()
+	max_us=$(max_delay_us "$node" "$BRIDGE" "$cf" pod_netns)
+	while ((n < count)); do
+		local batch=()
+		pod_wave "$label" "$node" "$BRIDGE" "$cf" "$count"
+		for cid in "${batch[@]}"; do
+			rc=$(<"$T/$cid.rc")
+			if [[ "$rc" != 0 ]]; then
+				[[ "$rc" == 137 ]] && killed=$((killed + 1))
+				readds=$((readds + 1))
+				run_plugin "$T/$cid" "" "$node" "$BRIDGE" ADD "$cf" "$cid" "$(ns_path "${pod_ns[$cid]}")"
+				rc=$(<"$T/$cid.rc")
+				if [[ "$rc" == 0 ]]; then
+					readd_ok=$((readd_ok + 1))
+				else
+					code=$(jq -r '.code // empty' "$T/$cid" 2>/dev/null)
+					if [[ -z "$code" || "$code" == 100 ]] || ! grep -q DEL "$T/$cid"; then
+						bad=$((bad + 1))
+						echo "  second ADD of $cid: rc $rc, $(head -c 300 "$T/$cid")" >&2
+					else
+						echo "  second ADD of $cid failed clearly: $(jq -c '{code, msg}' "$T/$cid")" >&2
+					fi
+				fi
+			fi
+			[[ "$rc" == 0 ]] && took_address "$cid"
+		done
+		for cid in "${batch[@]}"; do
+			((RANDOM % 3 == 0)) && ns_del "${pod_ns[$cid]}"
+			run_plugin "$T/$cid.del" "" "$node" "$BRIDGE" DEL "$cf" "$cid" "$(ns_path "${pod_ns[$cid]}")"
+			[[ "$(<"$T/$cid.del.rc")" == 0 ]] || delfail=$((delfail + 1))
+			ns_del "${pod_ns[$cid]}"
+		done
+		live=()
+	done
+	local sd
+	sd=$(jq -r '.stateDir' "$cf")
+	echo "$n $killed $readds $readd_ok $bad $dups $delfail $(count_addrs "$cf") $(count_veths "$node")" \
+		"$(count_nft_elems "$node") $(count_map_elems "$node")" \
+		"$(count_records "$sd") $(count_record_temps "$sd") $(count_store_temps "$cf")"
+}
+
+echo "== 3. loom-bridge: $CRASH_READD_ADDS ADDs killed, then ADD again with no DEL between, then DEL"
+read -r A_N A_KILLED A_RE A_REOK A_BAD A_DUP A_DELFAIL A_ADDRS A_VETHS A_NFT A_MAP A_REC A_RECTMP A_STMP \
+	< <(readd_round la "$(bridge_conf crasha loom-bridge loom-ipam crbr2)" "$NODE" "$CRASH_READD_ADDS")
+printf '  loom-bridge + loom-ipam: %d ADDs, %d killed, %d ADDed again: %d succeeded, %d failed without a clear error; %d DELs failed; left: %d addresses, %d veths, %d nft elements, %d antiSpoof map elements, %d records, %d record temp files, %d IPAM temp files; %d duplicates\n' \
+	"$A_N" "$A_KILLED" "$A_RE" "$A_REOK" "$A_BAD" "$A_DELFAIL" "$A_ADDRS" "$A_VETHS" "$A_NFT" "$A_MAP" "$A_REC" "$A_RECTMP" "$A_STMP" "$A_DUP"
+expect_true "second ADD: some ADDs were killed first" test "$A_KILLED" -gt 0
+expect_eq "second ADD: succeeds, or fails with a clear error naming DEL (never code 100)" 0 "$A_BAD"
+expect_eq "second ADD: no address held by two live pods" 0 "$A_DUP"
+expect_eq "second ADD: every DEL succeeds" 0 "$A_DELFAIL"
+expect_eq "second ADD: no address left" 0 "$A_ADDRS"
+expect_eq "second ADD: no veth left" 0 "$A_VETHS"
+expect_eq "second ADD: no nft element left" 0 "$A_NFT"
+expect_eq "second ADD: no antiSpoof map element left" 0 "$A_MAP"
+expect_eq "second ADD: no endpoint record left" 0 "$A_REC"
+expect_eq "second ADD: no endpoint record temp file left" 0 "$A_RECTMP"
+expect_eq "second ADD: no IPAM temp file left" 0 "$A_STMP"
 
 finish
