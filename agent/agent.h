@@ -52,6 +52,7 @@ struct loomd_config {
 	char state_dir[PATH_MAX];           /* --state-dir: the plugins' endpoint records */
 	char bird_socket[PATH_MAX];         /* --bird-socket: use this BIRD, "" = run our own */
 	char conflist_dir[PATH_MAX];        /* --write-conflist: 10-loom.conflist goes here, "" = not written */
+	char ipam_data_dir[PATH_MAX];       /* --ipam-data-dir: the plugins' IPAM dataDir to sweep at start, "" = none */
 	int ttl;                            /* --ttl, seconds, 1..LOOMD_TTL_MAX */
 	bool once;                          /* --once: one sync, then exit */
 	bool release_on_exit;               /* --release-on-exit: revoke the lease on SIGTERM */
@@ -162,5 +163,11 @@ void loomd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The MTU of the interface holding `addr` in this netns, or 0 when no
  * interface holds it (or netlink fails). */
 uint32_t loomd_underlay_mtu(const struct loom_ip *addr, char ifname[16]);
+
+/* sweep.c: at start, release the network's IPAM reservations whose
+ * attachment has no endpoint record (what a machine crash leaves: no
+ * reservation is synced, docs/durability.md).  No-op without
+ * --ipam-data-dir.  Logs one line per release; never fails the start. */
+void loomd_ipam_sweep(const struct loomd_config *cfg);
 
 #endif

@@ -12,7 +12,7 @@
 const char loomd_usage[] =
 	"usage: loomd --node NAME --address UNDERLAY_IP [--network NAME]\n"
 	"             [--store URL] [--run-dir DIR] [--state-dir DIR] [--ttl SECONDS]\n"
-	"             [--bird-socket PATH] [--write-conflist DIR]\n"
+	"             [--bird-socket PATH] [--write-conflist DIR] [--ipam-data-dir DIR]\n"
 	"             [--once] [--release-on-exit] [--log-level debug|info|warn|error]\n"
 	"  --store defaults to $LOOM_STORE, else " LOOMD_DEFAULT_STORE "\n";
 
@@ -54,7 +54,7 @@ static int copy_dir(char *dst, size_t len, const char *val, const char *opt, str
 }
 
 enum { OPT_NODE = 256, OPT_ADDRESS, OPT_NETWORK, OPT_STORE, OPT_RUN_DIR, OPT_STATE_DIR, OPT_TTL,
-       OPT_BIRD_SOCKET, OPT_WRITE_CONFLIST,
+       OPT_BIRD_SOCKET, OPT_WRITE_CONFLIST, OPT_IPAM_DATA_DIR,
        OPT_ONCE, OPT_RELEASE, OPT_HELP, OPT_LOG_LEVEL };
 
 static const struct option options[] = {
@@ -66,6 +66,7 @@ static const struct option options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "bird-socket", required_argument, NULL, OPT_BIRD_SOCKET },
 	{ "write-conflist", required_argument, NULL, OPT_WRITE_CONFLIST },
+	{ "ipam-data-dir", required_argument, NULL, OPT_IPAM_DATA_DIR },
 	{ "ttl", required_argument, NULL, OPT_TTL },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "release-on-exit", no_argument, NULL, OPT_RELEASE },
@@ -121,6 +122,8 @@ static int apply_opt(int c, const char *val, struct loomd_config *o, bool *have_
 		return copy_dir(o->bird_socket, sizeof(o->bird_socket), val, "bird-socket", err);
 	case OPT_WRITE_CONFLIST:
 		return copy_dir(o->conflist_dir, sizeof(o->conflist_dir), val, "write-conflist", err);
+	case OPT_IPAM_DATA_DIR:
+		return copy_dir(o->ipam_data_dir, sizeof(o->ipam_data_dir), val, "ipam-data-dir", err);
 	case OPT_TTL:
 		return parse_ttl(val, &o->ttl, err);
 	case OPT_ONCE:

@@ -457,6 +457,7 @@ int main(int argc, char **argv)
 	loomd_log("starting: network %s, store %s, run dir %s, state dir %s, ttl %ds",
 		  l.d.cfg.network, loom_store_url(l.d.store), l.d.cfg.run_dir, l.d.cfg.state_dir,
 		  l.d.cfg.ttl);
+	loomd_ipam_sweep(&l.d.cfg);
 	loom_backoff_init(&l.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS, 0);
 	loom_backoff_init(&l.nodes_backoff, RETRY_NODES_MIN_MS, RETRY_NODES_MAX_MS, 0);
 	l.next_sync = now_ms();

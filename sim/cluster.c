@@ -223,7 +223,8 @@ int sim_write_conflist(const struct sim *s, int i)
 
 int sim_start_node_daemons(const struct sim *s, int i)
 {
-	char ns[64], node[16], addr[32], run[400], ep[400], log[400], tag[32], exe[320], ttl[16];
+	char ns[64], node[16], addr[32], run[400], ep[400], ipam[400], log[400], tag[32], exe[320],
+		ttl[16];
 	pid_t pid;
 
 	sim_node_ns(s, i, ns, sizeof(ns));
@@ -231,6 +232,7 @@ int sim_start_node_daemons(const struct sim *s, int i)
 	snprintf(addr, sizeof(addr), "192.0.2.%d", 10 + i);
 	snprintf(run, sizeof(run), "%s/nodes/n%d/run", s->dir, i);
 	snprintf(ep, sizeof(ep), "%s/nodes/n%d/endpoints", s->dir, i);
+	snprintf(ipam, sizeof(ipam), "%s/nodes/n%d/ipam", s->dir, i);
 	snprintf(log, sizeof(log), "%s/logs/loomd-n%d.log", s->dir, i);
 	snprintf(tag, sizeof(tag), "loomd-n%d", i);
 	snprintf(exe, sizeof(exe), "%s/loomd", s->bin);
@@ -240,7 +242,8 @@ int sim_start_node_daemons(const struct sim *s, int i)
 		char *argv[] = { exe, (char *)"--node", node, (char *)"--address", addr,
 				 (char *)"--network", (char *)SIM_NETWORK, (char *)"--store",
 				 (char *)s->store_url, (char *)"--run-dir", run, (char *)"--state-dir",
-				 ep, (char *)"--ttl", ttl, (char *)"--release-on-exit", NULL };
+				 ep, (char *)"--ipam-data-dir", ipam, (char *)"--ttl", ttl,
+				 (char *)"--release-on-exit", NULL };
 
 		pid = sim_spawn(s, ns, tag, log, argv);
 		if (pid < 0)
