@@ -54,7 +54,7 @@ listen() {
 	shift
 	python3 "$LOOM_SRC/tests/integration/notify_listen.py" "$T/$name.sock" "$T/$name.notify" "$@" &
 	LISTENER=$!
-	wait_until 50 test -S "$T/$name.sock"
+	wait_for 20 test -S "$T/$name.sock"
 }
 notified() { grep -q -- "$2" "$T/$1.notify" 2>/dev/null; }
 count_notified() { grep -c -- "$2" "$T/$1.notify" 2>/dev/null; }
@@ -66,15 +66,15 @@ ip netns exec "$HOSTNS" env NOTIFY_SOCKET="$T/loomd.sock" WATCHDOG_USEC=400000 \
 LOOMD=$!
 
 expect_true "loomd waits for the Network" \
-	wait_until 100 grep -q 'waiting for the Network' "$T/loomd.log"
+	wait_for 20 grep -q 'waiting for the Network' "$T/loomd.log"
 expect_true "no conflist without a lease" test ! -e "$CONFLIST"
 expect_true "no READY=1 without a lease" bash -c "! grep -q READY=1 '$T/loomd.notify' 2>/dev/null"
-expect_true "WATCHDOG=1 pings while waiting" wait_until 50 notified loomd WATCHDOG=1
+expect_true "WATCHDOG=1 pings while waiting" wait_for 20 notified loomd WATCHDOG=1
 
 printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"default"},"spec":{"cidr":"10.244.0.0/16","subnetLength":24}}' |
 	ip netns exec "$HOSTNS" "$LOOM_BIN/store_put" /loom/config/default -
-expect_true "the conflist appears once the lease is held" wait_until 100 test -s "$CONFLIST"
-expect_true "READY=1 once in sync" wait_until 100 notified loomd READY=1
+expect_true "the conflist appears once the lease is held" wait_for 20 test -s "$CONFLIST"
+expect_true "READY=1 once in sync" wait_for 20 notified loomd READY=1
 CTX="notifications: $(tr '\n' '|' <"$T/loomd.notify" 2>/dev/null)"
 expect_eq "READY=1 after the lease file and the conflist existed" "files=yes" \
 	"$(grep READY=1 "$T/loomd.notify" | head -1 | grep -o 'files=[a-z]*')"
@@ -85,7 +85,7 @@ has_link() { ip -n "$HOSTNS" link show "$1" >/dev/null 2>&1; }
 expect_true "with the unit's capabilities loomd creates its vxlan device" has_link loom.1
 N=$(count_notified loomd WATCHDOG=1)
 more_pings() { (($(count_notified loomd WATCHDOG=1) > N)); }
-expect_true "WATCHDOG=1 keeps coming" wait_until 50 more_pings
+expect_true "WATCHDOG=1 keeps coming" wait_for 20 more_pings
 CTX="conflist: $(cat "$CONFLIST" 2>/dev/null)"
 is_json() { jq -e . "$1" >/dev/null 2>&1; }
 expect_true "the conflist is JSON" is_json "$CONFLIST"
@@ -126,7 +126,7 @@ expect_eq "READY=1 is sent once" 1 "$(count_notified loomd READY=1)"
 # --bird-socket names a BIRD that is not there, so loomd starts none (its
 # controller fails after the conflist is written; --once then exits 1).
 kill "$LOOMD"; { wait "$LOOMD"; } 2>/dev/null
-expect_true "STOPPING=1 on SIGTERM" wait_until 50 notified loomd STOPPING=1
+expect_true "STOPPING=1 on SIGTERM" wait_for 20 notified loomd STOPPING=1
 printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"default"},"spec":{"cidr":"10.244.0.0/16","subnetLength":24,"backend":{"type":"bgp"}}}' |
 	ip netns exec "$HOSTNS" "$LOOM_BIN/store_put" /loom/config/default -
 ip netns exec "$HOSTNS" $LOOMD_PRIV "$LOOM_BIN/loomd" --node n1 --address 127.0.0.1 --run-dir "$RUN" \
@@ -144,13 +144,13 @@ if command -v nft >/dev/null; then
 	ip netns exec "$HOSTNS" env NOTIFY_SOCKET="$T/policyd.sock" WATCHDOG_USEC=400000 \
 		$POLICYD_PRIV "$LOOM_BIN/loom-policyd" --node n1 >"$T/policyd.log" 2>&1 &
 	POLICYD=$!
-	expect_true "loom-policyd: READY=1 after its first commit" wait_until 100 notified policyd READY=1
+	expect_true "loom-policyd: READY=1 after its first commit" wait_for 20 notified policyd READY=1
 	CTX="policyd: $(cat "$T/policyd.log")"
 	expect_true "loom-policyd: the table is in force when READY=1 comes" \
 		ip netns exec "$HOSTNS" nft list table inet loom >/dev/null
-	expect_true "loom-policyd: WATCHDOG=1 pings" wait_until 50 notified policyd WATCHDOG=1
+	expect_true "loom-policyd: WATCHDOG=1 pings" wait_for 20 notified policyd WATCHDOG=1
 	kill "$POLICYD"; { wait "$POLICYD"; } 2>/dev/null
-	expect_true "loom-policyd: STOPPING=1 on SIGTERM" wait_until 50 notified policyd STOPPING=1
+	expect_true "loom-policyd: STOPPING=1 on SIGTERM" wait_for 20 notified policyd STOPPING=1
 	kill "$LISTENER"; { wait "$LISTENER"; } 2>/dev/null
 fi
 

@@ -52,16 +52,6 @@ _recovery_exit() {
 }
 trap _recovery_exit EXIT
 
-# wait_until SECONDS COMMAND...: bounded poll, true once COMMAND succeeds
-wait_until() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # in the node's netns
 X() { ip netns exec "$N" "$@"; }
 healthy() { X curl -s -m 1 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'; }
@@ -126,7 +116,7 @@ for ((nofile = 8; nofile <= 64; nofile++)); do
 	ip netns exec "$N" prlimit --nofile="$nofile": "$POLICYD" --node n1 --store "$LOOM_STORE" \
 		2>>"$LOG" &
 	PD=$!
-	wait_until 10 settled
+	wait_for 10 settled
 	if alive && grep -q "not in sync with the store.*watch /loom/" "$LOG"; then
 		break
 	fi
@@ -151,13 +141,13 @@ if [[ -n "$PD" ]]; then
 	prlimit --pid "$PD" --nofile="$(ulimit -Hn)":
 	CTX="loom-policyd: $(tail -5 "$LOG")"
 	expect_true "with descriptors again it is in sync" \
-		wait_until 30 logged "in sync with the store again"
+		wait_for 30 logged "in sync with the store again"
 	CTX="loom-policyd: $(tail -5 "$LOG"); table: $(table | head -30)"
 	expect_true "pod b, added while it was out of sync, is in the table" \
-		wait_until 20 in_table 10.77.0.3
+		wait_for 20 in_table 10.77.0.3
 	pod c 10.77.0.4
 	expect_true "pod c, added after the recovery, reaches the table within 20 s" \
-		wait_until 20 in_table 10.77.0.4
+		wait_for 20 in_table 10.77.0.4
 	expect_eq "its status says it is in sync" true "$(status_field .inSync)"
 	expect_true "loom-policyd never exited (same pid $PD)" alive
 	stop_policyd
@@ -182,7 +172,7 @@ etcd_up() {
 	ip netns exec "$N" "${ETCD_CMD[@]}" >>"$ETCD_DIR/log" 2>&1 &
 	ETCD_PID=$!
 	_ETCD_PIDS+=("$ETCD_PID")
-	wait_until 20 healthy
+	wait_for 20 healthy
 }
 CTX="etcd: $(tail -3 "$ETCD_DIR/log" 2>/dev/null)"
 etcd_up || { fail "start etcd in the node's netns"; finish; }
@@ -196,13 +186,13 @@ ip netns exec "$N" "$POLICYD" --node n1 --store "$LOOM_STORE" --log-level debug 
 	2>>"$LOG" &
 PD=$!
 CTX="loom-policyd: $(tail -5 "$LOG")"
-expect_true "pod a's address is in the node's table" wait_until 20 in_table 10.77.0.2
+expect_true "pod a's address is in the node's table" wait_for 20 in_table 10.77.0.2
 
 echo "== etcd stops: loom-policyd stays up and says it is not in sync"
 etcd_stop "$ETCD_PID"
 CTX="loom-policyd: $(tail -5 "$LOG")"
 expect_true "it logs that it is not in sync with the store" \
-	wait_until 30 logged "not in sync with the store"
+	wait_for 30 logged "not in sync with the store"
 sleep 2 # a few retries with backoff while etcd is down
 CTX="loom-policyd: $(tail -5 "$LOG")"
 expect_true "it is still running while etcd is down" alive
@@ -215,15 +205,15 @@ expect_true "etcd answers again" etcd_up
 X "$STOREPUT" -d /loom/endpoints/n1/ctr-a/eth0
 expect_eq "pod a's endpoint deleted" 0 "$?"
 CTX="loom-policyd: $(tail -8 "$LOG")"
-expect_true "it logs that it is in sync again" wait_until 30 logged "in sync with the store again"
+expect_true "it logs that it is in sync again" wait_for 30 logged "in sync with the store again"
 CTX="loom-policyd: $(tail -5 "$LOG"); table: $(table | head -30)"
-expect_true "pod a, deleted meanwhile, left the table" wait_until 20 not_in_table 10.77.0.2
+expect_true "pod a, deleted meanwhile, left the table" wait_for 20 not_in_table 10.77.0.2
 
 echo "== a change after the recovery reaches nftables"
 pod b 10.77.0.3
 expect_eq "pod b and its endpoint written" 0 "$?"
 CTX="loom-policyd: $(tail -5 "$LOG"); table: $(table | head -30)"
-expect_true "pod b's address is in the node's table within 20 s" wait_until 20 in_table 10.77.0.3
+expect_true "pod b's address is in the node's table within 20 s" wait_for 20 in_table 10.77.0.3
 expect_true "loomctl policy wait: the node reports the current revision" \
 	X "$LOOMCTL" policy wait --timeout 20
 expect_true "loom-policyd never exited (same pid $PD)" alive
