@@ -1,9 +1,12 @@
 /* The IPAM operations: ADD, DEL, CHECK, GC, STATUS over the store.
  *
  * Each opens the store (taking its lock), works and closes; nothing is
- * synced (docs/durability.md).  ADD writes address files first and the
- * attachment's index entry last, so a kill in between leaves reservations
- * that DEL still finds by its fallback scan. */
+ * synced (docs/durability.md).  Before each address file can appear, ADD
+ * writes the attachment's index entry naming it (its intent), and the
+ * final entry last: a kill anywhere leaves an entry that names every
+ * reservation the ADD made (DEL releases them; one whose file never
+ * appeared marks the entry stale, and DEL scans), or no entry and no
+ * reservation. */
 #include "ipam.h"
 
 #include <errno.h>
@@ -90,6 +93,24 @@ static void rollback(struct loom_ipam_store *s, const struct loom_ip *ips, size_
 		(void)loom_ipam_store_release(s, &ips[i]);
 }
 
+/* ADD's intent: the attachment's entry as it will be if the next
+ * reservation succeeds. */
+struct intent {
+	const char *id, *ifname;
+	struct loom_ip *all; /* room for LOOM_IPAM_STORE_INDEX_MAX */
+	size_t *n_all;
+};
+
+static int write_intent(struct loom_ipam_store *s, const struct loom_ip *ip, void *arg)
+{
+	struct intent *in = arg;
+
+	if (*in->n_all >= LOOM_IPAM_STORE_INDEX_MAX)
+		return -E2BIG;
+	in->all[*in->n_all] = *ip;
+	return loom_ipam_store_index_put(s, in->id, in->ifname, in->all, *in->n_all + 1);
+}
+
 int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		  const char *ifname, struct loom_result *res, struct loom_err *err)
 {
@@ -97,8 +118,9 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 	struct loom_ip held[LOOM_IPAM_STORE_INDEX_MAX], all[LOOM_IPAM_STORE_INDEX_MAX];
 	struct loom_ip got[LOOM_IPAM_MAX_SETS];
 	struct loom_ipam_store s;
-	size_t i, n_held, n_all = 0, n_got = 0;
+	size_t i, n_held, n_all = 0, n_got = 0, n_before;
 	bool stale, overflow = false;
+	struct intent intent;
 	int rc;
 
 	loom_result_init(res);
@@ -140,6 +162,12 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		return loom_err_set(err, LOOM_ERR_STORE, "cannot update the index in %s", s.path);
 	}
 
+	n_before = n_all;
+	intent = (struct intent){ container_id, ifname, all, &n_all };
+	if (!overflow) {
+		s.before_reserve = write_intent;
+		s.before_reserve_arg = &intent;
+	}
 	for (i = 0; i < conf->n_sets; i++) {
 		const struct loom_ipam_range *r;
 		struct loom_result_ip *rip = &res->ips[res->n_ips];
@@ -147,6 +175,10 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		if (loom_alloc_get(&s, conf, i, req[i], container_id, ifname, &rip->address, &r,
 				   err) < 0) {
 			rollback(&s, got, n_got);
+			/* back to what the attachment held before; best effort:
+			 * a stale entry only makes its DEL scan */
+			if (!overflow)
+				(void)loom_ipam_store_index_put(&s, container_id, ifname, all, n_before);
 			loom_ipam_store_close(&s);
 			if (n_got > 0)
 				loom_err_prefix(err, "allocation rolled back");

@@ -238,6 +238,8 @@ int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip,
 	len = snprintf(content, sizeof(content), "%s" LINE_BREAK "%s", id, ifname);
 	if (len < 0 || (size_t)len >= sizeof(content))
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "container ID or ifname too long");
+	if (s->before_reserve && (rc = s->before_reserve(s, ip, s->before_reserve_arg)) < 0)
+		return store_err(err, -rc, "cannot write the index in", s->path);
 	if (s->no_tmpfile)
 		return reserve_named(s, name, content, (size_t)len, err);
 

@@ -42,6 +42,12 @@ struct loom_ipam_store {
 	struct loom_index idx;        /* .loom-index, opened when first needed */
 	bool no_tmpfile;              /* O_TMPFILE/linkat unsupported here: use .loom-tmp */
 	bool have_tmp_dir;            /* .loom-tmp known to exist */
+	/* Called by loom_ipam_store_reserve before an address file can appear
+	 * (NULL: none): ADD records its intent in the index here, so a kill
+	 * between the file and the index leaves an entry that names it.
+	 * Negative -errno fails the reservation. */
+	int (*before_reserve)(struct loom_ipam_store *s, const struct loom_ip *ip, void *arg);
+	void *before_reserve_arg;
 	char path[PATH_MAX];          /* the directory, for messages */
 };
 
