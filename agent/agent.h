@@ -51,6 +51,7 @@ struct loomd_config {
 	int ttl;                            /* --ttl, seconds, 1..LOOMD_TTL_MAX */
 	bool once;                          /* --once: one sync, then exit */
 	bool release_on_exit;               /* --release-on-exit: revoke the lease on SIGTERM */
+	int log_level;                      /* --log-level: enum loom_log_level, default info */
 };
 
 /* Parse argv (argv[0] is the program).  env_store is $LOOM_STORE (may be

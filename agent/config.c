@@ -1,6 +1,7 @@
 /* loomd's command line: parsed into a plain struct, checked once.  Every
  * path is an option so several simulated nodes can share one machine. */
 #include "agent.h"
+#include "daemon/daemon.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,7 +13,7 @@ const char loomd_usage[] =
 	"usage: loomd --node NAME --address UNDERLAY_IP [--network NAME]\n"
 	"             [--store URL] [--run-dir DIR] [--state-dir DIR] [--ttl SECONDS]\n"
 	"             [--bird-socket PATH] [--write-conflist DIR]\n"
-	"             [--once] [--release-on-exit]\n"
+	"             [--once] [--release-on-exit] [--log-level debug|info|warn|error]\n"
 	"  --store defaults to $LOOM_STORE, else " LOOMD_DEFAULT_STORE "\n";
 
 bool loomd_name_valid(const char *s)
@@ -54,7 +55,7 @@ static int copy_dir(char *dst, size_t len, const char *val, const char *opt, str
 
 enum { OPT_NODE = 256, OPT_ADDRESS, OPT_NETWORK, OPT_STORE, OPT_RUN_DIR, OPT_STATE_DIR, OPT_TTL,
        OPT_BIRD_SOCKET, OPT_WRITE_CONFLIST,
-       OPT_ONCE, OPT_RELEASE, OPT_HELP };
+       OPT_ONCE, OPT_RELEASE, OPT_HELP, OPT_LOG_LEVEL };
 
 static const struct option options[] = {
 	{ "node", required_argument, NULL, OPT_NODE },
@@ -69,6 +70,7 @@ static const struct option options[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "release-on-exit", no_argument, NULL, OPT_RELEASE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,6 +129,16 @@ static int apply_opt(int c, const char *val, struct loomd_config *o, bool *have_
 	case OPT_RELEASE:
 		o->release_on_exit = true;
 		return 0;
+	case OPT_LOG_LEVEL: {
+		enum loom_log_level l;
+
+		if (loom_log_level_parse(val, &l) < 0)
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "--log-level: \"%s\" is not one of debug, info, warn, error",
+					    val);
+		o->log_level = (int)l;
+		return 0;
+	}
 	}
 	return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "unknown option");
 }
@@ -145,6 +157,7 @@ int loomd_config_parse(int argc, char *const argv[], const char *env_store,
 	snprintf(o.store_url, sizeof(o.store_url), "%s",
 		 env_store && env_store[0] ? env_store : LOOMD_DEFAULT_STORE);
 	o.ttl = LOOMD_DEFAULT_TTL;
+	o.log_level = LOOM_LOG_INFO;
 
 	/* getopt keeps its cursor in globals: reset so tests can parse twice. */
 	optind = 0;

@@ -1,10 +1,12 @@
-/* loomd: one event loop (poll) over the state dir's inotify, a signalfd and
- * timers.
+/* loomd: runs on the daemon runtime (lib/daemon): one event loop over the
+ * state dir's inotify, the store watches' fds, SIGTERM/SIGINT and one step
+ * timer.  Nothing polls: the loop sleeps until a record changes, a watch
+ * has events, or the next deadline (retry, keep-alive, controller tick).
  *
  * The loop's whole state is two flags: `registered` (lease, node key, blocks
  * and lease file are in sync with the store) and `synced` (endpoint keys
  * match the records).  Any store failure clears both and schedules a retry
- * with capped exponential backoff; nothing local is undone meanwhile: the
+ * with capped exponential backoff and jitter; nothing local is undone meanwhile: the
  * lease file stays, pods keep working.  When the store answers again the
  * full sync runs (register, reconcile), which is the catch-up. */
 #include "conflist.h"
@@ -18,28 +20,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "daemon/daemon.h"
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 #define WAIT_NETWORK_MS 1000   /* polling for a Network not applied yet */
 #define RETRY_PROBLEM_MS 5000  /* exhausted CIDR, bad Network, unwritable run dir */
-#define RETRY_NODES_MS 1000    /* the node list or the controller failed */
-/* The store's watch has no descriptor to poll: while it is open, the loop
- * wakes this often to take its events. */
-#define WATCH_POLL_MS 100
+#define RETRY_NODES_MIN_MS 500 /* the node list or the controller failed: backoff */
+#define RETRY_NODES_MAX_MS 5000
+/* While a controller with a tick() runs, the loop calls it this often (it
+ * paces its own slow work: the bgp controller checks BIRD every second). */
+#define TICK_MS 1000
+#define MAX_WATCHES 4           /* store watches whose fds the loop follows */
 
 struct loop {
 	struct loomd d;
 	bool registered, synced;
 	bool store_down;
-	int backoff_ms;
+	struct loom_backoff backoff;        /* store retries */
+	struct loom_backoff nodes_backoff;  /* node sync retries */
 	int64_t next_sync, next_keepalive;  /* CLOCK_MONOTONIC ms */
 	char problem[LOOM_ERR_MSG_MAX];     /* the last non-store problem logged */
-	int ifd, wd, sfd;
+	int ifd, wd;
+	struct loom_loop *loop;
+	struct loom_timer *step_t;          /* armed for next_deadline() */
+	struct {                            /* the store watches the loop follows */
+		struct loom_watch *w;
+		struct loom_io *io;
+		int fd;
+	} watched[MAX_WATCHES];
 	struct loomd_nodes nodes;           /* other nodes -> the backend's controller */
 	int64_t next_nodes;                 /* when to retry a failed node sync */
 	char nodes_problem[LOOM_ERR_MSG_MAX];
@@ -55,10 +67,7 @@ static const struct loomd_controller_ops *lookup(enum loomd_backend b)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return loom_now_ms();
 }
 
 static const char *err_text(const struct loom_err *err, char *buf, size_t len)
@@ -73,9 +82,9 @@ static const char *err_text(const struct loom_err *err, char *buf, size_t len)
 static void store_up(struct loop *l)
 {
 	if (l->store_down)
-		loomd_log("store reachable again: %s", loom_store_url(l->d.store));
+		loom_info("store reachable again: %s", loom_store_url(l->d.store));
 	l->store_down = false;
-	l->backoff_ms = BACKOFF_MIN_MS;
+	loom_backoff_reset(&l->backoff);
 }
 
 /* A step failed: say so once per change of state, schedule the retry. */
@@ -87,18 +96,20 @@ static void failed(struct loop *l, const struct loom_err *err, int64_t now)
 	l->registered = false;
 	l->synced = false;
 	if (err->code == LOOM_ERR_STORE) {
+		int64_t delay = loom_backoff_next(&l->backoff);
+
 		if (!l->store_down)
-			loomd_log("store unreachable: %s, retrying", text);
+			loom_warn("store unreachable: %s, retrying with backoff", text);
 		else
-			l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-									  : l->backoff_ms * 2;
+			loom_debug("store still unreachable: %s, retrying in %lld ms", text,
+				   (long long)delay);
 		l->store_down = true;
-		l->next_sync = now + l->backoff_ms;
+		l->next_sync = now + delay;
 		return;
 	}
 	store_up(l);
 	if (strncmp(l->problem, err->msg, sizeof(l->problem)) != 0) {
-		loomd_log("%s%s", err->code == LOOM_ERR_NOT_FOUND ? "" : "error: ", text);
+		loom_log(err->code == LOOM_ERR_NOT_FOUND ? LOOM_LOG_INFO : LOOM_LOG_ERROR, "%s", text);
 		snprintf(l->problem, sizeof(l->problem), "%s", err->msg);
 	}
 	l->next_sync = now + (err->code == LOOM_ERR_NOT_FOUND ? WAIT_NETWORK_MS : RETRY_PROBLEM_MS);
@@ -138,12 +149,15 @@ static void do_sync(struct loop *l, int64_t now)
 static void nodes_failed(struct loop *l, const struct loom_err *err, int64_t now)
 {
 	char text[2 * LOOM_ERR_MSG_MAX + 4];
+	int64_t delay = loom_backoff_next(&l->nodes_backoff);
 
 	if (strncmp(l->nodes_problem, err->msg, sizeof(l->nodes_problem)) != 0) {
-		loomd_log("nodes: %s, retrying", err_text(err, text, sizeof(text)));
+		loom_warn("nodes: %s, retrying", err_text(err, text, sizeof(text)));
 		snprintf(l->nodes_problem, sizeof(l->nodes_problem), "%s", err->msg);
+	} else {
+		loom_debug("nodes: still failing, retrying in %lld ms", (long long)delay);
 	}
-	l->next_nodes = now + RETRY_NODES_MS;
+	l->next_nodes = now + delay;
 }
 
 static void do_nodes(struct loop *l, int64_t now)
@@ -160,8 +174,9 @@ static void do_nodes(struct loop *l, int64_t now)
 			return;
 		}
 		if (l->nodes_problem[0])
-			loomd_log("nodes: in sync again");
+			loom_info("nodes: in sync again");
 		l->nodes_problem[0] = '\0';
+		loom_backoff_reset(&l->nodes_backoff);
 	}
 	if (loomd_nodes_poll(&l->d, &l->nodes, &err) < 0)
 		nodes_failed(l, &err, now);
@@ -179,7 +194,7 @@ static void do_keepalive(struct loop *l, int64_t now)
 	if (err.code == LOOM_ERR_NOT_FOUND) {
 		/* Our keys are gone with the lease: register again at once,
 		 * asking for the same blocks. */
-		loomd_log("lease expired in the store, registering again");
+		loom_warn("lease expired in the store, registering again");
 		l->registered = false;
 		l->synced = false;
 		l->next_sync = now;
@@ -235,7 +250,7 @@ static void on_inotify(struct loop *l, int64_t now)
 		}
 	}
 	if (l->wd < 0 && watch_state_dir(l) < 0)
-		loomd_log("cannot watch the state dir %s: %s, retrying", l->d.cfg.state_dir,
+		loom_warn("cannot watch the state dir %s: %s, retrying", l->d.cfg.state_dir,
 			  strerror(errno));
 }
 
@@ -251,52 +266,136 @@ static int64_t next_deadline(const struct loop *l)
 		t = l->next_sync;
 	if (l->registered && !l->nodes.synced && l->next_nodes < t)
 		t = l->next_nodes;
-	if (l->nodes.watch && now_ms() + WATCH_POLL_MS < t)
-		t = now_ms() + WATCH_POLL_MS;
+	if (l->nodes.synced && l->nodes.ops && l->nodes.ops->tick && now_ms() + TICK_MS < t)
+		t = now_ms() + TICK_MS;
 	return t;
+}
+
+static void step(struct loop *l);
+
+static void on_watch_fd(struct loom_loop *loop, int fd, short revents, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	(void)revents;
+	step(arg);
+}
+
+/* The store watches to follow now: those do_nodes drains (nodes.c opens
+ * and closes them as it syncs).  A watch nobody drains would keep its fd
+ * readable and spin the loop, so none while unregistered. */
+static size_t open_watches(const struct loop *l, struct loom_watch *ws[MAX_WATCHES])
+{
+	size_t n = 0;
+
+	if (!l->registered || !l->nodes.synced)
+		return 0;
+	if (l->nodes.watch)
+		ws[n++] = l->nodes.watch;
+	return n;
+}
+
+/* Follow exactly the watches open now: a watch re-created since (even
+ * one reusing the fd number) is registered afresh. */
+static void follow_watches(struct loop *l)
+{
+	struct loom_watch *ws[MAX_WATCHES] = { 0 };
+	size_t n = open_watches(l, ws), i;
+
+	for (i = 0; i < MAX_WATCHES; i++) {
+		struct loom_watch *w = i < n ? ws[i] : NULL;
+		int fd = w ? loom_watch_fd(w) : -1;
+		int r;
+
+		if (l->watched[i].w == w && l->watched[i].fd == fd)
+			continue;
+		loom_io_remove(l->watched[i].io);
+		l->watched[i].io = NULL;
+		l->watched[i].w = w;
+		l->watched[i].fd = fd;
+		if (!w)
+			continue;
+		r = loom_loop_add_io(l->loop, fd, POLLIN, on_watch_fd, l, &l->watched[i].io);
+		if (r < 0) {
+			/* cannot follow it: drop the watch, the node sync retries */
+			loom_warn("cannot poll a store watch: %s, retrying", strerror(-r));
+			l->watched[i].w = NULL;
+			loomd_nodes_stop(&l->nodes);
+			l->next_nodes = now_ms() + loom_backoff_next(&l->nodes_backoff);
+		}
+	}
+}
+
+/* One turn of loomd's work: whatever is due, then the next deadline. */
+static void step(struct loop *l)
+{
+	int64_t now = now_ms(), deadline, watchdog;
+
+	if ((!l->registered || !l->synced) && now >= l->next_sync)
+		do_sync(l, now);
+	do_nodes(l, now);
+	if (l->registered && l->synced && l->nodes.synced)
+		loom_notify_ready("in sync: lease held, lease file and conflist written");
+	if (l->d.cfg.once) {
+		loom_loop_exit(l->loop, l->registered && l->synced ? 0 : 1);
+		return;
+	}
+	if (l->registered && now >= l->next_keepalive)
+		do_keepalive(l, now);
+	if (l->wd < 0 && watch_state_dir(l) == 0)
+		l->synced = false;
+	follow_watches(l);
+	deadline = next_deadline(l);
+	watchdog = loom_notify_watchdog_tick(now);
+	loom_timer_arm_at(l->step_t, watchdog < deadline ? watchdog : deadline);
+}
+
+static void on_step_timer(struct loom_loop *loop, void *arg)
+{
+	(void)loop;
+	step(arg);
+}
+
+static void on_state_dir(struct loom_loop *loop, int fd, short revents, void *arg)
+{
+	struct loop *l = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)revents;
+	on_inotify(l, now_ms());
+	step(l);
+}
+
+static void on_signal(struct loom_loop *loop, int signo, void *arg)
+{
+	(void)arg;
+	loom_info("signal %d, exiting", signo);
+	loom_loop_exit(loop, 0);
 }
 
 static int run(struct loop *l)
 {
-	int64_t now, t;
-	struct pollfd pfd[2];
+	int r;
 
-	for (;;) {
-		now = now_ms();
-		if ((!l->registered || !l->synced) && now >= l->next_sync)
-			do_sync(l, now);
-		do_nodes(l, now);
-		if (l->registered && l->synced && l->nodes.synced)
-			loom_notify_ready("in sync: lease held, lease file and conflist written");
-		if (l->d.cfg.once) {
-			if (l->registered && l->synced)
-				return 0;
-			return 1;
-		}
-		if (l->registered && now >= l->next_keepalive)
-			do_keepalive(l, now);
-		if (l->wd < 0 && watch_state_dir(l) == 0)
-			l->synced = false;
-
-		t = next_deadline(l);
-		if (loom_notify_watchdog_tick(now) < t)
-			t = loom_notify_watchdog_tick(now);
-		pfd[0] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = l->ifd, .events = POLLIN };
-		if (poll(pfd, 2, t == INT64_MAX ? -1 : (int)(t > now ? t - now : 0)) < 0 &&
-		    errno != EINTR)
-			return loomd_log("poll: %s", strerror(errno)), 1;
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(l->sfd, &si, sizeof(si)) == sizeof(si)) {
-				loomd_log("signal %u, exiting", si.ssi_signo);
-				return 0;
-			}
-		}
-		if (pfd[1].revents & POLLIN)
-			on_inotify(l, now_ms());
+	r = loom_loop_add_signal(l->loop, SIGTERM, on_signal, l);
+	if (r == 0)
+		r = loom_loop_add_signal(l->loop, SIGINT, on_signal, l);
+	if (r == 0)
+		r = loom_loop_add_io(l->loop, l->ifd, POLLIN, on_state_dir, l, NULL);
+	if (r == 0)
+		r = loom_loop_add_timer(l->loop, on_step_timer, l, &l->step_t);
+	if (r < 0) {
+		loom_error("cannot set up the event loop: %s", strerror(-r));
+		return 1;
 	}
+	loom_timer_arm_in(l->step_t, 0);
+	r = loom_loop_run(l->loop);
+	if (r < 0) {
+		loom_error("event loop: %s", strerror(-r));
+		return 1;
+	}
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -304,7 +403,6 @@ int main(int argc, char **argv)
 	static struct loop l;
 	struct loom_err err = { 0 };
 	char ifname[16], text[2 * LOOM_ERR_MSG_MAX + 4], addr[LOOM_IP_STRLEN];
-	sigset_t mask;
 	int r;
 
 	r = loomd_config_parse(argc, argv, getenv("LOOM_STORE"), &l.d.cfg, &err);
@@ -317,24 +415,27 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	loomd_log_init(l.d.cfg.node);
+	loom_log_set_level((enum loom_log_level)l.d.cfg.log_level);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	l.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	r = loom_loop_new(&l.loop);
+	if (r < 0) {
+		loom_error("cannot create the event loop: %s", strerror(-r));
+		return 1;
+	}
+	/* The state dir's inotify: the store's file: watches share another
+	 * (lib/store), so loomd holds two instances at most. */
 	l.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (l.sfd < 0 || l.ifd < 0) {
-		loomd_log("cannot create signalfd/inotify: %s", strerror(errno));
+	if (l.ifd < 0) {
+		loom_error("cannot create an inotify instance: %s", strerror(errno));
 		return 1;
 	}
 	if (watch_state_dir(&l) < 0) {
-		loomd_log("cannot watch the state dir %s: %s", l.d.cfg.state_dir, strerror(errno));
+		loom_error("cannot watch the state dir %s: %s", l.d.cfg.state_dir, strerror(errno));
 		return 1;
 	}
 	if (loom_store_open(l.d.cfg.store_url, &l.d.store, &err) < 0) {
-		loomd_log("cannot open the store: %s", err_text(&err, text, sizeof(text)));
+		loom_error("cannot open the store: %s", err_text(&err, text, sizeof(text)));
 		return 1;
 	}
 	l.d.underlay_mtu = loomd_underlay_mtu(&l.d.cfg.address, ifname);
@@ -346,7 +447,8 @@ int main(int argc, char **argv)
 	loomd_log("starting: network %s, store %s, run dir %s, state dir %s, ttl %ds",
 		  l.d.cfg.network, loom_store_url(l.d.store), l.d.cfg.run_dir, l.d.cfg.state_dir,
 		  l.d.cfg.ttl);
-	l.backoff_ms = BACKOFF_MIN_MS;
+	loom_backoff_init(&l.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS, 0);
+	loom_backoff_init(&l.nodes_backoff, RETRY_NODES_MIN_MS, RETRY_NODES_MAX_MS, 0);
 	l.next_sync = now_ms();
 	l.d.lookup = lookup;
 
@@ -355,15 +457,17 @@ int main(int argc, char **argv)
 
 	if (l.d.cfg.release_on_exit && l.d.lease) {
 		if (loom_store_lease_revoke(l.d.store, l.d.lease, &err) < 0)
-			loomd_log("cannot release the lease: %s", err.msg);
+			loom_warn("cannot release the lease: %s", err.msg);
 		else
 			loomd_log("released lease %llx", (unsigned long long)l.d.lease);
 	}
 	/* The dataplane stays as it is: pods keep their traffic while loomd
 	 * is away, and the next start reconciles. */
+	for (size_t i = 0; i < MAX_WATCHES; i++)
+		loom_io_remove(l.watched[i].io);
 	loomd_nodes_stop(&l.nodes);
+	loom_loop_free(l.loop);
 	loom_store_close(l.d.store);
 	close(l.ifd);
-	close(l.sfd);
 	return r;
 }

@@ -45,8 +45,8 @@ int loom_etcd_list(struct loom_store *s, const char *prefix, struct loom_kv **kv
 
 int loom_etcd_watch(struct loom_store *s, const char *prefix, int64_t from, struct loom_watch **w,
 		    struct loom_err *err);
-int loom_etcd_watch_next(struct loom_watch *w, struct loom_event *ev, int timeout_ms,
-			 struct loom_err *err);
+int loom_etcd_watch_next(struct loom_watch *w, struct loom_event *ev, struct loom_err *err);
+int loom_etcd_watch_fd(const struct loom_watch *w);
 void loom_etcd_watch_close(struct loom_watch *w);
 
 #endif

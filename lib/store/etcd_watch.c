@@ -1,5 +1,11 @@
-/* Watches on etcd: one streaming POST to /v3/watch per watch, driven by a
- * curl multi handle so loom_watch_next can wait with a timeout.
+/* Watches on etcd: one streaming POST to /v3/watch per watch, driven by
+ * curl's multi socket interface, so the watch is one fd an event loop can
+ * poll: an epoll set holding the sockets curl asks for (CURLMOPT_SOCKET-
+ * FUNCTION) and a timerfd armed for the earliest of curl's own timeout
+ * (CURLMOPT_TIMERFUNCTION), the stream's idle limit and the pause before a
+ * retry.  loom_etcd_watch_next is one non-blocking step: it hands curl the
+ * sockets that are ready (curl_multi_socket_action), parses what arrived,
+ * restarts a dropped stream, and rearms the timer.
  *
  * Position: `last_rev` is the revision of the newest event queued and
  * `n_at_last` how many events of that revision were queued (a lease expiry
@@ -16,9 +22,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/strset.h"
 #include "store/etcd_json.h"
 #include "etcd_priv.h"
 
@@ -31,6 +41,9 @@ struct etcd_watch {
 	char *prefix, *key_b64, *end_b64;
 	CURLM *multi;
 	CURL *h;
+	int epfd, tfd;               /* the watch's fd: curl's sockets + the timer */
+	struct timespec curl_at;     /* curl's timeout, valid when curl_timer */
+	bool curl_timer;
 	bool running;                /* h is in multi */
 	bool created;                /* this stream was accepted by etcd */
 	bool drop;                   /* this stream must end (error line, cancel) */
@@ -42,8 +55,7 @@ struct etcd_watch {
 	size_t n_at_last, skip;      /* skip: events at last_rev the new stream repeats */
 	struct loom_event *q;        /* FIFO of events not yet returned */
 	size_t q_head, q_len, q_cap;
-	char **keys;                 /* sorted: keys reported alive (PUT queued, no DELETE since) */
-	size_t n_keys, keys_cap;
+	struct loom_strset keys;     /* keys reported alive (PUT queued, no DELETE since) */
 	size_t fails;                /* streams in a row that ended before "created" */
 	struct timespec first_fail, last_data, retry_at;
 	char cerr[CURL_ERROR_SIZE];
@@ -73,65 +85,53 @@ static int oom(struct loom_err *err)
 	return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "out of memory");
 }
 
-/* --- the set of keys reported alive ------------------------------------ */
-
-static size_t key_pos(const struct etcd_watch *w, const char *key, bool *found)
+static long ms_until(const struct timespec *t)
 {
-	size_t lo = 0, hi = w->n_keys;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(w->keys[mid], key);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return -ms_since(t);
 }
 
-static int keys_add(struct etcd_watch *w, const char *key)
+static void add_ms(struct timespec *t, long ms)
 {
-	bool found;
-	size_t i = key_pos(w, key, &found);
-	char *k;
-
-	if (found)
-		return 0;
-	if (w->n_keys == w->keys_cap) {
-		size_t cap = w->keys_cap ? w->keys_cap * 2 : 64;
-		char **nk = realloc(w->keys, cap * sizeof(*nk));
-
-		if (!nk)
-			return -ENOMEM;
-		w->keys = nk;
-		w->keys_cap = cap;
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
 	}
-	k = strdup(key);
-	if (!k)
-		return -ENOMEM;
-	memmove(&w->keys[i + 1], &w->keys[i], (w->n_keys - i) * sizeof(*w->keys));
-	w->keys[i] = k;
-	w->n_keys++;
+}
+
+static void arm_in(struct etcd_watch *w, long ms);
+
+/* curl: watch (or stop watching) socket s for `what` */
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct etcd_watch *w = userp;
+	struct epoll_event ee = { .data.fd = s };
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ee.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ee) < 0 && errno == ENOENT)
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ee);
 	return 0;
 }
 
-static void keys_del(struct etcd_watch *w, const char *key)
+/* curl: call socket_action(CURL_SOCKET_TIMEOUT) in timeout_ms (-1: never) */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-	bool found;
-	size_t i = key_pos(w, key, &found);
+	struct etcd_watch *w = userp;
 
-	if (!found)
-		return;
-	free(w->keys[i]);
-	memmove(&w->keys[i], &w->keys[i + 1], (w->n_keys - i - 1) * sizeof(*w->keys));
-	w->n_keys--;
+	(void)multi;
+	w->curl_timer = timeout_ms >= 0;
+	if (w->curl_timer) {
+		now(&w->curl_at);
+		add_ms(&w->curl_at, timeout_ms);
+	}
+	return 0;
 }
 
 /* --- the event queue ----------------------------------------------------- */
@@ -139,10 +139,10 @@ static void keys_del(struct etcd_watch *w, const char *key)
 /* Takes ownership of ev->kv's members (on success and on failure). */
 static int queue_push(struct etcd_watch *w, struct loom_event *ev)
 {
-	int r = ev->type == LOOM_EV_PUT ? keys_add(w, ev->kv.key) : 0;
+	int r = ev->type == LOOM_EV_PUT ? loom_strset_put(&w->keys, ev->kv.key, 0) : 0;
 
 	if (r == 0 && ev->type == LOOM_EV_DELETE)
-		keys_del(w, ev->kv.key);
+		loom_strset_del(&w->keys, ev->kv.key);
 	if (r == 0 && w->q_head + w->q_len == w->q_cap) {
 		if (w->q_head) {
 			memmove(w->q, &w->q[w->q_head], w->q_len * sizeof(*w->q));
@@ -263,13 +263,8 @@ static void end_stream(struct etcd_watch *w, bool advance)
 	/* a full round of refusals: pause before the next, the cluster may
 	 * be electing a leader */
 	now(&w->retry_at);
-	if (w->fails && w->fails % w->s->n_endpoints == 0) {
-		w->retry_at.tv_nsec += 200 * 1000000L;
-		if (w->retry_at.tv_nsec >= 1000000000L) {
-			w->retry_at.tv_sec++;
-			w->retry_at.tv_nsec -= 1000000000L;
-		}
-	}
+	if (w->fails && w->fails % w->s->n_endpoints == 0)
+		add_ms(&w->retry_at, 200);
 }
 
 static int handle_event(struct etcd_watch *w, struct loom_event *ev)
@@ -354,8 +349,8 @@ static int handle_lines(struct etcd_watch *w, struct loom_err *err)
 static int resync(struct etcd_watch *w, struct loom_err *err)
 {
 	struct loom_kv *kvs = NULL;
-	size_t n = 0, i, nold = w->n_keys;
-	char **old = w->keys;
+	struct loom_strset old = w->keys;
+	size_t n = 0, i;
 	int64_t rev;
 
 	if (loom_etcd_list(&w->s->base, w->prefix, &kvs, &n, &rev, err) < 0) {
@@ -363,8 +358,7 @@ static int resync(struct etcd_watch *w, struct loom_err *err)
 		return -1;
 	}
 	/* the new set is rebuilt by queue_push; deletes come from the old */
-	w->keys = NULL;
-	w->n_keys = w->keys_cap = 0;
+	memset(&w->keys, 0, sizeof(w->keys));
 	int r = 0;
 	for (i = 0; i < n; i++) {
 		struct loom_event ev = { .type = LOOM_EV_PUT, .kv = kvs[i] };
@@ -375,24 +369,20 @@ static int resync(struct etcd_watch *w, struct loom_err *err)
 		else
 			loom_kv_clear(&ev.kv);
 	}
-	for (i = 0; i < nold; i++) {
-		bool found = false;
-
-		key_pos(w, old[i], &found);
-		if (!found && r == 0) {
+	for (i = 0; i < old.n && r == 0; i++) {
+		if (!loom_strset_has(&w->keys, old.keys[i])) {
 			struct loom_event ev = { .type = LOOM_EV_DELETE };
 
-			ev.kv.key = old[i];
-			old[i] = NULL;
+			ev.kv.key = old.keys[i];
+			old.keys[i] = NULL;
 			ev.kv.value = strdup("");
 			ev.kv.mod_revision = rev;
 			r = ev.kv.value ? queue_push(w, &ev) : -ENOMEM;
 			if (r < 0)
 				loom_kv_clear(&ev.kv);
 		}
-		free(old[i]);
 	}
-	free(old);
+	loom_strset_clear(&old);
 	free(kvs);
 	if (r < 0)
 		return oom(err);
@@ -416,18 +406,32 @@ int loom_etcd_watch(struct loom_store *base, const char *prefix, int64_t from,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return oom(err);
+	w->epfd = w->tfd = -1;
 	w->base.ops = base->ops;
 	w->s = s;
 	w->ep = s->cur;
 	w->prefix = strdup(prefix);
 	w->key_b64 = *prefix ? loom_etcd_b64_encode(prefix, strlen(prefix)) : loom_etcd_b64_encode("", 1);
 	w->end_b64 = loom_etcd_prefix_end_b64(prefix);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	w->multi = curl_multi_init();
 	w->h = curl_easy_init();
 	if (!w->prefix || !w->key_b64 || !w->end_b64 || !w->multi || !w->h) {
 		loom_etcd_watch_close(&w->base);
 		return oom(err);
 	}
+	struct epoll_event ee = { .events = EPOLLIN, .data.fd = w->tfd };
+	if (w->epfd < 0 || w->tfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ee) < 0) {
+		loom_err_errno(err, LOOM_ERR_STORE, errno, "etcd watch on %s: cannot set up its fd",
+			       prefix);
+		loom_etcd_watch_close(&w->base);
+		return -1;
+	}
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
 	/* The set of keys reported alive starts with what exists now, so a
 	 * resync also reports deletes of keys the caller found by listing
 	 * (a superset only costs a DELETE for a key the caller does not have).
@@ -443,13 +447,15 @@ int loom_etcd_watch(struct loom_store *base, const char *prefix, int64_t from,
 		return -1;
 	}
 	for (i = 0; i < n && r == 0; i++)
-		r = keys_add(w, kvs[i].key);
+		r = loom_strset_put(&w->keys, kvs[i].key, 0);
 	loom_kvs_free(kvs, n);
 	if (r < 0) {
 		loom_etcd_watch_close(&w->base);
 		return oom(err);
 	}
 	w->last_rev = (from ? from : rev + 1) - 1;
+	/* the stream starts on the first step: make the fd readable for it */
+	arm_in(w, 0);
 	*out = &w->base;
 	return 0;
 }
@@ -465,48 +471,92 @@ static bool queue_pop(struct etcd_watch *w, struct loom_event *ev)
 	return true;
 }
 
-int loom_etcd_watch_next(struct loom_watch *base, struct loom_event *ev, int timeout_ms,
-			 struct loom_err *err)
+/* Hand curl what is due: the sockets epoll reports ready, its timeout. */
+static void drive_curl(struct etcd_watch *w)
+{
+	struct epoll_event evs[8];
+	int n, i, still = 0;
+	uint64_t ticks;
+
+	while (read(w->tfd, &ticks, sizeof(ticks)) > 0) {
+	}
+	n = epoll_wait(w->epfd, evs, 8, 0);
+	for (i = 0; i < n; i++) {
+		int mask = 0;
+
+		if (evs[i].data.fd == w->tfd)
+			continue;
+		if (evs[i].events & EPOLLIN)
+			mask |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			mask |= CURL_CSELECT_OUT;
+		if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			mask |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(w->multi, evs[i].data.fd, mask, &still);
+	}
+	if (w->curl_timer && ms_until(&w->curl_at) <= 0) {
+		w->curl_timer = false;
+		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	}
+}
+
+static void arm_in(struct etcd_watch *w, long ms)
+{
+	loom_store_timerfd_in(w->tfd, ms);
+}
+
+/* The timer for the earliest of: curl's timeout, the stream's idle limit
+ * (running) or the end of the pause before the next stream (not). */
+static void arm_timer(struct etcd_watch *w)
+{
+	long t = w->running ? ETCD_WATCH_IDLE_MS - ms_since(&w->last_data) : ms_until(&w->retry_at);
+
+	if (w->curl_timer && ms_until(&w->curl_at) < t)
+		t = ms_until(&w->curl_at);
+	arm_in(w, t);
+}
+
+int loom_etcd_watch_next(struct loom_watch *base, struct loom_event *ev, struct loom_err *err)
 {
 	struct etcd_watch *w = W(base);
-	struct timespec t0;
+	int r = 0;
 
-	now(&t0);
 	for (;;) {
-		long left = timeout_ms < 0 ? 1000 : timeout_ms - ms_since(&t0);
 		int still = 0;
 		CURLMsg *msg;
 
-		if (queue_pop(w, ev))
-			return 1;
+		if (queue_pop(w, ev)) {
+			r = 1;
+			break;
+		}
 		if (w->need_resync) {
-			if (resync(w, err) < 0)
-				return -1;
+			if (resync(w, err) < 0) {
+				r = -1;
+				break;
+			}
 			continue;
 		}
 		if (w->fails >= w->s->n_endpoints && ms_since(&w->first_fail) >= ETCD_WATCH_GIVEUP_MS) {
 			w->fails = 0;
-			return loom_err_set(err, LOOM_ERR_STORE,
-					    "etcd watch on %s: no endpoint accepted the stream (last: %s)",
-					    w->prefix, w->last_error);
+			r = loom_err_set(err, LOOM_ERR_STORE,
+					 "etcd watch on %s: no endpoint accepted the stream (last: %s)",
+					 w->prefix, w->last_error);
+			break;
 		}
 		if (!w->running) {
-			long wait = -ms_since(&w->retry_at);
-
-			if (wait > 0) {
-				if (left <= 0)
-					return 0;
-				struct timespec p = { 0, (wait < left ? wait : left) * 1000000L };
-				nanosleep(&p, NULL);
-				continue;
-			}
+			if (ms_until(&w->retry_at) > 0)
+				break;
 			w->last_error[0] = '\0';
-			if (start_stream(w, err) < 0)
-				return -1;
+			if (start_stream(w, err) < 0) {
+				r = -1;
+				break;
+			}
 		}
-		curl_multi_perform(w->multi, &still);
-		if (handle_lines(w, err) < 0)
-			return -1;
+		drive_curl(w);
+		if (handle_lines(w, err) < 0) {
+			r = -1;
+			break;
+		}
 		while ((msg = curl_multi_info_read(w->multi, &still)))
 			if (msg->msg == CURLMSG_DONE && msg->easy_handle == w->h) {
 				/* the last line may lack its newline */
@@ -525,10 +575,18 @@ int loom_etcd_watch_next(struct loom_watch *base, struct loom_event *ev, int tim
 			end_stream(w, false);
 			continue;
 		}
-		if (left <= 0)
-			return 0;
-		curl_multi_poll(w->multi, NULL, 0, (int)(left < 500 ? left : 500), NULL);
+		/* a timeout curl set while we drove it and that is due already */
+		if (w->curl_timer && ms_until(&w->curl_at) <= 0)
+			continue;
+		break;
 	}
+	arm_timer(w);
+	return r;
+}
+
+int loom_etcd_watch_fd(const struct loom_watch *base)
+{
+	return ((const struct etcd_watch *)base)->epfd;
 }
 
 void loom_etcd_watch_close(struct loom_watch *base)
@@ -544,12 +602,14 @@ void loom_etcd_watch_close(struct loom_watch *base)
 		curl_easy_cleanup(w->h);
 	if (w->multi)
 		curl_multi_cleanup(w->multi);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->tfd >= 0)
+		close(w->tfd);
 	for (i = 0; i < w->q_len; i++)
 		loom_kv_clear(&w->q[w->q_head + i].kv);
 	free(w->q);
-	for (i = 0; i < w->n_keys; i++)
-		free(w->keys[i]);
-	free(w->keys);
+	loom_strset_clear(&w->keys);
 	free(w->in);
 	free(w->prefix);
 	free(w->key_b64);

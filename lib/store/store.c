@@ -5,8 +5,12 @@
  * >= 0 and CAS revisions >= 1. */
 #include "store_priv.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
 
 static const struct loom_store_ops *const backends[] = {
 	&loom_store_file_ops,
@@ -232,11 +236,56 @@ int loom_store_watch(struct loom_store *s, const char *prefix, int64_t from, str
 	return 0;
 }
 
+void loom_store_timerfd_in(int tfd, long ms)
+{
+	struct itimerspec its = { 0 };
+
+	if (ms <= 0) {
+		its.it_value.tv_nsec = 1;
+	} else {
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+	}
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The blocking call is the non-blocking step and a poll on the watch's fd:
+ * the same machinery an event loop drives. */
 int loom_watch_next(struct loom_watch *w, struct loom_event *ev, int timeout_ms,
 		    struct loom_err *err)
 {
-	memset(ev, 0, sizeof(*ev));
-	return w->ops->watch_next(w, ev, timeout_ms, err);
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = w->ops->watch_fd(w), .events = POLLIN };
+		int64_t left = -1;
+		int r;
+
+		memset(ev, 0, sizeof(*ev));
+		r = w->ops->watch_next(w, ev, err);
+		if (r != 0)
+			return r;
+		if (deadline >= 0) {
+			left = deadline - mono_ms();
+			if (left <= 0)
+				return 0;
+		}
+		if (poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left) < 0 && errno != EINTR)
+			return loom_err_errno(err, LOOM_ERR_STORE, errno, "store watch: poll");
+	}
+}
+
+int loom_watch_fd(const struct loom_watch *w)
+{
+	return w->ops->watch_fd(w);
 }
 
 void loom_watch_close(struct loom_watch *w)

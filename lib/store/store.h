@@ -110,9 +110,25 @@ int loom_store_watch(struct loom_store *s, const char *prefix, int64_t from, str
 		     struct loom_err *err);
 /* Wait up to timeout_ms (-1 = forever) for the next event: 1 and *ev filled
  * (clear it with loom_kv_clear(&ev->kv)), 0 on timeout, -1 on an error the
- * watch cannot get past (err says why; the caller may re-create the watch). */
+ * watch cannot get past (err says why; the caller may re-create the watch,
+ * from the revision after the last event it got, after a backoff).
+ * timeout_ms 0 never blocks: it is the "drain" call of an event loop. */
 int loom_watch_next(struct loom_watch *w, struct loom_event *ev, int timeout_ms,
 		    struct loom_err *err);
+/* The watch as one fd for an event loop (poll/epoll for POLLIN).  It is
+ * readable when the watch has something to do: events to deliver, or work
+ * of its own (file: another process appended to the log, a lease expires
+ * and must be swept; etcd: the stream's socket, curl's timers, a reconnect
+ * after a pause).  On readiness drain: loom_watch_next(w, ev, 0, err) until
+ * it returns 0 (or -1).  The fd belongs to the watch (closed by
+ * loom_watch_close), is the same for the watch's whole life, and is never
+ * readable forever without a drain making progress.
+ *
+ * file: every watch of a process shares one inotify instance, whatever
+ * their number; each watch's fd is an epoll set of that inotify and a
+ * timerfd of its own.  etcd: an epoll set of curl's sockets (curl's multi
+ * socket interface) and a timerfd for curl's and the watch's timers. */
+int loom_watch_fd(const struct loom_watch *w);
 void loom_watch_close(struct loom_watch *w);          /* NULL-safe */
 
 #endif

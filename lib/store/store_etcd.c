@@ -377,5 +377,6 @@ const struct loom_store_ops loom_store_etcd_ops = {
 	.lease_ttl = etcd_lease_ttl,
 	.watch = loom_etcd_watch,
 	.watch_next = loom_etcd_watch_next,
+	.watch_fd = loom_etcd_watch_fd,
 	.watch_close = loom_etcd_watch_close,
 };

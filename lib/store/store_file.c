@@ -33,10 +33,11 @@
  * holds; a watch from before that gets the resync store.h describes.
  *
  * Watches read the log without the lock (they only trust complete records
- * with a good checksum) and sleep on inotify events of DIR (the log being
- * appended or replaced).  While waiting they check for expired leases at
- * most every SWEEP_MS and sweep them under the lock, so a dead node's keys
- * vanish within about a second of expiry even if nobody writes.
+ * with a good checksum) and wake on inotify events of DIR (the log being
+ * appended or replaced), through one inotify instance per process however
+ * many watches it holds.  Each watch also wakes at the next lease expiry
+ * and sweeps expired leases under the lock, so a dead node's keys vanish
+ * at expiry even if nobody writes.
  *
  * A damaged data file makes get and list of it fail with LOOM_ERR_STORE
  * naming the file; an unconditional put or a delete replaces it.  Revoking
@@ -51,17 +52,21 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/strset.h"
 
 #define LOG_MAX (1024 * 1024)
 #define LOG_HDR 16
@@ -69,7 +74,6 @@
 #define REC_FIXED 33 /* rev 8, type 1, create 8, lease 8, klen 4, vlen 4 */
 #define KV_HDR 40
 #define NAME_ESC_MAX 200
-#define SWEEP_MS 500
 
 struct fstore {
 	struct loom_store base;
@@ -1177,79 +1181,160 @@ static int file_lease_revoke(struct loom_store *s, int64_t lease, struct loom_er
 
 /* ---- watch ---- */
 
+/* The process's one inotify instance (inotify instances are per user, 128
+ * by default: a simulated cluster of 50 nodes ran out when every watch
+ * took its own).  Every file: watch of the process shares it; each holds a
+ * reference on the inotify watch of its store directory (the kernel gives
+ * one watch descriptor per inode, so the references are counted here).
+ *
+ * Whoever drains the inotify (any watch's next call) kicks every watch by
+ * arming its timerfd to fire at once, so each watch's own fd turns
+ * readable and its owner looks at the log, whichever watch read the
+ * inotify.  A watch's fd is an epoll set of {the hub's inotify, its own
+ * timerfd}; the timerfd also wakes it for the next lease expiry, when it
+ * sweeps. */
+struct fwatch;
+
+static struct {
+	pthread_mutex_t lock;
+	pid_t pid;              /* a forked child starts a hub of its own */
+	int ifd;                /* -1 when no watch is open */
+	struct hub_dir {
+		int wd;
+		unsigned refs;
+	} *dirs;
+	size_t n_dirs;
+	struct fwatch **watches;
+	size_t n_watches;
+} hub = { .lock = PTHREAD_MUTEX_INITIALIZER, .ifd = -1 };
+
 struct fwatch {
 	struct loom_watch base;
 	struct fstore *f;       /* a handle of its own: sweeps, resyncs */
 	char *prefix;
 	size_t plen;
-	int ifd;                /* inotify on DIR */
+	int wd;                 /* the hub's inotify watch of DIR, -1 = none */
+	int epfd, tfd;          /* the watch's pollable fd; its timer */
 	int logfd;
 	ino_t log_ino;
 	uint64_t off;           /* next byte of the log to read */
 	int64_t next;           /* next revision to deliver */
 	struct loom_event *q;   /* pending events, q[qhead..qn) */
 	size_t qhead, qn, qcap;
-	char **known;           /* sorted keys delivered as present: for resync */
-	size_t nknown, cknown;
-	int64_t last_sweep;     /* CLOCK_MONOTONIC ms */
+	struct loom_strset known; /* keys delivered as present: for resync */
+	int64_t next_sweep;     /* CLOCK_REALTIME ms of the next lease expiry, 0 = none */
 };
 
-static int known_find(struct fwatch *w, const char *key, size_t *pos)
+/* Under hub.lock: after a fork, the parent's hub is not ours. */
+static void hub_check_pid(void)
 {
-	size_t lo = 0, hi = w->nknown;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(w->known[mid], key);
-
-		if (c == 0) {
-			*pos = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return 0;
+	if (hub.pid == getpid())
+		return;
+	if (hub.ifd >= 0)
+		close(hub.ifd);
+	hub.ifd = -1;
+	free(hub.dirs);
+	free(hub.watches);
+	hub.dirs = NULL;
+	hub.watches = NULL;
+	hub.n_dirs = hub.n_watches = 0;
+	hub.pid = getpid();
 }
 
-static int known_set(struct fwatch *w, const char *key, bool present)
+static int hub_join(struct fwatch *w, const char *dir)
 {
-	size_t pos;
-	int found = known_find(w, key, &pos);
+	struct fwatch **ws;
+	struct hub_dir *ds;
+	size_t i;
+	int e = 0;
 
-	if (present && !found) {
-		char *k;
-
-		if (w->nknown == w->cknown) {
-			size_t c = w->cknown ? w->cknown * 2 : 16;
-			char **g = realloc(w->known, c * sizeof(*g));
-
-			if (!g)
-				return -1;
-			w->known = g;
-			w->cknown = c;
-		}
-		if (!(k = strdup(key)))
-			return -1;
-		memmove(w->known + pos + 1, w->known + pos, (w->nknown - pos) * sizeof(*w->known));
-		w->known[pos] = k;
-		w->nknown++;
-	} else if (!present && found) {
-		free(w->known[pos]);
-		memmove(w->known + pos, w->known + pos + 1,
-			(w->nknown - pos - 1) * sizeof(*w->known));
-		w->nknown--;
+	pthread_mutex_lock(&hub.lock);
+	hub_check_pid();
+	if (hub.ifd < 0 && (hub.ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0) {
+		e = errno;
+		goto out;
 	}
-	return 0;
+	ws = realloc(hub.watches, (hub.n_watches + 1) * sizeof(*ws));
+	ds = ws ? realloc(hub.dirs, (hub.n_dirs + 1) * sizeof(*ds)) : NULL;
+	if (ws)
+		hub.watches = ws;
+	if (ds)
+		hub.dirs = ds;
+	if (!ws || !ds) {
+		e = ENOMEM;
+		goto out;
+	}
+	w->wd = inotify_add_watch(hub.ifd, dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE);
+	if (w->wd < 0) {
+		e = errno;
+		goto out;
+	}
+	for (i = 0; i < hub.n_dirs && hub.dirs[i].wd != w->wd; i++) {
+	}
+	if (i == hub.n_dirs)
+		hub.dirs[hub.n_dirs++] = (struct hub_dir){ .wd = w->wd };
+	hub.dirs[i].refs++;
+	hub.watches[hub.n_watches++] = w;
+out:
+	if (e && hub.n_watches == 0 && hub.ifd >= 0) {
+		close(hub.ifd);
+		hub.ifd = -1;
+	}
+	pthread_mutex_unlock(&hub.lock);
+	return -e;
+}
+
+static void hub_leave(struct fwatch *w)
+{
+	size_t i;
+
+	pthread_mutex_lock(&hub.lock);
+	hub_check_pid();
+	for (i = 0; i < hub.n_watches; i++)
+		if (hub.watches[i] == w) {
+			hub.watches[i] = hub.watches[--hub.n_watches];
+			break;
+		}
+	for (i = 0; w->wd >= 0 && i < hub.n_dirs; i++)
+		if (hub.dirs[i].wd == w->wd) {
+			if (--hub.dirs[i].refs == 0) {
+				inotify_rm_watch(hub.ifd, w->wd);
+				hub.dirs[i] = hub.dirs[--hub.n_dirs];
+			}
+			break;
+		}
+	w->wd = -1;
+	if (hub.n_watches == 0 && hub.ifd >= 0) {
+		close(hub.ifd);
+		hub.ifd = -1;
+	}
+	pthread_mutex_unlock(&hub.lock);
+}
+
+/* Read what the inotify holds; when it held anything, kick every watch.
+ * An overflow (IN_Q_OVERFLOW) needs nothing more: every watch re-reads
+ * the log from where it is. */
+static void hub_drain(void)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	size_t i;
+
+	pthread_mutex_lock(&hub.lock);
+	hub_check_pid();
+	while (hub.ifd >= 0 && read(hub.ifd, buf, sizeof(buf)) > 0)
+		any = true;
+	for (i = 0; any && i < hub.n_watches; i++)
+		loom_store_timerfd_in(hub.watches[i]->tfd, 0);
+	pthread_mutex_unlock(&hub.lock);
 }
 
 /* Take ownership of ev's members into the queue. */
 static int queue_push(struct fwatch *w, struct loom_event *ev)
 {
-	if (known_set(w, ev->kv.key, ev->type == LOOM_EV_PUT) < 0)
+	if (ev->type != LOOM_EV_PUT)
+		loom_strset_del(&w->known, ev->kv.key);
+	else if (loom_strset_put(&w->known, ev->kv.key, 0) < 0)
 		goto oom;
 	if (w->qhead == w->qn)
 		w->qhead = w->qn = 0;
@@ -1275,26 +1360,28 @@ static int watch_resync(struct fwatch *w, struct loom_err *err)
 	struct loom_kv *kvs = NULL;
 	size_t n = 0, i, j;
 	int64_t rev;
-	char **old = w->known;
-	size_t nold = w->nknown;
+	struct loom_strset old = w->known;
 
 	if (file_list(&w->f->base, w->prefix, &kvs, &n, &rev, err) < 0)
 		return -1;
-	w->known = NULL;
-	w->nknown = w->cknown = 0;
+	memset(&w->known, 0, sizeof(w->known));
 	/* keys delivered before and gone now: both lists are sorted */
-	for (i = j = 0; i < nold; i++) {
+	for (i = j = 0; i < old.n; i++) {
 		struct loom_event ev = { .type = LOOM_EV_DELETE };
 
-		while (j < n && strcmp(kvs[j].key, old[i]) < 0)
+		while (j < n && strcmp(kvs[j].key, old.keys[i]) < 0)
 			j++;
-		if (j < n && strcmp(kvs[j].key, old[i]) == 0)
+		if (j < n && strcmp(kvs[j].key, old.keys[i]) == 0)
 			continue;
-		ev.kv.key = old[i];
-		old[i] = NULL;
+		ev.kv.key = old.keys[i];
+		old.keys[i] = NULL;
 		ev.kv.value = strdup("");
 		ev.kv.mod_revision = rev;
-		if (!ev.kv.value || queue_push(w, &ev) < 0)
+		if (!ev.kv.value) {
+			loom_kv_clear(&ev.kv);
+			goto oom;
+		}
+		if (queue_push(w, &ev) < 0)
 			goto oom;
 	}
 	for (i = 0; i < n; i++) {
@@ -1305,16 +1392,12 @@ static int watch_resync(struct fwatch *w, struct loom_err *err)
 			goto oom;
 	}
 	loom_kvs_free(kvs, n);
-	for (i = 0; i < nold; i++)
-		free(old[i]);
-	free(old);
+	loom_strset_clear(&old);
 	w->next = rev + 1;
 	return 0;
 oom:
 	loom_kvs_free(kvs, n);
-	for (i = 0; i < nold; i++)
-		free(old[i]);
-	free(old);
+	loom_strset_clear(&old);
 	return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 }
 
@@ -1394,54 +1477,83 @@ static int watch_fill(struct fwatch *w, struct loom_err *err)
 	return 0;
 }
 
-static int file_watch_next(struct loom_watch *base, struct loom_event *ev, int timeout_ms,
-			   struct loom_err *err)
+/* The earliest expiry (CLOCK_REALTIME ms) among the store's leases, 0 when
+ * there is none.  Read without the lock: a hint, like leases_expired. */
+static int64_t leases_next_expiry(int leasefd)
+{
+	int fd = openat(leasefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int64_t best = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		int64_t ttl = 0, exp = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (lease_read(leasefd, de->d_name, &ttl, &exp) != 1)
+			exp = 1; /* garbage counts as expired: sweep it now */
+		if (best == 0 || exp < best)
+			best = exp;
+	}
+	closedir(d);
+	return best;
+}
+
+/* One non-blocking step: the next queued event (1), or nothing now (0).
+ * Leaves the watch's timer armed for its next lease expiry. */
+static int file_watch_next(struct loom_watch *base, struct loom_event *ev, struct loom_err *err)
 {
 	struct fwatch *w = (struct fwatch *)base;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms(CLOCK_MONOTONIC) + timeout_ms;
+	uint64_t ticks;
+	int64_t now;
 
-	for (;;) {
-		int64_t now, wait;
-		struct pollfd pfd = { .fd = w->ifd, .events = POLLIN };
+	if (w->qhead < w->qn) {
+		*ev = w->q[w->qhead++];
+		return 1;
+	}
+	hub_drain();
+	while (read(w->tfd, &ticks, sizeof(ticks)) > 0) {
+	}
+	if (watch_fill(w, err) < 0)
+		return -1;
+	now = now_ms(CLOCK_REALTIME);
+	if (w->next_sweep == 0 || now >= w->next_sweep) {
+		int64_t *ids = NULL;
+		size_t n = 0;
 
-		if (w->qhead < w->qn) {
-			*ev = w->q[w->qhead++];
-			return 1;
-		}
-		if (watch_fill(w, err) < 0)
-			return -1;
-		if (w->qhead < w->qn)
-			continue;
-		now = now_ms(CLOCK_MONOTONIC);
-		if (now - w->last_sweep >= SWEEP_MS) {
-			int64_t *ids = NULL;
-			size_t n = 0;
-
-			w->last_sweep = now;
-			leases_expired(w->f->leasefd, &ids, &n);
-			free(ids);
-			if (n > 0) {
-				if (op_begin(w->f, err) < 0)
-					return -1;
-				lock_end(w->f);
-				continue;
-			}
-		}
-		if (deadline >= 0 && now >= deadline)
-			return 0;
-		wait = w->last_sweep + SWEEP_MS - now;
-		if (deadline >= 0 && deadline - now < wait)
-			wait = deadline - now;
-		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
-			return loom_err_errno(err, LOOM_ERR_STORE, errno, "store file:%s: poll",
-					      w->f->dir);
-		if (pfd.revents & POLLIN) {
-			char drain[4096];
-
-			while (read(w->ifd, drain, sizeof(drain)) > 0) {
-			}
+		leases_expired(w->f->leasefd, &ids, &n);
+		free(ids);
+		if (n > 0) {
+			/* the sweep's deletes go to the log: read them now */
+			if (op_begin(w->f, err) < 0)
+				return -1;
+			lock_end(w->f);
+			if (watch_fill(w, err) < 0)
+				return -1;
 		}
 	}
+	/* Every wakeup rescans: a lease granted or renewed by another process
+	 * moves the next expiry (a renewal only later: the timer then fires
+	 * early, finds nothing, and rearms). */
+	w->next_sweep = leases_next_expiry(w->f->leasefd);
+	if (w->next_sweep)
+		loom_store_timerfd_in(w->tfd, w->next_sweep - now + 5);
+	if (w->qhead < w->qn) {
+		*ev = w->q[w->qhead++];
+		return 1;
+	}
+	return 0;
+}
+
+static int file_watch_fd(const struct loom_watch *base)
+{
+	return ((const struct fwatch *)base)->epfd;
 }
 
 static void file_watch_close(struct loom_watch *base)
@@ -1451,14 +1563,15 @@ static void file_watch_close(struct loom_watch *base)
 
 	if (!w)
 		return;
+	hub_leave(w);
 	for (i = w->qhead; i < w->qn; i++)
 		loom_kv_clear(&w->q[i].kv);
 	free(w->q);
-	for (i = 0; i < w->nknown; i++)
-		free(w->known[i]);
-	free(w->known);
-	if (w->ifd >= 0)
-		close(w->ifd);
+	loom_strset_clear(&w->known);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->tfd >= 0)
+		close(w->tfd);
 	if (w->logfd >= 0)
 		close(w->logfd);
 	file_close(&w->f->base);
@@ -1471,7 +1584,9 @@ static int file_watch(struct loom_store *s, const char *prefix, int64_t from,
 {
 	struct fstore *f = (struct fstore *)s;
 	struct loom_store *own = NULL;
+	struct epoll_event ee = { .events = EPOLLIN };
 	struct fwatch *w;
+	int r;
 
 	if (file_open(f->dir, &own, err) < 0)
 		return -1;
@@ -1482,12 +1597,25 @@ static int file_watch(struct loom_store *s, const char *prefix, int64_t from,
 	}
 	w->f = (struct fstore *)own;
 	w->logfd = -1;
+	w->wd = -1;
 	w->plen = strlen(prefix);
 	w->prefix = strdup(prefix);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (!w->prefix || w->epfd < 0 || w->tfd < 0 ||
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ee) < 0) {
+		loom_err_errno(err, LOOM_ERR_STORE, w->prefix ? errno : ENOMEM,
+			       "store file:%s: cannot set up a watch", f->dir);
+		goto fail;
+	}
 	/* inotify before the start revision is fixed: no change slips between */
-	w->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (!w->prefix || w->ifd < 0 ||
-	    inotify_add_watch(w->ifd, f->dir, IN_MODIFY | IN_MOVED_TO | IN_CREATE) < 0) {
+	r = hub_join(w, f->dir);
+	if (r < 0) {
+		loom_err_errno(err, LOOM_ERR_STORE, -r, "store file:%s: cannot watch", f->dir);
+		goto fail;
+	}
+	/* the hub's fd lives while any watch does, and this one is in it */
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, hub.ifd, &ee) < 0) {
 		loom_err_errno(err, LOOM_ERR_STORE, errno, "store file:%s: cannot watch", f->dir);
 		goto fail;
 	}
@@ -1500,6 +1628,8 @@ static int file_watch(struct loom_store *s, const char *prefix, int64_t from,
 	w->next = from;
 	if (watch_fill(w, err) < 0)
 		goto fail;
+	/* a first step soon: sweeps and anything already queued */
+	loom_store_timerfd_in(w->tfd, 0);
 	*out = &w->base;
 	return 0;
 fail:
@@ -1521,5 +1651,6 @@ const struct loom_store_ops loom_store_file_ops = {
 	.lease_ttl = file_lease_ttl,
 	.watch = file_watch,
 	.watch_next = file_watch_next,
+	.watch_fd = file_watch_fd,
 	.watch_close = file_watch_close,
 };

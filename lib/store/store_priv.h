@@ -27,8 +27,11 @@ struct loom_store_ops {
 			 struct loom_err *err);
 	int (*watch)(struct loom_store *s, const char *prefix, int64_t from, struct loom_watch **w,
 		     struct loom_err *err);
-	int (*watch_next)(struct loom_watch *w, struct loom_event *ev, int timeout_ms,
-			  struct loom_err *err);
+	/* Non-blocking: 1 and *ev, 0 nothing now, -1 (store.h).  store.c
+	 * waits on watch_fd between calls for loom_watch_next's timeout. */
+	int (*watch_next)(struct loom_watch *w, struct loom_event *ev, struct loom_err *err);
+	/* The watch's pollable fd: fixed for its life, owned by the watch. */
+	int (*watch_fd)(const struct loom_watch *w);
 	void (*watch_close)(struct loom_watch *w);
 };
 
@@ -45,6 +48,10 @@ struct loom_store {
 struct loom_watch {
 	const struct loom_store_ops *ops;
 };
+
+/* Arm a watch's timerfd to fire in ms (<= 0: at once; the timer's 0 would
+ * disarm it).  Both backends wake their watch fd through one. */
+void loom_store_timerfd_in(int tfd, long ms);
 
 extern const struct loom_store_ops loom_store_file_ops;
 extern const struct loom_store_ops loom_store_etcd_ops;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,6 +533,111 @@ static void test_two_watchers(void **state)
 	loom_watch_close(w2);
 }
 
+/* Drive a watch the way an event loop does: wait for its fd, then drain
+ * with non-blocking calls.  1 and *ev when an event came within ms. */
+static int fd_next(struct loom_watch *w, struct loom_event *ev, int ms)
+{
+	int64_t deadline = mono_ms() + ms;
+	struct loom_err err = { 0 };
+
+	for (;;) {
+		struct pollfd pfd = { .fd = loom_watch_fd(w), .events = POLLIN };
+		int64_t left = deadline - mono_ms();
+		int r = loom_watch_next(w, ev, 0, &err);
+
+		if (r < 0)
+			fail_msg("watch: %s (%s)", err.msg, err.details);
+		if (r == 1)
+			return 1;
+		if (left <= 0)
+			return 0;
+		assert_true(poll(&pfd, 1, (int)left) >= 0);
+	}
+}
+
+/* The fd of a watch wakes its owner for a change made after it went
+ * quiet; the non-blocking drain hands over the events in order and then
+ * says "nothing now" without waiting. */
+static void test_watch_fd(void **state)
+{
+	struct fx *f = *state;
+	struct loom_watch *w = NULL;
+	struct loom_err err = { 0 };
+	struct loom_event ev;
+	int64_t r1 = 0, r2 = 0, t0;
+	int fd;
+
+	OK(loom_store_watch(f->s, k(f, "fd/"), 0, &w, &e_));
+	fd = loom_watch_fd(w);
+	assert_true(fd >= 0);
+	/* nothing yet: the drain returns at once */
+	t0 = mono_ms();
+	while (loom_watch_next(w, &ev, 0, &err) == 1)
+		fail_msg("unexpected event %s", ev.kv.key);
+	assert_true(mono_ms() - t0 < 1000);
+	put(f, "fd/a", "1", 0, &r1);
+	put(f, "fd/b", "2", 0, &r2);
+	assert_int_equal(fd_next(w, &ev, 5000), 1);
+	assert_string_equal(ev.kv.key, k(f, "fd/a"));
+	assert_int_equal(ev.kv.mod_revision, r1);
+	loom_kv_clear(&ev.kv);
+	assert_int_equal(fd_next(w, &ev, 5000), 1);
+	assert_string_equal(ev.kv.key, k(f, "fd/b"));
+	assert_int_equal(ev.kv.mod_revision, r2);
+	loom_kv_clear(&ev.kv);
+	assert_int_equal(loom_watch_fd(w), fd);  /* the same fd for the watch's life */
+	loom_watch_close(w);
+}
+
+static int inotify_instances(void)
+{
+	char path[64], target[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 4096; fd++) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += strcmp(target, "anon_inode:inotify") == 0;
+	}
+	return n;
+}
+
+/* Many watches in one process: each wakes on its own fd even when another
+ * watch's drain read the shared wakeup first, and (file:) the process
+ * holds one inotify instance however many watches it has (issue 19: 128
+ * per user by default). */
+static void test_watch_fd_many(void **state)
+{
+	struct fx *f = *state;
+	struct loom_watch *w[12] = { 0 };
+	struct loom_event ev;
+	size_t i;
+	int64_t r1 = 0;
+
+	for (i = 0; i < N(w); i++)
+		OK(loom_store_watch(f->s, k(f, i % 2 ? "m/odd/" : "m/"), 0, &w[i], &e_));
+	if (strncmp(url, "file:", 5) == 0)
+		assert_true(inotify_instances() <= 1);
+	put(f, "m/odd/x", "v", 0, &r1);
+	/* drain them one after the other, each waiting on its own fd only */
+	for (i = 0; i < N(w); i++) {
+		if (fd_next(w[i], &ev, 5000) != 1)
+			fail_msg("watch %zu was not woken by its fd", i);
+		assert_string_equal(ev.kv.key, k(f, "m/odd/x"));
+		assert_int_equal(ev.kv.mod_revision, r1);
+		loom_kv_clear(&ev.kv);
+	}
+	for (i = 0; i < N(w); i++)
+		loom_watch_close(w[i]);
+	if (strncmp(url, "file:", 5) == 0)
+		assert_int_equal(inotify_instances(), 0);
+}
+
 static void test_watch_prefix_isolation(void **state)
 {
 	struct fx *f = *state;
@@ -706,6 +812,8 @@ int main(int argc, char **argv)
 		T(test_watch_lease_expiry),
 		T(test_two_watchers),
 		T(test_watch_prefix_isolation),
+		T(test_watch_fd),
+		T(test_watch_fd_many),
 		T(test_binary_and_large_values),
 		T(test_create_race),
 		T(test_cas_counter),
