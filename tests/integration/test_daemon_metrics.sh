@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The real daemons' HTTP endpoints: loomd and loom-policyd started with
+# --metrics-address on the loopback of a throwaway node netns (file store),
+# scraped from inside that netns the way a kubelet probe and Prometheus on
+# the node would:
+#   /healthz 200 from the start; /readyz 503 with the reason while loomd has
+#   no Network to register in, 200 once it is in sync; loom-policyd's /readyz
+#   200 once its table is in force; /metrics of both clean under
+#   `promtool check metrics`, with the metrics each daemon owns; a daemon
+#   with a bad --metrics-address refuses to start, saying why.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+
+for b in loomd loom-policyd store_put; do
+	[[ -x $LOOM_BIN/$b ]] || { echo "missing $LOOM_BIN/$b: build it first" >&2; exit 2; }
+done
+command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
+command -v promtool >/dev/null || { echo "SKIP: promtool is not installed (package prometheus)"; exit 77; }
+command -v nft >/dev/null || { echo "SKIP: nft is not installed"; exit 77; }
+
+ns_add node
+NODE=$NS
+ip -n "$NODE" link add eth0 type veth peer name eth0p
+ip -n "$NODE" addr add 192.0.2.11/24 dev eth0
+ip -n "$NODE" link set eth0 up
+ip -n "$NODE" link set eth0p up
+export LOOM_STORE=file:$T/store
+LOOMD_ADDR=127.0.0.1:9650
+POLICYD_ADDR=127.0.0.1:9651
+
+# get ADDR PATH: "CODE" with the body in $T/body, from inside the node
+get() {
+	ip netns exec "$NODE" curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "http://$1$2"
+}
+code_is() { [[ $(get "$2" "$3") == "$1" ]]; }
+
+mkdir -p "$T/run" "$T/ep"
+ip netns exec "$NODE" "$LOOM_BIN/loomd" --node n1 --address 192.0.2.11 --run-dir "$T/run" \
+	--state-dir "$T/ep" --ttl 5 --metrics-address "$LOOMD_ADDR" >"$T/loomd.log" 2>&1 &
+LOOMD_PID=$!
+ip netns exec "$NODE" "$LOOM_BIN/loom-policyd" --node n1 --metrics-address "$POLICYD_ADDR" \
+	>"$T/policyd.log" 2>&1 &
+POLICYD_PID=$!
+
+expect_true "loomd: /healthz answers 200" wait_until 100 code_is 200 "$LOOMD_ADDR" /healthz
+expect_eq "loomd: /readyz is 503 while there is no Network" 503 "$(get "$LOOMD_ADDR" /readyz)"
+expect_match "loomd: /readyz says why" "^not ready: .*(Network|registering)" "$(cat "$T/body")"
+
+printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"default"},"spec":{"cidr":"10.244.0.0/16","subnetLength":24,"backend":{"type":"vxlan"}}}' |
+	ip netns exec "$NODE" "$LOOM_BIN/store_put" /loom/config/default -
+expect_true "loomd: /readyz answers 200 once in sync" wait_until 150 code_is 200 "$LOOMD_ADDR" /readyz
+expect_true "loom-policyd: /healthz answers 200" wait_until 100 code_is 200 "$POLICYD_ADDR" /healthz
+expect_true "loom-policyd: /readyz answers 200 once its table is in force" \
+	wait_until 150 code_is 200 "$POLICYD_ADDR" /readyz
+
+# loomd's endpoint records count in its block's usage
+SUBNET=$(sed -n 's/^LOOM_SUBNET=//p' "$T/run/default.env")
+POD_IP=${SUBNET%.0/24}.7
+printf '{"network":"default","containerID":"c1","ifname":"eth0","hostVeth":"veth1","ips":["%s/24"]}' \
+	"$POD_IP" >"$T/ep/default:c1:eth0.json"
+
+for d in loomd:$LOOMD_ADDR policyd:$POLICYD_ADDR; do
+	name=${d%%:*} addr=${d#*:}
+	expect_eq "$name: /metrics answers 200" 200 "$(get "$addr" /metrics)"
+	cp "$T/body" "$T/$name.metrics"
+	OUT=$(promtool check metrics <"$T/$name.metrics" 2>&1)
+	expect_eq "$name: promtool check metrics is clean" "0 ''" "$? $(printf '%q' "$OUT")"
+done
+for m in loom_build_info loom_lease_renewals_total loom_store_watch_restarts_total loom_overlay_peers \
+	loom_ipam_addresses_in_use loom_ipam_addresses_capacity; do
+	expect_true "loomd exports $m" grep -q "^$m[{ ]" "$T/loomd.metrics"
+done
+expect_true "loomd: one address in use in its block $SUBNET" \
+	grep -qx "loom_ipam_addresses_in_use{range=\"$SUBNET\"} 1" "$T/loomd.metrics"
+expect_true "loomd: a /24 block holds 253 pod addresses" \
+	grep -qx "loom_ipam_addresses_capacity{range=\"$SUBNET\"} 253" "$T/loomd.metrics"
+for m in loom_build_info loom_dataplane_apply_duration_seconds_bucket loom_dataplane_apply_errors_total \
+	loom_policies loom_policy_rules loom_policy_set_elements loom_store_watch_restarts_total; do
+	expect_true "loom-policyd exports $m" grep -q "^$m[{ ]" "$T/policyd.metrics"
+done
+expect_true "loom-policyd: its first commit is in the histogram" \
+	grep -qE '^loom_dataplane_apply_duration_seconds_count [1-9]' "$T/policyd.metrics"
+expect_eq "unknown paths are 404" 404 "$(get "$LOOMD_ADDR" /nope)"
+
+# a renewal is counted (ttl 5: a keep-alive every ~1.7 s)
+renewed() { get "$LOOMD_ADDR" /metrics >/dev/null && grep -qE '^loom_lease_renewals_total\{result="success"\} [1-9]' "$T/body"; }
+expect_true "loomd: lease renewals are counted" wait_until 100 renewed
+
+OUT=$(ip netns exec "$NODE" timeout 10 "$LOOM_BIN/loom-policyd" --node n2 --metrics-address nowhere 2>&1)
+expect_eq "a bad --metrics-address: exit 1" 1 "$?"
+expect_match "... saying why" "metrics-address nowhere: cannot serve" "$OUT"
+
+kill "$LOOMD_PID" "$POLICYD_PID"
+{ wait "$LOOMD_PID" "$POLICYD_PID"; } 2>/dev/null
+ip netns exec "$NODE" nft delete table inet loom 2>/dev/null
+finish
