@@ -186,6 +186,9 @@ static void find_daemons(struct ctl_node *n)
 			} else if (pass == 1 && !n->policyd_pid) {
 				n->policyd_pid = pid;
 				set_if_empty(n->node, sizeof(n->node), node);
+				/* loomd may be down: loom-policyd knows the store too */
+				set_if_empty(n->store_url, sizeof(n->store_url),
+					     arg_of(cmd, (size_t)len, "--store"));
 				set_if_empty(n->policyd_metrics, sizeof(n->policyd_metrics),
 					     arg_of(cmd, (size_t)len, "--metrics-address"));
 			}

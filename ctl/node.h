@@ -11,7 +11,8 @@
  *      node per netns, so `ip netns exec NODE loomctl status` finds that
  *      node's daemons), which give --node, --network, --run-dir,
  *      --state-dir, --store, --bird-socket, --write-conflist and
- *      --metrics-address;
+ *      --metrics-address (loom-policyd's: --node, --store while loomd is
+ *      down, its --metrics-address);
  *   3. the conflist (dataDir, bpfPinDir of loom's plugin) and the defaults
  *      (/run/loom, /run/loom/endpoints, /var/lib/cni/networks,
  *      /etc/cni/net.d, /sys/fs/bpf/loom).

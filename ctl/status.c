@@ -352,7 +352,7 @@ static void vxlan_peers(struct st *s)
 static void bgp_line(json_t *sessions, const char *line, const struct loom_bird_proto *p, size_t n_p,
 		     struct st *s)
 {
-	char name[64], proto[16], table[64], state[16], since[64], t2[64];
+	char name[64], proto[16], table[64], state[16], since[64], t2[64], info[256];
 	const char *rest;
 	int used = 0;
 	size_t i;
@@ -369,6 +369,8 @@ static void bgp_line(json_t *sessions, const char *line, const struct loom_bird_
 	}
 	while (*rest == ' ' || *rest == '\t')
 		rest++;
+	snprintf(info, sizeof(info), "%s", rest);
+	trim(info);
 	for (i = 0; i < n_p; i++) {
 		char addr[LOOM_IP_STRLEN];
 		json_t *hold = NULL;
@@ -382,7 +384,7 @@ static void bgp_line(json_t *sessions, const char *line, const struct loom_bird_
 		e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "protocol", name, "peerAddress",
 			      p[i].has_neighbor ? addr : "", "peerType",
 			      who ? "node-to-node mesh" : "external", "state", state, "since", since,
-			      "info", rest);
+			      "info", info);
 		if (who)
 			json_object_set_new(e, "node", json_string(who));
 		json_object_set_new(e, "asNumber", json_integer(p[i].neighbor_as));
