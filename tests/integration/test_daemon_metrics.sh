@@ -7,7 +7,10 @@
 #   no Network to register in, 200 once it is in sync; loom-policyd's /readyz
 #   200 once its table is in force; /metrics of both clean under
 #   `promtool check metrics`, with the metrics each daemon owns; a daemon
-#   with a bad --metrics-address refuses to start, saying why.
+#   with a bad --metrics-address refuses to start, saying why;
+#   loomctl status finds both daemons' addresses on their command lines
+#   and reports their /readyz (503 and its reason while loomd waits for a
+#   Network); loomctl diags holds both /metrics snapshots.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
@@ -45,6 +48,10 @@ POLICYD_PID=$!
 expect_true "loomd: /healthz answers 200" wait_until 100 code_is 200 "$LOOMD_ADDR" /healthz
 expect_eq "loomd: /readyz is 503 while there is no Network" 503 "$(get "$LOOMD_ADDR" /readyz)"
 expect_match "loomd: /readyz says why" "^not ready: .*(Network|registering)" "$(cat "$T/body")"
+CTL() { ip netns exec "$NODE" "$LOOM_BIN/loomctl" "$@" --cni-conf-dir "$T/cni"; }
+OUT=$(CTL status --brief 2>&1)
+expect_eq "loomctl status --brief: exit 1 while loomd is not ready" 1 "$?"
+expect_match "... giving loomd's /readyz reason" "^n1 unhealthy: .*loomd: not ready: " "$OUT"
 
 printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"default"},"spec":{"cidr":"10.244.0.0/16","subnetLength":24,"backend":{"type":"vxlan"}}}' |
 	ip netns exec "$NODE" "$LOOM_BIN/store_put" /loom/config/default -
@@ -81,6 +88,17 @@ done
 expect_true "loom-policyd: its first commit is in the histogram" \
 	grep -qE '^loom_dataplane_apply_duration_seconds_count [1-9]' "$T/policyd.metrics"
 expect_eq "unknown paths are 404" 404 "$(get "$LOOMD_ADDR" /nope)"
+
+CTL status -o json >"$T/status.json" 2>&1
+expect_true "loomctl status: both daemons ready by their /readyz, found on their command lines" \
+	jq -e ".components.loomd.state == \"ready\" and .components.loomd.metricsAddress == \"$LOOMD_ADDR\" and
+	       .components[\"loom-policyd\"].state == \"ready\" and .components[\"loom-policyd\"].metricsAddress == \"$POLICYD_ADDR\"" \
+	"$T/status.json" >/dev/null
+OUT=$(CTL diags -o "$T/diags.tgz" 2>&1)
+expect_eq "loomctl diags: exit 0" "0 $T/diags.tgz" "$? $OUT"
+for f in metrics/loomd.txt metrics/loom-policyd.txt; do
+	expect_true "loomctl diags holds $f" grep -qE "^[^/]+/$f\$" <(tar -tzf "$T/diags.tgz")
+done
 
 # a renewal is counted (ttl 5: a keep-alive every ~1.7 s)
 renewed() { get "$LOOMD_ADDR" /metrics >/dev/null && grep -qE '^loom_lease_renewals_total\{result="success"\} [1-9]' "$T/body"; }
