@@ -141,6 +141,11 @@ expect_true "pod b's address is in the node's table within 20 s" wait_until 20 i
 expect_true "loomctl policy wait: the node reports the current revision" \
 	X "$LOOMCTL" policy wait --timeout 20
 expect_true "loom-policyd never exited (same pid $PD)" alive
-expect_true "every log line is timestamped and levelled" \
+kill -TERM "$PD"
+wait "$PD"
+expect_eq "SIGTERM: loom-policyd exits 0" 0 "$?"
+PD=""
+CTX="loom-policyd: $(grep -vE '^[0-9]{4}-' "$T/policyd.log" | head -20)"
+expect_true "every log line is timestamped and levelled (no sanitizer report)" \
 	bash -c "! grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z loom-policyd\\[n1\\] (debug|info|warn|error): ' '$T/policyd.log'"
 finish
