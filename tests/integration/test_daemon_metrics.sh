@@ -10,7 +10,9 @@
 #   with a bad --metrics-address refuses to start, saying why;
 #   loomctl status finds both daemons' addresses on their command lines
 #   and reports their /readyz (503 and its reason while loomd waits for a
-#   Network); loomctl diags holds both /metrics snapshots.
+#   Network); loomctl diags holds both /metrics snapshots;
+#   bgp mode, two node netns on one link (when BIRD is installed): loomd
+#   exports loom_bgp_peer_up 1 for its Established peer and one overlay peer.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 
@@ -111,4 +113,54 @@ expect_match "... saying why" "metrics-address nowhere: cannot serve" "$OUT"
 kill "$LOOMD_PID" "$POLICYD_PID"
 { wait "$LOOMD_PID" "$POLICYD_PID"; } 2>/dev/null
 ip netns exec "$NODE" nft delete table inet loom 2>/dev/null
+
+# ---- bgp mode: two nodes, each loomd starting its BIRD
+if ! command -v bird >/dev/null; then
+	echo "bird is not installed: the bgp part is skipped"
+	finish
+fi
+export LOOM_STORE=file:$T/store-bgp
+ns_add b1
+B1=$NS
+ns_add b2
+B2=$NS
+ip -n "$B1" link add eth0 type veth peer name eth0 netns "$B2"
+ip -n "$B1" addr add 192.0.2.21/24 dev eth0
+ip -n "$B2" addr add 192.0.2.22/24 dev eth0
+ip -n "$B1" link set eth0 up
+ip -n "$B2" link set eth0 up
+printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"default"},"spec":{"cidr":"10.245.0.0/16","subnetLength":24,"backend":{"type":"bgp"}}}' |
+	"$LOOM_BIN/store_put" /loom/config/default -
+BGP_PIDS=()
+for i in 1 2; do
+	ns=B$i
+	mkdir -p "$T/b$i/run" "$T/b$i/ep"
+	ip netns exec "${!ns}" "$LOOM_BIN/loomd" --node "b$i" --address "192.0.2.2$i" --run-dir "$T/b$i/run" \
+		--state-dir "$T/b$i/ep" --ttl 5 --metrics-address "$LOOMD_ADDR" >"$T/b$i.log" 2>&1 &
+	BGP_PIDS+=($!)
+done
+NODE=$B1
+peer_up() {
+	get "$LOOMD_ADDR" /metrics >/dev/null &&
+		grep -qx 'loom_bgp_peer_up{peer="192.0.2.22"} 1' "$T/body" && cp "$T/body" "$T/bgp.metrics"
+}
+expect_true "bgp: loom_bgp_peer_up{peer} is 1 once the session to b2 is Established" wait_until 600 peer_up
+expect_true "bgp: loom_overlay_peers counts b2" grep -qx 'loom_overlay_peers 1' "$T/bgp.metrics"
+OUT=$(promtool check metrics <"$T/bgp.metrics" 2>&1)
+expect_eq "bgp: promtool check metrics is clean" "0 ''" "$? $(printf '%q' "$OUT")"
+kill "${BGP_PIDS[@]}"
+{ wait "${BGP_PIDS[@]}"; } 2>/dev/null
+# the BIRDs loomd started (they outlive loomd on purpose) end on SIGTERM
+BIRDS=()
+for i in 1 2; do
+	pid=$(cat "$T/b$i/run/bird-default.pid" 2>/dev/null) && BIRDS+=("$pid")
+done
+kill "${BIRDS[@]}" 2>/dev/null
+birds_gone() {
+	local p
+	for p in "${BIRDS[@]}"; do kill -0 "$p" 2>/dev/null && return 1; done
+	[[ ${#BIRDS[@]} == 2 ]]
+}
+expect_true "bgp: the BIRDs loomd started end on SIGTERM" wait_until 100 birds_gone
+kill -KILL "${BIRDS[@]}" 2>/dev/null
 finish
