@@ -38,6 +38,7 @@ get() {
 	ip netns exec "$NODE" curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "http://$1$2"
 }
 code_is() { [[ $(get "$2" "$3") == "$1" ]]; }
+no_sanitizer_report() { ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.log; }
 
 mkdir -p "$T/run" "$T/ep"
 ip netns exec "$NODE" "$LOOM_BIN/loomd" --node n1 --address 192.0.2.11 --run-dir "$T/run" \
@@ -117,6 +118,7 @@ ip netns exec "$NODE" nft delete table inet loom 2>/dev/null
 # ---- bgp mode: two nodes, each loomd starting its BIRD
 if ! command -v bird >/dev/null; then
 	echo "bird is not installed: the bgp part is skipped"
+	expect_true "no sanitizer report from the daemons" no_sanitizer_report
 	finish
 fi
 export LOOM_STORE=file:$T/store-bgp
@@ -163,4 +165,5 @@ birds_gone() {
 }
 expect_true "bgp: the BIRDs loomd started end on SIGTERM" wait_until 100 birds_gone
 kill -KILL "${BIRDS[@]}" 2>/dev/null
+expect_true "no sanitizer report from the daemons" no_sanitizer_report
 finish
