@@ -311,14 +311,15 @@ static void resync(struct policyd *d)
 		lost_sync(d, "watch /loom/", &err, false);
 		return;
 	}
+	if (d->backoff.failures > 0)
+		loom_info("in sync with the store again at revision %" PRId64
+			  " after %.1f s out of sync (%zu keys caught up)",
+			  rev, (double)(loom_now_ms() - d->out_since) / 1e3, changed);
 	if (!d->ever_synced)
 		loom_info("node %s: table inet loom in force at revision %" PRId64
 			  " (%.1f ms from start, commit %.1f ms)",
 			  d->node, rev, now_ms() - d->t_start, d->last_ms);
-	else if (!d->in_sync)
-		loom_info("in sync with the store again at revision %" PRId64
-			  " after %.1f s (%zu keys caught up)",
-			  rev, (double)(loom_now_ms() - d->out_since) / 1e3, changed);
+	/* lost_sync clears in_sync: this is a watch set up again */
 	if (d->ever_synced && !d->in_sync)
 		loom_metric_inc(d->watch_restarts);
 	d->in_sync = true;

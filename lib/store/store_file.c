@@ -74,6 +74,7 @@
 #define REC_FIXED 33 /* rev 8, type 1, create 8, lease 8, klen 4, vlen 4 */
 #define KV_HDR 40
 #define NAME_ESC_MAX 200
+#define LEASE_SCAN_MS 500 /* a watch looks at the leases at most this often */
 
 struct fstore {
 	struct loom_store base;
@@ -1223,6 +1224,7 @@ struct fwatch {
 	size_t qhead, qn, qcap;
 	struct loom_strset known; /* keys delivered as present: for resync */
 	int64_t next_sweep;     /* CLOCK_REALTIME ms of the next lease expiry, 0 = none */
+	int64_t last_scan;      /* CLOCK_MONOTONIC ms of the last look at the leases */
 };
 
 /* Under hub.lock: after a fork, the parent's hub is not ours. */
@@ -1510,8 +1512,9 @@ static int64_t leases_next_expiry(int leasefd)
 static int file_watch_next(struct loom_watch *base, struct loom_event *ev, struct loom_err *err)
 {
 	struct fwatch *w = (struct fwatch *)base;
+	int64_t now, mono, wake;
 	uint64_t ticks;
-	int64_t now;
+	bool scan;
 
 	if (w->qhead < w->qn) {
 		*ev = w->q[w->qhead++];
@@ -1523,27 +1526,30 @@ static int file_watch_next(struct loom_watch *base, struct loom_event *ev, struc
 	if (watch_fill(w, err) < 0)
 		return -1;
 	now = now_ms(CLOCK_REALTIME);
-	if (w->next_sweep == 0 || now >= w->next_sweep) {
-		int64_t *ids = NULL;
-		size_t n = 0;
-
-		leases_expired(w->f->leasefd, &ids, &n);
-		free(ids);
-		if (n > 0) {
-			/* the sweep's deletes go to the log: read them now */
+	mono = now_ms(CLOCK_MONOTONIC);
+	/* The leases are rescanned when one is due, and otherwise at most
+	 * every LEASE_SCAN_MS however many events arrive: a lease granted or
+	 * renewed by another process moves the next expiry (a renewal only
+	 * later: the timer then fires early, finds nothing, and rearms). */
+	scan = (w->next_sweep && now >= w->next_sweep) || mono - w->last_scan >= LEASE_SCAN_MS;
+	if (scan) {
+		w->last_scan = mono;
+		w->next_sweep = leases_next_expiry(w->f->leasefd);
+		if (w->next_sweep && w->next_sweep <= now) {
+			/* sweep under the lock; its deletes go to the log: read them */
 			if (op_begin(w->f, err) < 0)
 				return -1;
 			lock_end(w->f);
 			if (watch_fill(w, err) < 0)
 				return -1;
+			w->next_sweep = leases_next_expiry(w->f->leasefd);
 		}
 	}
-	/* Every wakeup rescans: a lease granted or renewed by another process
-	 * moves the next expiry (a renewal only later: the timer then fires
-	 * early, finds nothing, and rearms). */
-	w->next_sweep = leases_next_expiry(w->f->leasefd);
-	if (w->next_sweep)
-		loom_store_timerfd_in(w->tfd, w->next_sweep - now + 5);
+	wake = w->next_sweep ? w->next_sweep - now + 5 : INT64_MAX;
+	if (!scan && w->last_scan + LEASE_SCAN_MS - mono < wake)
+		wake = w->last_scan + LEASE_SCAN_MS - mono;
+	if (wake != INT64_MAX)
+		loom_store_timerfd_in(w->tfd, (long)wake);
 	if (w->qhead < w->qn) {
 		*ev = w->q[w->qhead++];
 		return 1;
