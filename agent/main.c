@@ -156,6 +156,9 @@ static void nodes_failed(struct loop *l, const struct loom_err *err, int64_t now
 	char text[2 * LOOM_ERR_MSG_MAX + 4];
 	int64_t delay = loom_backoff_next(&l->nodes_backoff);
 
+	/* the store not answering is not the dataplane failing */
+	if (err->code != LOOM_ERR_STORE)
+		loom_metric_inc(l->metrics.apply_errors);
 	if (strncmp(l->nodes_problem, err->msg, sizeof(l->nodes_problem)) != 0) {
 		loom_warn("nodes: %s, retrying", err_text(err, text, sizeof(text)));
 		snprintf(l->nodes_problem, sizeof(l->nodes_problem), "%s", err->msg);
@@ -174,7 +177,12 @@ static void do_nodes(struct loop *l, int64_t now)
 	if (!l->nodes.synced) {
 		if (now < l->next_nodes)
 			return;
-		if (loomd_nodes_sync(&l->d, &l->nodes, &err) < 0) {
+		int64_t t0 = now_ms();
+		int r = loomd_nodes_sync(&l->d, &l->nodes, &err);
+
+		if (r == 0)
+			loom_metric_observe(l->metrics.apply_seconds, (double)(now_ms() - t0) / 1e3);
+		if (r < 0) {
 			nodes_failed(l, &err, now);
 			return;
 		}

@@ -33,7 +33,15 @@ int loomd_metrics_init(struct loomd_metrics *m)
 	m->overlay_peers = add(m, LOOM_METRIC_GAUGE, "loom_overlay_peers",
 			       "Remote nodes the backend's controller programs (vxlan FDB "
 			       "peers, BGP neighbours).", NULL);
-	if (!m->renew_ok || !m->renew_failed || !m->watch_restarts || !m->overlay_peers)
+	m->apply_seconds = loom_metrics_add(m->reg, LOOM_METRIC_HISTOGRAM,
+					    "loom_dataplane_apply_duration_seconds",
+					    "Time to reconcile the backend's dataplane with the node list.",
+					    NULL, loom_apply_seconds_buckets,
+					    loom_apply_seconds_n_buckets);
+	m->apply_errors = add(m, LOOM_METRIC_COUNTER, "loom_dataplane_apply_errors_total",
+			      "Dataplane changes the backend's controller failed to apply.", NULL);
+	if (!m->renew_ok || !m->renew_failed || !m->watch_restarts || !m->overlay_peers ||
+	    !m->apply_seconds || !m->apply_errors)
 		goto fail;
 	return 0;
 fail:

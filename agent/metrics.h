@@ -6,6 +6,9 @@
  *   loom_build_info{version}
  *   loom_lease_renewals_total{result="success"|"failure"}
  *   loom_store_watch_restarts_total   node watches set up again after a loss
+ *   loom_dataplane_apply_duration_seconds  one full reconcile of the
+ *                                     backend's dataplane with the node list
+ *   loom_dataplane_apply_errors_total the controller failed to apply a change
  *   loom_overlay_peers                remote nodes the backend programs
  *   loom_ipam_addresses_in_use{range}, loom_ipam_addresses_capacity{range}
  *                                     per node block, from the endpoint records
@@ -24,6 +27,7 @@
 struct loomd_metrics {
 	struct loom_metrics *reg;          /* owned */
 	struct loom_metric *renew_ok, *renew_failed, *watch_restarts, *overlay_peers;
+	struct loom_metric *apply_seconds, *apply_errors;
 };
 
 /* 0 or -errno (ENOMEM). */

@@ -77,7 +77,8 @@ for d in loomd:$LOOMD_ADDR policyd:$POLICYD_ADDR; do
 	expect_eq "$name: promtool check metrics is clean" "0 ''" "$? $(printf '%q' "$OUT")"
 done
 for m in loom_build_info loom_lease_renewals_total loom_store_watch_restarts_total loom_overlay_peers \
-	loom_ipam_addresses_in_use loom_ipam_addresses_capacity; do
+	loom_ipam_addresses_in_use loom_ipam_addresses_capacity loom_dataplane_apply_duration_seconds_bucket \
+	loom_dataplane_apply_errors_total; do
 	expect_true "loomd exports $m" grep -q "^$m[{ ]" "$T/loomd.metrics"
 done
 expect_true "loomd: one address in use in its block $SUBNET" \
