@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "controller.h"
 #include "bird.h"
 #include "ctl.h"
 #include "kernel/bpf_antispoof.h"
@@ -90,7 +91,8 @@ static json_t *store_json(struct st *s, const char *key, int64_t *lease)
 
 /* ---- components ---- */
 
-/* A daemon: its endpoints when it serves them, else its process. */
+/* A daemon: its endpoints when it serves them (/healthz: its loop turns;
+ * /readyz: in sync), else its process. */
 static json_t *daemon_component(struct st *s, const char *name, pid_t pid, const char *addr)
 {
 	json_t *o = json_object();
@@ -103,7 +105,14 @@ static json_t *daemon_component(struct st *s, const char *name, pid_t pid, const
 		json_object_set_new(o, "state", json_string(pid ? "running" : "not running"));
 		return o;
 	}
-	code = ctl_http_get(addr, "/readyz", HTTP_TIMEOUT_MS, &body);
+	code = ctl_http_get(addr, "/healthz", HTTP_TIMEOUT_MS, &body);
+	free(body);
+	body = NULL;
+	json_object_set_new(o, "alive", json_boolean(code == 200));
+	if (code > 0 && code != 200)
+		code = -EPROTO;   /* /healthz answers 200 or not at all */
+	if (code > 0)
+		code = ctl_http_get(addr, "/readyz", HTTP_TIMEOUT_MS, &body);
 	if (code == 200) {
 		json_object_set_new(o, "state", json_string("ready"));
 	} else if (code > 0) {
@@ -301,7 +310,8 @@ static void vxlan_peers(struct st *s)
 	struct loom_nl *nl = NULL;
 	struct loom_link link;
 	struct loom_fdb *fdb = NULL;
-	int n_fdb = 0, r;
+	struct loom_neigh *neigh = NULL;
+	int n_fdb = 0, n_neigh = 0, r;
 	size_t i;
 
 	snprintf(dev, sizeof(dev), "loom.%u", s->net.vxlan_vni);
@@ -313,6 +323,10 @@ static void vxlan_peers(struct st *s)
 		n_fdb = loom_fdb_list(nl, link.ifindex, &fdb);
 		r = n_fdb < 0 ? n_fdb : 0;
 	}
+	if (r == 0) {
+		n_neigh = loom_neigh_list(nl, link.ifindex, AF_INET, &neigh);
+		r = n_neigh < 0 ? n_neigh : 0;
+	}
 	if (r < 0)
 		problem(s, "overlay: %s: %s", dev, strerror(-r));
 	for (i = 0; i < s->n_nodes; i++) {
@@ -320,8 +334,13 @@ static void vxlan_peers(struct st *s)
 		const char *name = json_string_value(json_object_get(o, "name"));
 		const char *addr = json_string_value(json_object_get(o, "address"));
 		const char *net = json_string_value(json_object_get(o, "network"));
+		const char *mac_text = json_string_value(json_object_get(o, "vtepMAC"));
+		const char *subnet_text = json_string_value(json_object_get(o, "subnet"));
+		struct loom_prefix subnet;
+		uint8_t mac[6];
+		bool has_mac, has_subnet;
 		struct loom_ip ip;
-		bool programmed = false;
+		bool in_fdb = false, in_neigh = false;
 		int k;
 
 		if (!name || !addr || !strcmp(name, s->n->node) || (net && strcmp(net, s->n->network)) ||
@@ -329,19 +348,30 @@ static void vxlan_peers(struct st *s)
 			json_decref(o);
 			continue;
 		}
+		/* the controller's FDB entry: the node's VTEP MAC to its underlay
+		 * address; its neighbour: the node's gateway in its block to that MAC */
+		has_mac = mac_text && loomd_mac_parse(mac_text, mac) == 0;
+		has_subnet = subnet_text && loom_prefix_parse(subnet_text, &subnet) == 0;
 		for (k = 0; k < n_fdb; k++)
-			programmed = programmed || (fdb[k].dst.family && loom_ip_eq(&fdb[k].dst, &ip));
-		json_array_append_new(peers, json_pack("{s:s, s:s, s:O, s:O, s:b}", "node", name,
+			in_fdb = in_fdb || (fdb[k].dst.family && loom_ip_eq(&fdb[k].dst, &ip));
+		for (k = 0; has_mac && has_subnet && k < n_neigh; k++)
+			in_neigh = in_neigh || (neigh[k].has_mac && !memcmp(neigh[k].mac, mac, 6) &&
+						loom_prefix_contains(&subnet, &neigh[k].ip));
+		json_array_append_new(peers, json_pack("{s:s, s:s, s:O, s:O, s:b, s:b, s:b}", "node", name,
 						       "address", addr, "subnet",
 						       json_object_get(o, "subnet") ?: json_null(),
 						       "vtepMAC",
 						       json_object_get(o, "vtepMAC") ?: json_null(),
-						       "programmed", programmed));
-		if (!programmed && r == 0)
+						       "fdb", in_fdb, "neighbour", in_neigh,
+						       "programmed", in_fdb && in_neigh));
+		if (!in_fdb && r == 0)
 			problem(s, "overlay: no FDB entry on %s for node %s (%s)", dev, name, addr);
+		if (in_fdb && !in_neigh && r == 0)
+			problem(s, "overlay: no neighbour entry on %s for node %s's gateway", dev, name);
 		json_decref(o);
 	}
 	free(fdb);
+	free(neigh);
 	loom_nl_close(nl);
 	json_object_set_new(ov, "peers", peers);
 	json_object_set_new(s->doc, "overlay", ov);
@@ -570,12 +600,13 @@ static void print_text(const json_t *doc)
 	if (ov && !strcmp(str(ov, "type"), "vxlan")) {
 		printf("\nOverlay peers (%s):\n", str(ov, "device"));
 		printf("+-----------------+-----------------+--------------------+-------------------+------------+\n");
-		printf("| %-15s | %-15s | %-18s | %-17s | %-10s |\n", "NODE", "ADDRESS", "SUBNET", "VTEP MAC", "FDB");
+		printf("| %-15s | %-15s | %-18s | %-17s | %-10s |\n", "NODE", "ADDRESS", "SUBNET", "VTEP MAC", "FDB+NEIGH");
 		printf("+-----------------+-----------------+--------------------+-------------------+------------+\n");
 		json_array_foreach(json_object_get(ov, "peers"), i, e)
 			printf("| %-15s | %-15s | %-18s | %-17s | %-10s |\n", str(e, "node"), str(e, "address"),
 			       str(e, "subnet"), str(e, "vtepMAC"),
-			       json_is_true(json_object_get(e, "programmed")) ? "programmed" : "missing");
+			       json_is_true(json_object_get(e, "programmed")) ? "programmed"
+			       : json_is_true(json_object_get(e, "fdb")) ? "no neigh" : "missing");
 		printf("+-----------------+-----------------+--------------------+-------------------+------------+\n");
 	} else if (ov) {
 		printf("\nIPv4 BGP status (BIRD on %s):\n", str(ov, "socket"));

@@ -95,7 +95,7 @@ expect_eq "unknown paths are 404" 404 "$(get "$LOOMD_ADDR" /nope)"
 
 CTL status -o json >"$T/status.json" 2>&1
 expect_true "loomctl status: both daemons ready by their /readyz, found on their command lines" \
-	jq -e ".components.loomd.state == \"ready\" and .components.loomd.metricsAddress == \"$LOOMD_ADDR\" and
+	jq -e ".components.loomd.state == \"ready\" and .components.loomd.alive and .components.loomd.metricsAddress == \"$LOOMD_ADDR\" and
 	       .components[\"loom-policyd\"].state == \"ready\" and .components[\"loom-policyd\"].metricsAddress == \"$POLICYD_ADDR\"" \
 	"$T/status.json" >/dev/null
 OUT=$(CTL diags -o "$T/diags.tgz" 2>&1)

@@ -77,8 +77,8 @@ for MODE in vxlan bgp; do
 	expect_true "$MODE: json: IPAM per range" \
 		jqt '.ipam.ranges | length == 1 and .[0].used == 1 and .[0].capacity == 253'
 	if [[ $MODE == vxlan ]]; then
-		expect_true "vxlan: json: the peer n2 is programmed on loom.1" \
-			jqt '.overlay.type == "vxlan" and .overlay.device == "loom.1" and ([.overlay.peers[] | select(.node == "n2" and .programmed)] | length) == 1'
+		expect_true "vxlan: json: the peer n2's FDB and neighbour entries are on loom.1" \
+			jqt '.overlay.type == "vxlan" and .overlay.device == "loom.1" and ([.overlay.peers[] | select(.node == "n2" and .fdb and .neighbour and .programmed)] | length) == 1'
 	else
 		expect_true "bgp: json: BIRD up and the session to n2 Established" \
 			jqt '.components.bird.state == "up" and ([.overlay.sessions[] | select(.peerAddress == "192.0.2.12" and .node == "n2" and .info == "Established" and .state == "up")] | length) == 1'
