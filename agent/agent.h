@@ -2,11 +2,14 @@
  * lease file the plugins read, and endpoint publishing.
  *
  * Pure parts (no store, no kernel; unit-tested): config.c (command line),
- * network.c (the Network object), subnet.c (carving the cluster CIDR into
- * node blocks and naming their keys), leasefile.c (the <network>.env text),
- * endpoint.c (record file name and record -> endpoint value).
- * Parts with side effects: log.c, mtu.c (netlink), lease.c (node key,
- * subnet claim), publish.c (endpoint sync), main.c (the event loop).
+ * network.c (the Network, over the model's), subnet.c (carving the cluster
+ * CIDR into node blocks and naming their keys), leasefile.c (the
+ * <network>.env text), endpoint.c (record file name and record -> endpoint
+ * value).  Parts with side effects: log.c, mtu.c (netlink), sysctl.c (the
+ * mode's sysctls), lease.c (node key, subnet claim), publish.c (endpoint
+ * sync), nodes.c (other nodes and the Network -> the mode's controller),
+ * main.c (the event loop).  What differs between modes comes from the mode
+ * table (model/mode.h), never from a mode's name.
  *
  * Every function returns 0 / a documented positive value, or -1 with a
  * filled loom_err (or -errno where it says so).  The pure parts never log;
@@ -24,6 +27,7 @@
 
 #include "base/err.h"
 #include "base/ip.h"
+#include "model/network.h"
 
 #define LOOMD_NAME_MAX 254          /* node and network names, with NUL */
 #define LOOMD_URL_MAX 2048
@@ -68,29 +72,11 @@ bool loomd_name_valid(const char *s);
 
 /* ---- network.c ---- */
 
-enum loomd_backend { LOOMD_BACKEND_VXLAN, LOOMD_BACKEND_BGP, LOOMD_BACKEND_NONE };
-
-struct loomd_network {
-	struct loom_prefix cidr;            /* spec.cidr, host bits clear */
-	int subnet_len;                     /* spec.subnetLength, default 24 */
-	bool has_cidr6;
-	struct loom_prefix cidr6;           /* spec.cidr6 */
-	int subnet_len6;                    /* spec.subnetLength6, default 64 */
-	uint32_t mtu;                       /* spec.mtu, 0 = derive from the underlay */
-	enum loomd_backend backend;         /* spec.backend.type, default vxlan */
-	uint32_t vxlan_vni;                 /* spec.backend.vxlan.vni, default 1 */
-	uint16_t vxlan_port;                /* spec.backend.vxlan.port, default 8472 */
-};
-
-/* Parse the value of /loom/config/<network>.  Errors (LOOM_ERR_INVALID_CONFIG)
- * name the field ("spec.subnetLength: ..."). */
-int loomd_network_parse(const char *text, size_t len, struct loomd_network *out,
+/* The value of /loom/config/<network>, through the Network model
+ * (model/network.h), and what loomd adds: it leases IPv4 blocks, so
+ * spec.cidr is required.  Errors (LOOM_ERR_INVALID_CONFIG) name the field. */
+int loomd_network_parse(const char *text, size_t len, struct loom_network *out,
 			struct loom_err *err);
-
-/* The pod MTU: spec.mtu, else the underlay's minus the backend's overhead
- * (50 for vxlan over IPv4, 70 over IPv6), else the underlay's.
- * underlay_mtu 0 = unknown (1500 is assumed). */
-uint32_t loomd_pod_mtu(const struct loomd_network *n, uint32_t underlay_mtu, bool underlay_v6);
 
 /* ---- subnet.c ---- */
 
@@ -118,7 +104,7 @@ int loomd_subnet_value_owner(const char *text, size_t len, char *buf, size_t buf
 /* ---- leasefile.c ---- */
 
 struct loomd_lease_info {
-	const struct loomd_network *net;
+	const struct loom_network *net;
 	struct loom_prefix subnet;
 	bool has_subnet6;
 	struct loom_prefix subnet6;

@@ -10,19 +10,19 @@
 #include "base/cleanup.h"
 #include "base/file_replace.h"
 
-const char *loomd_conflist_plugin(enum loomd_backend b)
+const char *loomd_conflist_plugin(const struct loom_mode *m)
 {
-	return b == LOOMD_BACKEND_BGP ? "loom-bgp" : "loom-vxlan";
+	return m->node_cni;
 }
 
-char *loomd_conflist_format(const char *network, enum loomd_backend b, const char *run_dir,
+char *loomd_conflist_format(const char *network, const struct loom_mode *m, const char *run_dir,
 			    const char *state_dir)
 {
 	json_t *mode = NULL, *portmap = NULL, *root = NULL;
 	char *text = NULL, *out = NULL;
 	int e = 0;
 
-	mode = json_pack("{s:s}", "type", loomd_conflist_plugin(b));
+	mode = json_pack("{s:s}", "type", loomd_conflist_plugin(m));
 	/* portmap after the mode plugin: it reads the pod's address from the
 	 * prevResult loom's plugin hands down the chain. */
 	portmap = json_pack("{s:s, s:{s:b}}", "type", "portmap", "capabilities", "portMappings", 1);
@@ -78,13 +78,13 @@ int loomd_conflist_sync(const struct loomd *d, struct loom_err *err)
 
 	if (!d->cfg.conflist_dir[0])
 		return 0;
-	text = loomd_conflist_format(d->cfg.network, d->net.backend, d->cfg.run_dir,
+	text = loomd_conflist_format(d->cfg.network, d->net.mode, d->cfg.run_dir,
 				     d->cfg.state_dir);
 	if (!text)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory formatting the conflist");
 	r = loomd_conflist_write(d->cfg.conflist_dir, text, err);
 	if (r > 0)
 		loomd_log("wrote %s/%s (%s, portmap)", d->cfg.conflist_dir, LOOMD_CONFLIST_NAME,
-			  loomd_conflist_plugin(d->net.backend));
+			  loomd_conflist_plugin(d->net.mode));
 	return r < 0 ? -1 : 0;
 }

@@ -17,17 +17,17 @@
 #define LOOMD_CONFLIST_NAME "10-loom.conflist"
 #define LOOMD_CONFLIST_CNI_VERSION "1.0.0"
 
-/* The CNI plugin a node of this backend runs for its pods: loom-vxlan for
- * vxlan (and none: a bridge on the node's leased block, routes left to the
- * user), loom-bgp for bgp. */
-const char *loomd_conflist_plugin(enum loomd_backend b);
+/* The CNI plugin a node of this mode runs for its pods: the mode table's
+ * node_cni (loom-vxlan for vxlan, and for bridge: a bridge on the node's
+ * leased block, routes left to the user; loom-bgp for bgp). */
+const char *loomd_conflist_plugin(const struct loom_mode *m);
 
 /* The conflist's text (pretty JSON, newline-terminated) for `network`.
  * run_dir/state_dir are written into the plugin's entry only when they
  * differ from the plugins' defaults (/run/loom, /run/loom/endpoints), so
  * plugin and loomd agree on where the lease file and records live.
  * malloc()ed, NULL on ENOMEM. */
-char *loomd_conflist_format(const char *network, enum loomd_backend b, const char *run_dir,
+char *loomd_conflist_format(const char *network, const struct loom_mode *m, const char *run_dir,
 			    const char *state_dir);
 
 /* Replace <dir>/10-loom.conflist with `text`, creating dir (mode 0755,
@@ -36,7 +36,7 @@ char *loomd_conflist_format(const char *network, enum loomd_backend b, const cha
 int loomd_conflist_write(const char *dir, const char *text, struct loom_err *err);
 
 /* loomd's step after each registration: with --write-conflist DIR, make
- * DIR/10-loom.conflist match the Network's backend (logs when it writes).
+ * DIR/10-loom.conflist match the Network's mode (logs when it writes).
  * 0 (also without the option), or -1 with err. */
 int loomd_conflist_sync(const struct loomd *d, struct loom_err *err);
 

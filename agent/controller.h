@@ -1,11 +1,15 @@
-/* The seam between loomd and a backend's controller (plugins/<mode>/):
- * loomd keeps the node list in step with the store, a controller turns
- * other nodes into dataplane state.
+/* The seam between loomd and a mode's controller (plugins/<mode>/, named
+ * by the mode's entry of the mode table, model/mode.h): loomd keeps the
+ * node list and the Network in step with the store, a controller turns
+ * them into dataplane state.
  *
  * loomd's side (nodes.c): after registering, it lists /loom/nodes/, calls
  * reconcile() with every other node of its network, and follows a watch
  * from the list's revision + 1, calling node_added / node_changed /
- * node_removed per event.  A watch that fails, or a controller call that
+ * node_removed per event.  It watches the Network's key too: a change of
+ * the mode's own section alone is handed to network_changed(); any other
+ * change re-registers the node (new blocks, a new lease file) and restarts
+ * the controller.  A watch that fails, or a controller call that
  * fails, makes it list and reconcile again (after a delay), so a controller
  * may treat every call as "make it so" and never needs to retry itself.
  *
@@ -43,7 +47,7 @@ struct loomd_controller_ctx {
 	const char *node;                   /* this node's name */
 	const char *network;                /* the network's name */
 	struct loom_ip address;             /* this node's underlay address */
-	const struct loomd_network *net;    /* valid for the controller's life */
+	const struct loom_network *net;    /* valid for the controller's life */
 	struct loom_prefix subnet;          /* this node's IPv4 block */
 	uint32_t underlay_mtu;              /* 0 = unknown */
 	const char *state_dir;              /* loomd's --state-dir */
@@ -62,6 +66,10 @@ struct loomd_controller_ops {
 	/* Build this node's side of the dataplane.  *state is the
 	 * controller's, handed back to every other call. */
 	int (*start)(void **state, const struct loomd_controller_ctx *ctx, struct loom_err *err);
+	/* The mode's section of the Network changed (net: the new Network,
+	 * the same object as ctx->net).  May be NULL: loomd then restarts the
+	 * controller (stop, start, reconcile). */
+	int (*network_changed)(void *state, const struct loom_network *net, struct loom_err *err);
 	int (*node_added)(void *state, const struct loomd_node *n, struct loom_err *err);
 	/* old: the record as last seen. */
 	int (*node_changed)(void *state, const struct loomd_node *old, const struct loomd_node *n,
@@ -78,15 +86,5 @@ struct loomd_controller_ops {
 	/* Free the state; the dataplane stays. */
 	void (*stop)(void *state);
 };
-
-/* The controller of a backend, or NULL when it has none ("none", or a
- * backend this loomd was built without).  Defined by the binary that
- * links the controllers (agent/main.c), so loomagent does not depend on
- * them. */
-typedef const struct loomd_controller_ops *(*loomd_controller_lookup)(enum loomd_backend b);
-
-/* The controllers loomd links (each defined in its mode's folder). */
-extern const struct loomd_controller_ops loom_vxlan_controller;  /* plugins/vxlan/controller.c */
-extern const struct loomd_controller_ops loom_bgp_controller;    /* plugins/bgp/controller.c */
 
 #endif

@@ -15,11 +15,10 @@ struct loomd {
 	struct loomd_config cfg;
 	struct loom_store *store;           /* owned */
 	int64_t lease;                      /* the node's lease, 0 = none yet */
-	struct loomd_network net;           /* valid once a sync found the Network */
+	struct loom_network net;           /* valid once a sync found the Network */
 	bool have_subnet, have_subnet6;     /* the blocks held (kept across lease loss) */
 	struct loom_prefix subnet, subnet6;
 	uint32_t underlay_mtu;              /* 0 = unknown */
-	loomd_controller_lookup lookup;     /* backend -> controller; NULL: none */
 	bool has_vtep_mac;                  /* published in the node key as "vtepMAC" */
 	uint8_t vtep_mac[6];
 };
@@ -48,11 +47,14 @@ int loomd_endpoint_changed(struct loomd *d, const char *fname, struct loom_err *
 struct loomd_nodes {
 	const struct loomd_controller_ops *ops;  /* the running controller, NULL: none */
 	void *state;
-	struct loomd_network net;           /* what it was started with */
+	struct loom_network net;            /* what it runs with (ctx->net) */
 	struct loom_prefix subnet;
 	bool started;                       /* start() done for net/subnet (ops may be NULL) */
 	bool synced;                        /* listed, reconciled and watching */
 	struct loom_watch *watch;
+	struct loom_watch *config_watch;    /* /loom/config/<network> */
+	bool network_stale;                 /* the Network changed beyond the mode's
+					     * section: the loop registers again */
 	struct loomd_node *known;           /* remote nodes of our network, as last seen */
 	size_t n_known;
 };
@@ -64,16 +66,18 @@ void loomd_nodes_check(struct loomd *d, struct loomd_nodes *s);
  * the list's revision + 1.  0, or -1 with err (LOOM_ERR_STORE for the store;
  * others: the controller failed). */
 int loomd_nodes_sync(struct loomd *d, struct loomd_nodes *s, struct loom_err *err);
-/* Hand the watch's pending events to the controller, without waiting.  On
- * -1 the sync is undone (s->synced false): call loomd_nodes_sync again. */
+/* Hand the watches' pending events to the controller, without waiting: a
+ * node's to node_added/changed/removed, the Network's to network_changed
+ * (or s->network_stale, for the loop to register again).  On -1 the sync
+ * is undone (s->synced false): call loomd_nodes_sync again. */
 int loomd_nodes_poll(struct loomd *d, struct loomd_nodes *s, struct loom_err *err);
 /* Close the watch, stop the controller (the dataplane stays). */
 void loomd_nodes_stop(struct loomd_nodes *s);
 
 /* ---- sysctl.c ---- */
 
-/* Forwarding, and bridged traffic through netfilter (for loom-policyd) in
- * bridge and vxlan modes; best effort, logs what it cannot set. */
-void loomd_sysctls(enum loomd_backend b);
+/* The mode's sysctls (its entry of the mode table); best effort, logs
+ * what it cannot set. */
+void loomd_sysctls(const struct loom_mode *m);
 
 #endif

@@ -264,7 +264,7 @@ static int write_leasefile(struct loomd *d, struct loom_err *err)
 		.subnet = d->subnet,
 		.has_subnet6 = d->have_subnet6,
 		.subnet6 = d->subnet6,
-		.mtu = loomd_pod_mtu(&d->net, d->underlay_mtu, d->cfg.address.family == AF_INET6),
+		.mtu = loom_network_pod_mtu(&d->net, d->underlay_mtu, d->cfg.address.family == AF_INET6),
 		.ipmasq = true,
 	};
 	char text[1024], path[PATH_MAX];
@@ -315,10 +315,10 @@ static int claim_family(struct loomd *d, const struct loom_prefix *cidr, int sub
 	return 0;
 }
 
-/* The backend's VTEP MAC, for the node key: other nodes program it. */
+/* The mode's VTEP MAC, for the node key: other nodes program it. */
 static void vtep_mac(struct loomd *d)
 {
-	const struct loomd_controller_ops *ops = d->lookup ? d->lookup(d->net.backend) : NULL;
+	const struct loomd_controller_ops *ops = d->net.mode->controller;
 
 	d->has_vtep_mac = ops && ops->vtep_mac && ops->vtep_mac(d->cfg.node, d->vtep_mac) == 0;
 }

@@ -54,7 +54,7 @@ struct loop {
 		struct loom_io *io;
 		int fd;
 	} watched[MAX_WATCHES];
-	struct loomd_nodes nodes;           /* other nodes -> the backend's controller */
+	struct loomd_nodes nodes;           /* other nodes -> the mode's controller */
 	int64_t next_nodes;                 /* when to retry a failed node sync */
 	char nodes_problem[LOOM_ERR_MSG_MAX];
 	bool sysctls_done;
@@ -62,13 +62,6 @@ struct loop {
 	struct loomd_metrics metrics;       /* --metrics-address only */
 	struct loom_serve *serve;
 };
-
-static const struct loomd_controller_ops *lookup(enum loomd_backend b)
-{
-	if (b == LOOMD_BACKEND_BGP)
-		return &loom_bgp_controller;
-	return b == LOOMD_BACKEND_VXLAN ? &loom_vxlan_controller : NULL;
-}
 
 static int64_t now_ms(void)
 {
@@ -136,7 +129,7 @@ static void do_sync(struct loop *l, int64_t now)
 		l->registered = true;
 		l->next_keepalive = now + (int64_t)l->d.cfg.ttl * 1000 / 3;
 		if (!l->sysctls_done)
-			loomd_sysctls(l->d.net.backend);
+			loomd_sysctls(l->d.net.mode);
 		l->sysctls_done = true;
 		loomd_nodes_check(&l->d, &l->nodes);
 	}
@@ -168,6 +161,18 @@ static void nodes_failed(struct loop *l, const struct loom_err *err, int64_t now
 	l->next_nodes = now + delay;
 }
 
+/* The Network changed beyond the mode's section (seen by a node sync or
+ * poll, even one that failed after): new blocks, a new lease file, and the
+ * controller restarted (loomd_nodes_check). */
+static void network_stale(struct loop *l, int64_t now)
+{
+	if (!l->nodes.network_stale)
+		return;
+	l->nodes.network_stale = false;
+	l->registered = false;
+	l->next_sync = now;
+}
+
 static void do_nodes(struct loop *l, int64_t now)
 {
 	struct loom_err err = { 0 };
@@ -184,6 +189,7 @@ static void do_nodes(struct loop *l, int64_t now)
 			loom_metric_observe(l->metrics.apply_seconds, (double)(now_ms() - t0) / 1e3);
 		if (r < 0) {
 			nodes_failed(l, &err, now);
+			network_stale(l, now);
 			return;
 		}
 		if (l->nodes_ever_synced)
@@ -196,6 +202,7 @@ static void do_nodes(struct loop *l, int64_t now)
 	}
 	if (loomd_nodes_poll(&l->d, &l->nodes, &err) < 0)
 		nodes_failed(l, &err, now);
+	network_stale(l, now);
 }
 
 static void do_keepalive(struct loop *l, int64_t now)
@@ -310,6 +317,8 @@ static size_t open_watches(const struct loop *l, struct loom_watch *ws[MAX_WATCH
 		return 0;
 	if (l->nodes.watch)
 		ws[n++] = l->nodes.watch;
+	if (l->nodes.config_watch)
+		ws[n++] = l->nodes.config_watch;
 	return n;
 }
 
@@ -347,7 +356,7 @@ static void follow_watches(struct loop *l)
 /* One turn of loomd's work: whatever is due, then the next deadline. */
 static void step(struct loop *l)
 {
-	int64_t now = now_ms(), deadline, watchdog;
+	int64_t now = now_ms(), t, ping;
 
 	if ((!l->registered || !l->synced) && now >= l->next_sync)
 		do_sync(l, now);
@@ -363,9 +372,10 @@ static void step(struct loop *l)
 	if (l->wd < 0 && watch_state_dir(l) == 0)
 		l->synced = false;
 	follow_watches(l);
-	deadline = next_deadline(l);
-	watchdog = loom_notify_watchdog_tick(now);
-	loom_timer_arm_at(l->step_t, watchdog < deadline ? watchdog : deadline);
+	t = next_deadline(l);
+	/* the service manager's watchdog: pinged from here, woken for it */
+	ping = loom_notify_watchdog_tick(now);
+	loom_timer_arm_at(l->step_t, ping < t ? ping : t);
 }
 
 static void on_step_timer(struct loom_loop *loop, void *arg)
@@ -520,7 +530,6 @@ int main(int argc, char **argv)
 	loom_backoff_init(&l.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS, 0);
 	loom_backoff_init(&l.nodes_backoff, RETRY_NODES_MIN_MS, RETRY_NODES_MAX_MS, 0);
 	l.next_sync = now_ms();
-	l.d.lookup = lookup;
 
 	r = run(&l);
 	loom_notify_stopping();

@@ -107,6 +107,7 @@ void loomd_metrics_refresh(struct loomd_metrics *m, struct loomd *d, size_t n_pe
 		block_usage(m, d, &d->subnet);
 	if (d->have_subnet6)
 		block_usage(m, d, &d->subnet6);
-	if (d->net.backend == LOOMD_BACKEND_BGP && d->store)
+	/* only bgp mode's controller publishes a status: no mode named here */
+	if (d->store && d->lease)
 		bgp_peers(m, d);
 }

@@ -12,8 +12,9 @@
  *   loom_overlay_peers                remote nodes the backend programs
  *   loom_ipam_addresses_in_use{range}, loom_ipam_addresses_capacity{range}
  *                                     per node block, from the endpoint records
- *   loom_bgp_peer_up{peer}            bgp mode: 1 per Established session, from
- *                                     the controller's /loom/bgpstatus/<node>
+ *   loom_bgp_peer_up{peer}            1 per Established session, from
+ *                                     /loom/bgpstatus/<node> (bgp mode's
+ *                                     controller publishes it)
  * Label values are few per node (its blocks, its BGP peers): no
  * per-pod labels. */
 #ifndef LOOMD_METRICS_H

@@ -1,5 +1,5 @@
-/* Other nodes, followed in the store and handed to the backend's
- * controller (controller.h).
+/* Other nodes and the Network, followed in the store and handed to the
+ * mode's controller (controller.h).
  *
  * The cache `known` holds the remote nodes of our network as last handed
  * to the controller: a DELETE event carries only the key, and the
@@ -8,10 +8,12 @@
  * as removed. */
 #include "daemon.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NODES_PREFIX "/loom/nodes/"
+#define CONFIG_PREFIX "/loom/config/"
 
 static void forget_all(struct loomd_nodes *s)
 {
@@ -20,10 +22,17 @@ static void forget_all(struct loomd_nodes *s)
 	s->n_known = 0;
 }
 
-void loomd_nodes_stop(struct loomd_nodes *s)
+static void close_watches(struct loomd_nodes *s)
 {
 	loom_watch_close(s->watch);
 	s->watch = NULL;
+	loom_watch_close(s->config_watch);
+	s->config_watch = NULL;
+}
+
+void loomd_nodes_stop(struct loomd_nodes *s)
+{
+	close_watches(s);
 	if (s->ops && s->ops->stop)
 		s->ops->stop(s->state);
 	s->ops = NULL;
@@ -37,17 +46,17 @@ void loomd_nodes_check(struct loomd *d, struct loomd_nodes *s)
 {
 	if (!s->started)
 		return;
-	if (memcmp(&s->net, &d->net, sizeof(s->net)) == 0 &&
+	if (loom_network_same(&s->net, &d->net) &&
 	    loom_ip_eq(&s->subnet.ip, &d->subnet.ip) && s->subnet.len == d->subnet.len)
 		return;
 	loomd_log("the Network or this node's block changed: restarting the %s controller",
-		  s->ops ? s->ops->name : "none");
+		  s->ops ? s->ops->name : d->net.mode->name);
 	loomd_nodes_stop(s);
 }
 
 static int start(struct loomd *d, struct loomd_nodes *s, struct loom_err *err)
 {
-	const struct loomd_controller_ops *ops = d->lookup ? d->lookup(d->net.backend) : NULL;
+	const struct loomd_controller_ops *ops = d->net.mode->controller;
 	struct loomd_controller_ctx ctx;
 
 	s->net = d->net;
@@ -90,6 +99,58 @@ static bool relevant(const struct loomd *d, const struct loom_kv *kv, struct loo
 	return strcmp(n->name, d->cfg.node) != 0 && strcmp(n->network, d->cfg.network) == 0;
 }
 
+static void config_key(const struct loomd *d, char *buf, size_t len)
+{
+	snprintf(buf, len, CONFIG_PREFIX "%s", d->cfg.network);
+}
+
+/* The Network's value as stored now (kv): the mode's section alone changed
+ * -> network_changed(); anything else -> register again. */
+static int on_config(struct loomd *d, struct loomd_nodes *s, const struct loom_kv *kv,
+		     struct loom_err *err)
+{
+	struct loom_err perr = { 0 };
+	struct loom_network n;
+
+	if (loomd_network_parse(kv->value, kv->value_len, &n, &perr) < 0) {
+		loomd_log("%s: %s, keeping the Network as it was", kv->key, perr.msg);
+		return 0;
+	}
+	if (loom_network_same(&n, &s->net))
+		return 0;
+	if (loom_network_same_common(&n, &s->net) && s->ops && s->ops->network_changed) {
+		loomd_log("the Network's %s settings changed", n.mode->name);
+		s->net = n;
+		d->net = n;
+		return s->ops->network_changed(s->state, &s->net, err);
+	}
+	loomd_log("the Network changed: registering again");
+	s->network_stale = true;
+	return 0;
+}
+
+/* List the Network's key (it may have changed since the registration
+ * read it) and watch it from there. */
+static int follow_config(struct loomd *d, struct loomd_nodes *s, struct loom_err *err)
+{
+	char key[LOOM_STORE_KEY_MAX];
+	struct loom_kv *kvs = NULL;
+	size_t n = 0, i;
+	int64_t rev = 0;
+	int r = 0;
+
+	config_key(d, key, sizeof(key));
+	if (loom_store_list(d->store, key, &kvs, &n, &rev, err) < 0)
+		return -1;
+	for (i = 0; i < n && r == 0; i++)
+		if (strcmp(kvs[i].key, key) == 0)
+			r = on_config(d, s, &kvs[i], err);
+	loom_kvs_free(kvs, n);
+	if (r < 0)
+		return -1;
+	return loom_store_watch(d->store, key, rev + 1, &s->config_watch, err);
+}
+
 static struct loomd_node *find(struct loomd_nodes *s, const char *name)
 {
 	size_t i;
@@ -109,13 +170,14 @@ int loomd_nodes_sync(struct loomd *d, struct loomd_nodes *s, struct loom_err *er
 	int r = -1;
 
 	loom_err_clear(err);
-	loom_watch_close(s->watch);
-	s->watch = NULL;
+	close_watches(s);
 	s->synced = false;
 	if (!s->started && start(d, s, err) < 0)
 		return -1;
+	if (follow_config(d, s, err) < 0)
+		return -1;
 	if (!s->ops) {
-		s->synced = true;  /* nothing to follow */
+		s->synced = true;  /* no nodes to follow */
 		return 0;
 	}
 	if (loom_store_list(d->store, NODES_PREFIX, &kvs, &n, &rev, err) < 0)
@@ -198,31 +260,58 @@ static int on_event(struct loomd *d, struct loomd_nodes *s, const struct loom_ev
 	return 0;
 }
 
-int loomd_nodes_poll(struct loomd *d, struct loomd_nodes *s, struct loom_err *err)
+static int on_config_event(struct loomd *d, struct loomd_nodes *s, const struct loom_event *ev,
+			   struct loom_err *err)
+{
+	char key[LOOM_STORE_KEY_MAX];
+
+	config_key(d, key, sizeof(key));
+	if (strcmp(ev->kv.key, key) != 0)
+		return 0;  /* another network whose name starts with ours */
+	if (ev->type == LOOM_EV_DELETE) {
+		loomd_log("%s was deleted: keeping the Network as it was", key);
+		return 0;
+	}
+	return on_config(d, s, &ev->kv, err);
+}
+
+typedef int (*event_fn)(struct loomd *d, struct loomd_nodes *s, const struct loom_event *ev,
+			struct loom_err *err);
+
+/* Every pending event of w, to fn.  0 when drained, -1 on the first failure. */
+static int drain(struct loomd *d, struct loomd_nodes *s, struct loom_watch *w, event_fn fn,
+		 struct loom_err *err)
 {
 	struct loom_event ev;
 	int r;
 
-	loom_err_clear(err);
-	if (!s->synced || !s->watch)
-		return 0;
-	if (s->ops && s->ops->tick && s->ops->tick(s->state, err) < 0)
-		return -1;
 	for (;;) {
 		memset(&ev, 0, sizeof(ev));
-		r = loom_watch_next(s->watch, &ev, 0, err);
+		r = loom_watch_next(w, &ev, 0, err);
 		if (r == 0)
 			return 0;
 		if (r == 1) {
-			r = on_event(d, s, &ev, err);
+			r = fn(d, s, &ev, err);
 			loom_kv_clear(&ev.kv);
 		}
-		if (r < 0) {
-			/* Lost the thread: the next sync lists and reconciles. */
-			loom_watch_close(s->watch);
-			s->watch = NULL;
-			s->synced = false;
+		if (r < 0)
 			return -1;
-		}
 	}
+}
+
+int loomd_nodes_poll(struct loomd *d, struct loomd_nodes *s, struct loom_err *err)
+{
+	loom_err_clear(err);
+	if (!s->synced)
+		return 0;
+	if (s->ops && s->ops->tick && s->ops->tick(s->state, err) < 0)
+		return -1;
+	if ((s->config_watch && drain(d, s, s->config_watch, on_config_event, err) < 0) ||
+	    (s->watch && drain(d, s, s->watch, on_event, err) < 0)) {
+		/* Lost the thread: the next sync lists and reconciles. */
+		close_watches(s);
+		s->synced = false;
+		return -1;
+	}
+	return 0;
 }

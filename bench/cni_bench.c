@@ -10,14 +10,16 @@
  *
  * Phases:
  *   1. warm-up: one untimed ADD+DEL per plugin (creates the bridges);
- *   2. N ADDs per plugin, interleaved call by call (which plugin goes first
- *      alternates), so machine noise hits both alike;
+ *   2. N ADDs per plugin and N of the floor (cni_floor: the same kernel and
+ *      file work as one ADD, done by one minimal program exec'd the same
+ *      way), interleaved call by call (which goes first rotates), so
+ *      machine noise hits all alike;
  *   3. N DELs per plugin, interleaved the same way with two kernel floors:
  *      deleting a bare veth pair of the same shape (host end in a host
  *      netns, peer in a pod netns) over netlink from the bench itself, and
  *      the same with `ip link del` exec'd the way the plugins are;
- *   4. pods per second: P ADDs per plugin in waves of 8 started at once
- *      (then their DELs, untimed), two rounds in alternating order.
+ *   4. pods per second: P ADDs per plugin in waves of 8, then of 32, started
+ *      at once (then their DELs, untimed), two rounds in alternating order.
  * Any failed exec stops the run with the plugin's output. */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,9 +47,12 @@
 #define DEFAULT_REF_DIR "/usr/lib/cni"
 #define OUT_MAX 65536
 #define EXEC_TIMEOUT_MS 30000
-#define PAR_WIDTH 8
+#define N_WIDTHS 2
+static const unsigned par_widths[N_WIDTHS] = { 8, 32 };
+#define MAX_WIDTH 32
 
-enum { P_LOOM, P_REF, P_COUNT };
+/* The two plugins, then the floor, which takes part in the ADD phase only. */
+enum { P_LOOM, P_REF, P_PLUGINS, P_FLOOR = P_PLUGINS, P_COUNT };
 enum { F_NETLINK, F_EXEC, F_COUNT };
 
 struct plugin {
@@ -58,7 +63,7 @@ struct plugin {
 	int host_fd;
 	char *conf;                 /* network config (heap) */
 	double *add_ms, *del_ms;
-	double par_pods_s;
+	double par_pods_s[N_WIDTHS];
 };
 
 static char prefix[32];
@@ -247,8 +252,8 @@ static void jobs_wait(struct job *jobs, unsigned n, double *dur)
 	unsigned left = n;
 
 	while (left > 0) {
-		struct pollfd pf[2 * PAR_WIDTH + 2];
-		struct job *owner[2 * PAR_WIDTH + 2];
+		struct pollfd pf[2 * MAX_WIDTH + 2];
+		struct job *owner[2 * MAX_WIDTH + 2];
 		unsigned np = 0;
 
 		for (unsigned i = 0; i < n; i++) {
@@ -317,7 +322,8 @@ static bool job_ok(const struct job *j)
 
 struct env_buf {
 	char cmd[32], cid[96], netns[160], ifname[32], path[2 * PATH_MAX + 16];
-	char *envp[7];
+	char floor_dir[PATH_MAX + 32];
+	char *envp[8];
 };
 
 static void env_fill(struct env_buf *e, const struct plugin *p, const char *cmd, const char *cid,
@@ -335,6 +341,11 @@ static void env_fill(struct env_buf *e, const struct plugin *p, const char *cmd,
 	e->envp[4] = e->path;
 	e->envp[5] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	e->envp[6] = NULL;
+	if (strcmp(p->label, "floor") == 0) {
+		fmt(e->floor_dir, sizeof(e->floor_dir), "CNI_FLOOR_DIR=%s/floor/ipam", tmp_root);
+		e->envp[6] = e->floor_dir;
+		e->envp[7] = NULL;
+	}
 }
 
 /* One timed plugin call; dies on failure. */
@@ -385,7 +396,8 @@ static char *make_conf(const char *type, const char *ipam, const char *bridge, c
 		     "{\"cniVersion\":\"1.0.0\",\"name\":\"bench\",\"type\":\"%s\","
 		     "\"bridge\":\"%s\",\"isGateway\":true%s%s%s%s,"
 		     "\"ipam\":{\"type\":\"%s\",\"dataDir\":\"%s/ipam\","
-		     "\"ranges\":[[{\"subnet\":\"10.128.0.0/16\"}]]}}",
+		     "\"ranges\":[[{\"subnet\":\"10.128.0.0/16\"}]],"
+		     "\"routes\":[{\"dst\":\"0.0.0.0/0\"}]}}",
 		     type, bridge, loom ? ",\"stateDir\":\"" : "", loom ? run_root : "",
 		     loom ? "/state\"" : "",
 		     /* like for like with the reference, which has no anti-spoofing
@@ -401,7 +413,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: cni_bench [-n N] [--par-pods P] [--loom-dir DIR] [--ref-dir DIR] [--out FILE]\n"
 		"  -n N          ADDs and DELs per plugin (default 100, at least 100 for the README)\n"
-		"  --par-pods P  pods per round in the 8-at-once phase (default 48)\n"
+		"  --par-pods P  pods per round in the 8- and 32-at-once phases (default 64, <= N)\n"
 		"  --loom-dir    dir with loom-bridge and loom-ipam (default: next to cni_bench)\n"
 		"  --ref-dir     dir with the reference bridge and host-local (default " DEFAULT_REF_DIR ")\n"
 		"  --out FILE    also write the result table as markdown\n");
@@ -419,7 +431,7 @@ int main(int argc, char **argv)
 	};
 	char loom_dir[PATH_MAX] = "", ref_dir[PATH_MAX] = DEFAULT_REF_DIR;
 	const char *out_path = NULL;
-	unsigned n = 100, par = 48;
+	unsigned n = 100, par = 64, par_given = 0;
 	struct plugin pl[P_COUNT];
 	double *floor_ms[F_COUNT], *noop_ms;
 	char (*pods)[P_COUNT][64];
@@ -431,7 +443,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': n = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'p': par = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'p': par = (unsigned)strtoul(optarg, NULL, 10); par_given = 1; break;
 		case 'l': fmt(loom_dir, sizeof(loom_dir), "%s", optarg); break;
 		case 'r': fmt(ref_dir, sizeof(ref_dir), "%s", optarg); break;
 		case 'o': out_path = optarg; break;
@@ -439,6 +451,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (par_given == 0 && par > n)
+		par = n; /* the default fits a small -n */
 	if (n < 1 || n > 2000 || par < 1 || par > n)
 		die("-n must be 1..2000 and --par-pods 1..n");
 	if (!loom_dir[0]) {
@@ -475,19 +489,34 @@ int main(int argc, char **argv)
 	fmt(pl[P_REF].path, sizeof(pl[P_REF].path), "%s/bridge", ref_dir);
 	fmt(pl[P_LOOM].cni_path, sizeof(pl[P_LOOM].cni_path), "%s:%s", loom_dir, ref_dir);
 	fmt(pl[P_REF].cni_path, sizeof(pl[P_REF].cni_path), "%s", ref_dir);
+	pl[P_FLOOR] = (struct plugin){ .label = "floor" };
+	{
+		/* cni_floor is built beside cni_bench, wherever the plugins are. */
+		char self[PATH_MAX];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (len < 0)
+			die("cannot find my own directory: %s", strerror(errno));
+		self[len] = '\0';
+		*strrchr(self, '/') = '\0';
+		fmt(pl[P_FLOOR].path, sizeof(pl[P_FLOOR].path), "%s/cni_floor", self);
+		fmt(pl[P_FLOOR].cni_path, sizeof(pl[P_FLOOR].cni_path), "%s", self);
+	}
 	for (int p = 0; p < P_COUNT; p++) {
 		char dir[PATH_MAX + 16], sub[PATH_MAX + 32];
-		bool loom = p == P_LOOM;
+		bool loom = p != P_REF; /* the floor reads loom's config */
+		static const char *const dirs[P_COUNT] = { "loom", "ref", "floor" };
+		static const char *const hosts[P_COUNT] = { "hl", "hr", "ha" };
 
 		if (access(pl[p].path, X_OK) < 0)
 			die("%s: %s", pl[p].path, strerror(errno));
-		fmt(dir, sizeof(dir), "%s/%s", tmp_root, loom ? "loom" : "ref");
+		fmt(dir, sizeof(dir), "%s/%s", tmp_root, dirs[p]);
 		mkdir(dir, 0700);
 		fmt(sub, sizeof(sub), "%s/state", dir);
 		mkdir(sub, 0700);
 		pl[p].conf = make_conf(loom ? "loom-bridge" : "bridge", loom ? "loom-ipam" : "host-local",
 				       loom ? "lbbr0" : "lbbr1", dir, loom);
-		ns_make(loom ? "hl" : "hr", pl[p].host, sizeof(pl[p].host));
+		ns_make(hosts[p], pl[p].host, sizeof(pl[p].host));
 		pl[p].host_fd = ns_open(pl[p].host);
 		pl[p].add_ms = xcalloc(n, sizeof(double));
 		pl[p].del_ms = xcalloc(n, sizeof(double));
@@ -497,7 +526,7 @@ int main(int argc, char **argv)
 	noop_ms = xcalloc(n, sizeof(double));
 
 	/* Every namespace is made now, before any timing. */
-	fprintf(stderr, "cni_bench: making %u namespaces...\n", 3 * n + 5);
+	fprintf(stderr, "cni_bench: making %u namespaces...\n", 4 * n + 7);
 	pods = xcalloc(n, sizeof(*pods));
 	floor_pods = xcalloc(n, sizeof(*floor_pods));
 	for (unsigned i = 0; i < n && !interrupted; i++) {
@@ -507,6 +536,8 @@ int main(int argc, char **argv)
 		ns_make(s, pods[i][P_LOOM], sizeof(pods[i][P_LOOM]));
 		fmt(s, sizeof(s), "pr%u", i);
 		ns_make(s, pods[i][P_REF], sizeof(pods[i][P_REF]));
+		fmt(s, sizeof(s), "pa%u", i);
+		ns_make(s, pods[i][P_FLOOR], sizeof(pods[i][P_FLOOR]));
 		fmt(s, sizeof(s), "pf%u", i);
 		ns_make(s, floor_pods[i], sizeof(floor_pods[i]));
 	}
@@ -520,7 +551,8 @@ int main(int argc, char **argv)
 		fmt(s, sizeof(s), "w%d", p);
 		ns_make(s, pod, sizeof(pod));
 		cni_call(&pl[p], "ADD", "warmup", pod);
-		cni_call(&pl[p], "DEL", "warmup", pod);
+		if (p != P_FLOOR) /* the floor has no DEL: its pods go with their netns */
+			cni_call(&pl[p], "DEL", "warmup", pod);
 	}
 
 	/* 2. ADDs, interleaved, with the exec floor: /bin/true started exactly
@@ -583,8 +615,8 @@ int main(int argc, char **argv)
 			double t0;
 
 			fmt(cid, sizeof(cid), "bench-%u", i);
-			for (int k = 0; k < P_COUNT; k++) {
-				int p = (int)((i + (unsigned)k) % P_COUNT);
+			for (int k = 0; k < P_PLUGINS; k++) {
+				int p = (int)((i + (unsigned)k) % P_PLUGINS);
 
 				pl[p].del_ms[i] = cni_call(&pl[p], "DEL", cid, pods[i][p]);
 			}
@@ -603,31 +635,33 @@ int main(int argc, char **argv)
 		loom_nl_close(nl);
 	}
 
-	/* 4. pods per second, PAR_WIDTH in flight; two rounds, order swapped */
-	fprintf(stderr, "cni_bench: %u pods per plugin per round, %d at once...\n", par, PAR_WIDTH);
-	{
-		double total_ms[P_COUNT] = { 0 };
+	/* 4. pods per second, 8 then 32 in flight; two rounds, order swapped */
+	for (int wi = 0; wi < N_WIDTHS && !interrupted; wi++) {
+		unsigned width = par_widths[wi];
+		double total_ms[P_PLUGINS] = { 0 };
 
+		fprintf(stderr, "cni_bench: %u pods per plugin per round, %u at once...\n", par, width);
 		for (int round = 0; round < 2 && !interrupted; round++) {
-			for (int k = 0; k < P_COUNT; k++) {
-				int p = (k + round) % P_COUNT;
+			for (int k = 0; k < P_PLUGINS; k++) {
+				int p = (k + round) % P_PLUGINS;
 
 				for (int cmdi = 0; cmdi < 2; cmdi++) {
 					const char *cmd = cmdi == 0 ? "ADD" : "DEL";
-					static struct job jobs[PAR_WIDTH];
-					struct env_buf envs[PAR_WIDTH];
-					char cids[PAR_WIDTH][32];
+					static struct job jobs[MAX_WIDTH];
+					static struct env_buf envs[MAX_WIDTH];
+					char cids[MAX_WIDTH][32];
 					char *argv1[] = { pl[p].path, NULL };
 					double t0 = now_ms();
 
-					/* Waves of PAR_WIDTH calls started together, the
+					/* Waves of `width` calls started together, the
 					 * next wave when the whole wave has answered: what
 					 * a node sees when a burst of pods lands at once. */
-					for (unsigned start = 0; start < par && !interrupted; start += PAR_WIDTH) {
-						unsigned nb = par - start < PAR_WIDTH ? par - start : PAR_WIDTH;
+					for (unsigned start = 0; start < par && !interrupted; start += width) {
+						unsigned nb = par - start < width ? par - start : width;
 
 						for (unsigned s = 0; s < nb; s++) {
-							fmt(cids[s], sizeof(cids[s]), "par%d-%u", round, start + s);
+							fmt(cids[s], sizeof(cids[s]), "par%u-%d-%u", width, round,
+							    start + s);
 							env_fill(&envs[s], &pl[p], cmd, cids[s], pods[start + s][p]);
 							job_start(&jobs[s], pl[p].host_fd, argv1, envs[s].envp, pl[p].conf);
 						}
@@ -642,15 +676,15 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		for (int p = 0; p < P_COUNT; p++)
-			pl[p].par_pods_s = total_ms[p] > 0 ? 2.0 * par / (total_ms[p] / 1e3) : 0;
+		for (int p = 0; p < P_PLUGINS; p++)
+			pl[p].par_pods_s[wi] = total_ms[p] > 0 ? 2.0 * par / (total_ms[p] / 1e3) : 0;
 	}
 	if (interrupted)
 		die("interrupted");
 
 	/* ---- report ---- */
 	{
-		double add_med[P_COUNT], add_p90[P_COUNT], del_med[P_COUNT], del_p90[P_COUNT];
+		double add_med[P_COUNT], add_p90[P_COUNT], del_med[P_PLUGINS], del_p90[P_PLUGINS];
 		double fl_med[F_COUNT], fl_p90[F_COUNT];
 		char table[8192];
 		size_t off = 0;
@@ -659,6 +693,8 @@ int main(int argc, char **argv)
 		for (int p = 0; p < P_COUNT; p++) {
 			add_med[p] = pct(pl[p].add_ms, n, 0.5);
 			add_p90[p] = pct(pl[p].add_ms, n, 0.9);
+		}
+		for (int p = 0; p < P_PLUGINS; p++) {
 			del_med[p] = pct(pl[p].del_ms, n, 0.5);
 			del_p90[p] = pct(pl[p].del_ms, n, 0.9);
 		}
@@ -670,28 +706,36 @@ int main(int argc, char **argv)
 #define ADDF(...) off += (size_t)snprintf(table + off, sizeof(table) - off, __VA_ARGS__)
 		ADDF("CNI bridge latency, %u pods per plugin, kernel %s, %ld CPUs\n\n", n, u.release,
 		     sysconf(_SC_NPROCESSORS_ONLN));
-		ADDF("| plugin | ADD median | ADD p90 | DEL median | DEL p90 | pods/s, %d ADDs at once |\n",
-		     PAR_WIDTH);
-		ADDF("|---|---|---|---|---|---|\n");
-		for (int p = 0; p < P_COUNT; p++)
-			ADDF("| %s | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f |\n", pl[p].label,
-			     add_med[p], add_p90[p], del_med[p], del_p90[p], pl[p].par_pods_s);
-		ADDF("| floor: exec of /bin/true the same way | %.2f ms | %.2f ms | | | |\n",
+		ADDF("| plugin | ADD median | ADD p90 | DEL median | DEL p90 | pods/s, %u ADDs at once "
+		     "| pods/s, %u at once |\n", par_widths[0], par_widths[1]);
+		ADDF("|---|---|---|---|---|---|---|\n");
+		for (int p = 0; p < P_PLUGINS; p++)
+			ADDF("| %s | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f | %.0f |\n", pl[p].label,
+			     add_med[p], add_p90[p], del_med[p], del_p90[p], pl[p].par_pods_s[0],
+			     pl[p].par_pods_s[1]);
+		ADDF("| floor: cni_floor, the same kernel work as one ADD in one process | %.2f ms | "
+		     "%.2f ms | | | | |\n", add_med[P_FLOOR], add_p90[P_FLOOR]);
+		ADDF("| floor: exec of /bin/true the same way | %.2f ms | %.2f ms | | | | |\n",
 		     pct(noop_ms, n, 0.5), pct(noop_ms, n, 0.9));
-		ADDF("| floor: veth pair delete, netlink from the bench | | | %.2f ms | %.2f ms | |\n",
+		ADDF("| floor: veth pair delete, netlink from the bench | | | %.2f ms | %.2f ms | | |\n",
 		     fl_med[F_NETLINK], fl_p90[F_NETLINK]);
-		ADDF("| floor: veth pair delete, `ip link del` exec'd | | | %.2f ms | %.2f ms | |\n\n",
+		ADDF("| floor: veth pair delete, `ip link del` exec'd | | | %.2f ms | %.2f ms | | |\n\n",
 		     fl_med[F_EXEC], fl_p90[F_EXEC]);
 		ADDF("| ratio | value | goal |\n|---|---|---|\n");
 		ADDF("| ADD median loom / reference | %.3f | <= 0.25: %s |\n", add_med[P_LOOM] / add_med[P_REF],
 		     add_med[P_LOOM] <= 0.25 * add_med[P_REF] ? "met" : "MISSED");
+		ADDF("| ADD median loom / floor (cni_floor) | %.3f | <= 1.3: %s |\n",
+		     add_med[P_LOOM] / add_med[P_FLOOR],
+		     add_med[P_LOOM] <= 1.3 * add_med[P_FLOOR] ? "met" : "MISSED");
 		ADDF("| DEL median loom / reference | %.3f | |\n", del_med[P_LOOM] / del_med[P_REF]);
 		ADDF("| DEL median loom / netlink veth delete | %.3f | <= 1.2: %s |\n",
 		     del_med[P_LOOM] / fl_med[F_NETLINK],
 		     del_med[P_LOOM] <= 1.2 * fl_med[F_NETLINK] ? "met" : "MISSED");
 		ADDF("| DEL median loom / exec'd `ip link del` | %.3f | |\n", del_med[P_LOOM] / fl_med[F_EXEC]);
-		ADDF("| pods/s loom / reference, %d at once | %.2f | |\n", PAR_WIDTH,
-		     pl[P_LOOM].par_pods_s / pl[P_REF].par_pods_s);
+		for (int wi = 0; wi < N_WIDTHS; wi++)
+			ADDF("| pods/s loom / reference, %u at once | %.2f | %s |\n", par_widths[wi],
+			     pl[P_LOOM].par_pods_s[wi] / pl[P_REF].par_pods_s[wi],
+			     wi > 0 ? "" : pl[P_LOOM].par_pods_s[wi] >= 4 * pl[P_REF].par_pods_s[wi] ? ">= 4: met" : ">= 4: MISSED");
 #undef ADDF
 		fputs(table, stdout);
 		if (out_path) {

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bird.h"
+#include "bgp/bird.h"
 #include "ctl.h"
 #include "node.h"
 

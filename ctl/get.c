@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "model/k8s_validate.h"
+#include "model/network.h"
 
 /* ---- a table: rows of strings, columns padded by three spaces ---- */
 
@@ -122,6 +123,19 @@ static const char *str_at(const json_t *o, const char *a, const char *b, const c
 	return json_string_value(j);
 }
 
+/* A Network's BACKEND cell: spec.backend.type, and with -o wide the mode's
+ * summary of its section (through the Network model and the mode table). */
+static void backend_cell(const json_t *spec, bool wide, char *buf, size_t len)
+{
+	const char *type = str_at(spec, "backend", "type", NULL);
+	struct loom_network *net = wide ? malloc(sizeof(*net)) : NULL;
+
+	snprintf(buf, len, "%s", type ? type : "<none>");
+	if (net && loom_network_spec_parse(spec, net, NULL) == 0 && net->mode->summary)
+		net->mode->summary(net->section.bytes, buf, len);
+	free(net);
+}
+
 /* One table row per object; header when obj == NULL. */
 static void kind_row(struct table *t, const struct loom_kind_info *k, const json_t *obj, bool all_ns,
 		     bool wide)
@@ -208,21 +222,8 @@ static void kind_row(struct table *t, const struct loom_kind_info *k, const json
 		cells[n++] = str_at(spec, "cidr", NULL, NULL);
 		snprintf(buf[0], sizeof(buf[0]), "%lld", (long long)json_integer_value(json_object_get(spec, "subnetLength")));
 		cells[n++] = json_object_get(spec, "subnetLength") ? buf[0] : NULL;
-		{
-			const char *type = str_at(spec, "backend", "type", NULL);
-			const json_t *b = json_object_get(spec, "backend");
-
-			if (wide && type && !strcmp(type, "vxlan"))
-				snprintf(buf[1], sizeof(buf[1]), "vxlan(vni=%lld,port=%lld)",
-					 (long long)json_integer_value(json_object_get(json_object_get(b, "vxlan"), "vni")),
-					 (long long)json_integer_value(json_object_get(json_object_get(b, "vxlan"), "port")));
-			else if (wide && type && !strcmp(type, "bgp"))
-				snprintf(buf[1], sizeof(buf[1]), "bgp(as=%lld)",
-					 (long long)json_integer_value(json_object_get(json_object_get(b, "bgp"), "asNumber")));
-			else
-				snprintf(buf[1], sizeof(buf[1]), "%s", type ? type : "<none>");
-			cells[n++] = buf[1];
-		}
+		backend_cell(spec, wide, buf[1], sizeof(buf[1]));
+		cells[n++] = buf[1];
 		if (wide) {
 			cells[n++] = str_at(spec, "cidr6", NULL, NULL);
 			snprintf(buf[2], sizeof(buf[2]), "%lld", (long long)json_integer_value(json_object_get(spec, "subnetLength6")));

@@ -33,7 +33,9 @@
 
 #include "agent.h"
 #include "controller.h"
-#include "bird.h"
+#include "model/network.h"
+#include "vxlan/mode.h"
+#include "bgp/bird.h"
 #include "ctl.h"
 #include "kernel/bpf_antispoof.h"
 #include "kernel/nl.h"
@@ -50,7 +52,7 @@ struct st {
 	struct loom_kv *nodes;        /* /loom/nodes/ */
 	size_t n_nodes;
 	bool have_net;
-	struct loomd_network net;
+	struct loom_network net;      /* valid when have_net */
 };
 
 static void problem(struct st *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -87,6 +89,13 @@ static json_t *store_json(struct st *s, const char *key, int64_t *lease)
 		*lease = kv.lease;
 	loom_kv_clear(&kv);
 	return j;
+}
+
+/* The Network's mode is `name` (plugins/<name>/mode.c).  status shows
+ * what each mode joins nodes with, so it names the two that do. */
+static bool is_mode(const struct st *s, const char *name)
+{
+	return s->have_net && !strcmp(s->net.mode->name, name);
 }
 
 /* ---- components ---- */
@@ -157,7 +166,7 @@ static void components(struct st *s)
 	json_decref(status);
 	json_object_set_new(comp, "loom-policyd", pd);
 
-	if (s->have_net && s->net.backend == LOOMD_BACKEND_BGP) {
+	if (is_mode(s, "bgp")) {
 		json_t *b = json_pack("{s:s}", "socket", n->bird_socket);
 		char *reply = NULL;
 		int r = loom_bird_cmd(n->bird_socket, "show status", BIRD_TIMEOUT_MS, &reply);
@@ -249,7 +258,7 @@ static void lease(struct st *s)
 			have_file = loomd_leasefile_get_prefix(env, "LOOM_SUBNET", &file_sub) == 0;
 			have_file6 = loomd_leasefile_get_prefix(env, "LOOM_IPV6_SUBNET", &file_sub6) == 0;
 		}
-		if (!have_file && s->have_net && s->net.backend != LOOMD_BACKEND_NONE)
+		if (!have_file && s->have_net && s->net.mode->lease_file)
 			problem(s, "lease: no subnet in the lease file %s", path);
 	}
 	if (have_file) {
@@ -314,7 +323,8 @@ static void vxlan_peers(struct st *s)
 	int n_fdb = 0, n_neigh = 0, r;
 	size_t i;
 
-	snprintf(dev, sizeof(dev), "loom.%u", s->net.vxlan_vni);
+	/* the device plugins/vxlan/vtep.c names */
+	snprintf(dev, sizeof(dev), "loom.%u", loom_vxlan_section(&s->net)->vni);
 	ov = json_pack("{s:s, s:s}", "type", "vxlan", "device", dev);
 	r = loom_nl_open(&nl);
 	if (r == 0)
@@ -503,21 +513,21 @@ static json_t *status_doc(struct ctl *c, struct ctl_node *n)
 	if (net) {
 		char *text = json_dumps(net, JSON_COMPACT);
 
-		s.have_net = text && loomd_network_parse(text, strlen(text), &s.net, &err) == 0;
+		s.have_net = text && loom_network_parse(text, strlen(text), &s.net, &err) == 0 &&
+			     s.net.mode;
 		free(text);
 	}
 	json_decref(net);
 	json_object_set_new(s.doc, "backend",
-			    !s.have_net ? json_null()
-			    : json_string(s.net.backend == LOOMD_BACKEND_VXLAN ? "vxlan"
-					  : s.net.backend == LOOMD_BACKEND_BGP ? "bgp" : "none"));
+			    s.have_net ? json_string(s.net.mode->backend) : json_null());
 	if (!s.have_net)
 		problem(&s, "network: no Network %s in the store", n->network);
 	components(&s);
 	lease(&s);
-	if (s.have_net && s.net.backend == LOOMD_BACKEND_VXLAN)
+	/* how nodes are joined is each mode's own: its peers' table */
+	if (is_mode(&s, "vxlan"))
 		vxlan_peers(&s);
-	else if (s.have_net && s.net.backend == LOOMD_BACKEND_BGP)
+	else if (is_mode(&s, "bgp"))
 		bgp_sessions(&s);
 	else
 		json_object_set_new(s.doc, "overlay", json_null());

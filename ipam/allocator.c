@@ -3,7 +3,7 @@
  * Round robin: start after last_reserved_ip.<set> when it lies in the set
  * (else at the first range's start), walk the ranges in order, wrap, stop
  * when back at the first candidate.  A candidate is probed with one fstatat
- * before the reservation proper (which writes and syncs a file), so a walk
+ * before the reservation proper (which writes and links a file), so a walk
  * over taken addresses costs a stat each; the create-or-fail link under the
  * store's lock stays the only authority. */
 #include "ipam_store.h"

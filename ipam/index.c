@@ -502,13 +502,6 @@ int loom_index_put(struct loom_index *ix, int dirfd, const char *id, const char 
 	}
 }
 
-int loom_index_sync(struct loom_index *ix)
-{
-	if (ix->fd >= 0 && fdatasync(ix->fd) < 0)
-		return -errno;
-	return 0;
-}
-
 int loom_index_walk(struct loom_index *ix, loom_index_walk_fn fn, void *user)
 {
 	uint8_t *buf;

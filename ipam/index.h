@@ -4,7 +4,7 @@
  *
  * It is a hint, never the truth: callers verify every address it names
  * against that address file's content.  It is written in place with pwrite
- * and never synced (except where a caller asks), so after a crash any record
+ * and never synced, so after a machine crash any record
  * may be stale or torn; a torn or garbage record (bad checksum, bad field)
  * reads as "no entry here" and its slot is reused.  An unreadable header
  * makes the whole index absent until the next write recreates it.
@@ -73,9 +73,6 @@ int loom_index_get(struct loom_index *ix, const char *id, const char *ifname,
  * other -errno. */
 int loom_index_put(struct loom_index *ix, int dirfd, const char *id, const char *ifname,
 		   const struct loom_ip *ips, size_t n);
-/* fdatasync the index: for a caller that needs a removal durable before its
- * next step. */
-int loom_index_sync(struct loom_index *ix);
 /* Every live record, in slot order.  0, fn's non-zero value, or -errno. */
 int loom_index_walk(struct loom_index *ix, loom_index_walk_fn fn, void *user);
 

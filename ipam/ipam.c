@@ -1,9 +1,9 @@
 /* The IPAM operations: ADD, DEL, CHECK, GC, STATUS over the store.
  *
- * Each opens the store (taking its lock), works, commits (one directory
- * fsync) and closes.  ADD writes address files first and the attachment's
- * index entry last, so a crash in between leaves reservations that DEL
- * still finds by its fallback scan. */
+ * Each opens the store (taking its lock), works and closes; nothing is
+ * synced (docs/durability.md).  ADD writes address files first and the
+ * attachment's index entry last, so a kill in between leaves reservations
+ * that DEL still finds by its fallback scan. */
 #include "ipam.h"
 
 #include <errno.h>
@@ -88,7 +88,6 @@ static void rollback(struct loom_ipam_store *s, const struct loom_ip *ips, size_
 
 	for (i = 0; i < n; i++)
 		(void)loom_ipam_store_release(s, &ips[i]);
-	(void)loom_ipam_store_commit(s, NULL);
 }
 
 int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
@@ -133,11 +132,10 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		overflow = true; /* no entry at all rather than a partial one */
 	/* The entry lists addresses this attachment holds; until it is
 	 * rewritten below it would miss the new ones, and a DEL trusting it
-	 * after a crash would leak them.  Removed durably first, so a crash
-	 * leaves no entry and DEL scans.  Rare: only an attachment holding
-	 * addresses of ranges its config no longer has gets here. */
-	if (n_held > 0 && (loom_ipam_store_index_put(&s, container_id, ifname, NULL, 0) < 0 ||
-			   loom_ipam_store_index_sync(&s) < 0)) {
+	 * after a kill would leak them.  Removed first, so a kill leaves no
+	 * entry and DEL scans.  Rare: only an attachment holding addresses of
+	 * ranges its config no longer has gets here. */
+	if (n_held > 0 && loom_ipam_store_index_put(&s, container_id, ifname, NULL, 0) < 0) {
 		loom_ipam_store_close(&s);
 		return loom_err_set(err, LOOM_ERR_STORE, "cannot update the index in %s", s.path);
 	}
@@ -171,11 +169,6 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 		loom_ipam_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot write the index in %s: %s",
 				      s.path, strerror(-rc));
-	}
-	if (loom_ipam_store_commit(&s, err) < 0) {
-		rollback(&s, got, n_got);
-		loom_ipam_store_close(&s);
-		return -1;
 	}
 	loom_ipam_store_close(&s);
 
@@ -280,9 +273,8 @@ int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id,
 				      "cannot release the addresses of container %s in %s: %s",
 				      container_id, s.path, strerror(-rc));
 	}
-	rc = loom_ipam_store_commit(&s, err);
 	loom_ipam_store_close(&s);
-	return rc;
+	return 0;
 }
 
 int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id,
@@ -412,21 +404,23 @@ int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment
 		free(g.valid);
 		return -1;
 	}
-	rc = loom_ipam_store_walk(&s, true, gc_file, &g);
+	/* Nothing else is writing (we hold the lock): a temp file is a killed
+	 * writer's. */
+	rc = loom_ipam_store_remove_temps(&s);
+	if (rc >= 0)
+		rc = loom_ipam_store_walk(&s, true, gc_file, &g);
 	if (rc == 0)
 		rc = g.rc;
 	if (rc == 0)
 		rc = loom_ipam_store_index_walk(&s, gc_index, &g);
 	free(g.valid);
 	if (rc < 0) {
-		(void)loom_ipam_store_commit(&s, NULL);
 		loom_ipam_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "garbage collection in %s failed: %s",
 				      s.path, strerror(-rc));
 	}
-	rc = loom_ipam_store_commit(&s, err);
 	loom_ipam_store_close(&s);
-	return rc;
+	return 0;
 }
 
 /* ---- STATUS ---- */

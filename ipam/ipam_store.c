@@ -159,19 +159,6 @@ int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const 
 	return 0;
 }
 
-int loom_ipam_store_commit(struct loom_ipam_store *s, struct loom_err *err)
-{
-	if (!s->dirty)
-		return 0;
-	/* The reservation's content was fdatasync'ed before its link; this
-	 * makes the links (and unlinks) themselves survive a crash, once per
-	 * operation rather than once per file. */
-	if (fsync(s->dirfd) < 0)
-		return store_err(err, errno, "cannot sync", s->path);
-	s->dirty = false;
-	return 0;
-}
-
 void loom_ipam_store_close(struct loom_ipam_store *s)
 {
 	if (!s)
@@ -224,8 +211,6 @@ static int reserve_named(struct loom_ipam_store *s, const char *name, const char
 	if (fd < 0)
 		return store_err(err, -fd, "cannot create a temp file in", s->path);
 	rc = write_all(fd, content, len);
-	if (rc == 0 && fdatasync(fd) < 0)
-		rc = -errno;
 	close(fd);
 	if (rc < 0) {
 		unlinkat(s->dirfd, tmp, 0);
@@ -234,10 +219,8 @@ static int reserve_named(struct loom_ipam_store *s, const char *name, const char
 	rc = linkat(s->dirfd, tmp, s->dirfd, name, 0);
 	e = errno;
 	unlinkat(s->dirfd, tmp, 0);
-	if (rc == 0) {
-		s->dirty = true;
+	if (rc == 0)
 		return 1;
-	}
 	if (e == EEXIST)
 		return 0;
 	return store_err(err, e, "cannot reserve", name);
@@ -259,11 +242,18 @@ int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip,
 		return reserve_named(s, name, content, (size_t)len, err);
 
 	/* The reservation must appear with its content or not at all: host-local
-	 * creates the file with O_EXCL and then writes, so a crash in between
+	 * creates the file with O_EXCL and then writes, so a kill in between
 	 * leaves an empty file that no container ID matches and no DEL
-	 * releases.  An unnamed O_TMPFILE is written and synced first, then
-	 * linked under the address's name; linkat fails with EEXIST when the
-	 * address is taken, which makes it the create-or-fail step. */
+	 * releases.  An unnamed O_TMPFILE is written first, then linked under
+	 * the address's name; linkat fails with EEXIST when the address is
+	 * taken, which makes it the create-or-fail step.
+	 *
+	 * No fsync (docs/durability.md): once linkat returns, the page cache
+	 * holds the name and its content, and every later reader sees both,
+	 * whatever becomes of this process (kill -9, OOM).  Only a machine
+	 * crash loses them, and a machine crash kills every pod the store
+	 * speaks of: what it can leave is stale reservations, which GC and
+	 * loomd's sweep at start (sweep.h) release. */
 	fd = openat(s->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, FILE_MODE);
 	if (fd < 0) {
 		e = errno;
@@ -274,17 +264,6 @@ int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip,
 		return store_err(err, e, "cannot create a file in", s->path);
 	}
 	rc = write_all(fd, content, (size_t)len);
-	/* fdatasync before linkat, not after: on ext4 one fsync after the link
-	 * would commit the link and the data in a single journal commit
-	 * (saving the directory fsync, ~40 us), but it is not equally safe.
-	 * With delayed allocation the content has no blocks until writeback,
-	 * so a journal commit that lands between linkat and that fsync (the
-	 * 5 s periodic commit, or any other process's fsync) makes the name
-	 * durable with size 0: after a crash, an empty file that no DEL
-	 * releases.  Content first, then name, then loom_ipam_store_commit's one
-	 * fsync(dir) per operation: crash-safe on any filesystem. */
-	if (rc == 0 && fdatasync(fd) < 0)
-		rc = -errno;
 	if (rc < 0) {
 		close(fd);
 		return store_err(err, -rc, "cannot write a reservation in", s->path);
@@ -296,10 +275,8 @@ int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip,
 	rc = linkat(AT_FDCWD, proc, s->dirfd, name, AT_SYMLINK_FOLLOW);
 	e = errno;
 	close(fd);
-	if (rc == 0) {
-		s->dirty = true;
+	if (rc == 0)
 		return 1;
-	}
 	if (e == EEXIST)
 		return 0;
 	if (e == ENOENT) { /* no /proc mounted */
@@ -383,7 +360,6 @@ int loom_ipam_store_release_name(struct loom_ipam_store *s, const char *name)
 {
 	if (unlinkat(s->dirfd, name, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	s->dirty = true;
 	return 0;
 }
 
@@ -468,11 +444,6 @@ int loom_ipam_store_index_put(struct loom_ipam_store *s, const char *id, const c
 			 const struct loom_ip *ips, size_t n)
 {
 	return loom_index_put(&s->idx, s->dirfd, id, ifname, ips, n);
-}
-
-int loom_ipam_store_index_sync(struct loom_ipam_store *s)
-{
-	return loom_index_sync(&s->idx);
 }
 
 /* ---- walks ---- */
@@ -562,6 +533,33 @@ int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_
 	if (rc < 0)
 		return rc;
 	return loom_index_walk(&s->idx, index_walk_one, &w);
+}
+
+int loom_ipam_store_remove_temps(struct loom_ipam_store *s)
+{
+	struct dirent *de;
+	int tmpfd, removed = 0, rc = 0;
+	DIR *d;
+
+	if (unlinkat(s->dirfd, LOOM_INDEX_TMP, 0) == 0)
+		removed++;
+	tmpfd = openat(s->dirfd, TMP_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (tmpfd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? removed : -errno;
+	d = fdopendir(tmpfd);
+	if (!d) {
+		rc = -errno;
+		close(tmpfd);
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 int loom_ipam_store_probe_writable(struct loom_ipam_store *s, struct loom_err *err)

@@ -40,7 +40,6 @@ struct loom_ipam_store {
 	int dirfd;                    /* the network's directory; -1 when closed */
 	int lockfd;                   /* "lock", held LOCK_EX while open */
 	struct loom_index idx;        /* .loom-index, opened when first needed */
-	bool dirty;                   /* entries linked/unlinked since the last dir fsync */
 	bool no_tmpfile;              /* O_TMPFILE/linkat unsupported here: use .loom-tmp */
 	bool have_tmp_dir;            /* .loom-tmp known to exist */
 	char path[PATH_MAX];          /* the directory, for messages */
@@ -59,14 +58,13 @@ struct loom_holder {
  * path and the errno on failure. */
 int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const char *network,
 		    struct loom_err *err);
-/* Make linked/unlinked entries durable (fsync of the directory) if any; call
- * before reporting success.  LOOM_ERR_STORE on failure. */
-int loom_ipam_store_commit(struct loom_ipam_store *s, struct loom_err *err);
-/* Unlock and close; NULL-safe and idempotent.  Does not commit. */
+/* Unlock and close; NULL-safe and idempotent.  Nothing is synced, here or
+ * anywhere in the store: what a call wrote is in the page cache, which
+ * outlives the process (docs/durability.md). */
 void loom_ipam_store_close(struct loom_ipam_store *s);
 
-/* Create the address file with its content in one step: 1 reserved, 0 taken
- * by someone else, -1 with err filled. */
+/* Create the address file with its content in one step (it appears whole
+ * or not at all): 1 reserved, 0 taken by someone else, -1 with err filled. */
 int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip, const char *id,
 		       const char *ifname, struct loom_err *err);
 /* True when a file by the address's name exists (cheap: one fstatat). */
@@ -108,14 +106,17 @@ typedef int (*loom_ipam_store_walk_fn)(struct loom_ipam_store *s, const char *na
 				  const struct loom_ip *ip, const struct loom_holder *h, void *user);
 int loom_ipam_store_walk(struct loom_ipam_store *s, bool read_holders, loom_ipam_store_walk_fn fn, void *user);
 
-/* Make index removals durable (fdatasync of the index file).  0 or -errno. */
-int loom_ipam_store_index_sync(struct loom_ipam_store *s);
-
 /* Walk the index: fn gets each live entry's (id, ifname); used by GC to drop
  * entries of dead attachments.  fn may call loom_ipam_store_index_put. */
 typedef int (*loom_ipam_store_index_walk_fn)(struct loom_ipam_store *s, const char *id, const char *ifname,
 					void *user);
 int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_walk_fn fn, void *user);
+
+/* Remove what a killed writer can leave behind: .loom-tmp/'s temp files
+ * and an unfinished index rebuild (.loom-index/table.new).  Safe only under
+ * the store's lock (every writer holds it).  Returns how many were removed,
+ * or -errno. */
+int loom_ipam_store_remove_temps(struct loom_ipam_store *s);
 
 /* Probe that the directory accepts new files (an unlinked O_TMPFILE or a
  * temp file).  LOOM_ERR_STORE with the errno when not. */

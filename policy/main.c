@@ -227,6 +227,7 @@ static void lost_sync(struct policyd *d, const char *what, const struct loom_err
 	snprintf(d->why, sizeof(d->why), "%s: %s", what, err_text(err, text, sizeof(text)));
 	if (tell_store)
 		put_status(d);
+	loom_notify_status(d->why);
 	loom_warn("not in sync with the store (since %.1f s, attempt %u): %s; the rules in force "
 		  "stay as they are; retrying in %" PRId64 " ms",
 		  (double)(loom_now_ms() - d->out_since) / 1e3, d->backoff.failures, d->why, delay);
@@ -324,8 +325,9 @@ static void resync(struct policyd *d)
 		loom_metric_inc(d->watch_restarts);
 	d->in_sync = true;
 	d->ever_synced = true;
-	loom_notify_ready("table inet loom in force");
 	d->why[0] = '\0';
+	loom_notify_ready("table inet loom in force");
+	loom_notify_status("in sync with the store");
 	loom_backoff_reset(&d->backoff);
 	d->last_lag = d->t_event ? now_ms() - d->t_event : now_ms() - d->t_start;
 	d->t_event = 0;
@@ -397,7 +399,7 @@ static void on_status_timer(struct loom_loop *l, void *arg)
 		put_status(d);
 }
 
-/* systemd's WatchdogSec=: pinged from the loop, so a stuck loop is restarted */
+/* the service manager's watchdog (nothing when it asked for none) */
 static void on_watchdog_timer(struct loom_loop *l, void *arg)
 {
 	struct policyd *d = arg;
@@ -658,10 +660,10 @@ int main(int argc, char **argv)
 	loom_timer_arm_in(d.resync_t, 0);
 	loom_timer_arm_in(d.watchdog_t, 0);
 	r = loom_loop_run(d.loop);
-	loom_notify_stopping();
 	if (r < 0)
 		loom_error("event loop: %s", strerror(-r));
 	rc = r == 0 ? 0 : 1;
+	loom_notify_stopping();
 out:
 	close_watch(&d);
 	loom_serve_close(d.serve);

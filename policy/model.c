@@ -93,14 +93,17 @@ struct pol_ns *pol_ns_get(struct pol_engine *e, const char *name, bool create)
 	if (n || !create)
 		return n;
 	n = calloc(1, sizeof(*n));
-	if (!n || !(n->name = strdup(name)) || pm_put(&e->nss, name, n) < 0) {
-		if (n)
+	/* Kubernetes labels every namespace with its name (since 1.21) */
+	if (!n || !(n->name = strdup(name)) ||
+	    !(n->labels = json_pack("{ss}", "kubernetes.io/metadata.name", name)) ||
+	    pm_put(&e->nss, name, n) < 0) {
+		if (n) {
 			free(n->name);
+			json_decref(n->labels);
+		}
 		free(n);
 		return NULL;
 	}
-	/* Kubernetes labels every namespace with its name (since 1.21) */
-	n->labels = json_pack("{ss}", "kubernetes.io/metadata.name", name);
 	return n;
 }
 
@@ -144,6 +147,19 @@ bool pol_pod_local(const struct pol_engine *e, const struct pol_pod *p)
 	return false;
 }
 
+void pol_group_free(void *v)
+{
+	struct pol_group *g = v;
+
+	if (!g)
+		return;
+	free(g->key);
+	free(g->ns);
+	json_decref(g->podsel);
+	json_decref(g->nssel);
+	free(g);
+}
+
 /* The group for (ns or nssel, podsel), created or shared, refs + 1. */
 static struct pol_group *group_ref(struct pol_engine *e, const char *ns, const json_t *podsel,
 				   const json_t *nssel)
@@ -162,6 +178,8 @@ static struct pol_group *group_ref(struct pol_engine *e, const char *ns, const j
 	}
 	g = pm_get(&e->groups, key);
 	if (!g) {
+		struct pol_ns *n = nssel ? NULL : pol_ns_get(e, ns, true);
+
 		g = calloc(1, sizeof(*g));
 		if (!g)
 			goto out;
@@ -171,16 +189,19 @@ static struct pol_group *group_ref(struct pol_engine *e, const char *ns, const j
 		g->ns = nssel ? NULL : strdup(ns);
 		g->podsel = podsel ? json_deep_copy(podsel) : json_object();
 		g->nssel = nssel ? json_deep_copy(nssel) : NULL;
-		pm_put(&e->groups, g->key, g);
-		pm_put(&e->dirty_groups, g->key, g);
-		if (g->ns) {
-			struct pol_ns *n = pol_ns_get(e, g->ns, true);
-
-			if (n)
-				pm_put(&n->groups, g->key, g);
-		} else {
-			pm_put(&e->nsgroups, g->key, g);
+		if ((!nssel && (!n || !g->ns)) || !g->podsel || (nssel && !g->nssel) ||
+		    pm_put(&e->groups, g->key, g) < 0) {
+			pol_group_free(g);
+			g = NULL;
+			goto out;
 		}
+		if (pm_put(n ? &n->groups : &e->nsgroups, g->key, g) < 0) {
+			pm_del(&e->groups, g->key);
+			pol_group_free(g);
+			g = NULL;
+			goto out;
+		}
+		pol_mark(e, &e->dirty_groups, g->key, g);
 	}
 	g->refs++;
 out:
@@ -190,18 +211,21 @@ out:
 	return g;
 }
 
-static void np_ref(struct pol_engine *e, const char *name, int delta)
+/* 0 or -ENOMEM (only when taking a first ref) */
+static int np_ref(struct pol_engine *e, const char *name, int delta)
 {
 	struct pol_np *np = pm_get(&e->nps, name);
 
 	if (!np) {
 		np = calloc(1, sizeof(*np));
-		if (!np)
-			return;
-		pm_put(&e->nps, name, np);
+		if (!np || pm_put(&e->nps, name, np) < 0) {
+			free(np);
+			return -ENOMEM;
+		}
 	}
 	np->refs += delta;
-	pm_put(&e->dirty_nps, name, np);
+	pol_mark(e, &e->dirty_nps, name, np);
+	return 0;
 }
 
 static int parse_peer(struct pol_engine *e, const char *ns, json_t *j, struct pol_peer *pe,
@@ -253,10 +277,14 @@ static int parse_port(struct pol_engine *e, json_t *j, struct pol_port *po, stru
 	if (po->proto < 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.protocol: unsupported", path);
 	if (json_is_string(port)) {
-		po->name = strdup(json_string_value(port));
-		if (!po->name)
+		char *name = strdup(json_string_value(port));
+
+		/* named only once referenced: pol_policy_free drops the ref */
+		if (!name || np_ref(e, name, 1) < 0) {
+			free(name);
 			return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", path);
-		np_ref(e, po->name, 1);
+		}
+		po->name = name;
 	} else if (json_is_integer(port)) {
 		po->port = (int)json_integer_value(port);
 		if (json_is_integer(end))
@@ -277,7 +305,7 @@ void pol_policy_free(struct pol_engine *e, struct pol_policy *p)
 
 			for (size_t i = 0; i < ru->npeers; i++) {
 				if (ru->peers[i].g && --ru->peers[i].g->refs == 0)
-					pm_put(&e->dirty_groups, ru->peers[i].g->key, ru->peers[i].g);
+					pol_mark(e, &e->dirty_groups, ru->peers[i].g->key, ru->peers[i].g);
 				free(ru->peers[i].cidr);
 				for (size_t k = 0; k < ru->peers[i].nexcept; k++)
 					free(ru->peers[i].except[k]);
@@ -294,7 +322,7 @@ void pol_policy_free(struct pol_engine *e, struct pol_policy *p)
 		free(p->rules[d]);
 	}
 	if (p->target && --p->target->refs == 0)
-		pm_put(&e->dirty_groups, p->target->key, p->target);
+		pol_mark(e, &e->dirty_groups, p->target->key, p->target);
 	free(p->key);
 	free(p->ns);
 	free(p->name);

@@ -8,40 +8,15 @@
 
 #include <jansson.h>
 
+#include "ir.h"
 #include "policy.h"
+#include "util.h"
 
-/* A string-keyed hash map with chaining; keys are copied, values owned by
- * the caller. */
-struct pm_ent {
-	char *key;
-	void *val;
-	struct pm_ent *next;
-};
-struct pm_map {
-	struct pm_ent **b;
-	size_t nb, n;
-};
-void *pm_get(const struct pm_map *m, const char *key);
-int pm_put(struct pm_map *m, const char *key, void *val); /* replaces; -ENOMEM */
-void *pm_del(struct pm_map *m, const char *key);          /* the old value or NULL */
-/* The keys, sorted (malloc()ed array of borrowed pointers; *n). */
-const char **pm_keys(const struct pm_map *m, size_t *n);
-void pm_clear(struct pm_map *m, void (*free_val)(void *));
-#define pm_each(m, e, i)                                                                           \
-	for (size_t i = 0; i < (m)->nb; i++)                                                       \
-		for (struct pm_ent *e = (m)->b[i]; e; e = e->next)
-
-/* A growable string (every append aborts nothing: on ENOMEM `oom` is set
- * and later appends are dropped). */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_free(struct sbuf *b);
-
-uint64_t pol_hash(const char *s);
+/* the datastore prefixes the engine reads */
+#define P_NS "/loom/namespaces/"
+#define P_POD "/loom/pods/"
+#define P_EP "/loom/endpoints/"
+#define P_POL "/loom/networkpolicies/"
 
 /* A set of pod addresses: the pods matching `podsel` in namespace `ns`
  * (nssel NULL), or in every namespace matching `nssel`.  Shared by every
@@ -51,8 +26,7 @@ struct pol_group {
 	char name[24]; /* "s_<16 hex>": set names s_..._4 / s_..._6 */
 	char *ns;      /* NULL for namespaceSelector groups */
 	json_t *podsel, *nssel;
-	int refs;
-	bool emitted;  /* its sets exist in the kernel */
+	int refs;      /* policies using it; 0: its sets go at the next flush */
 };
 
 enum { PEER_ANY, PEER_GROUP, PEER_BLOCK };
@@ -102,7 +76,7 @@ struct pol_pod {
 	size_t nports;
 	struct pol_ep **eps;
 	size_t neps;
-	char **contrib;   /* the elements last flushed, sorted "set\telem[\tvalue]" */
+	char **contrib;   /* the elements last flushed, sorted "set\telem" */
 	size_t ncontrib;
 };
 struct pol_ns {
@@ -112,11 +86,9 @@ struct pol_ns {
 	struct pm_map policies;  /* key -> struct pol_policy * (borrowed) */
 	struct pm_map groups;    /* ns-scoped groups, key -> group (borrowed) */
 	bool stored;             /* a Namespace object exists */
-	int chains_emitted[2];   /* ni_/ne_ chain exists */
 };
 struct pol_np {              /* a referenced named port */
-	int refs;
-	bool emitted;
+	int refs;                /* 0: its sets go at the next flush */
 };
 
 struct pol_engine {
@@ -124,12 +96,16 @@ struct pol_engine {
 	struct pm_map nss, pods, eps, policies, groups, nsgroups, nps;
 	/* dirty marks: keys -> (void*)1 */
 	struct pm_map dirty_pods, dirty_ns, dirty_pol, dirty_groups, dirty_nps;
-	struct pm_map pol_emitted; /* policy id -> (uintptr_t) bit0 in, bit1 out */
-	bool fresh;                /* next flush replaces the table */
-	size_t elements, rules, chains;
-	struct pm_map pol_rules;   /* policy id -> (uintptr_t) rules in its chains */
-	struct pm_map ns_rules;    /* ns -> (uintptr_t) rules in its chains */
+	/* the next flush compiles everything and replaces the table: at
+	 * start, after a failed commit, after any allocation failure (a dirty
+	 * mark that could not be recorded included) */
+	bool rebuild;
+	struct pir ir;             /* what the last successful flush made */
 };
+
+/* engine.c: records key in a dirty map; on out of memory the next flush
+ * rebuilds everything instead */
+void pol_mark(struct pol_engine *e, struct pm_map *dirty, const char *key, void *val);
 
 /* model.c */
 struct pol_ns *pol_ns_get(struct pol_engine *e, const char *name, bool create);
@@ -137,12 +113,30 @@ const json_t *pol_ns_labels(const struct pol_engine *e, const char *ns);
 bool pol_group_match(const struct pol_engine *e, const struct pol_group *g,
 		     const struct pol_pod *p);
 bool pol_pod_local(const struct pol_engine *e, const struct pol_pod *p);
+void pol_group_free(void *g);
 struct pol_policy *pol_policy_parse(struct pol_engine *e, const char *key, json_t *obj,
 				    struct loom_err *err);
 void pol_policy_free(struct pol_engine *e, struct pol_policy *p);
 int pol_family(const char *addr);
 
-/* rules.c: the rules of one policy's chain for direction d. */
-size_t pol_rules_emit(struct sbuf *b, const char *chain, const struct pol_policy *p, int d);
+/* rules.c: the rules of one policy's chain for direction d, appended to
+ * c.  0 or -ENOMEM. */
+int pol_rules_compile(struct pir_chain *c, const struct pol_policy *p, int d);
+
+/* compile.c: model -> IR pieces.  Each returns 0 or -ENOMEM and changes
+ * nothing in the engine. */
+enum { POL_INGRESS, POL_EGRESS };
+/* "policy/<ns>/<name>/ingress", "pods/<ns>/egress": names a person can
+ * read in `nft list ruleset`; malloc()ed, NULL on out of memory. */
+char *pol_policy_chain_name(const char *ns_name, int d);
+char *pol_ns_chain_name(const char *ns, int d);
+/* the maps and base chains every table has */
+int pol_compile_table(struct pir_changes *c);
+/* policy p's chain for direction d (p->dir[d] set) */
+int pol_compile_policy(const struct pol_policy *p, int d, struct pir_chain **out);
+/* namespace n's dispatch chain for d; *out NULL when no policy of n has d */
+int pol_compile_ns(const struct pol_ns *n, int d, struct pir_chain **out);
+/* every element pod p puts in the table, "set\telem", sorted, unique */
+int pol_compile_pod(const struct pol_engine *e, const struct pol_pod *p, char ***out, size_t *n);
 
 #endif

@@ -4,7 +4,9 @@
  * rule without peers or ports stands for "every".  Peers match the remote
  * side (saddr for ingress, daddr for egress); ports always match the
  * destination.  Family-specific matches (sets, ipBlock, named ports) make
- * one rule per family they apply to. */
+ * one rule per family they apply to.  Allocation failures return -ENOMEM
+ * (nothing is dropped quietly). */
+#include <errno.h>
 #include <string.h>
 
 #include "pol_priv.h"
@@ -60,10 +62,8 @@ static bool family_bound(const struct pol_peer *pe, const struct pol_port *po)
 	return (pe && pe->kind != PEER_ANY) || (po && po->name);
 }
 
-size_t pol_rules_emit(struct sbuf *b, const char *chain, const struct pol_policy *p, int d)
+int pol_rules_compile(struct pir_chain *c, const struct pol_policy *p, int d)
 {
-	size_t n = 0;
-
 	for (size_t r = 0; r < p->nrules[d]; r++) {
 		const struct pol_rule *ru = &p->rules[d][r];
 		size_t npe = ru->npeers ? ru->npeers : 1, npo = ru->nports ? ru->nports : 1;
@@ -78,21 +78,25 @@ size_t pol_rules_emit(struct sbuf *b, const char *chain, const struct pol_policy
 
 				for (size_t fi = 0; fi < (bound ? 2u : 1u); fi++) {
 					int f = bound ? fams[fi] : 0;
-					size_t mark = b->len;
+					struct sbuf b = { 0 };
 
-					sb_printf(b, "add rule inet loom %s", chain);
-					if (!peer_part(b, pe, d, f)) {
-						b->len = mark;
-						if (b->s)
-							b->s[mark] = '\0';
+					if (!peer_part(&b, pe, d, f)) {
+						sb_free(&b);
 						continue;
 					}
-					port_part(b, po, f);
-					sb_printf(b, " accept\n");
-					n++;
+					port_part(&b, po, f);
+					sb_printf(&b, " accept");
+					if (b.oom) {
+						sb_free(&b);
+						return -ENOMEM;
+					}
+					/* every part starts with a blank: drop the first */
+					memmove(b.s, b.s + 1, b.len);
+					if (pir_chain_add_rule(c, b.s) < 0)
+						return -ENOMEM;
 				}
 			}
 		}
 	}
-	return n;
+	return 0;
 }

@@ -1,11 +1,12 @@
-/* The engine's containers: a string hash map and a growable string. */
+/* The engine's containers (util.h): a string hash map, a growable string,
+ * a string vector. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pol_priv.h"
+#include "util.h"
 
 uint64_t pol_hash(const char *s)
 {
@@ -180,4 +181,43 @@ void sb_free(struct sbuf *b)
 {
 	free(b->s);
 	memset(b, 0, sizeof(*b));
+}
+
+int sv_push(struct strv *s, char *str)
+{
+	if (!str)
+		return -ENOMEM;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(str);
+			return -ENOMEM;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = str;
+	return 0;
+}
+
+void sv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+char *pol_fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
 }

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #define ETCD_CLIENT "http://" SIM_UL_ADDR ":2379"
-#define SIM_BGP_HOLD_S 6       /* BIRD's hold time in bgp mode, seconds */
 
 void sim_ul_ns(const struct sim *s, char *buf, size_t len)
 {
@@ -164,9 +163,17 @@ int sim_make_node(const struct sim *s, int i)
 	return 0;
 }
 
+const struct loom_mode *sim_mode(const struct sim *s)
+{
+	const struct loom_mode *m = loom_mode_by_name(s->mode);
+
+	return m ? m : loom_mode_default();  /* `up` refused any other */
+}
+
 /* The node's network config, as a runtime would keep in /etc/cni/net.d. */
 int sim_write_conflist(const struct sim *s, int i)
 {
+	const struct loom_mode *m = sim_mode(s);
 	char nd[400], path[512], sub[32], pin[400];
 	json_t *plugin, *list;
 	char *txt;
@@ -174,17 +181,18 @@ int sim_write_conflist(const struct sim *s, int i)
 
 	snprintf(nd, sizeof(nd), "%s/nodes/n%d", s->dir, i);
 	snprintf(pin, sizeof(pin), "%s/bpf/n%d", s->dir, i);
-	if (!strcmp(s->mode, "bridge")) {
+	if (!m->lease_file) {
+		/* The plugin learns the node's block from its config. */
 		snprintf(sub, sizeof(sub), "10.244.%d.0/24", i);
 		plugin = json_pack("{s:s, s:s, s:b, s:b, s:s, s:s, s:{s:s, s:[[{s:s}]], s:[{s:s}], s:s}}",
-				   "type", "loom-bridge", "bridge", "loom0", "isGateway", 1,
+				   "type", m->cni, "bridge", "loom0", "isGateway", 1,
 				   "ipMasq", 1, "stateDir", "", "bpfPinDir", pin, "ipam", "type",
 				   "loom-ipam", "ranges", "subnet", sub, "routes", "dst", "0.0.0.0/0",
 				   "dataDir", "");
 	} else {
-		/* vxlan and bgp plugins read the same keys (the lease file in runDir) */
-		plugin = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type",
-				   !strcmp(s->mode, "bgp") ? "loom-bgp" : "loom-vxlan", "runDir", "",
+		/* The plugins of lease-file modes read the same keys (the lease
+		 * file in runDir). */
+		plugin = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", m->cni, "runDir", "",
 				   "stateDir", "", "dataDir", "", "bpfPinDir", pin, "ipMasq", 1);
 	}
 	if (!plugin)
@@ -192,7 +200,7 @@ int sim_write_conflist(const struct sim *s, int i)
 	snprintf(path, sizeof(path), "%s/endpoints", nd);
 	json_object_set_new(plugin, "stateDir", json_string(path));
 	snprintf(path, sizeof(path), "%s/ipam", nd);
-	if (!strcmp(s->mode, "bridge")) {
+	if (!m->lease_file) {
 		json_object_set_new(json_object_get(plugin, "ipam"), "dataDir", json_string(path));
 	} else {
 		json_object_set_new(plugin, "dataDir", json_string(path));
@@ -279,21 +287,21 @@ static int start_etcd(struct sim *s)
 /* The Network object through loomctl, retried while etcd is starting. */
 static int apply_network(const struct sim *s)
 {
+	const struct loom_mode *m = sim_mode(s);
 	char path[512], *txt;
 	json_t *net = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:i, s:{s:s}}}", "apiVersion",
 				"loom.dev/v1", "kind", "Network", "metadata", "name", SIM_NETWORK,
 				"spec", "cidr", SIM_CIDR, "subnetLength", 24, "backend", "type",
-				!strcmp(s->mode, "bridge") ? "none" : s->mode);
+				m->backend);
 	char *args[] = { (char *)"apply", (char *)"-f", path, NULL };
 	int i, r = -1;
 
 	if (!net)
 		return -1;
-	/* A short hold time: a silent node's block goes from the others within
-	 * seconds, not BIRD's default minutes (keepalives are rendered at a third). */
-	if (!strcmp(s->mode, "bgp"))
-		json_object_set_new(json_object_get(json_object_get(net, "spec"), "backend"), "bgp",
-				    json_pack("{s:i}", "holdTime", SIM_BGP_HOLD_S));
+	/* The mode's settings for a throwaway cluster (short timers). */
+	if (m->sim_section)
+		json_object_set_new(json_object_get(json_object_get(net, "spec"), "backend"), m->backend,
+				    json_loads(m->sim_section, 0, NULL));
 	txt = json_dumps(net, JSON_INDENT(2));
 	json_decref(net);
 	snprintf(path, sizeof(path), "%s/manifests/network.json", s->dir);
@@ -342,21 +350,26 @@ void sim_state_add_node(struct sim *s, int i)
 	snprintf(addr, sizeof(addr), "192.0.2.%d", 10 + i);
 	snprintf(sub, sizeof(sub), "10.244.%d.0/24", i);
 	n = json_pack("{s:s, s:s, s:s}", "name", name, "netns", ns, "address", addr);
-	if (n && !strcmp(s->mode, "bridge"))
+	if (n && !sim_mode(s)->lease_file)
 		json_object_set_new(n, "subnet", json_string(sub));
 	json_array_append_new(json_object_get(s->state, "nodeList"), n);
 }
 
 static int up_usage(void)
 {
-	sim_err("usage: loom-sim up --nodes N --mode bridge|vxlan|bgp [--store file|etcd] [--ttl SECONDS] [--tune-host] [--name PREFIX]");
+	char modes[128];
+
+	loom_mode_list(false, false, "|", "|", modes, sizeof(modes));
+	sim_err("usage: loom-sim up --nodes N --mode %s [--store file|etcd] [--ttl SECONDS] [--tune-host] [--name PREFIX]",
+		modes);
 	return 2;
 }
 
 int sim_up(struct sim *s, int argc, char **argv)
 {
 	static const char *const subdirs[] = { "store", "bpf", "logs", "pids", "pods", "manifests" };
-	char path[512], ul[64], exe[320];
+	char path[512], ul[64], exe[320], modes[128];
+	const struct loom_mode *m;
 	bool tune = false;
 	int i;
 
@@ -390,15 +403,17 @@ int sim_up(struct sim *s, int argc, char **argv)
 		return sim_err("--nodes: between 1 and %d", SIM_NODES_MAX), 2;
 	if (!s->mode[0])
 		return up_usage();
-	if (strcmp(s->mode, "bridge") && strcmp(s->mode, "vxlan") && strcmp(s->mode, "bgp"))
-		return sim_err("--mode: unknown mode \"%s\" (bridge, vxlan or bgp)", s->mode), 2;
+	m = loom_mode_by_name(s->mode);
+	if (!m) {
+		loom_mode_list(false, false, ", ", " or ", modes, sizeof(modes));
+		return sim_err("--mode: unknown mode \"%s\" (%s)", s->mode, modes), 2;
+	}
 	if (strcmp(s->store_kind, "file") && strcmp(s->store_kind, "etcd"))
 		return up_usage();
 	if (sim_host_gate(s->nodes, s->mode, s->store_kind, SIM_PODS_PER_NODE_PLAN * s->nodes,
 			  tune) < 0)
 		return 2;
-	snprintf(exe, sizeof(exe), "%s/%s", s->bin,
-		 !strcmp(s->mode, "bridge") ? "loom-bridge" : !strcmp(s->mode, "bgp") ? "loom-bgp" : "loom-vxlan");
+	snprintf(exe, sizeof(exe), "%s/%s", s->bin, m->cni);
 	if (access(exe, X_OK) != 0)
 		return sim_err("%s: not found (build it, or set LOOM_BIN)", exe), 1;
 	for (i = 0; i < 3; i++) {
@@ -599,7 +614,7 @@ int sim_status(struct sim *s)
 		snprintf(tag, sizeof(tag), "loomd-n%d", i);
 		snprintf(addr, sizeof(addr), "192.0.2.%d", 10 + i);
 		lease_subnet(s, i, lease, sizeof(lease));
-		if (!strcmp(s->mode, "bridge"))
+		if (!sim_mode(s)->lease_file)  /* the conflist's subnet */
 			snprintf(cni, sizeof(cni), "10.244.%d.0/24", i);
 		else
 			snprintf(cni, sizeof(cni), "%s", lease[0] ? lease : "-");

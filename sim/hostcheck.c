@@ -2,6 +2,8 @@
  * the machine allows (see hostcheck.h for why). */
 #include "hostcheck.h"
 
+#include "model/mode.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,32 +30,35 @@ void sim_host_needs(int nodes, const char *mode, const char *store_kind, int pod
 {
 	long n = nodes > 0 ? nodes : 0, p = pods > 0 ? pods : 0;
 	long per_node_pods = n ? (p + n - 1) / n : 0;
-	bool bridge = mode && !strcmp(mode, "bridge");
-	bool routed = mode && !strcmp(mode, "bgp");
+	const struct loom_mode *m = loom_mode_by_name(mode);
 	bool file = !store_kind || !strcmp(store_kind, "file");
 	long neigh;
 
+	if (!m)
+		m = loom_mode_default();
+
 	/* The underlay namespace resolves every node; every node resolves every
 	 * other node's underlay address (VXLAN's remote, BGP's next hop) —
-	 * except in bridge mode, where nodes never talk to each other.  The
+	 * unless the mode joins no nodes (bridge).  The
 	 * VTEP neighbours vxlan mode installs and bgp mode's gateway are
 	 * permanent entries, which the kernel does not count against
 	 * gc_thresh3. */
-	neigh = n + (bridge ? 0 : n * (n - 1));
+	neigh = n + (m->joins_nodes ? n * (n - 1) : 0);
 	/* A pod resolves its gateway and, through a bridge, each pod of its
 	 * own node; its node resolves it. */
-	neigh += p * (routed ? 1 : 2 + (per_node_pods > 1 ? per_node_pods - 1 : 0));
+	neigh += p * (!m->bridged ? 1 : 2 + (per_node_pods > 1 ? per_node_pods - 1 : 0));
 	out->neigh = with_margin(neigh);
 
-	/* loomd: endpoint records + a file-store watch; loom-policyd: a
-	 * file-store watch.  With etcd the store's watches are HTTP streams. */
-	out->inotify_instances = n * (file ? 3 : 1) + 8;
+	/* loomd: endpoint records + two file-store watches (the nodes, its
+	 * Network); loom-policyd: a file-store watch.  With etcd the store's
+	 * watches are HTTP streams. */
+	out->inotify_instances = n * (file ? 4 : 1) + 8;
 	out->inotify_watches = n * (file ? 16 : 4) + 64;
-	/* loomd, loom-policyd, BIRD in bgp mode, the plugins and probes in
+	/* loomd, loom-policyd, the mode's helpers (BIRD), the plugins and probes in
 	 * flight (loom-sim matrix runs 16 at a time), and their threads. */
-	out->pids = n * (routed ? 3 : 2) * 4 + 64;
+	out->pids = n * (2 + (long)m->helpers) * 4 + 64;
 	/* Each daemon holds sockets, watches and its logs. */
-	out->files = n * (routed ? 3 : 2) * 64 + 1024;
+	out->files = n * (2 + (long)m->helpers) * 64 + 1024;
 }
 
 static long pow2_at_least(long v)

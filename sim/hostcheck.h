@@ -50,7 +50,7 @@ struct sim_host_report {
 	int nfix;
 };
 
-/* The needs of `nodes` nodes in `mode` ("bridge", "vxlan", "bgp") with the
+/* The needs of `nodes` nodes in `mode` (a mode's name, model/mode.h) with the
  * store `store_kind` ("file", "etcd") and about `pods` pods in all. */
 void sim_host_needs(int nodes, const char *mode, const char *store_kind, int pods,
 		    struct sim_host_needs *out);

@@ -12,8 +12,11 @@
 
 static int usage(int rc)
 {
-	fputs("usage: loom-sim [--name PREFIX] COMMAND ...\n"
-	      "  up --nodes N --mode bridge|vxlan|bgp [--store file|etcd] [--ttl SECONDS] [--tune-host]\n"
+	char modes[128];
+
+	loom_mode_list(false, false, "|", "|", modes, sizeof(modes));
+	fprintf(rc ? stderr : stdout, "usage: loom-sim [--name PREFIX] COMMAND ...\n"
+	      "  up --nodes N --mode %s [--store file|etcd] [--ttl SECONDS] [--tune-host]\n"
 	      "  check --nodes N [--mode M] [--store file|etcd] [--pods P]\n"
 	      "  node add [--tune-host] | stop NODE | kill NODE | start NODE\n"
 	      "  pod add NODE NS/NAME [--label K=V]... [--port NAME:PROTO:NUM]... [--no-serve]\n"
@@ -26,7 +29,7 @@ static int usage(int rc)
 	      "taken from $LOOM_BIN, else loom-sim's own directory.  up and node add first\n"
 	      "check that this machine's one kernel can hold the cluster (see check) and\n"
 	      "refuse with the settings to apply; --tune-host applies them and prints them.\n",
-	      rc ? stderr : stdout);
+	      modes);
 	return rc;
 }
 

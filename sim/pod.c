@@ -421,7 +421,7 @@ static int pod_add(struct sim *s, int argc, char **argv)
 	}
 	if (apply_pod(s, &r, node) < 0)
 		goto out_rec;
-	if (strcmp(s->mode, "bridge") && wait_lease(s, node) < 0)
+	if (sim_mode(s)->lease_file && wait_lease(s, node) < 0)
 		goto out_rec;
 	if (cni(s, node, "ADD", r.ns, r.name, &out) != 0)
 		goto out_rec;

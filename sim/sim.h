@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include "model/mode.h"
+
 #define SIM_ROOT "/run/loom-sim"
 #define SIM_NAME_MAX 16        /* keeps every netns and path name short */
 #define SIM_NODES_MAX 100
@@ -38,7 +40,7 @@ struct sim {
 	char name[SIM_NAME_MAX + 1];
 	char dir[256];           /* SIM_ROOT/name */
 	char bin[256];           /* where the loom binaries are */
-	char mode[16];           /* bridge | vxlan | bgp */
+	char mode[16];           /* a mode's name (model/mode.h) */
 	char store_kind[8];      /* file | etcd */
 	char store_url[320];
 	int nodes;
@@ -102,6 +104,8 @@ int sim_write_state(const struct sim *s);
 void sim_node_dirs(const struct sim *s, int node);
 void sim_state_add_node(struct sim *s, int node);
 int sim_make_node(const struct sim *s, int node);
+/* The cluster's mode (its entry of the mode table). */
+const struct loom_mode *sim_mode(const struct sim *s);
 int sim_write_conflist(const struct sim *s, int node);
 /* Starts the node's loomd (and loom-policyd) unless already running. */
 int sim_start_node_daemons(const struct sim *s, int node);

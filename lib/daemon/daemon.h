@@ -67,6 +67,12 @@ void loom_io_remove(struct loom_io *io);
 /* Change what is waited for (e.g. add POLLOUT while a write is pending). */
 void loom_io_set_events(struct loom_io *io, short events);
 
+/* The same by fd, for code that names fds rather than handles (libcurl's
+ * socket callback, loom_httpd's watch callback): watch fd for `events`
+ * with fn/arg, replacing the events of an earlier registration of the same
+ * (fd, fn, arg); events 0 removes it.  0 or -errno. */
+int loom_loop_watch(struct loom_loop *l, int fd, short events, loom_io_fn fn, void *arg);
+
 /* A timer, created disarmed.  0 or -errno. */
 int loom_loop_add_timer(struct loom_loop *l, loom_timer_fn fn, void *arg,
 			struct loom_timer **out);

@@ -141,6 +141,24 @@ void loom_io_set_events(struct loom_io *io, short events)
 	io->events = events;
 }
 
+int loom_loop_watch(struct loom_loop *l, int fd, short events, loom_io_fn fn, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < l->n_ios; i++) {
+		struct loom_io *io = l->ios[i];
+
+		if (io->dead || io->fd != fd || io->fn != fn || io->arg != arg)
+			continue;
+		if (events)
+			io->events = events;
+		else
+			loom_io_remove(io);
+		return 0;
+	}
+	return events ? loom_loop_add_io(l, fd, events, fn, arg, NULL) : 0;
+}
+
 int loom_loop_add_timer(struct loom_loop *l, loom_timer_fn fn, void *arg,
 			struct loom_timer **out)
 {

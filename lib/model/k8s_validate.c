@@ -14,9 +14,10 @@
 
 #include "base/ip.h"
 #include "base/json_util.h"
+#include "model/fields.h"
 #include "model/k8s_validate.h"
+#include "model/network.h"
 
-#define PATH_MAX_LEN 256
 #define MAX_ITEMS 1024   /* rules, peers, ports, containers: bounds work and output */
 
 static const struct loom_kind_info kinds[LOOM_KIND_COUNT] = {
@@ -180,155 +181,28 @@ const char *loom_k8s_port_name(const char *s)
 	return NULL;
 }
 
-/* ---- helpers: every error is "path: rule" ---- */
-
-static int bad(struct loom_err *err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad(struct loom_err *err, const char *path, const char *fmt, ...)
-{
-	char rule[LOOM_ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(rule, sizeof(rule), fmt, ap);
-	va_end(ap);
-	return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: %s", path, rule);
-}
-
-static void path_child(char *buf, const char *parent, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* buf (PATH_MAX_LEN) = parent "." child; truncated paths still point the way. */
-static void path_child(char *buf, const char *parent, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	n = (size_t)snprintf(buf, PATH_MAX_LEN, "%s%s", parent, parent[0] ? "." : "");
-	if (n >= PATH_MAX_LEN)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, PATH_MAX_LEN - n, fmt, ap);
-	va_end(ap);
-}
-
-#define CHILD(buf, parent, ...)    \
-	char buf[PATH_MAX_LEN];    \
-	path_child(buf, parent, __VA_ARGS__)
-
-static int want_type(const json_t *j, int type, const char *path, struct loom_err *err)
-{
-	static const char *const names[] = {
-		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "a list", [JSON_STRING] = "a string",
-		[JSON_INTEGER] = "an integer", [JSON_TRUE] = "a boolean", [JSON_FALSE] = "a boolean",
-	};
-
-	if (json_typeof(j) == (json_type)type ||
-	    (type == JSON_TRUE && json_is_boolean(j)))
-		return 0;
-	return bad(err, path, "must be %s, not %s", names[type], loom_json_kind(j));
-}
-
-/* Refuse members of `o` not in the NULL-terminated `allowed`. */
-static int known_fields(const json_t *o, const char *const *allowed, const char *path,
-			struct loom_err *err)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach((json_t *)o, k, v) {
-		for (i = 0; allowed[i]; i++)
-			if (!strcmp(k, allowed[i]))
-				break;
-		if (!allowed[i]) {
-			CHILD(p, path, "%s", k);
-			return bad(err, p, "unknown field");
-		}
-	}
-	return 0;
-}
-
-/* Optional member of type `type`: 1 present (*out set), 0 absent, -1 error. */
-static int member(const json_t *o, const char *key, int type, const char *path, json_t **out,
-		  struct loom_err *err)
-{
-	json_t *j = loom_json_member(o, key);
-	CHILD(p, path, "%s", key);
-
-	*out = j;
-	if (!j)
-		return 0;
-	return want_type(j, type, p, err) < 0 ? -1 : 1;
-}
-
-static int required(const json_t *o, const char *key, int type, const char *path, json_t **out,
-		    struct loom_err *err)
-{
-	int r = member(o, key, type, path, out, err);
-
-	if (r == 0) {
-		CHILD(p, path, "%s", key);
-		return bad(err, p, "required");
-	}
-	return r;
-}
-
-/* An optional integer in [min, max]: 1 present, 0 absent, -1 error. */
-static int int_in(const json_t *o, const char *key, json_int_t min, json_int_t max,
-		  const char *path, json_int_t *out, struct loom_err *err)
-{
-	json_t *j;
-	int r = member(o, key, JSON_INTEGER, path, &j, err);
-	CHILD(p, path, "%s", key);
-
-	if (r <= 0)
-		return r;
-	*out = json_integer_value(j);
-	if (*out < min || *out > max)
-		return bad(err, p, "must be between %lld and %lld", (long long)min, (long long)max);
-	return 1;
-}
-
-static int set_default(json_t *o, const char *key, json_t *v)
-{
-	if (loom_json_member(o, key)) {
-		json_decref(v);
-		return 0;
-	}
-	return json_object_set_new(o, key, v) ? -1 : 0;
-}
-
-static int check_name(const char *s, bool subdomain, const char *path, struct loom_err *err)
-{
-	const char *why = subdomain ? loom_k8s_dns1123_subdomain(s) : loom_k8s_dns1123_label(s);
-
-	return why ? bad(err, path, "\"%s\": %s", s, why) : 0;
-}
-
 static int check_string_map(const json_t *m, bool labels, const char *path, struct loom_err *err)
 {
 	const char *k, *why;
 	json_t *v;
 	size_t total = 0;
 
-	if (want_type(m, JSON_OBJECT, path, err) < 0)
+	if (loom_field_type(m, JSON_OBJECT, path, err) < 0)
 		return -1;
 	json_object_foreach((json_t *)m, k, v) {
-		char p[PATH_MAX_LEN];
+		char p[LOOM_FIELD_PATH_MAX];
 
-		path_child(p, "", "%s[%s]", path, k);
+		loom_field_path(p, "", "%s[%s]", path, k);
 		if ((why = loom_k8s_label_key(k)))
-			return bad(err, p, "invalid key \"%s\": %s", k, why);
-		if (want_type(v, JSON_STRING, p, err) < 0)
+			return loom_field_bad(err, p, "invalid key \"%s\": %s", k, why);
+		if (loom_field_type(v, JSON_STRING, p, err) < 0)
 			return -1;
 		if (labels && (why = loom_k8s_label_value(json_string_value(v))))
-			return bad(err, p, "invalid value \"%s\": %s", json_string_value(v), why);
+			return loom_field_bad(err, p, "invalid value \"%s\": %s", json_string_value(v), why);
 		total += strlen(k) + json_string_length(v);
 	}
 	if (!labels && total > 256 * 1024)
-		return bad(err, path, "must have at most 262144 bytes");
+		return loom_field_bad(err, path, "must have at most 262144 bytes");
 	return 0;
 }
 
@@ -343,27 +217,27 @@ static int check_metadata(json_t *obj, const struct loom_kind_info *k, struct lo
 	json_t *md, *j;
 	size_t i;
 
-	if (required(obj, "metadata", JSON_OBJECT, "", &md, err) < 0)
+	if (loom_field_required(obj, "metadata", JSON_OBJECT, "", &md, err) < 0)
 		return -1;
 	for (i = 0; dropped[i]; i++)
 		json_object_del(md, dropped[i]);
-	if (known_fields(md, allowed, "metadata", err) < 0)
+	if (loom_field_known(md, allowed, "metadata", err) < 0)
 		return -1;
-	if (required(md, "name", JSON_STRING, "metadata", &j, err) < 0)
+	if (loom_field_required(md, "name", JSON_STRING, "metadata", &j, err) < 0)
 		return -1;
 	/* Pods and policies are subdomains in Kubernetes; namespaces, and
 	 * networks (a CNI network name, used in file names), are labels. */
-	if (check_name(json_string_value(j), k->kind == LOOM_KIND_POD || k->kind == LOOM_KIND_NETWORKPOLICY,
+	if (loom_field_name(json_string_value(j), k->kind == LOOM_KIND_POD || k->kind == LOOM_KIND_NETWORKPOLICY,
 		       "metadata.name", err) < 0)
 		return -1;
 	if (k->namespaced) {
-		if (set_default(md, "namespace", json_string("default")) < 0)
+		if (loom_field_default(md, "namespace", json_string("default")) < 0)
 			return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-		if (required(md, "namespace", JSON_STRING, "metadata", &j, err) < 0 ||
-		    check_name(json_string_value(j), false, "metadata.namespace", err) < 0)
+		if (loom_field_required(md, "namespace", JSON_STRING, "metadata", &j, err) < 0 ||
+		    loom_field_name(json_string_value(j), false, "metadata.namespace", err) < 0)
 			return -1;
 	} else if (loom_json_member(md, "namespace")) {
-		return bad(err, "metadata.namespace", "must not be set: %s is not namespaced", k->name);
+		return loom_field_bad(err, "metadata.namespace", "must not be set: %s is not namespaced", k->name);
 	}
 	if ((j = loom_json_member(md, "labels")) && check_string_map(j, true, "metadata.labels", err) < 0)
 		return -1;
@@ -382,55 +256,55 @@ static int check_selector(json_t *sel, const char *path, struct loom_err *err)
 	size_t i;
 	int r;
 
-	if (want_type(sel, JSON_OBJECT, path, err) < 0 || known_fields(sel, allowed, path, err) < 0)
+	if (loom_field_type(sel, JSON_OBJECT, path, err) < 0 || loom_field_known(sel, allowed, path, err) < 0)
 		return -1;
 	if ((j = loom_json_member(sel, "matchLabels"))) {
-		CHILD(p, path, "matchLabels");
+		LOOM_FIELD_CHILD(p, path, "matchLabels");
 		if (check_string_map(j, true, p, err) < 0)
 			return -1;
 	}
-	if ((r = member(sel, "matchExpressions", JSON_ARRAY, path, &j, err)) <= 0)
+	if ((r = loom_field_member(sel, "matchExpressions", JSON_ARRAY, path, &j, err)) <= 0)
 		return r;
 	json_array_foreach(j, i, e) {
 		static const char *const efields[] = { "key", "operator", "values", NULL };
-		CHILD(p, path, "matchExpressions[%zu]", i);
+		LOOM_FIELD_CHILD(p, path, "matchExpressions[%zu]", i);
 		json_t *key, *op, *vals, *v;
 		const char *o, *why;
 		size_t n = 0, vi;
 
-		if (want_type(e, JSON_OBJECT, p, err) < 0 || known_fields(e, efields, p, err) < 0 ||
-		    required(e, "key", JSON_STRING, p, &key, err) < 0 ||
-		    required(e, "operator", JSON_STRING, p, &op, err) < 0 ||
-		    member(e, "values", JSON_ARRAY, p, &vals, err) < 0)
+		if (loom_field_type(e, JSON_OBJECT, p, err) < 0 || loom_field_known(e, efields, p, err) < 0 ||
+		    loom_field_required(e, "key", JSON_STRING, p, &key, err) < 0 ||
+		    loom_field_required(e, "operator", JSON_STRING, p, &op, err) < 0 ||
+		    loom_field_member(e, "values", JSON_ARRAY, p, &vals, err) < 0)
 			return -1;
 		if ((why = loom_k8s_label_key(json_string_value(key)))) {
-			CHILD(kp, p, "key");
-			return bad(err, kp, "\"%s\": %s", json_string_value(key), why);
+			LOOM_FIELD_CHILD(kp, p, "key");
+			return loom_field_bad(err, kp, "\"%s\": %s", json_string_value(key), why);
 		}
 		if (vals)
 			n = json_array_size(vals);
 		o = json_string_value(op);
 		{
-			CHILD(vp, p, "values");
-			CHILD(opp, p, "operator");
+			LOOM_FIELD_CHILD(vp, p, "values");
+			LOOM_FIELD_CHILD(opp, p, "operator");
 
 			if (!strcmp(o, "In") || !strcmp(o, "NotIn")) {
 				if (n == 0)
-					return bad(err, vp, "must be specified when `operator` is 'In' or 'NotIn'");
+					return loom_field_bad(err, vp, "must be specified when `operator` is 'In' or 'NotIn'");
 			} else if (!strcmp(o, "Exists") || !strcmp(o, "DoesNotExist")) {
 				if (n > 0)
-					return bad(err, vp, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+					return loom_field_bad(err, vp, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
 			} else {
-				return bad(err, opp, "unsupported value \"%s\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"", o);
+				return loom_field_bad(err, opp, "unsupported value \"%s\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"", o);
 			}
 			if (vals)
 				json_array_foreach(vals, vi, v) {
-					CHILD(ip, p, "values[%zu]", vi);
+					LOOM_FIELD_CHILD(ip, p, "values[%zu]", vi);
 
-					if (want_type(v, JSON_STRING, ip, err) < 0)
+					if (loom_field_type(v, JSON_STRING, ip, err) < 0)
 						return -1;
 					if ((why = loom_k8s_label_value(json_string_value(v))))
-						return bad(err, ip, "\"%s\": %s", json_string_value(v), why);
+						return loom_field_bad(err, ip, "\"%s\": %s", json_string_value(v), why);
 				}
 		}
 	}
@@ -442,10 +316,10 @@ static int check_selector(json_t *sel, const char *path, struct loom_err *err)
 static int check_prefix(const json_t *j, const char *path, struct loom_prefix *out,
 			struct loom_err *err)
 {
-	if (want_type(j, JSON_STRING, path, err) < 0)
+	if (loom_field_type(j, JSON_STRING, path, err) < 0)
 		return -1;
 	if (loom_prefix_parse(json_string_value(j), out) < 0)
-		return bad(err, path, "\"%s\": must be a valid CIDR (like 10.0.0.0/16 or fd00::/64)",
+		return loom_field_bad(err, path, "\"%s\": must be a valid CIDR (like 10.0.0.0/16 or fd00::/64)",
 			   json_string_value(j));
 	return 0;
 }
@@ -458,18 +332,18 @@ static int check_ipblock(json_t *b, const char *path, struct loom_err *err)
 	size_t i;
 	int r;
 
-	if (want_type(b, JSON_OBJECT, path, err) < 0 || known_fields(b, allowed, path, err) < 0 ||
-	    required(b, "cidr", JSON_STRING, path, &c, err) < 0)
+	if (loom_field_type(b, JSON_OBJECT, path, err) < 0 || loom_field_known(b, allowed, path, err) < 0 ||
+	    loom_field_required(b, "cidr", JSON_STRING, path, &c, err) < 0)
 		return -1;
 	{
-		CHILD(cp, path, "cidr");
+		LOOM_FIELD_CHILD(cp, path, "cidr");
 		if (check_prefix(c, cp, &cidr, err) < 0)
 			return -1;
 	}
-	if ((r = member(b, "except", JSON_ARRAY, path, &exc, err)) <= 0)
+	if ((r = loom_field_member(b, "except", JSON_ARRAY, path, &exc, err)) <= 0)
 		return r;
 	json_array_foreach(exc, i, e) {
-		CHILD(ep, path, "except[%zu]", i);
+		LOOM_FIELD_CHILD(ep, path, "except[%zu]", i);
 		struct loom_ip first;
 
 		if (check_prefix(e, ep, &ex, err) < 0)
@@ -477,7 +351,7 @@ static int check_ipblock(json_t *b, const char *path, struct loom_err *err)
 		first = loom_prefix_first(&ex);
 		if (ex.ip.family != cidr.ip.family || ex.len <= cidr.len ||
 		    !loom_prefix_contains(&cidr, &first))
-			return bad(err, ep, "must be a strict subset of `cidr`");
+			return loom_field_bad(err, ep, "must be a strict subset of `cidr`");
 	}
 	return 0;
 }
@@ -488,30 +362,30 @@ static int check_peer(json_t *peer, const char *path, struct loom_err *err)
 	json_t *j;
 	int selectors = 0, blocks = 0;
 
-	if (want_type(peer, JSON_OBJECT, path, err) < 0 || known_fields(peer, allowed, path, err) < 0)
+	if (loom_field_type(peer, JSON_OBJECT, path, err) < 0 || loom_field_known(peer, allowed, path, err) < 0)
 		return -1;
 	if ((j = loom_json_member(peer, "podSelector"))) {
-		CHILD(p, path, "podSelector");
+		LOOM_FIELD_CHILD(p, path, "podSelector");
 		selectors++;
 		if (check_selector(j, p, err) < 0)
 			return -1;
 	}
 	if ((j = loom_json_member(peer, "namespaceSelector"))) {
-		CHILD(p, path, "namespaceSelector");
+		LOOM_FIELD_CHILD(p, path, "namespaceSelector");
 		selectors++;
 		if (check_selector(j, p, err) < 0)
 			return -1;
 	}
 	if ((j = loom_json_member(peer, "ipBlock"))) {
-		CHILD(p, path, "ipBlock");
+		LOOM_FIELD_CHILD(p, path, "ipBlock");
 		blocks++;
 		if (check_ipblock(j, p, err) < 0)
 			return -1;
 	}
 	if (!selectors && !blocks)
-		return bad(err, path, "must specify a peer");
+		return loom_field_bad(err, path, "must specify a peer");
 	if (selectors && blocks)
-		return bad(err, path, "may not specify both ipBlock and another peer");
+		return loom_field_bad(err, path, "may not specify both ipBlock and another peer");
 	return 0;
 }
 
@@ -520,14 +394,14 @@ static int check_protocol(json_t *o, const char *path, struct loom_err *err)
 	json_t *j;
 	const char *s;
 
-	if (set_default(o, "protocol", json_string("TCP")) < 0)
+	if (loom_field_default(o, "protocol", json_string("TCP")) < 0)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	if (required(o, "protocol", JSON_STRING, path, &j, err) < 0)
+	if (loom_field_required(o, "protocol", JSON_STRING, path, &j, err) < 0)
 		return -1;
 	s = json_string_value(j);
 	if (strcmp(s, "TCP") && strcmp(s, "UDP") && strcmp(s, "SCTP")) {
-		CHILD(p, path, "protocol");
-		return bad(err, p, "unsupported value \"%s\": supported values: \"TCP\", \"UDP\", \"SCTP\"", s);
+		LOOM_FIELD_CHILD(p, path, "protocol");
+		return loom_field_bad(err, p, "unsupported value \"%s\": supported values: \"TCP\", \"UDP\", \"SCTP\"", s);
 	}
 	return 0;
 }
@@ -536,31 +410,31 @@ static int check_np_port(json_t *port, const char *path, struct loom_err *err)
 {
 	static const char *const allowed[] = { "protocol", "port", "endPort", NULL };
 	json_t *p, *e;
-	CHILD(pp, path, "port");
-	CHILD(ep, path, "endPort");
+	LOOM_FIELD_CHILD(pp, path, "port");
+	LOOM_FIELD_CHILD(ep, path, "endPort");
 
-	if (want_type(port, JSON_OBJECT, path, err) < 0 || known_fields(port, allowed, path, err) < 0 ||
+	if (loom_field_type(port, JSON_OBJECT, path, err) < 0 || loom_field_known(port, allowed, path, err) < 0 ||
 	    check_protocol(port, path, err) < 0)
 		return -1;
 	p = loom_json_member(port, "port");
 	e = loom_json_member(port, "endPort");
-	if (e && want_type(e, JSON_INTEGER, ep, err) < 0)
+	if (e && loom_field_type(e, JSON_INTEGER, ep, err) < 0)
 		return -1;
 	if (!p) {
 		if (e)
-			return bad(err, ep, "may not be specified when `port` is not specified");
+			return loom_field_bad(err, ep, "may not be specified when `port` is not specified");
 		return 0;
 	}
 	if (json_is_integer(p)) {
 		json_int_t v = json_integer_value(p);
 
 		if (v < 1 || v > 65535)
-			return bad(err, pp, "must be between 1 and 65535");
+			return loom_field_bad(err, pp, "must be between 1 and 65535");
 		if (e) {
 			if (json_integer_value(e) < v)
-				return bad(err, ep, "must be greater than or equal to `port`");
+				return loom_field_bad(err, ep, "must be greater than or equal to `port`");
 			if (json_integer_value(e) > 65535)
-				return bad(err, ep, "must be between 1 and 65535");
+				return loom_field_bad(err, ep, "must be between 1 and 65535");
 		}
 		return 0;
 	}
@@ -568,12 +442,12 @@ static int check_np_port(json_t *port, const char *path, struct loom_err *err)
 		const char *why = loom_k8s_port_name(json_string_value(p));
 
 		if (why)
-			return bad(err, pp, "\"%s\": %s", json_string_value(p), why);
+			return loom_field_bad(err, pp, "\"%s\": %s", json_string_value(p), why);
 		if (e)
-			return bad(err, ep, "may not be specified when `port` is non-numeric");
+			return loom_field_bad(err, ep, "may not be specified when `port` is non-numeric");
 		return 0;
 	}
-	return bad(err, pp, "must be a port number or name, not %s", loom_json_kind(p));
+	return loom_field_bad(err, pp, "must be a port number or name, not %s", loom_json_kind(p));
 }
 
 static int check_np_rules(json_t *spec, const char *dir, const char *peers, struct loom_err *err)
@@ -583,31 +457,31 @@ static int check_np_rules(json_t *spec, const char *dir, const char *peers, stru
 
 	int r;
 
-	if ((r = member(spec, dir, JSON_ARRAY, "spec", &rules, err)) <= 0)
+	if ((r = loom_field_member(spec, dir, JSON_ARRAY, "spec", &rules, err)) <= 0)
 		return r;
 	if (json_array_size(rules) > MAX_ITEMS) {
-		CHILD(p, "spec", "%s", dir);
-		return bad(err, p, "must have at most %d rules", MAX_ITEMS);
+		LOOM_FIELD_CHILD(p, "spec", "%s", dir);
+		return loom_field_bad(err, p, "must have at most %d rules", MAX_ITEMS);
 	}
 	json_array_foreach(rules, i, rule) {
 		const char *const allowed[] = { "ports", peers, NULL };
-		CHILD(rp, "spec", "%s[%zu]", dir, i);
+		LOOM_FIELD_CHILD(rp, "spec", "%s[%zu]", dir, i);
 
-		if (want_type(rule, JSON_OBJECT, rp, err) < 0 || known_fields(rule, allowed, rp, err) < 0)
+		if (loom_field_type(rule, JSON_OBJECT, rp, err) < 0 || loom_field_known(rule, allowed, rp, err) < 0)
 			return -1;
-		if (member(rule, "ports", JSON_ARRAY, rp, &list, err) < 0)
+		if (loom_field_member(rule, "ports", JSON_ARRAY, rp, &list, err) < 0)
 			return -1;
 		if (list)
 			json_array_foreach(list, j, it) {
-				CHILD(pp, rp, "ports[%zu]", j);
+				LOOM_FIELD_CHILD(pp, rp, "ports[%zu]", j);
 				if (check_np_port(it, pp, err) < 0)
 					return -1;
 			}
-		if (member(rule, peers, JSON_ARRAY, rp, &list, err) < 0)
+		if (loom_field_member(rule, peers, JSON_ARRAY, rp, &list, err) < 0)
 			return -1;
 		if (list)
 			json_array_foreach(list, j, it) {
-				CHILD(pp, rp, "%s[%zu]", peers, j);
+				LOOM_FIELD_CHILD(pp, rp, "%s[%zu]", peers, j);
 				if (check_peer(it, pp, err) < 0)
 					return -1;
 			}
@@ -622,40 +496,45 @@ static int check_networkpolicy(json_t *spec, struct loom_err *err)
 	bool seen_in = false, seen_eg = false;
 	size_t i;
 
-	if (known_fields(spec, allowed, "spec", err) < 0)
+	if (loom_field_known(spec, allowed, "spec", err) < 0)
 		return -1;
-	if (set_default(spec, "podSelector", json_object()) < 0)
+	if (loom_field_default(spec, "podSelector", json_object()) < 0)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	if (check_selector(json_object_get(spec, "podSelector"), "spec.podSelector", err) < 0 ||
 	    check_np_rules(spec, "ingress", "from", err) < 0 ||
 	    check_np_rules(spec, "egress", "to", err) < 0)
 		return -1;
-	if (member(spec, "policyTypes", JSON_ARRAY, "spec", &types, err) < 0)
+	if (loom_field_member(spec, "policyTypes", JSON_ARRAY, "spec", &types, err) < 0)
 		return -1;
 	if (!types || json_array_size(types) == 0) {
 		/* the API server's default: Ingress always, Egress when rules exist */
 		types = json_array();
-		json_array_append_new(types, json_string("Ingress"));
 		egress = loom_json_member(spec, "egress");
-		if (egress && json_array_size(egress) > 0)
-			json_array_append_new(types, json_string("Egress"));
-		json_object_set_new(spec, "policyTypes", types);
+		if (!types || json_array_append_new(types, json_string("Ingress")) < 0 ||
+		    (egress && json_array_size(egress) > 0 &&
+		     json_array_append_new(types, json_string("Egress")) < 0)) {
+			json_decref(types);
+			return loom_err_set(err, LOOM_ERR_INTERNAL, "spec.policyTypes: out of memory");
+		}
+		/* set_new takes types even when it fails: not used after that */
+		if (json_object_set_new(spec, "policyTypes", types) < 0)
+			return loom_err_set(err, LOOM_ERR_INTERNAL, "spec.policyTypes: out of memory");
 	}
 	json_array_foreach(types, i, t) {
-		CHILD(p, "spec", "policyTypes[%zu]", i);
+		LOOM_FIELD_CHILD(p, "spec", "policyTypes[%zu]", i);
 		const char *s;
 
-		if (want_type(t, JSON_STRING, p, err) < 0)
+		if (loom_field_type(t, JSON_STRING, p, err) < 0)
 			return -1;
 		s = json_string_value(t);
 		if (!strcmp(s, "Ingress") || !strcmp(s, "Egress")) {
 			bool *seen = s[0] == 'I' ? &seen_in : &seen_eg;
 
 			if (*seen)
-				return bad(err, p, "duplicate value \"%s\"", s);
+				return loom_field_bad(err, p, "duplicate value \"%s\"", s);
 			*seen = true;
 		} else {
-			return bad(err, p, "unsupported value \"%s\": supported values: \"Ingress\", \"Egress\"", s);
+			return loom_field_bad(err, p, "unsupported value \"%s\": supported values: \"Ingress\", \"Egress\"", s);
 		}
 	}
 	return 0;
@@ -669,74 +548,74 @@ static int check_pod(json_t *spec, struct loom_err *err)
 	size_t i, k;
 	int r = -1;
 
-	if (member(spec, "nodeName", JSON_STRING, "spec", &j, err) < 0 ||
-	    (j && check_name(json_string_value(j), true, "spec.nodeName", err) < 0) ||
-	    required(spec, "containers", JSON_ARRAY, "spec", &containers, err) < 0)
+	if (loom_field_member(spec, "nodeName", JSON_STRING, "spec", &j, err) < 0 ||
+	    (j && loom_field_name(json_string_value(j), true, "spec.nodeName", err) < 0) ||
+	    loom_field_required(spec, "containers", JSON_ARRAY, "spec", &containers, err) < 0)
 		return -1;
 	if (json_array_size(containers) == 0)
-		return bad(err, "spec.containers", "required");
+		return loom_field_bad(err, "spec.containers", "required");
 	if (json_array_size(containers) > MAX_ITEMS)
-		return bad(err, "spec.containers", "must have at most %d items", MAX_ITEMS);
+		return loom_field_bad(err, "spec.containers", "must have at most %d items", MAX_ITEMS);
 	names = json_object(); /* container names, then port names: each must be unique */
 	json_array_foreach(containers, i, c) {
-		CHILD(cp, "spec", "containers[%zu]", i);
+		LOOM_FIELD_CHILD(cp, "spec", "containers[%zu]", i);
 		json_t *name, *img;
 		char key[300];
 
-		if (want_type(c, JSON_OBJECT, cp, err) < 0 ||
-		    required(c, "name", JSON_STRING, cp, &name, err) < 0 ||
-		    member(c, "image", JSON_STRING, cp, &img, err) < 0)
+		if (loom_field_type(c, JSON_OBJECT, cp, err) < 0 ||
+		    loom_field_required(c, "name", JSON_STRING, cp, &name, err) < 0 ||
+		    loom_field_member(c, "image", JSON_STRING, cp, &img, err) < 0)
 			goto out;
 		{
-			CHILD(np, cp, "name");
-			if (check_name(json_string_value(name), false, np, err) < 0)
+			LOOM_FIELD_CHILD(np, cp, "name");
+			if (loom_field_name(json_string_value(name), false, np, err) < 0)
 				goto out;
 			snprintf(key, sizeof(key), "c/%s", json_string_value(name));
 			if (json_object_get(names, key)) {
-				bad(err, np, "duplicate value \"%s\"", json_string_value(name));
+				loom_field_bad(err, np, "duplicate value \"%s\"", json_string_value(name));
 				goto out;
 			}
 			json_object_set_new(names, key, json_true());
 		}
-		if (member(c, "ports", JSON_ARRAY, cp, &ports, err) < 0)
+		if (loom_field_member(c, "ports", JSON_ARRAY, cp, &ports, err) < 0)
 			goto out;
 		if (!ports)
 			continue;
 		json_array_foreach(ports, k, port) {
-			CHILD(pp, cp, "ports[%zu]", k);
+			LOOM_FIELD_CHILD(pp, cp, "ports[%zu]", k);
 			json_int_t v;
 			json_t *pn, *hip;
 			struct loom_ip ip;
 
-			if (want_type(port, JSON_OBJECT, pp, err) < 0)
+			if (loom_field_type(port, JSON_OBJECT, pp, err) < 0)
 				goto out;
 			if (!loom_json_member(port, "containerPort")) {
-				CHILD(q, pp, "containerPort");
-				bad(err, q, "required");
+				LOOM_FIELD_CHILD(q, pp, "containerPort");
+				loom_field_bad(err, q, "required");
 				goto out;
 			}
-			if (int_in(port, "containerPort", 1, 65535, pp, &v, err) < 0 ||
-			    int_in(port, "hostPort", 1, 65535, pp, &v, err) < 0 ||
+			if (loom_field_int(port, "containerPort", 1, 65535, pp, &v, err) < 0 ||
+			    loom_field_int(port, "hostPort", 1, 65535, pp, &v, err) < 0 ||
 			    check_protocol(port, pp, err) < 0 ||
-			    member(port, "name", JSON_STRING, pp, &pn, err) < 0 ||
-			    member(port, "hostIP", JSON_STRING, pp, &hip, err) < 0)
+			    loom_field_member(port, "name", JSON_STRING, pp, &pn, err) < 0 ||
+			    loom_field_member(port, "hostIP", JSON_STRING, pp, &hip, err) < 0)
 				goto out;
 			if (hip && loom_ip_parse(json_string_value(hip), &ip) < 0) {
-				CHILD(q, pp, "hostIP");
-				bad(err, q, "\"%s\": must be a valid IP address", json_string_value(hip));
+				LOOM_FIELD_CHILD(q, pp, "hostIP");
+				loom_field_bad(err, q, "\"%s\": must be a valid IP address", json_string_value(hip));
 				goto out;
 			}
 			if (pn) {
-				CHILD(q, pp, "name");
+				LOOM_FIELD_CHILD(q, pp, "name");
 				const char *why = loom_k8s_port_name(json_string_value(pn));
 
 				if (why) {
-					bad(err, q, "\"%s\": %s", json_string_value(pn), why);
+					loom_field_bad(err, q, "\"%s\": %s", json_string_value(pn), why);
 					goto out;
 				}
 				snprintf(key, sizeof(key), "p/%s", json_string_value(pn));
 				if (json_object_get(names, key)) {
-					bad(err, q, "duplicate value \"%s\"", json_string_value(pn));
+					loom_field_bad(err, q, "duplicate value \"%s\"", json_string_value(pn));
 					goto out;
 				}
 				json_object_set_new(names, key, json_true());
@@ -749,156 +628,15 @@ out:
 	return r;
 }
 
-/* ---- Network ---- */
-
-static int check_network_cidr(json_t *spec, const char *key, int family, const char *lenkey,
-			      int deflen, int maxlen, struct loom_err *err)
-{
-	json_t *c;
-	struct loom_prefix p;
-	json_int_t len;
-	char fmt[LOOM_PREFIX_STRLEN];
-	CHILD(cp, "spec", "%s", key);
-	CHILD(lp, "spec", "%s", lenkey);
-
-	if (member(spec, key, JSON_STRING, "spec", &c, err) < 0)
-		return -1;
-	if (!c) {
-		if (loom_json_member(spec, lenkey))
-			return bad(err, lp, "requires spec.%s", key);
-		return 0;
-	}
-	if (loom_prefix_parse(json_string_value(c), &p) < 0 || p.ip.family != family)
-		return bad(err, cp, "\"%s\": must be an IPv%d CIDR", json_string_value(c),
-			   family == AF_INET ? 4 : 6);
-	if (!loom_prefix_is_network(&p)) {
-		struct loom_prefix n = { loom_prefix_first(&p), p.len };
-
-		return bad(err, cp, "\"%s\": has host bits set (the network is %s)",
-			   json_string_value(c), loom_prefix_fmt(&n, fmt));
-	}
-	if (set_default(spec, lenkey, json_integer(deflen)) < 0)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	if (want_type(json_object_get(spec, lenkey), JSON_INTEGER, lp, err) < 0)
-		return -1;
-	len = json_integer_value(json_object_get(spec, lenkey));
-	if (len < p.len || len > maxlen)
-		return bad(err, lp, "must be between %d (the prefix length of spec.%s) and %d", p.len,
-			   key, maxlen);
-	return 0;
-}
-
-static int check_backend(json_t *spec, struct loom_err *err)
-{
-	static const char *const allowed[] = { "type", "vxlan", "bgp", NULL };
-	static const char *const vxf[] = { "vni", "port", NULL };
-	static const char *const bgpf[] = { "asNumber", "nodeToNodeMesh", "routeReflectors", "peers",
-					    "holdTime", NULL };
-	static const char *const peerf[] = { "address", "asNumber", NULL };
-	json_t *b, *t, *sec, *list, *it;
-	const char *type;
-	json_int_t v;
-	size_t i;
-
-	if (set_default(spec, "backend", json_object()) < 0)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	b = json_object_get(spec, "backend");
-	if (want_type(b, JSON_OBJECT, "spec.backend", err) < 0 ||
-	    known_fields(b, allowed, "spec.backend", err) < 0)
-		return -1;
-	if (set_default(b, "type", json_string("vxlan")) < 0)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-	if (required(b, "type", JSON_STRING, "spec.backend", &t, err) < 0)
-		return -1;
-	type = json_string_value(t);
-	if (strcmp(type, "vxlan") && strcmp(type, "bgp") && strcmp(type, "none"))
-		return bad(err, "spec.backend.type", "unsupported value \"%s\": supported values: \"vxlan\", \"bgp\", \"none\"", type);
-	if (strcmp(type, "vxlan") && loom_json_member(b, "vxlan"))
-		return bad(err, "spec.backend.vxlan", "must not be set when spec.backend.type is \"%s\"", type);
-	if (strcmp(type, "bgp") && loom_json_member(b, "bgp"))
-		return bad(err, "spec.backend.bgp", "must not be set when spec.backend.type is \"%s\"", type);
-	if (!strcmp(type, "vxlan")) {
-		if (set_default(b, "vxlan", json_object()) < 0)
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-		sec = json_object_get(b, "vxlan");
-		if (want_type(sec, JSON_OBJECT, "spec.backend.vxlan", err) < 0 ||
-		    known_fields(sec, vxf, "spec.backend.vxlan", err) < 0 ||
-		    set_default(sec, "vni", json_integer(1)) < 0 ||
-		    set_default(sec, "port", json_integer(8472)) < 0 ||
-		    int_in(sec, "vni", 1, 16777215, "spec.backend.vxlan", &v, err) < 0 ||
-		    int_in(sec, "port", 1, 65535, "spec.backend.vxlan", &v, err) < 0)
-			return -1;
-	}
-	if (!strcmp(type, "bgp")) {
-		if (set_default(b, "bgp", json_object()) < 0)
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
-		sec = json_object_get(b, "bgp");
-		if (want_type(sec, JSON_OBJECT, "spec.backend.bgp", err) < 0 ||
-		    known_fields(sec, bgpf, "spec.backend.bgp", err) < 0 ||
-		    set_default(sec, "asNumber", json_integer(64512)) < 0 ||
-		    set_default(sec, "nodeToNodeMesh", json_true()) < 0 ||
-		    int_in(sec, "asNumber", 1, 4294967295LL, "spec.backend.bgp", &v, err) < 0 ||
-		    /* BIRD refuses a hold time under 3 s; 0 (no keepalives) is not offered
-		     * because a silent peer's routes would then never go. */
-		    int_in(sec, "holdTime", 3, 65535, "spec.backend.bgp", &v, err) < 0 ||
-		    member(sec, "nodeToNodeMesh", JSON_TRUE, "spec.backend.bgp", &it, err) < 0 ||
-		    member(sec, "routeReflectors", JSON_ARRAY, "spec.backend.bgp", &list, err) < 0)
-			return -1;
-		if (list)
-			json_array_foreach(list, i, it) {
-				CHILD(p, "spec.backend.bgp", "routeReflectors[%zu]", i);
-				if (want_type(it, JSON_STRING, p, err) < 0 ||
-				    check_name(json_string_value(it), true, p, err) < 0)
-					return -1;
-			}
-		if (member(sec, "peers", JSON_ARRAY, "spec.backend.bgp", &list, err) < 0)
-			return -1;
-		if (list)
-			json_array_foreach(list, i, it) {
-				CHILD(p, "spec.backend.bgp", "peers[%zu]", i);
-				json_t *a;
-				struct loom_ip ip;
-
-				if (want_type(it, JSON_OBJECT, p, err) < 0 ||
-				    known_fields(it, peerf, p, err) < 0 ||
-				    required(it, "address", JSON_STRING, p, &a, err) < 0)
-					return -1;
-				if (loom_ip_parse(json_string_value(a), &ip) < 0) {
-					CHILD(q, p, "address");
-					return bad(err, q, "\"%s\": must be a valid IP address", json_string_value(a));
-				}
-				/* BIRD's sessions ride the IPv4 underlay (router id, next hops). */
-				if (ip.family != AF_INET) {
-					CHILD(q, p, "address");
-					return bad(err, q, "\"%s\": must be an IPv4 address", json_string_value(a));
-				}
-				if (!loom_json_member(it, "asNumber")) {
-					CHILD(q, p, "asNumber");
-					return bad(err, q, "required");
-				}
-				if (int_in(it, "asNumber", 1, 4294967295LL, p, &v, err) < 0)
-					return -1;
-			}
-	}
-	return 0;
-}
+/* ---- Network: the model's (network.c) ---- */
 
 static int check_network(json_t *spec, struct loom_err *err)
 {
-	static const char *const allowed[] = { "cidr", "cidr6", "subnetLength", "subnetLength6", "mtu",
-					       "backend", NULL };
-	json_int_t v;
+	struct loom_network n;
 
-	if (known_fields(spec, allowed, "spec", err) < 0)
+	if (loom_network_spec_parse(spec, &n, err) < 0)
 		return -1;
-	if (!loom_json_member(spec, "cidr") && !loom_json_member(spec, "cidr6"))
-		return bad(err, "spec.cidr", "required");
-	if (check_network_cidr(spec, "cidr", AF_INET, "subnetLength", 24, 30, err) < 0 ||
-	    check_network_cidr(spec, "cidr6", AF_INET6, "subnetLength6", 64, 126, err) < 0)
-		return -1;
-	if (int_in(spec, "mtu", loom_json_member(spec, "cidr6") ? 1280 : 576, 65535, "spec", &v, err) < 0)
-		return -1;
-	return check_backend(spec, err);
+	return loom_network_spec_default(spec, &n, err);
 }
 
 /* ---- the object ---- */
@@ -912,27 +650,27 @@ int loom_k8s_validate(json_t *obj, const struct loom_kind_info **kind, struct lo
 
 	if (err)
 		loom_err_clear(err);
-	if (want_type(obj, JSON_OBJECT, "(object)", err) < 0 ||
-	    required(obj, "kind", JSON_STRING, "", &kd, err) < 0 ||
-	    required(obj, "apiVersion", JSON_STRING, "", &av, err) < 0)
+	if (loom_field_type(obj, JSON_OBJECT, "(object)", err) < 0 ||
+	    loom_field_required(obj, "kind", JSON_STRING, "", &kd, err) < 0 ||
+	    loom_field_required(obj, "apiVersion", JSON_STRING, "", &av, err) < 0)
 		return -1;
 	for (i = 0; i < LOOM_KIND_COUNT; i++)
 		if (!strcmp(json_string_value(kd), kinds[i].name))
 			k = &kinds[i];
 	if (!k)
-		return bad(err, "kind", "unsupported kind \"%s\": supported kinds: Namespace, Pod, NetworkPolicy, Network",
+		return loom_field_bad(err, "kind", "unsupported kind \"%s\": supported kinds: Namespace, Pod, NetworkPolicy, Network",
 			   json_string_value(kd));
 	if (strcmp(json_string_value(av), k->api_version))
-		return bad(err, "apiVersion", "\"%s\": must be \"%s\" for kind %s", json_string_value(av),
+		return loom_field_bad(err, "apiVersion", "\"%s\": must be \"%s\" for kind %s", json_string_value(av),
 			   k->api_version, k->name);
 	json_object_del(obj, "status"); /* the server's part, never the user's */
-	if (known_fields(obj, top, "", err) < 0 || check_metadata(obj, k, err) < 0)
+	if (loom_field_known(obj, top, "", err) < 0 || check_metadata(obj, k, err) < 0)
 		return -1;
 	if (k->kind == LOOM_KIND_NAMESPACE) {
-		if (member(obj, "spec", JSON_OBJECT, "", &spec, err) < 0)
+		if (loom_field_member(obj, "spec", JSON_OBJECT, "", &spec, err) < 0)
 			return -1;
 	} else {
-		if (required(obj, "spec", JSON_OBJECT, "", &spec, err) < 0)
+		if (loom_field_required(obj, "spec", JSON_OBJECT, "", &spec, err) < 0)
 			return -1;
 		if ((k->kind == LOOM_KIND_POD && check_pod(spec, err) < 0) ||
 		    (k->kind == LOOM_KIND_NETWORKPOLICY && check_networkpolicy(spec, err) < 0) ||

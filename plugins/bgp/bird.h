@@ -2,7 +2,8 @@
  * BIRD 2 and how it talks to it.  loom speaks no BGP itself.
  *
  * Pure parts (no store, no kernel; tests/unit/test_bird_render.c):
- * bird_spec.c (spec.backend.bgp of a Network, and who peers with whom),
+ * bird_spec.c (who peers with whom, from spec.backend.bgp as mode.c parsed
+ * it; the desired configuration; what to do with BIRD next),
  * bird_render.c (the configuration text), bird_status.c (`show protocols
  * all` parsed).  bird_ctl.c speaks BIRD's control socket; bird_proc.c
  * starts a BIRD.  Functions return 0 or -1 with a filled loom_err, or
@@ -17,33 +18,8 @@
 
 #include "base/err.h"
 #include "base/ip.h"
+#include "mode.h"
 
-#define LOOM_BGP_DEFAULT_AS 64512
-#define LOOM_BGP_DEFAULT_HOLD 90      /* seconds; BIRD's own default is 240 */
-#define LOOM_BGP_RR_MAX 16
-#define LOOM_BGP_PEERS_MAX 32
-#define LOOM_BGP_NAME_MAX 254          /* a node name, with NUL (LOOMD_NAME_MAX) */
-
-/* spec.backend.bgp of a Network (docs/datastore.md). */
-struct loom_bgp_spec {
-	uint32_t as;                       /* asNumber, default 64512 */
-	bool mesh;                         /* nodeToNodeMesh, default true */
-	size_t n_rr;
-	char rr[LOOM_BGP_RR_MAX][LOOM_BGP_NAME_MAX];  /* routeReflectors: node names */
-	size_t n_peers;
-	struct loom_bgp_ext {
-		struct loom_ip address;
-		uint32_t as;
-	} peers[LOOM_BGP_PEERS_MAX];       /* peers: external speakers */
-	unsigned hold_time;                /* holdTime, seconds 3..65535, default 90 */
-};
-
-/* Parse the whole Network value (the text of /loom/config/<net>); a missing
- * spec.backend.bgp gives the defaults.  Errors (LOOM_ERR_INVALID_CONFIG)
- * name the field.  Mesh off with no reflector is refused: no node would
- * learn any route. */
-int loom_bgp_spec_parse(const char *text, size_t len, struct loom_bgp_spec *out,
-			struct loom_err *err);
 bool loom_bgp_is_reflector(const struct loom_bgp_spec *s, const char *node);
 
 /* One BGP session in the rendered configuration. */
@@ -85,6 +61,30 @@ struct loom_bird_conf {
 /* The configuration text, malloc()ed; NULL with err (IPv6 router id,
  * ENOMEM). */
 char *loom_bird_render(const struct loom_bird_conf *c, struct loom_err *err);
+
+/* This node, as its BIRD configuration names it. */
+struct loom_bird_self {
+	const char *node;
+	struct loom_ip router_id;          /* IPv4: the node's underlay address */
+	struct loom_prefix pool;           /* the Network's cidr */
+	struct loom_prefix block;          /* this node's block */
+	const char *log_path;              /* NULL: no log clause */
+};
+
+/* The configuration BIRD should run with, from the spec and the other
+ * nodes: the sessions (loom_bird_neighbors) and the text
+ * (loom_bird_render).  *nbrs and *text malloc()ed (caller frees); -1 with
+ * err. */
+int loom_bird_desired(const struct loom_bgp_spec *s, const struct loom_bird_self *self,
+		      const struct loom_bird_node *nodes, size_t n,
+		      struct loom_bird_neighbor **nbrs, size_t *n_nbrs, char **text,
+		      struct loom_err *err);
+
+/* What to do with BIRD once its configuration file is written: start one
+ * (ours, and none runs: it reads the file), tell it to reload (the file
+ * changed since it last read it), or nothing. */
+enum loom_bird_action { LOOM_BIRD_NOTHING, LOOM_BIRD_START, LOOM_BIRD_RELOAD };
+enum loom_bird_action loom_bird_next(bool external, bool running, bool reload_pending);
 
 /* One protocol of `show protocols all`. */
 struct loom_bird_proto {

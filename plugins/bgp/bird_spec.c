@@ -1,125 +1,11 @@
-/* spec.backend.bgp of a Network, and the sessions a node opens from it. */
+/* The sessions a node opens, from spec.backend.bgp (parsed by mode.c), the
+ * configuration they make, and what to do with BIRD next: the controller's
+ * decisions, pure. */
 #include "bird.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
-
-#define P "spec.backend.bgp."
-
-static int get_as(const json_t *o, const char *path, uint32_t *out, struct loom_err *err)
-{
-	if (!json_is_integer(o) || json_integer_value(o) < 1 || json_integer_value(o) > 4294967295LL)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an AS number 1..4294967295",
-				    path);
-	*out = (uint32_t)json_integer_value(o);
-	return 0;
-}
-
-static int parse_rr(const json_t *a, struct loom_bgp_spec *s, struct loom_err *err)
-{
-	size_t i;
-	const json_t *v;
-
-	if (!json_is_array(a))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, P "routeReflectors: must be an array");
-	if (json_array_size(a) > LOOM_BGP_RR_MAX)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    P "routeReflectors: at most %d", LOOM_BGP_RR_MAX);
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v) || json_string_length(v) == 0 ||
-		    json_string_length(v) >= LOOM_BGP_NAME_MAX)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    P "routeReflectors[%zu]: must be a node name", i);
-		memcpy(s->rr[i], json_string_value(v), json_string_length(v) + 1);
-	}
-	s->n_rr = json_array_size(a);
-	return 0;
-}
-
-static int parse_peers(const json_t *a, struct loom_bgp_spec *s, struct loom_err *err)
-{
-	char path[64];
-	size_t i;
-	const json_t *v, *addr;
-
-	if (!json_is_array(a))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, P "peers: must be an array");
-	if (json_array_size(a) > LOOM_BGP_PEERS_MAX)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, P "peers: at most %d",
-				    LOOM_BGP_PEERS_MAX);
-	json_array_foreach(a, i, v) {
-		if (!json_is_object(v))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, P "peers[%zu]: must be an object",
-					    i);
-		addr = json_object_get(v, "address");
-		if (!json_is_string(addr) ||
-		    loom_ip_parse(json_string_value(addr), &s->peers[i].address) < 0 ||
-		    s->peers[i].address.family != AF_INET)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    P "peers[%zu].address: must be an IPv4 address", i);
-		snprintf(path, sizeof(path), P "peers[%zu].asNumber", i);
-		if (get_as(json_object_get(v, "asNumber"), path, &s->peers[i].as, err) < 0)
-			return -1;
-	}
-	s->n_peers = json_array_size(a);
-	return 0;
-}
-
-int loom_bgp_spec_parse(const char *text, size_t len, struct loom_bgp_spec *s, struct loom_err *err)
-{
-	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
-	const json_t *b, *v;
-	int r = -1;
-
-	memset(s, 0, sizeof(*s));
-	s->as = LOOM_BGP_DEFAULT_AS;
-	s->mesh = true;
-	s->hold_time = LOOM_BGP_DEFAULT_HOLD;
-	if (!root)
-		return loom_err_set(err, LOOM_ERR_DECODE, "Network: %s (line %d)", je.text, je.line);
-	b = json_object_get(json_object_get(json_object_get(root, "spec"), "backend"), "bgp");
-	if (!b) {
-		r = 0;
-		goto out;
-	}
-	if (!json_is_object(b)) {
-		loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "spec.backend.bgp: must be an object");
-		goto out;
-	}
-	if ((v = json_object_get(b, "asNumber")) && get_as(v, P "asNumber", &s->as, err) < 0)
-		goto out;
-	if ((v = json_object_get(b, "nodeToNodeMesh"))) {
-		if (!json_is_boolean(v)) {
-			loom_err_set(err, LOOM_ERR_INVALID_CONFIG, P "nodeToNodeMesh: must be true or false");
-			goto out;
-		}
-		s->mesh = json_is_true(v);
-	}
-	if ((v = json_object_get(b, "routeReflectors")) && parse_rr(v, s, err) < 0)
-		goto out;
-	if ((v = json_object_get(b, "peers")) && parse_peers(v, s, err) < 0)
-		goto out;
-	if ((v = json_object_get(b, "holdTime"))) {
-		if (!json_is_integer(v) || json_integer_value(v) < 3 || json_integer_value(v) > 65535) {
-			loom_err_set(err, LOOM_ERR_INVALID_CONFIG, P "holdTime: must be seconds 3..65535");
-			goto out;
-		}
-		s->hold_time = (unsigned)json_integer_value(v);
-	}
-	if (!s->mesh && s->n_rr == 0) {
-		loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-			     P "routeReflectors: required when nodeToNodeMesh is false");
-		goto out;
-	}
-	r = 0;
-out:
-	json_decref(root);
-	return r;
-}
 
 bool loom_bgp_is_reflector(const struct loom_bgp_spec *s, const char *node)
 {
@@ -188,4 +74,34 @@ int loom_bird_neighbors(const struct loom_bgp_spec *s, const char *self,
 	*out = v;
 	*n_out = w;
 	return 0;
+}
+
+int loom_bird_desired(const struct loom_bgp_spec *s, const struct loom_bird_self *self,
+		      const struct loom_bird_node *nodes, size_t n,
+		      struct loom_bird_neighbor **nbrs, size_t *n_nbrs, char **text,
+		      struct loom_err *err)
+{
+	struct loom_bird_conf c;
+
+	if (loom_bird_neighbors(s, self->node, nodes, n, nbrs, n_nbrs, err) < 0)
+		return -1;
+	c = (struct loom_bird_conf){
+		.node = self->node, .router_id = self->router_id, .as = s->as,
+		.hold_time = s->hold_time, .pool = self->pool, .block = self->block,
+		.log_path = self->log_path, .nbrs = *nbrs, .n_nbrs = *n_nbrs,
+	};
+	*text = loom_bird_render(&c, err);
+	if (*text)
+		return 0;
+	free(*nbrs);
+	*nbrs = NULL;
+	*n_nbrs = 0;
+	return -1;
+}
+
+enum loom_bird_action loom_bird_next(bool external, bool running, bool reload_pending)
+{
+	if (!external && !running)
+		return LOOM_BIRD_START;
+	return reload_pending ? LOOM_BIRD_RELOAD : LOOM_BIRD_NOTHING;
 }

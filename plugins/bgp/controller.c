@@ -1,9 +1,10 @@
 /* The BIRD controller (controller.h).  Every call ends in apply(): the
  * configuration rendered from the Network's bgp spec and the node list,
  * written only when its text changed, and BIRD told to reload only then;
- * BIRD is started when none answers on the node's socket.  tick() does
- * the slow work at its own pace: restart a BIRD that died, notice a
- * changed bgp spec, publish the sessions' state. */
+ * BIRD is started when none answers on the node's socket.  A changed
+ * spec.backend.bgp arrives through network_changed() (loomd watches the
+ * Network).  tick() does the slow work at its own pace: restart a BIRD
+ * that died, publish the sessions' state. */
 #include "controller.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include "store/store.h"
 
 #define TICK_MS 1000
-#define SPEC_MS 3000
 #define CMD_TIMEOUT_MS 2000
 
 struct bgp {
@@ -33,7 +33,7 @@ struct bgp {
 	struct loom_bird_neighbor *nbrs;       /* the sessions rendered last */
 	size_t n_nbrs;
 	bool reload_pending;                   /* the file changed, BIRD not told yet */
-	long long next_tick, next_spec;
+	long long next_tick;
 	char *published;                       /* the status text last put */
 	int64_t published_lease;               /* ... under this lease */
 };
@@ -46,28 +46,10 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int read_spec(struct bgp *b, struct loom_bgp_spec *out, struct loom_err *err)
-{
-	char key[LOOMD_NAME_MAX + 32];
-	struct loom_kv kv = { 0 };
-	int r;
-
-	snprintf(key, sizeof(key), "/loom/config/%s", b->network);
-	if (loom_store_get(b->store, key, &kv, err) < 0)
-		return -1;
-	r = loom_bgp_spec_parse(kv.value, kv.value_len, out, err);
-	loom_kv_clear(&kv);
-	return r;
-}
-
-static int ensure_bird(struct bgp *b, struct loom_err *err)
+static int spawn(struct bgp *b, struct loom_err *err)
 {
 	int r;
 
-	if (b->external)
-		return 0;
-	if (loom_bird_pid(b->pidfile) > 0)
-		return 0;
 	r = loom_bird_spawn(b->conf, b->sock, b->pidfile, err);
 	if (r < 0)
 		return -1;
@@ -99,33 +81,46 @@ static int reload(struct bgp *b, struct loom_err *err)
 	return 0;
 }
 
+/* Start or reload BIRD as loom_bird_next() says.  died: say why one is
+ * started (it was running). */
+static int act(struct bgp *b, bool died, struct loom_err *err)
+{
+	switch (loom_bird_next(b->external, b->external || loom_bird_pid(b->pidfile) > 0,
+			       b->reload_pending)) {
+	case LOOM_BIRD_START:
+		if (died)
+			loomd_log("no BIRD running for node %s: starting one", b->node);
+		return spawn(b, err);
+	case LOOM_BIRD_RELOAD:
+		return reload(b, err);
+	case LOOM_BIRD_NOTHING:
+		break;
+	}
+	return 0;
+}
+
+/* The desired configuration (bird_spec.c, pure), written when its text
+ * changed, then BIRD started or told. */
 static int apply(struct bgp *b, struct loom_err *err)
 {
 	struct loom_bird_node *nodes = calloc(b->n_nodes + 1, sizeof(*nodes));
+	struct loom_bird_self self = {
+		.node = b->node, .router_id = b->address, .pool = b->pool, .block = b->block,
+		.log_path = b->external ? NULL : b->log,
+	};
 	struct loom_bird_neighbor *nbrs = NULL;
 	size_t n_nbrs = 0, i;
-	struct loom_bird_conf c;
-	char *text;
+	char *text = NULL;
 	int r;
 
 	if (!nodes)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	for (i = 0; i < b->n_nodes; i++)
 		nodes[i] = (struct loom_bird_node){ .name = b->nodes[i].name, .address = b->nodes[i].address };
-	r = loom_bird_neighbors(&b->spec, b->node, nodes, b->n_nodes, &nbrs, &n_nbrs, err);
+	r = loom_bird_desired(&b->spec, &self, nodes, b->n_nodes, &nbrs, &n_nbrs, &text, err);
 	free(nodes);
 	if (r < 0)
 		return -1;
-	c = (struct loom_bird_conf){
-		.node = b->node, .router_id = b->address, .as = b->spec.as,
-		.hold_time = b->spec.hold_time, .pool = b->pool, .block = b->block,
-		.log_path = b->external ? NULL : b->log, .nbrs = nbrs, .n_nbrs = n_nbrs,
-	};
-	text = loom_bird_render(&c, err);
-	if (!text) {
-		free(nbrs);
-		return -1;
-	}
 	free(b->nbrs);
 	b->nbrs = nbrs;
 	b->n_nbrs = n_nbrs;
@@ -135,9 +130,7 @@ static int apply(struct bgp *b, struct loom_err *err)
 		return loom_err_set(err, LOOM_ERR_IO, "cannot write %s: %s", b->conf, strerror(-r));
 	if (r == 1)
 		b->reload_pending = true;
-	if (!b->external && loom_bird_pid(b->pidfile) == 0)
-		return ensure_bird(b, err);
-	return b->reload_pending ? reload(b, err) : 0;
+	return act(b, false, err);
 }
 
 static int set_nodes(struct bgp *b, const struct loomd_node *nodes, size_t n, struct loom_err *err)
@@ -181,14 +174,21 @@ static int bgp_start(void **state, const struct loomd_controller_ctx *ctx, struc
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "bgp mode needs an IPv4 underlay address (BIRD's router id)");
 	}
-	if (!b->store || read_spec(b, &b->spec, err) < 0) {
-		if (!b->store)
-			loom_err_set(err, LOOM_ERR_INTERNAL, "bgp controller started without a store");
+	if (!b->store) {
 		free(b);
-		return -1;
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "bgp controller started without a store");
 	}
+	b->spec = *loom_bgp_section(ctx->net);
 	*state = b;
 	return 0;
+}
+
+static int bgp_network_changed(void *state, const struct loom_network *net, struct loom_err *err)
+{
+	struct bgp *b = state;
+
+	b->spec = *loom_bgp_section(net);
+	return apply(b, err);
 }
 
 static int bgp_reconcile(void *state, const struct loomd_node *nodes, size_t n, struct loom_err *err)
@@ -289,7 +289,7 @@ static int publish(struct bgp *b, struct loom_err *err)
 		r = loom_bird_status_parse(reply, &p, &n);
 	free(reply);
 	if (r < 0)
-		return 0;   /* BIRD away: ensure_bird's business, the old status stands */
+		return 0;   /* BIRD away: tick()'s business (it starts one), the old status stands */
 	o = loom_bgp_status_json(b->node, p, n, b->nbrs, b->n_nbrs);
 	free(p);
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -317,28 +317,11 @@ static int bgp_tick(void *state, struct loom_err *err)
 {
 	struct bgp *b = state;
 	long long now = now_ms();
-	struct loom_bgp_spec spec;
 
 	if (now < b->next_tick)
 		return 0;
 	b->next_tick = now + TICK_MS;
-	if (now >= b->next_spec) {
-		b->next_spec = now + SPEC_MS;
-		if (read_spec(b, &spec, err) < 0)
-			return -1;
-		if (memcmp(&spec, &b->spec, sizeof(spec)) != 0) {
-			loomd_log("the Network's bgp settings changed: re-rendering BIRD's config");
-			b->spec = spec;
-			if (apply(b, err) < 0)
-				return -1;
-		}
-	}
-	if (!b->external && loom_bird_pid(b->pidfile) == 0) {
-		loomd_log("no BIRD running for node %s: starting one", b->node);
-		if (ensure_bird(b, err) < 0)
-			return -1;
-	}
-	if (b->reload_pending && reload(b, err) < 0)
+	if (act(b, true, err) < 0)
 		return -1;
 	return publish(b, err);
 }
@@ -359,6 +342,7 @@ const struct loomd_controller_ops loom_bgp_controller = {
 	.name = "bgp",
 	.vtep_mac = NULL,
 	.start = bgp_start,
+	.network_changed = bgp_network_changed,
 	.node_added = bgp_added,
 	.node_changed = bgp_changed,
 	.node_removed = bgp_removed,

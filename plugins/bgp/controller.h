@@ -1,5 +1,7 @@
-/* bgp mode's controller in loomd (see agent/controller.h): renders BIRD's
- * configuration from the datastore, keeps one BIRD running per node (or
+/* bgp mode's controller in loomd (see agent/controller.h), named by bgp's
+ * entry of the mode table (mode.c): renders BIRD's configuration from the
+ * Network's bgp section and the node list loomd hands it, keeps one BIRD
+ * running per node (or
  * drives an existing one through --bird-socket) and publishes its session
  * state to /loom/bgpstatus/<node>. */
 #ifndef LOOM_BGP_CONTROLLER_H
@@ -9,6 +11,8 @@
 #include "bird.h"
 
 #define LOOM_BGPSTATUS_PREFIX "/loom/bgpstatus/"
+
+extern const struct loomd_controller_ops loom_bgp_controller;
 
 /* The status value published for a node: {"node", "peers": [{"name",
  * "node"?, "address", "asNumber", "state", "imported", "exported"}]}.

@@ -64,7 +64,7 @@ static void fuzz_policy(const char *key, const char *value)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct loomd_network net;
+	struct loom_network net;
 	struct loomd_node node;
 	struct loom_err err;
 	char *v;

@@ -140,5 +140,19 @@ sim pod add n4 default/d >/dev/null || bad "pod add on n4"
 D=$(jq -r '.pods[] | select(.pod=="default/d") | .address' < <(sim matrix --json))
 wait_for 20 sim exec default/a -- ping -c1 -W1 "$D" && ok "icmp a -> d (n4)" || bad "icmp a -> d (n4)"
 
+# The Network's bgp settings change: loomd sees the key change and hands
+# the new section to the controller, which re-renders BIRD's config and
+# reloads it; no BIRD restarts.
+P1=$(bird_pid n1) P2=$(bird_pid n2)
+jq '.spec.backend.bgp.holdTime = 9' "$DIR/manifests/network.json" >"$DIR/manifests/network-hold9.json"
+"$BIN/loomctl" --store "$STORE" apply -f "$DIR/manifests/network-hold9.json" >/dev/null || bad "apply a new holdTime"
+for n in n1 n2 n3 n4; do
+	if wait_for 10 grep -q "hold time 9;" "$DIR/nodes/$n/run/bird-default.conf"; then ok "$n: BIRD's config has the new hold time"
+	else bad "$n: BIRD's config kept its hold time: $(grep 'hold time' "$DIR/nodes/$n/run/bird-default.conf" | head -1)"; fi
+done
+[ "$P1 $P2" = "$(bird_pid n1) $(bird_pid n2)" ] && ok "a changed bgp section reloads BIRD, no restart" ||
+	bad "a BIRD restarted on a bgp section change"
+wait_for 20 sim exec default/a -- ping -c1 -W1 "$D" && ok "icmp a -> d after the change" || bad "icmp a -> d after the change"
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

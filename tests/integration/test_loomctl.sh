@@ -156,6 +156,9 @@ suite() { # suite LABEL: runs against $LOOM_STORE
 	expect_eq "$label: List output re-applies unchanged" $'pod/a unchanged\npod/b unchanged' "$OUT"
 	run get networks
 	expect_eq "$label: networks table" $'NAME      CIDR            SUBNET-LENGTH   BACKEND\ndefault   10.244.0.0/16   24              bgp\nvx        10.96.0.0/12    20              vxlan' "$OUT"
+	run get networks -o wide
+	expect_eq "$label: networks table, wide: the mode's settings" \
+		$'NAME      CIDR            SUBNET-LENGTH   BACKEND                   CIDR6              SUBNET-LENGTH6   MTU\ndefault   10.244.0.0/16   24              bgp(as=64512)             fd00:10:244::/56   64               1450\nvx        10.96.0.0/12    20              vxlan(vni=42,port=8472)   <none>             <none>           auto' "$OUT"
 
 	# the invalid table: refused, the message, nothing written
 	before=$(snapshot)

@@ -110,6 +110,15 @@ expect_eq "lease file: MTU is lo's minus the vxlan overhead (--address on lo)" \
 	"LOOM_MTU=$((LO_MTU - 50))" "$(grep ^LOOM_MTU= "$T/node-a/run/default.env")"
 expect_eq "lease file: MTU 1450 when no interface holds --address" \
 	"LOOM_MTU=1450" "$(grep ^LOOM_MTU= "$T/node-b/run/default.env")"
+# A changed Network reaches running nodes (loomd watches its key): a new
+# MTU is a new lease file, the blocks stay.
+network default 10.244.0.0/16 24 '"mtu":1400'
+expect_true "a changed Network reaches a running loomd (lease file MTU 1400)" \
+	wait_for 10 grep -qx LOOM_MTU=1400 "$T/node-b/run/default.env"
+expect_true "node-b logs the change" log_has node-b 'the Network changed: registering again'
+expect_eq "the changed Network keeps node-b's block" "$B_SUB" "$(subnet_of node-b)"
+network default 10.244.0.0/16 24
+expect_true "and back (MTU 1450)" wait_for 10 grep -qx LOOM_MTU=1450 "$T/node-b/run/default.env"
 OUT=$("$STORE_GET" /loom/nodes/node-a)
 expect_eq "node key: address" "127.0.0.1" "$(jqr .address)"
 expect_eq "node key: subnet" "$A_SUB" "$(jqr .subnet)"

@@ -50,7 +50,7 @@ reach() {
 OUT=$(sim up --nodes 2 --mode ipip 2>&1)
 RC=$?
 expect_eq "an unknown mode is refused (exit 2)" 2 "$RC"
-expect_match "the refusal names the mode and the ones there are" 'unknown mode "ipip".*bridge, vxlan or bgp' "$OUT"
+expect_match "the refusal names the mode and the ones there are" 'unknown mode "ipip".*vxlan, bgp or bridge' "$OUT"
 expect_eq "a refused up leaves nothing" "" "$(leftovers "$NAME")"
 
 # ---- bridge mode

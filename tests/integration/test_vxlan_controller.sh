@@ -213,6 +213,21 @@ expect_true "wrong port: entries back" wait_until 30 has n1 n2
 expect_eq "wrong port: the VTEP MAC is the same" "$m1" "$(mac n1)"
 expect_true "wrong port: n1 pings n2" ping_ok n1 n2
 
+# --- the Network's vxlan port changes: every loomd follows (it watches the
+# Network), its device recreated with the new port, entries back ---
+sed 's/    type: vxlan/    type: vxlan\n    vxlan: {port: 4789}/' "$T/net.yaml" >"$T/net-4789.yaml"
+"$LOOMCTL" --store "$STORE" apply -f "$T/net-4789.yaml" >/dev/null
+for n in n1 n2; do
+	expect_true "port change: $n's $DEV is recreated with dstport 4789" \
+		wait_until 50 bash -c "ip -n '$(nsn $n)' -d link show '$DEV' | grep -q 'dstport 4789'"
+done
+expect_true "port change: n1 and n2 program each other again" wait_until 50 mesh_ok n1 n2
+expect_true "port change: n1 pings n2" ping_ok n1 n2
+"$LOOMCTL" --store "$STORE" apply -f "$T/net.yaml" >/dev/null
+expect_true "port back: n1's $DEV has dstport 8472 again" \
+	wait_until 50 bash -c "ip -n '$N1' -d link show '$DEV' | grep -q 'dstport 8472'"
+expect_true "port back: n1 and n2 program each other" wait_until 50 mesh_ok n1 n2
+
 for n in "${!PID[@]}"; do
 	expect_true "loomd $n still running" kill -0 "${PID[$n]}"
 done

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "../../plugins/vxlan/mode.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXARGS 32
@@ -110,7 +111,7 @@ static void test_network_ok(void **state)
 		"{\"apiVersion\":\"loom.dev/v1\",\"kind\":\"Network\",\"metadata\":{\"name\":\"default\"},"
 		"\"spec\":{\"cidr\":\"10.244.0.0/16\",\"cidr6\":\"fd00:10:244::/56\",\"subnetLength\":25,"
 		"\"mtu\":1400,\"backend\":{\"type\":\"bgp\"}}}";
-	struct loomd_network n;
+	struct loom_network n;
 	struct loom_err err = { 0 };
 	char buf[LOOM_PREFIX_STRLEN];
 
@@ -122,14 +123,16 @@ static void test_network_ok(void **state)
 	assert_string_equal(loom_prefix_fmt(&n.cidr6, buf), "fd00:10:244::/56");
 	assert_int_equal(n.subnet_len6, 64);
 	assert_int_equal(n.mtu, 1400);
-	assert_int_equal(n.backend, LOOMD_BACKEND_BGP);
+	assert_ptr_equal(n.mode, loom_mode_by_name("bgp"));
 
 	static const char min[] = "{\"spec\":{\"cidr\":\"10.0.0.0/8\"}}";
 	assert_int_equal(loomd_network_parse(min, strlen(min), &n, &err), 0);
 	assert_int_equal(n.subnet_len, 24);
 	assert_false(n.has_cidr6);
 	assert_int_equal(n.mtu, 0);
-	assert_int_equal(n.backend, LOOMD_BACKEND_VXLAN);
+	assert_ptr_equal(n.mode, loom_mode_by_name("vxlan"));
+	assert_int_equal(loom_vxlan_section(&n)->vni, 1);
+	assert_int_equal(loom_vxlan_section(&n)->port, 8472);
 }
 
 static void test_network_errors(void **state)
@@ -141,20 +144,25 @@ static void test_network_errors(void **state)
 		{ "{}", "spec: required" },
 		{ "{\"spec\":{}}", "spec.cidr: required" },
 		{ "{\"spec\":{\"cidr\":7}}", "spec.cidr: must be a string" },
-		{ "{\"spec\":{\"cidr\":\"10.0.0.0\"}}", "spec.cidr: \"10.0.0.0\" is not a CIDR" },
-		{ "{\"spec\":{\"cidr\":\"10.0.0.1/8\"}}", "spec.cidr: \"10.0.0.1/8\" has host bits set" },
-		{ "{\"spec\":{\"cidr\":\"fd00::/48\"}}", "spec.cidr: must be an IPv4 CIDR" },
+		{ "{\"spec\":{\"cidr\":\"10.0.0.0\"}}", "spec.cidr: \"10.0.0.0\": must be an IPv4 CIDR" },
+		{ "{\"spec\":{\"cidr\":\"10.0.0.1/8\"}}",
+		  "spec.cidr: \"10.0.0.1/8\": has host bits set (the network is 10.0.0.0/8)" },
+		{ "{\"spec\":{\"cidr\":\"fd00::/48\"}}", "spec.cidr: \"fd00::/48\": must be an IPv4 CIDR" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"subnetLength\":8}}",
-		  "spec.subnetLength: 8 must be between the CIDR's length 16 and 32" },
+		  "spec.subnetLength: must be between 16 (the prefix length of spec.cidr) and 30" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"subnetLength\":\"24\"}}",
-		  "spec.subnetLength: must be an integer" },
+		  "spec.subnetLength: must be an integer, not a string" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"cidr6\":\"10.1.0.0/16\"}}",
-		  "spec.cidr6: must be an IPv6 CIDR" },
-		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"mtu\":20}}", "spec.mtu: must be between 68" },
+		  "spec.cidr6: \"10.1.0.0/16\": must be an IPv6 CIDR" },
+		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"mtu\":20}}", "spec.mtu: must be between 576" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"backend\":{\"type\":\"gre\"}}}",
-		  "spec.backend.type: \"gre\" must be one of vxlan, bgp, none" },
+		  "spec.backend.type: unsupported value \"gre\": supported values: \"vxlan\", \"bgp\", \"none\"" },
+		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"backend\":{\"vxlan\":{\"vni\":0}}}}",
+		  "spec.backend.vxlan.vni: must be between 1 and 16777215" },
+		/* the model takes an IPv6-only Network; loomd cannot lease from it */
+		{ "{\"spec\":{\"cidr6\":\"fd00::/48\"}}", "spec.cidr: required: loomd leases IPv4 blocks" },
 	};
-	struct loomd_network n;
+	struct loom_network n;
 	struct loom_err err;
 	size_t i;
 

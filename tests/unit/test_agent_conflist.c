@@ -16,9 +16,9 @@
 
 #include "conflist.h"
 
-static json_t *format_json(const char *net, enum loomd_backend b, const char *run, const char *st)
+static json_t *format_json(const char *net, const char *mode, const char *run, const char *st)
 {
-	char *text = loomd_conflist_format(net, b, run, st);
+	char *text = loomd_conflist_format(net, loom_mode_by_name(mode), run, st);
 	json_t *j;
 
 	assert_non_null(text);
@@ -31,7 +31,7 @@ static json_t *format_json(const char *net, enum loomd_backend b, const char *ru
 
 static void test_conflist_vxlan_defaults(void **state)
 {
-	json_t *j = format_json("default", LOOMD_BACKEND_VXLAN, "/run/loom", "/run/loom/endpoints");
+	json_t *j = format_json("default", "vxlan", "/run/loom", "/run/loom/endpoints");
 	json_t *plugins = json_object_get(j, "plugins"), *mode, *pm;
 
 	(void)state;
@@ -52,7 +52,7 @@ static void test_conflist_vxlan_defaults(void **state)
 
 static void test_conflist_modes_and_dirs(void **state)
 {
-	json_t *j = format_json("blue", LOOMD_BACKEND_BGP, "/tmp/r", "/tmp/s");
+	json_t *j = format_json("blue", "bgp", "/tmp/r", "/tmp/s");
 	json_t *mode = json_array_get(json_object_get(j, "plugins"), 0);
 
 	(void)state;
@@ -60,9 +60,9 @@ static void test_conflist_modes_and_dirs(void **state)
 	assert_string_equal(json_string_value(json_object_get(mode, "runDir")), "/tmp/r");
 	assert_string_equal(json_string_value(json_object_get(mode, "stateDir")), "/tmp/s");
 	json_decref(j);
-	assert_string_equal(loomd_conflist_plugin(LOOMD_BACKEND_VXLAN), "loom-vxlan");
-	assert_string_equal(loomd_conflist_plugin(LOOMD_BACKEND_NONE), "loom-vxlan");
-	assert_string_equal(loomd_conflist_plugin(LOOMD_BACKEND_BGP), "loom-bgp");
+	assert_string_equal(loomd_conflist_plugin(loom_mode_by_name("vxlan")), "loom-vxlan");
+	assert_string_equal(loomd_conflist_plugin(loom_mode_by_name("bridge")), "loom-vxlan");
+	assert_string_equal(loomd_conflist_plugin(loom_mode_by_name("bgp")), "loom-bgp");
 }
 
 static char *slurp(const char *path)

@@ -164,7 +164,7 @@ static void test_value_owner(void **state)
 
 static void test_leasefile(void **state)
 {
-	struct loomd_network n = { .cidr = pfx("10.244.0.0/16"), .subnet_len = 24 };
+	struct loom_network n = { .cidr = pfx("10.244.0.0/16"), .subnet_len = 24 };
 	struct loomd_lease_info li = { .net = &n, .subnet = pfx("10.244.3.0/24"), .mtu = 1450,
 				       .ipmasq = true };
 	struct loom_prefix got;
@@ -196,22 +196,24 @@ static void test_leasefile(void **state)
 
 static void test_pod_mtu(void **state)
 {
-	static const struct { uint32_t spec; enum loomd_backend b; uint32_t under; bool v6; uint32_t want; } t[] = {
-		{ 0, LOOMD_BACKEND_VXLAN, 1500, false, 1450 },
-		{ 0, LOOMD_BACKEND_VXLAN, 9000, false, 8950 },
-		{ 0, LOOMD_BACKEND_VXLAN, 1500, true, 1430 },
-		{ 0, LOOMD_BACKEND_VXLAN, 0, false, 1450 },   /* underlay unknown: 1500 assumed */
-		{ 0, LOOMD_BACKEND_BGP, 9000, false, 9000 },  /* no encapsulation */
-		{ 0, LOOMD_BACKEND_NONE, 0, false, 1500 },
-		{ 1400, LOOMD_BACKEND_VXLAN, 9000, false, 1400 }, /* spec.mtu wins */
+	static const struct { uint32_t spec; const char *mode; uint32_t under; bool v6; uint32_t want; } t[] = {
+		{ 0, "vxlan", 1500, false, 1450 },
+		{ 0, "vxlan", 9000, false, 8950 },
+		{ 0, "vxlan", 1500, true, 1430 },
+		{ 0, "vxlan", 0, false, 1450 },   /* underlay unknown: 1500 assumed */
+		{ 0, "bgp", 9000, false, 9000 },  /* no encapsulation */
+		{ 0, "bridge", 0, false, 1500 },
+		{ 1400, "vxlan", 9000, false, 1400 }, /* spec.mtu wins */
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < N(t); i++) {
-		struct loomd_network n = { .mtu = t[i].spec, .backend = t[i].b };
+		struct loom_network n = { .mtu = t[i].spec, .mode = loom_mode_by_name(t[i].mode) };
 
-		assert_int_equal(loomd_pod_mtu(&n, t[i].under, t[i].v6), t[i].want);
+		assert_non_null(n.mode);
+
+		assert_int_equal(loom_network_pod_mtu(&n, t[i].under, t[i].v6), t[i].want);
 	}
 }
 

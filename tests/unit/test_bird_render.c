@@ -31,15 +31,28 @@ static const struct topo TOPOS[] = {
 	{ "mesh.conf",
 	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}", "n1", 2 },
 	{ "rr-reflector.conf",
-	  "{\"spec\":{\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
+	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
 	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}", "n1", 2 },
 	{ "rr-client.conf",
-	  "{\"spec\":{\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
+	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
 	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}", "n2", 1 },
 	{ "external.conf",
-	  "{\"spec\":{\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"198.51.100.1\","
+	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"198.51.100.1\","
 	  "\"asNumber\":64513},{\"address\":\"192.0.2.12\",\"asNumber\":64999}]}}}}", "n1", 3 },
 };
+
+/* spec.backend.bgp of a Network's text, through the Network model. */
+static int spec_parse(const char *text, size_t len, struct loom_bgp_spec *out, struct loom_err *err)
+{
+	struct loom_network n;
+
+	if (loom_network_parse(text, len, &n, err) < 0)
+		return -1;
+	if (strcmp(n.mode->name, "bgp") != 0)
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "not a bgp Network");
+	*out = *loom_bgp_section(&n);
+	return 0;
+}
 
 static char *slurp(const char *path)
 {
@@ -63,29 +76,23 @@ static char *render(const struct topo *t, size_t *sessions)
 	struct loom_bird_node nodes[3];
 	struct loom_bird_neighbor *nb = NULL;
 	struct loom_err err = { 0 };
-	struct loom_bird_conf c = { 0 };
+	struct loom_bird_self self = { .node = t->self };
 	size_t i, n = 0;
-	char *text;
+	char *text = NULL;
 
-	assert_int_equal(loom_bgp_spec_parse(t->spec, strlen(t->spec), &spec, &err), 0);
+	assert_int_equal(spec_parse(t->spec, strlen(t->spec), &spec, &err), 0);
 	for (i = 0; i < 3; i++) {
 		nodes[i].name = NODES[i][0];
 		assert_int_equal(loom_ip_parse(NODES[i][1], &nodes[i].address), 0);
 		if (strcmp(NODES[i][0], t->self) == 0)
-			c.router_id = nodes[i].address;
+			self.router_id = nodes[i].address;
 	}
-	assert_int_equal(loom_bird_neighbors(&spec, t->self, nodes, 3, &nb, &n, &err), 0);
-	*sessions = n;
-	c.node = t->self;
-	c.as = spec.as;
-	c.hold_time = spec.hold_time;
-	assert_int_equal(loom_prefix_parse("10.244.0.0/16", &c.pool), 0);
+	assert_int_equal(loom_prefix_parse("10.244.0.0/16", &self.pool), 0);
 	assert_int_equal(loom_prefix_parse(strcmp(t->self, "n1") ? "10.244.2.0/24" : "10.244.1.0/24",
-					   &c.block), 0);
-	c.nbrs = nb;
-	c.n_nbrs = n;
-	text = loom_bird_render(&c, &err);
+					   &self.block), 0);
+	assert_int_equal(loom_bird_desired(&spec, &self, nodes, 3, &nb, &n, &text, &err), 0);
 	assert_non_null(text);
+	*sessions = n;
 	free(nb);
 	return text;
 }
@@ -133,7 +140,7 @@ static void test_golden(void **state)
 
 static void test_neighbors_rr(void **state)
 {
-	static const char spec_txt[] = "{\"spec\":{\"backend\":{\"bgp\":{\"nodeToNodeMesh\":false,"
+	static const char spec_txt[] = "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false,"
 				       "\"routeReflectors\":[\"n1\",\"n2\"]}}}}";
 	struct loom_bgp_spec spec;
 	struct loom_bird_node nodes[3];
@@ -142,7 +149,7 @@ static void test_neighbors_rr(void **state)
 	size_t i, n;
 
 	(void)state;
-	assert_int_equal(loom_bgp_spec_parse(spec_txt, strlen(spec_txt), &spec, &err), 0);
+	assert_int_equal(spec_parse(spec_txt, strlen(spec_txt), &spec, &err), 0);
 	for (i = 0; i < 3; i++) {
 		nodes[i].name = NODES[i][0];
 		loom_ip_parse(NODES[i][1], &nodes[i].address);
@@ -164,20 +171,37 @@ static void test_neighbors_rr(void **state)
 	free(nb);
 }
 
+static void test_next_action(void **state)
+{
+	static const struct { bool external, running, pending; enum loom_bird_action want; } t[] = {
+		{ false, false, false, LOOM_BIRD_START },   /* ours died or never ran */
+		{ false, false, true, LOOM_BIRD_START },    /* a new one reads the new file */
+		{ false, true, true, LOOM_BIRD_RELOAD },
+		{ false, true, false, LOOM_BIRD_NOTHING },
+		{ true, false, true, LOOM_BIRD_RELOAD },    /* never start another's BIRD */
+		{ true, true, false, LOOM_BIRD_NOTHING },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(loom_bird_next(t[i].external, t[i].running, t[i].pending), t[i].want);
+}
+
 static void test_spec_errors(void **state)
 {
 	static const struct { const char *json, *msg; } cases[] = {
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"asNumber\":0}}}}", "asNumber" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"asNumber\":\"x\"}}}}", "asNumber" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"nodeToNodeMesh\":false}}}}", "routeReflectors" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"nodeToNodeMesh\":1}}}}", "nodeToNodeMesh" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"peers\":[{\"address\":\"x\",\"asNumber\":1}]}}}}",
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":0}}}}", "asNumber" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":\"x\"}}}}", "asNumber" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false}}}}", "routeReflectors" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":1}}}}", "nodeToNodeMesh" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"x\",\"asNumber\":1}]}}}}",
 		  "peers[0].address" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"peers\":[{\"address\":\"192.0.2.1\"}]}}}}",
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"192.0.2.1\"}]}}}}",
 		  "peers[0].asNumber" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":{\"holdTime\":2}}}}", "holdTime" },
-		{ "{\"spec\":{\"backend\":{\"bgp\":[]}}}", "spec.backend.bgp" },
-		{ "not json", "Network" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"holdTime\":2}}}}", "holdTime" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":[]}}}", "spec.backend.bgp" },
+		{ "not json", "not JSON" },
 	};
 	struct loom_bgp_spec spec;
 	size_t i;
@@ -186,7 +210,7 @@ static void test_spec_errors(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct loom_err err = { 0 };
 
-		assert_int_equal(loom_bgp_spec_parse(cases[i].json, strlen(cases[i].json), &spec, &err), -1);
+		assert_int_equal(spec_parse(cases[i].json, strlen(cases[i].json), &spec, &err), -1);
 		if (!strstr(err.msg, cases[i].msg))
 			fail_msg("case %zu: \"%s\" does not name %s", i, err.msg, cases[i].msg);
 	}
@@ -252,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_neighbors_rr),
 		cmocka_unit_test(test_spec_errors),
+		cmocka_unit_test(test_next_action),
 		cmocka_unit_test(test_ipv6_router_id_refused),
 		cmocka_unit_test(test_status_parse),
 	};

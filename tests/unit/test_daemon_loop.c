@@ -132,6 +132,41 @@ static void test_fd_readiness(void **state)
 	close(fds[1]);
 }
 
+static int watch_calls;
+
+static void on_watched(struct loom_loop *l, int fd, short revents, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)arg;
+	if (revents & POLLOUT)
+		watch_calls++;
+}
+
+/* By fd: a second call changes the events of the same registration, 0
+ * removes it (how libcurl's or the HTTP server's callbacks drive it). */
+static void test_watch_by_fd(void **state)
+{
+	struct loom_loop *l;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(loom_loop_new(&l), 0);
+	assert_int_equal(loom_loop_watch(l, fds[1], POLLIN, on_watched, NULL), 0);
+	assert_int_equal(loom_loop_run_once(l, 10), 0);        /* a pipe's write end never reads */
+	assert_int_equal(loom_loop_watch(l, fds[1], POLLOUT, on_watched, NULL), 0);
+	assert_int_equal(loom_loop_run_once(l, 10), 1);        /* writable: once, not twice */
+	assert_int_equal(watch_calls, 1);
+	assert_int_equal(loom_loop_watch(l, fds[1], 0, on_watched, NULL), 0);
+	assert_int_equal(loom_loop_run_once(l, 10), 0);
+	assert_int_equal(watch_calls, 1);
+	assert_int_equal(loom_loop_watch(l, fds[1], 0, on_watched, NULL), 0);  /* absent: fine */
+	loom_loop_free(l);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static int seen_signo;
 
 static void on_sig(struct loom_loop *l, int signo, void *arg)
@@ -196,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_fd_readiness),
 		cmocka_unit_test(test_signal_delivery),
 		cmocka_unit_test(test_no_starvation),
+		cmocka_unit_test(test_watch_by_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

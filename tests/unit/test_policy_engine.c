@@ -1,7 +1,10 @@
 /* The policy engine: each NetworkPolicy semantic rule as a table row
  * (pods of namespaces x and y, one policy set, one connection, the
- * verdict), plus the incremental contract: a relabel changes elements
- * only, a policy change rewrites only its chains. */
+ * verdict), checked twice: against the compiled rules (the batch read
+ * into the stand-in table, tests/policy/nftsim.c, and the packet walked
+ * through it) and against explain (the model's own evaluator).  Plus the
+ * incremental contract: a relabel changes elements only, a policy change
+ * rewrites only its chains. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "nftsim.h"
 #include "policy.h"
 
 static void put(struct pol_engine *e, const char *key, const char *json)
@@ -91,25 +95,51 @@ static const struct row rows[] = {
 	{ "egress named port resolved against the destination", "y", NP("y", "{\"podSelector\":{},\"egress\":[{\"ports\":[{\"port\":\"web\"}]}]}"), "y/a", "x/b", "8080/TCP", 1 },
 };
 
+static const char *addr_of(const char *pod)
+{
+	static const char *const addrs[][2] = {
+		{ "x/a", "10.0.0.1" }, { "x/b", "10.0.0.2" }, { "y/a", "10.0.1.1" }, { "y/c", "10.0.1.3" },
+	};
+
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		if (!strcmp(addrs[i][0], pod))
+			return addrs[i][1];
+	fail_msg("no pod %s", pod);
+	return NULL;
+}
+
 static void test_semantics(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct pol_engine *e = cluster();
 		struct loom_err err = { 0 };
-		char *out = NULL, key[64];
+		char *out = NULL, key[64], *b, *end, why[512] = "";
+		struct pir sim = { 0 };
+		struct nftsim_pkt pk;
 		int rc;
 
 		if (rows[i].policy) {
 			snprintf(key, sizeof(key), "/loom/networkpolicies/%s/p", rows[i].ns);
 			put(e, key, rows[i].policy);
 		}
-		free(pol_engine_flush(e));
+		b = pol_engine_flush(e);
+		assert_int_equal(nftsim_apply(&sim, b, why, sizeof(why)), 0);
+		pk.saddr = addr_of(rows[i].src);
+		pk.daddr = addr_of(rows[i].dst);
+		pk.dport = (int)strtol(rows[i].port, &end, 10);
+		pk.proto = pol_proto_parse(end + 1);
+		rc = nftsim_eval(&sim, &pk, why, sizeof(why));
+		if (rc < 0 || rc != rows[i].allowed)
+			fail_msg("%s: want %s, the compiled rules say %s %s", rows[i].what,
+				 rows[i].allowed ? "allowed" : "denied", rc ? "allowed" : "denied", why);
 		rc = pol_explain(e, rows[i].src, rows[i].dst, rows[i].port, &out, &err);
 		if (rc < 0 || (rc == 0) != rows[i].allowed)
-			fail_msg("%s: want %s, got rc %d: %s%s", rows[i].what,
+			fail_msg("%s: want %s, explain says rc %d: %s%s", rows[i].what,
 				 rows[i].allowed ? "allowed" : "denied", rc, out ? out : "", err.msg);
 		free(out);
+		free(b);
+		pir_clear(&sim);
 		pol_engine_free(e);
 	}
 }
@@ -195,7 +225,7 @@ static void test_bounds(void **state)
 	assert_int_equal(pol_engine_put(e, "/loom/networkpolicies/x/p", NP("y", "{\"podSelector\":{}}"), &err), -1);
 	assert_non_null(strstr(err.msg, "metadata.namespace"));
 	b = pol_engine_flush(e);
-	assert_null(strstr(b, "chain inet loom pi_"));
+	assert_null(strstr(b, "chain inet loom policy/"));
 	free(b);
 	pol_engine_free(e);
 }
@@ -219,7 +249,7 @@ static void test_incremental(void **state)
 	b = pol_engine_flush(e);
 	assert_null(strstr(b, "chain"));
 	assert_null(strstr(b, "rule"));
-	assert_non_null(strstr(b, "add element inet loom vin4 { 10.0.0.2 : jump ni_x }"));
+	assert_non_null(strstr(b, "add element inet loom vin4 { 10.0.0.2 : jump pods/x/ingress }"));
 	assert_non_null(strstr(b, "delete element"));
 	free(b);
 	/* a pod in another namespace changing touches nothing */
@@ -230,24 +260,66 @@ static void test_incremental(void **state)
 	/* a changed policy rewrites its own chain and its namespace's */
 	put(e, "/loom/networkpolicies/x/p", NP("x", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{}]}"));
 	b = pol_engine_flush(e);
-	assert_non_null(strstr(b, "flush chain inet loom pi_"));
+	assert_non_null(strstr(b, "flush chain inet loom policy/x/p/ingress"));
 	assert_null(strstr(b, "delete table"));
 	assert_non_null(strstr(b, "delete set")); /* the pod=b peer set is unused now */
 	free(b);
 	/* delete: chains, sets and elements go */
 	pol_engine_del(e, "/loom/networkpolicies/x/p");
 	b = pol_engine_flush(e);
-	assert_non_null(strstr(b, "delete chain inet loom ni_x"));
+	assert_non_null(strstr(b, "delete chain inet loom pods/x/ingress"));
 	assert_non_null(strstr(b, "delete element inet loom vin4"));
 	/* the kernel refuses (EBUSY) to delete a chain still jumped to: the
 	 * namespace chain goes before the policy chain it references */
-	assert_non_null(strstr(b, "delete chain inet loom pi_"));
-	assert_true(strstr(b, "delete chain inet loom ni_x") < strstr(b, "delete chain inet loom pi_"));
+	assert_non_null(strstr(b, "delete chain inet loom policy/x/p/ingress"));
+	assert_true(strstr(b, "delete chain inet loom pods/x/ingress") < strstr(b, "delete chain inet loom policy/x/p/ingress"));
 	free(b);
 	struct pol_counts c;
 	pol_engine_counts(e, &c);
 	assert_int_equal(c.elements, 0);
 	assert_int_equal(c.chains, 2);
+	pol_engine_free(e);
+}
+
+/* Chain names a person can read, within nft's limits: a long policy name
+ * is cut and marked with its hash, two names alike up to the cut still
+ * make two chains, and the same name always makes the same chain. */
+static void test_chain_names(void **state)
+{
+	struct pol_engine *e = cluster();
+	char name[2][254], key[600], *b, *c1, *c2;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		/* four 62-char labels and a last one: 253 characters */
+		memset(name[k], 'a', 253);
+		for (int i = 62; i < 253; i += 63)
+			name[k][i] = '.';
+		name[k][252] = k ? 'b' : 'c';
+		name[k][253] = '\0';
+		snprintf(key, sizeof(key), "/loom/networkpolicies/x/%s", name[k]);
+		char *v = NULL;
+		assert_true(asprintf(&v,
+				     "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
+				     "\"metadata\":{\"name\":\"%s\",\"namespace\":\"x\"},\"spec\":{\"podSelector\":{}}}",
+				     name[k]) > 0);
+		put(e, key, v);
+		free(v);
+	}
+	b = pol_engine_flush(e);
+	assert_non_null(b);
+	assert_non_null(strstr(b, "add chain inet loom pods/x/ingress"));
+	c1 = strstr(b, "add chain inet loom policy/x/aaaa");
+	assert_non_null(c1);
+	c2 = strstr(c1 + 1, "add chain inet loom policy/x/aaaa");
+	assert_non_null(c2);
+	c1 += strlen("add chain inet loom ");
+	c2 += strlen("add chain inet loom ");
+	assert_true(strcspn(c1, " ") < 128);
+	assert_true(strcspn(c1, " ") == strcspn(c2, " "));
+	assert_memory_not_equal(c1, c2, strcspn(c1, " "));
+	assert_non_null(memchr(c1, '_', strcspn(c1, " ")));
+	free(b);
 	pol_engine_free(e);
 }
 
@@ -259,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_skipped),
 		cmocka_unit_test(test_incremental),
 		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_chain_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,7 @@ static void test_twenty_nodes_fit_defaults(void **state)
 }
 
 /* 50 nodes overflow both the neighbour table (seen: ~3,500 entries against
- * gc_thresh3 = 1024) and the per-user inotify instances (3 per node with the
+ * gc_thresh3 = 1024) and the per-user inotify instances (4 per node with the
  * file store, 128 allowed). */
 static void test_fifty_nodes_need_tuning(void **state)
 {

@@ -1,0 +1,29 @@
+/* bridge mode's entry of the mode table (model/mode.h): pods on a Linux
+ * bridge, nothing between nodes (single host, or the user's own routes);
+ * spec.backend.type "none".  It lives in this subfolder because
+ * the .c files of plugins/bridge/ are the loom-bridge plugin, which must not link the
+ * model layer. */
+#include <stddef.h>
+
+#include "model/mode.h"
+
+static const struct loom_sysctl sysctls[] = {
+	{ "net/ipv4/ip_forward", "1", NULL },
+	/* bridged pod-to-pod traffic through netfilter, for loom-policyd */
+	{ "net/bridge/bridge-nf-call-iptables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
+	{ "net/bridge/bridge-nf-call-ip6tables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
+	{ NULL, NULL, NULL },
+};
+
+const struct loom_mode loom_mode_bridge = {
+	.name = "bridge",
+	.backend = "none",
+	.cni = "loom-bridge",
+	/* loom-bridge takes its block from its own config; on a loomd node
+	 * loom-vxlan is a bridge on the leased block (no overlay without the
+	 * vxlan controller). */
+	.node_cni = "loom-vxlan",
+	.lease_file = false,
+	.bridged = true,
+	.sysctls = sysctls,
+};
