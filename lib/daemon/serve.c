@@ -14,9 +14,6 @@
 #define LOOM_VERSION_STRING "0.0.0"
 #endif
 
-/* the listener and its clients */
-#define SERVE_FDS (LOOM_HTTPD_MAX_CLIENTS + 1)
-
 struct loom_serve {
 	struct loom_loop *loop;
 	struct loom_httpd *h;
@@ -24,10 +21,6 @@ struct loom_serve {
 	struct loom_serve_ops ops;
 	void *arg;
 	struct loom_timer *expire_t;
-	struct {
-		int fd;                  /* -1: free */
-		struct loom_io *io;
-	} io[SERVE_FDS];
 };
 
 const double loom_apply_seconds_buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -60,38 +53,12 @@ static void on_expire(struct loom_loop *l, void *arg)
 	rearm(arg);
 }
 
-/* httpd's watch callback: one loop registration per fd. */
+/* httpd's watch callback: the loop's registration by fd. */
 static int watch(void *arg, int fd, short events)
 {
 	struct loom_serve *s = arg;
-	int i, free_slot = -1;
 
-	for (i = 0; i < SERVE_FDS; i++) {
-		if (s->io[i].fd == fd)
-			break;
-		if (s->io[i].fd < 0 && free_slot < 0)
-			free_slot = i;
-	}
-	if (i < SERVE_FDS) {
-		if (events) {
-			loom_io_set_events(s->io[i].io, events);
-			return 0;
-		}
-		loom_io_remove(s->io[i].io);
-		s->io[i].io = NULL;
-		s->io[i].fd = -1;
-		return 0;
-	}
-	if (!events)
-		return 0;
-	if (free_slot < 0)
-		return -ENOSPC;
-	s->io[free_slot].fd = fd;
-	if (loom_loop_add_io(s->loop, fd, events, on_fd, s, &s->io[free_slot].io) < 0) {
-		s->io[free_slot].fd = -1;
-		return -ENOMEM;
-	}
-	return 0;
+	return loom_loop_watch(s->loop, fd, events, on_fd, s);
 }
 
 static void text_reply(struct loom_http_reply *r, int status, const char *text)
@@ -129,7 +96,7 @@ int loom_serve_open(struct loom_loop *l, const char *address, struct loom_metric
 		    const struct loom_serve_ops *ops, void *arg, struct loom_serve **out)
 {
 	struct loom_serve *s = calloc(1, sizeof(*s));
-	int r, i;
+	int r;
 
 	if (!s)
 		return -ENOMEM;
@@ -137,8 +104,6 @@ int loom_serve_open(struct loom_loop *l, const char *address, struct loom_metric
 	s->m = m;
 	s->ops = *ops;
 	s->arg = arg;
-	for (i = 0; i < SERVE_FDS; i++)
-		s->io[i].fd = -1;
 	r = loom_loop_add_timer(l, on_expire, s, &s->expire_t);
 	if (r == 0)
 		r = loom_httpd_open(address, handler, s, watch, s, &s->h);
@@ -157,13 +122,9 @@ int loom_serve_port(const struct loom_serve *s)
 
 void loom_serve_close(struct loom_serve *s)
 {
-	int i;
-
 	if (!s)
 		return;
 	loom_httpd_close(s->h);   /* unwatches every fd through watch() */
-	for (i = 0; i < SERVE_FDS; i++)
-		loom_io_remove(s->io[i].io);
 	loom_timer_remove(s->expire_t);
 	free(s);
 }

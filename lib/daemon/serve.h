@@ -9,7 +9,7 @@
  *   /metrics  the registry in the Prometheus text format, refreshed first
  *             (gauges read from the daemon's state at scrape time)
  *
- * Owns: the server, one loop registration per fd it watches, and the
+ * Owns: the server, its fds' loop registrations (loom_loop_watch), and the
  * timer that closes idle clients.  The registry stays the caller's.
  * Uses loop.c, httpd.c and metrics.c only; never prints. */
 #ifndef LOOM_DAEMON_SERVE_H
