@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 struct loom_strset {
-	char **keys;      /* sorted by strcmp, owned */
-	int64_t *vals;    /* vals[i] belongs to keys[i] */
+	char **keys;   /* sorted by strcmp, owned */
+	int64_t *vals; /* vals[i] belongs to keys[i] */
 	size_t n, cap;
 };
 

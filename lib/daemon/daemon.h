@@ -74,8 +74,7 @@ void loom_io_set_events(struct loom_io *io, short events);
 int loom_loop_watch(struct loom_loop *l, int fd, short events, loom_io_fn fn, void *arg);
 
 /* A timer, created disarmed.  0 or -errno. */
-int loom_loop_add_timer(struct loom_loop *l, loom_timer_fn fn, void *arg,
-			struct loom_timer **out);
+int loom_loop_add_timer(struct loom_loop *l, loom_timer_fn fn, void *arg, struct loom_timer **out);
 /* Fire once at `deadline_ms` (loom_now_ms's clock; in the past = on the
  * next turn).  Re-arming replaces the previous deadline. */
 void loom_timer_arm_at(struct loom_timer *t, int64_t deadline_ms);
@@ -86,7 +85,7 @@ void loom_timer_disarm(struct loom_timer *t);
 bool loom_timer_armed(const struct loom_timer *t);
 /* Deadline, or INT64_MAX when disarmed. */
 int64_t loom_timer_deadline(const struct loom_timer *t);
-void loom_timer_remove(struct loom_timer *t);           /* NULL-safe */
+void loom_timer_remove(struct loom_timer *t); /* NULL-safe */
 
 /* Deliver signo to fn from the loop: the signal is blocked for the whole
  * process (call this before starting threads) and read from a signalfd.
@@ -111,10 +110,10 @@ bool loom_loop_exiting(const struct loom_loop *l);
  * losing one etcd) instead of having them knock together; the lower half
  * bound keeps a retry from coming back at once. */
 struct loom_backoff {
-	int64_t min_ms, max_ms;   /* first base delay, cap of the base */
-	int64_t base_ms;          /* current base, 0 = no failure yet */
-	unsigned failures;        /* consecutive, since the last reset */
-	uint64_t rng;             /* xorshift state, never 0 */
+	int64_t min_ms, max_ms; /* first base delay, cap of the base */
+	int64_t base_ms;        /* current base, 0 = no failure yet */
+	unsigned failures;      /* consecutive, since the last reset */
+	uint64_t rng;           /* xorshift state, never 0 */
 };
 
 /* seed 0: from getrandom(). */
@@ -133,7 +132,12 @@ void loom_backoff_reset(struct loom_backoff *b);
  *
  * UTC with milliseconds, so the logs of several simulated nodes can be
  * merged and sorted; the program and its instance (the node); the level. */
-enum loom_log_level { LOOM_LOG_DEBUG, LOOM_LOG_INFO, LOOM_LOG_WARN, LOOM_LOG_ERROR };
+enum loom_log_level {
+	LOOM_LOG_DEBUG,
+	LOOM_LOG_INFO,
+	LOOM_LOG_WARN,
+	LOOM_LOG_ERROR
+};
 
 #define LOOM_LOG_LINE_MAX 2048
 
@@ -157,8 +161,8 @@ void loom_logv(enum loom_log_level level, const char *fmt, va_list ap)
 /* The line loom_log would write (without the newline) for a realtime
  * timestamp `ts_ms` (ms since the epoch), into buf: the length written,
  * truncated to len - 1.  Pure: for tests. */
-size_t loom_log_format(char *buf, size_t len, int64_t ts_ms, const char *prog,
-		       const char *instance, enum loom_log_level level, const char *fmt, ...)
+size_t loom_log_format(char *buf, size_t len, int64_t ts_ms, const char *prog, const char *instance,
+		       enum loom_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
 #endif

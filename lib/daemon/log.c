@@ -58,8 +58,8 @@ int loom_log_level_parse(const char *s, enum loom_log_level *out)
 	return -EINVAL;
 }
 
-static size_t format_v(char *buf, size_t len, int64_t ts_ms, const char *prog,
-		       const char *instance, enum loom_log_level level, const char *fmt, va_list ap)
+static size_t format_v(char *buf, size_t len, int64_t ts_ms, const char *prog, const char *instance,
+		       enum loom_log_level level, const char *fmt, va_list ap)
 {
 	time_t secs = (time_t)(ts_ms / 1000);
 	char ts[32];
@@ -93,8 +93,8 @@ static size_t format_v(char *buf, size_t len, int64_t ts_ms, const char *prog,
 	return (size_t)n;
 }
 
-size_t loom_log_format(char *buf, size_t len, int64_t ts_ms, const char *prog,
-		       const char *instance, enum loom_log_level level, const char *fmt, ...)
+size_t loom_log_format(char *buf, size_t len, int64_t ts_ms, const char *prog, const char *instance,
+		       enum loom_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;

@@ -27,8 +27,8 @@ struct loom_timer {
 	struct loom_loop *loop;
 	loom_timer_fn fn;
 	void *arg;
-	int64_t deadline;     /* INT64_MAX: disarmed */
-	uint64_t seq;         /* arm order, for ties */
+	int64_t deadline; /* INT64_MAX: disarmed */
+	uint64_t seq;     /* arm order, for ties */
 	bool dead;
 };
 
@@ -39,7 +39,7 @@ struct loom_loop {
 	size_t n_ios, cap_ios;
 	struct loom_timer **timers;
 	size_t n_timers, cap_timers;
-	bool garbage;               /* dead entries to free at the end of the turn */
+	bool garbage; /* dead entries to free at the end of the turn */
 	uint64_t seq;
 	/* per turn: the fds polled and who asked for them */
 	struct pollfd *pfds;
@@ -159,8 +159,7 @@ int loom_loop_watch(struct loom_loop *l, int fd, short events, loom_io_fn fn, vo
 	return events ? loom_loop_add_io(l, fd, events, fn, arg, NULL) : 0;
 }
 
-int loom_loop_add_timer(struct loom_loop *l, loom_timer_fn fn, void *arg,
-			struct loom_timer **out)
+int loom_loop_add_timer(struct loom_loop *l, loom_timer_fn fn, void *arg, struct loom_timer **out)
 {
 	struct loom_timer *t;
 

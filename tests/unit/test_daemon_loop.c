@@ -25,10 +25,26 @@ static void note(struct record *r, char c)
 		r->order[r->n++] = c;
 }
 
-static void fire_a(struct loom_loop *l, void *arg) { (void)l; note(arg, 'a'); }
-static void fire_b(struct loom_loop *l, void *arg) { (void)l; note(arg, 'b'); }
-static void fire_c(struct loom_loop *l, void *arg) { (void)l; note(arg, 'c'); }
-static void fire_stop(struct loom_loop *l, void *arg) { note(arg, 's'); loom_loop_exit(l, 7); }
+static void fire_a(struct loom_loop *l, void *arg)
+{
+	(void)l;
+	note(arg, 'a');
+}
+static void fire_b(struct loom_loop *l, void *arg)
+{
+	(void)l;
+	note(arg, 'b');
+}
+static void fire_c(struct loom_loop *l, void *arg)
+{
+	(void)l;
+	note(arg, 'c');
+}
+static void fire_stop(struct loom_loop *l, void *arg)
+{
+	note(arg, 's');
+	loom_loop_exit(l, 7);
+}
 
 /* Armed out of order, they fire by deadline; equal deadlines in arm order. */
 static void test_timers_in_order(void **state)
@@ -47,7 +63,7 @@ static void test_timers_in_order(void **state)
 	loom_timer_arm_at(c, now + 30);
 	loom_timer_arm_at(a, now + 10);
 	loom_timer_arm_at(s, now + 40);
-	loom_timer_arm_at(b, now + 30);   /* same as c, armed after it */
+	loom_timer_arm_at(b, now + 30); /* same as c, armed after it */
 	assert_true(loom_timer_armed(a));
 	assert_int_equal(loom_loop_run(l), 7);
 	assert_string_equal(r.order, "acbs");
@@ -94,7 +110,7 @@ static void on_read(struct loom_loop *l, int fd, short revents, void *arg)
 	assert_true(revents & POLLIN);
 	assert_int_equal(read(fd, p->got, sizeof(p->got)), 1);
 	p->reads++;
-	loom_io_remove(p->io);   /* removing yourself from inside is allowed */
+	loom_io_remove(p->io); /* removing yourself from inside is allowed */
 	loom_loop_exit(l, 0);
 }
 
@@ -116,7 +132,7 @@ static void test_fd_readiness(void **state)
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(loom_loop_new(&l), 0);
 	assert_int_equal(loom_loop_add_io(l, fds[0], POLLIN, on_read, &p, &p.io), 0);
-	assert_int_equal(loom_loop_run_once(l, 20), 0);   /* nothing ready: timeout */
+	assert_int_equal(loom_loop_run_once(l, 20), 0); /* nothing ready: timeout */
 	assert_int_equal(p.reads, 0);
 	assert_int_equal(loom_loop_add_timer(l, write_later, &fds[1], &t), 0);
 	loom_timer_arm_in(t, 10);
@@ -154,14 +170,14 @@ static void test_watch_by_fd(void **state)
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(loom_loop_new(&l), 0);
 	assert_int_equal(loom_loop_watch(l, fds[1], POLLIN, on_watched, NULL), 0);
-	assert_int_equal(loom_loop_run_once(l, 10), 0);        /* a pipe's write end never reads */
+	assert_int_equal(loom_loop_run_once(l, 10), 0); /* a pipe's write end never reads */
 	assert_int_equal(loom_loop_watch(l, fds[1], POLLOUT, on_watched, NULL), 0);
-	assert_int_equal(loom_loop_run_once(l, 10), 1);        /* writable: once, not twice */
+	assert_int_equal(loom_loop_run_once(l, 10), 1); /* writable: once, not twice */
 	assert_int_equal(watch_calls, 1);
 	assert_int_equal(loom_loop_watch(l, fds[1], 0, on_watched, NULL), 0);
 	assert_int_equal(loom_loop_run_once(l, 10), 0);
 	assert_int_equal(watch_calls, 1);
-	assert_int_equal(loom_loop_watch(l, fds[1], 0, on_watched, NULL), 0);  /* absent: fine */
+	assert_int_equal(loom_loop_watch(l, fds[1], 0, on_watched, NULL), 0); /* absent: fine */
 	loom_loop_free(l);
 	close(fds[0]);
 	close(fds[1]);
@@ -226,12 +242,9 @@ static void test_no_starvation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_timers_in_order),
-		cmocka_unit_test(test_timer_disarm_remove),
-		cmocka_unit_test(test_fd_readiness),
-		cmocka_unit_test(test_signal_delivery),
-		cmocka_unit_test(test_no_starvation),
-		cmocka_unit_test(test_watch_by_fd),
+		cmocka_unit_test(test_timers_in_order), cmocka_unit_test(test_timer_disarm_remove),
+		cmocka_unit_test(test_fd_readiness),    cmocka_unit_test(test_signal_delivery),
+		cmocka_unit_test(test_no_starvation),   cmocka_unit_test(test_watch_by_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

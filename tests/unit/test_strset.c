@@ -25,7 +25,7 @@ static void test_order_update_delete(void **state)
 	assert_int_equal(s.n, 5);
 	for (i = 1; i < s.n; i++)
 		assert_true(strcmp(s.keys[i - 1], s.keys[i]) < 0);
-	assert_int_equal(loom_strset_put(&s, "/a", 42), 0);   /* update, no duplicate */
+	assert_int_equal(loom_strset_put(&s, "/a", 42), 0); /* update, no duplicate */
 	assert_int_equal(s.n, 5);
 	i = loom_strset_pos(&s, "/a", &found);
 	assert_true(found);
@@ -38,7 +38,7 @@ static void test_order_update_delete(void **state)
 	assert_int_equal(s.n, 4);
 	i = loom_strset_pos(&s, "/bb", &found);
 	assert_false(found);
-	assert_string_equal(s.keys[i], "/c");     /* where it would go */
+	assert_string_equal(s.keys[i], "/c"); /* where it would go */
 	/* a caller may take a key out before clearing */
 	free(s.keys[0]);
 	s.keys[0] = NULL;
