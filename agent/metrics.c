@@ -8,7 +8,7 @@
 #include "daemon/serve.h"
 #include "usage.h"
 
-#define BGPSTATUS_PREFIX "/loom/bgpstatus/"   /* plugins/bgp/controller.h */
+#define BGPSTATUS_PREFIX "/loom/bgpstatus/" /* plugins/bgp/controller.h */
 
 static struct loom_metric *add(struct loomd_metrics *m, enum loom_metric_type t, const char *name,
 			       const char *help, const char *const *labels)
@@ -32,12 +32,13 @@ int loomd_metrics_init(struct loomd_metrics *m)
 				"Store watches set up again after one was lost or failed.", NULL);
 	m->overlay_peers = add(m, LOOM_METRIC_GAUGE, "loom_overlay_peers",
 			       "Remote nodes the backend's controller programs (vxlan FDB "
-			       "peers, BGP neighbours).", NULL);
-	m->apply_seconds = loom_metrics_add(m->reg, LOOM_METRIC_HISTOGRAM,
-					    "loom_dataplane_apply_duration_seconds",
-					    "Time to reconcile the backend's dataplane with the node list.",
-					    NULL, loom_apply_seconds_buckets,
-					    loom_apply_seconds_n_buckets);
+			       "peers, BGP neighbours).",
+			       NULL);
+	m->apply_seconds =
+		loom_metrics_add(m->reg, LOOM_METRIC_HISTOGRAM,
+				 "loom_dataplane_apply_duration_seconds",
+				 "Time to reconcile the backend's dataplane with the node list.",
+				 NULL, loom_apply_seconds_buckets, loom_apply_seconds_n_buckets);
 	m->apply_errors = add(m, LOOM_METRIC_COUNTER, "loom_dataplane_apply_errors_total",
 			      "Dataplane changes the backend's controller failed to apply.", NULL);
 	if (!m->renew_ok || !m->renew_failed || !m->watch_restarts || !m->overlay_peers ||
@@ -62,7 +63,7 @@ static void block_usage(struct loomd_metrics *m, struct loomd *d, const struct l
 	uint64_t used = 0;
 
 	if (loomd_block_used_records(d->cfg.state_dir, d->cfg.network, b, &used) < 0)
-		return;   /* the gauge keeps its last value */
+		return; /* the gauge keeps its last value */
 	loom_metric_set(add(m, LOOM_METRIC_GAUGE, "loom_ipam_addresses_in_use",
 			    "Pod addresses held in a node block.", labels),
 			(double)used);

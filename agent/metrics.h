@@ -26,7 +26,7 @@
 #include "daemon/metrics.h"
 
 struct loomd_metrics {
-	struct loom_metrics *reg;          /* owned */
+	struct loom_metrics *reg; /* owned */
 	struct loom_metric *renew_ok, *renew_failed, *watch_restarts, *overlay_peers;
 	struct loom_metric *apply_seconds, *apply_errors;
 };

@@ -13,7 +13,7 @@
 
 #include "agent.h"
 
-#define RECORD_MAX (64 * 1024)   /* a larger record is not one of ours */
+#define RECORD_MAX (64 * 1024) /* a larger record is not one of ours */
 
 uint64_t loomd_block_capacity(const struct loom_prefix *block)
 {
@@ -38,7 +38,7 @@ static int count_record(int dirfd, const char *name, const struct loom_prefix *b
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
-		return 0;   /* gone since the readdir */
+		return 0; /* gone since the readdir */
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n <= 0 || n > RECORD_MAX)

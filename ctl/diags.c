@@ -40,7 +40,7 @@
 #define COPY_FILE_MAX (1 << 20)
 #define COPY_DEPTH_MAX 8
 
-json_t *ctl_status_doc(struct ctl *c, struct ctl_node *n);   /* status.c */
+json_t *ctl_status_doc(struct ctl *c, struct ctl_node *n); /* status.c */
 
 /* snprintf for paths: a truncated path is refused (-ENAMETOOLONG), not used */
 static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -56,8 +56,8 @@ static int pathf(char *buf, size_t len, const char *fmt, ...)
 }
 
 struct diags {
-	char dir[PATH_MAX];   /* the tree being filled: <tmp>/loom-diags-... */
-	FILE *log;            /* commands.txt */
+	char dir[PATH_MAX]; /* the tree being filled: <tmp>/loom-diags-... */
+	FILE *log;          /* commands.txt */
 };
 
 static int write_file(const char *path, const char *text, size_t len)
@@ -106,7 +106,8 @@ static void run(struct diags *d, const char *out, const char *const argv[])
 		int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-		if (o < 0 || e < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+		if (o < 0 || e < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(o, 1) < 0 ||
+		    dup2(e, 2) < 0)
 			_exit(126);
 		execvp(argv[0], (char *const *)argv);
 		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
@@ -116,7 +117,8 @@ static void run(struct diags *d, const char *out, const char *const argv[])
 		fprintf(d->log, "  cannot run: %s\n", strerror(errno));
 		return;
 	}
-	fprintf(d->log, "  exit %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	fprintf(d->log, "  exit %d\n",
+		WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	{
 		char buf[2048];
 		FILE *f = fopen(errpath, "re");
@@ -149,8 +151,7 @@ static void copy_tree(struct diags *d, const char *src, const char *dst, int dep
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
 		    pathf(from, sizeof(from), "%s/%s", src, e->d_name) < 0 ||
-		    pathf(to, sizeof(to), "%s/%s", dst, e->d_name) < 0 ||
-		    lstat(from, &st) < 0)
+		    pathf(to, sizeof(to), "%s/%s", dst, e->d_name) < 0 || lstat(from, &st) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode) && depth < COPY_DEPTH_MAX) {
 			copy_tree(d, from, to, depth + 1);
@@ -190,7 +191,8 @@ static void copy_conf_dir(struct diags *d, const char *src)
 		size_t len = 0;
 		struct loom_err err = { 0 };
 
-		if (!dot || (strcmp(dot, ".conf") && strcmp(dot, ".conflist") && strcmp(dot, ".json")) ||
+		if (!dot ||
+		    (strcmp(dot, ".conf") && strcmp(dot, ".conflist") && strcmp(dot, ".json")) ||
 		    pathf(from, sizeof(from), "%s/%s", src, e->d_name) < 0)
 			continue;
 		pathf(to, sizeof(to), "%s/cni/%s", d->dir, e->d_name);
@@ -250,7 +252,8 @@ static void collect(struct ctl *c, struct ctl_node *n, struct diags *d)
 	const char *const ip_link[] = { "ip", "-d", "-j", "link", "show", NULL };
 	const char *const ip_addr[] = { "ip", "-d", "-j", "address", "show", NULL };
 	const char *const ip_route[] = { "ip", "-d", "-j", "route", "show", "table", "all", NULL };
-	const char *const ip_route6[] = { "ip", "-6", "-d", "-j", "route", "show", "table", "all", NULL };
+	const char *const ip_route6[] = { "ip",   "-6",    "-d",  "-j", "route",
+					  "show", "table", "all", NULL };
 	const char *const ip_neigh[] = { "ip", "-d", "-j", "neighbour", "show", NULL };
 	const char *const fdb[] = { "bridge", "-d", "-j", "fdb", "show", NULL };
 	const char *const nft[] = { "nft", "-j", "list", "ruleset", NULL };
@@ -304,7 +307,8 @@ int ctl_diags(struct ctl *c, int argc, char **argv)
 		if ((!strcmp(rest[i], "-o") || !strcmp(rest[i], "--output")) && i + 1 < n_rest)
 			out_arg = rest[++i];
 		else {
-			ctl_error("diags: unknown argument \"%s\" (-o FILE, or a discovery flag)", rest[i]);
+			ctl_error("diags: unknown argument \"%s\" (-o FILE, or a discovery flag)",
+				  rest[i]);
 			goto out;
 		}
 	}
@@ -339,8 +343,9 @@ int ctl_diags(struct ctl *c, int argc, char **argv)
 		ctl_error("diags: cannot write %s: %s", out, strerror(errno));
 		goto out_tmp;
 	}
-	fprintf(d.log, "# loomctl diags of node %s at %s (network %s, run dir %s, state dir %s, "
-		       "IPAM %s, CNI conf dir %s)\n",
+	fprintf(d.log,
+		"# loomctl diags of node %s at %s (network %s, run dir %s, state dir %s, "
+		"IPAM %s, CNI conf dir %s)\n",
 		n.node, stamp, n.network, n.run_dir, n.state_dir, n.data_dir, n.cni_dir);
 	collect(c, &n, &d);
 	fclose(d.log);

@@ -28,7 +28,10 @@ struct flag {
 	size_t off, len;
 };
 
-#define F(n, field) { n, offsetof(struct ctl_node, field), sizeof(((struct ctl_node *)0)->field) }
+#define F(n, field)                                                                        \
+	{                                                                                  \
+		n, offsetof(struct ctl_node, field), sizeof(((struct ctl_node *)0)->field) \
+	}
 static const struct flag flags[] = {
 	F("--node", node),
 	F("--network", network),
@@ -43,8 +46,7 @@ static const struct flag flags[] = {
 };
 #undef F
 
-int ctl_node_flags(struct ctl_node *n, int argc, char **argv, int first, char **rest,
-		   int *n_rest)
+int ctl_node_flags(struct ctl_node *n, int argc, char **argv, int first, char **rest, int *n_rest)
 {
 	int i;
 	size_t k;
@@ -142,7 +144,8 @@ static void from_loomd(struct ctl_node *n, const char *cmd, size_t len)
 	set_if_empty(n->state_dir, sizeof(n->state_dir), arg_of(cmd, len, "--state-dir"));
 	set_if_empty(n->bird_socket, sizeof(n->bird_socket), arg_of(cmd, len, "--bird-socket"));
 	set_if_empty(n->cni_dir, sizeof(n->cni_dir), arg_of(cmd, len, "--write-conflist"));
-	set_if_empty(n->loomd_metrics, sizeof(n->loomd_metrics), arg_of(cmd, len, "--metrics-address"));
+	set_if_empty(n->loomd_metrics, sizeof(n->loomd_metrics),
+		     arg_of(cmd, len, "--metrics-address"));
 	set_if_empty(n->store_url, sizeof(n->store_url), arg_of(cmd, len, "--store"));
 }
 
@@ -175,7 +178,8 @@ static void find_daemons(struct ctl_node *n)
 			if (len < 0)
 				continue;
 			base = strrchr(cmd, '/') ? strrchr(cmd, '/') + 1 : cmd;
-			if (strcmp(base, pass == 0 ? "loomd" : "loom-policyd") || !same_netns(pid, &self))
+			if (strcmp(base, pass == 0 ? "loomd" : "loom-policyd") ||
+			    !same_netns(pid, &self))
 				continue;
 			node = arg_of(cmd, (size_t)len, "--node");
 			if (n->node[0] && (!node || strcmp(node, n->node)))
@@ -248,17 +252,22 @@ int ctl_node_discover(struct ctl *c, struct ctl_node *n)
 	set_if_empty(n->cni_dir, sizeof(n->cni_dir), "/etc/cni/net.d");
 	find_conflist(n);
 	ipam = json_object_get(n->plugin, "ipam");
-	set_if_empty(n->network, sizeof(n->network), json_string_value(json_object_get(n->conf, "name")));
+	set_if_empty(n->network, sizeof(n->network),
+		     json_string_value(json_object_get(n->conf, "name")));
 	set_if_empty(n->network, sizeof(n->network), "default");
-	set_if_empty(n->run_dir, sizeof(n->run_dir), json_string_value(json_object_get(n->plugin, "runDir")));
+	set_if_empty(n->run_dir, sizeof(n->run_dir),
+		     json_string_value(json_object_get(n->plugin, "runDir")));
 	set_if_empty(n->run_dir, sizeof(n->run_dir), "/run/loom");
 	set_if_empty(n->state_dir, sizeof(n->state_dir),
 		     json_string_value(json_object_get(n->plugin, "stateDir")));
 	set_if_empty(n->state_dir, sizeof(n->state_dir), "/run/loom/endpoints");
-	set_if_empty(n->data_dir, sizeof(n->data_dir), json_string_value(json_object_get(n->plugin, "dataDir")));
-	set_if_empty(n->data_dir, sizeof(n->data_dir), json_string_value(json_object_get(ipam, "dataDir")));
+	set_if_empty(n->data_dir, sizeof(n->data_dir),
+		     json_string_value(json_object_get(n->plugin, "dataDir")));
+	set_if_empty(n->data_dir, sizeof(n->data_dir),
+		     json_string_value(json_object_get(ipam, "dataDir")));
 	set_if_empty(n->data_dir, sizeof(n->data_dir), "/var/lib/cni/networks");
-	set_if_empty(n->pin_dir, sizeof(n->pin_dir), json_string_value(json_object_get(n->plugin, "bpfPinDir")));
+	set_if_empty(n->pin_dir, sizeof(n->pin_dir),
+		     json_string_value(json_object_get(n->plugin, "bpfPinDir")));
 	set_if_empty(n->pin_dir, sizeof(n->pin_dir), LOOM_ANTISPOOF_DEFAULT_PIN_DIR);
 	if (!n->bird_socket[0])
 		snprintf(n->bird_socket, sizeof(n->bird_socket), "%.*s/bird-%.*s.ctl", 2048,

@@ -36,21 +36,20 @@
 struct ctl_node {
 	char node[CTL_NAME_MAX], network[CTL_NAME_MAX];
 	char run_dir[PATH_MAX], state_dir[PATH_MAX], data_dir[PATH_MAX];
-	char cni_dir[PATH_MAX], conflist[PATH_MAX];   /* conflist: "" = none found */
-	char bird_socket[PATH_MAX];                   /* "" = <run dir>/bird-<network>.ctl */
+	char cni_dir[PATH_MAX], conflist[PATH_MAX]; /* conflist: "" = none found */
+	char bird_socket[PATH_MAX];                 /* "" = <run dir>/bird-<network>.ctl */
 	char pin_dir[PATH_MAX];
-	char loomd_metrics[CTL_ADDR_MAX], policyd_metrics[CTL_ADDR_MAX];  /* "" = unknown */
-	char store_url[PATH_MAX];                     /* loomd's --store, "" = none seen */
-	pid_t loomd_pid, policyd_pid;                 /* 0 = not running in this netns */
-	json_t *conf;                                 /* the conflist, parsed (may be NULL) */
-	json_t *plugin;                               /* loom's plugin in it (borrowed) */
-	bool anti_spoof;                              /* the plugin's antiSpoof (default true) */
+	char loomd_metrics[CTL_ADDR_MAX], policyd_metrics[CTL_ADDR_MAX]; /* "" = unknown */
+	char store_url[PATH_MAX];     /* loomd's --store, "" = none seen */
+	pid_t loomd_pid, policyd_pid; /* 0 = not running in this netns */
+	json_t *conf;                 /* the conflist, parsed (may be NULL) */
+	json_t *plugin;               /* loom's plugin in it (borrowed) */
+	bool anti_spoof;              /* the plugin's antiSpoof (default true) */
 };
 
 /* Parse the discovery flags out of argv[first..argc): the others are
  * left in rest[] (n_rest).  0, or -1 after printing the error. */
-int ctl_node_flags(struct ctl_node *n, int argc, char **argv, int first, char **rest,
-		   int *n_rest);
+int ctl_node_flags(struct ctl_node *n, int argc, char **argv, int first, char **rest, int *n_rest);
 /* Fill what the flags left open (steps 2 and 3 above); when loomctl was
  * given no store, loomd's is used.  0, or -1 after printing why (no node
  * name could be found). */

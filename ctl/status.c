@@ -49,10 +49,10 @@ struct st {
 	struct ctl *c;
 	struct ctl_node *n;
 	json_t *doc, *problems;
-	struct loom_kv *nodes;        /* /loom/nodes/ */
+	struct loom_kv *nodes; /* /loom/nodes/ */
 	size_t n_nodes;
 	bool have_net;
-	struct loom_network net;      /* valid when have_net */
+	struct loom_network net; /* valid when have_net */
 };
 
 static void problem(struct st *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -119,7 +119,7 @@ static json_t *daemon_component(struct st *s, const char *name, pid_t pid, const
 	body = NULL;
 	json_object_set_new(o, "alive", json_boolean(code == 200));
 	if (code > 0 && code != 200)
-		code = -EPROTO;   /* /healthz answers 200 or not at all */
+		code = -EPROTO; /* /healthz answers 200 or not at all */
 	if (code > 0)
 		code = ctl_http_get(addr, "/readyz", HTTP_TIMEOUT_MS, &body);
 	if (code == 200) {
@@ -161,7 +161,8 @@ static void components(struct st *s)
 			json_object_set_new(pd, "state", json_string("not deployed"));
 		else if (status && json_is_false(json_object_get(status, "inSync")))
 			problem(s, "loom-policyd: not in sync: %s",
-				json_string_value(json_object_get(status, "reason")) ?: "(no reason given)");
+				json_string_value(json_object_get(status, "reason"))
+					?: "(no reason given)");
 	}
 	json_decref(status);
 	json_object_set_new(comp, "loom-policyd", pd);
@@ -212,7 +213,8 @@ static void add_range(struct st *s, json_t *ranges, const struct loom_prefix *p)
 
 	if (r < 0) {
 		json_object_set_new(o, "error", json_string(strerror(-r)));
-		problem(s, "ipam: cannot read %s/%s: %s", s->n->data_dir, s->n->network, strerror(-r));
+		problem(s, "ipam: cannot read %s/%s: %s", s->n->data_dir, s->n->network,
+			strerror(-r));
 	} else if (used >= cap) {
 		problem(s, "ipam: %s is full (%" PRIu64 " of %" PRIu64 ")", text, used, cap);
 	}
@@ -256,7 +258,8 @@ static void lease(struct st *s)
 		json_object_set_new(l, "leaseFile", json_string(path));
 		if (loomd_leasefile_read(path, &env) == 0) {
 			have_file = loomd_leasefile_get_prefix(env, "LOOM_SUBNET", &file_sub) == 0;
-			have_file6 = loomd_leasefile_get_prefix(env, "LOOM_IPV6_SUBNET", &file_sub6) == 0;
+			have_file6 = loomd_leasefile_get_prefix(env, "LOOM_IPV6_SUBNET",
+								&file_sub6) == 0;
 		}
 		if (!have_file && s->have_net && s->net.mode->lease_file)
 			problem(s, "lease: no subnet in the lease file %s", path);
@@ -264,7 +267,8 @@ static void lease(struct st *s)
 	if (have_file) {
 		const char *sub = json_string_value(json_object_get(l, "subnet"));
 
-		json_object_set_new(l, "leaseFileSubnet", json_string(loom_prefix_fmt(&file_sub, text)));
+		json_object_set_new(l, "leaseFileSubnet",
+				    json_string(loom_prefix_fmt(&file_sub, text)));
 		if (sub && strcmp(sub, text))
 			problem(s, "lease: the lease file says %s, the store %s", text, sub);
 		add_range(s, ranges, &file_sub);
@@ -276,10 +280,12 @@ static void lease(struct st *s)
 		json_t *set, *r;
 		size_t k;
 
-		json_array_foreach(json_object_get(json_object_get(n->plugin, "ipam"), "ranges"), i, set)
+		json_array_foreach(json_object_get(json_object_get(n->plugin, "ipam"), "ranges"), i,
+				   set)
 			json_array_foreach(set, k, r) {
 				struct loom_prefix p;
-				const char *subnet = json_string_value(json_object_get(r, "subnet"));
+				const char *subnet =
+					json_string_value(json_object_get(r, "subnet"));
 
 				if (subnet && loom_prefix_parse(subnet, &p) == 0)
 					add_range(s, ranges, &p);
@@ -288,8 +294,8 @@ static void lease(struct st *s)
 	free(env);
 	json_decref(node);
 	json_object_set_new(s->doc, "lease", l);
-	json_object_set_new(s->doc, "ipam", json_pack("{s:s, s:o}", "dataDir", n->data_dir,
-						      "ranges", ranges));
+	json_object_set_new(s->doc, "ipam",
+			    json_pack("{s:s, s:o}", "dataDir", n->data_dir, "ranges", ranges));
 }
 
 /* ---- overlay: vxlan FDB, BGP sessions ---- */
@@ -353,8 +359,8 @@ static void vxlan_peers(struct st *s)
 		bool in_fdb = false, in_neigh = false;
 		int k;
 
-		if (!name || !addr || !strcmp(name, s->n->node) || (net && strcmp(net, s->n->network)) ||
-		    loom_ip_parse(addr, &ip) < 0) {
+		if (!name || !addr || !strcmp(name, s->n->node) ||
+		    (net && strcmp(net, s->n->network)) || loom_ip_parse(addr, &ip) < 0) {
 			json_decref(o);
 			continue;
 		}
@@ -367,8 +373,8 @@ static void vxlan_peers(struct st *s)
 		for (k = 0; has_mac && has_subnet && k < n_neigh; k++)
 			in_neigh = in_neigh || (neigh[k].has_mac && !memcmp(neigh[k].mac, mac, 6) &&
 						loom_prefix_contains(&subnet, &neigh[k].ip));
-		json_array_append_new(peers, json_pack("{s:s, s:s, s:O, s:O, s:b, s:b, s:b}", "node", name,
-						       "address", addr, "subnet",
+		json_array_append_new(peers, json_pack("{s:s, s:s, s:O, s:O, s:b, s:b, s:b}",
+						       "node", name, "address", addr, "subnet",
 						       json_object_get(o, "subnet") ?: json_null(),
 						       "vtepMAC",
 						       json_object_get(o, "vtepMAC") ?: json_null(),
@@ -377,7 +383,8 @@ static void vxlan_peers(struct st *s)
 		if (!in_fdb && r == 0)
 			problem(s, "overlay: no FDB entry on %s for node %s (%s)", dev, name, addr);
 		if (in_fdb && !in_neigh && r == 0)
-			problem(s, "overlay: no neighbour entry on %s for node %s's gateway", dev, name);
+			problem(s, "overlay: no neighbour entry on %s for node %s's gateway", dev,
+				name);
 		json_decref(o);
 	}
 	free(fdb);
@@ -389,19 +396,21 @@ static void vxlan_peers(struct st *s)
 
 /* The protocol lines of `show protocols all`: "name proto table state
  * since info..."; since is one token ("12:00:01.123") or a date and a time. */
-static void bgp_line(json_t *sessions, const char *line, const struct loom_bird_proto *p, size_t n_p,
-		     struct st *s)
+static void bgp_line(json_t *sessions, const char *line, const struct loom_bird_proto *p,
+		     size_t n_p, struct st *s)
 {
 	char name[64], proto[16], table[64], state[16], since[64], t2[64], info[256];
 	const char *rest;
 	int used = 0;
 	size_t i;
 
-	if (sscanf(line, "%63s %15s %63s %15s %63s%n", name, proto, table, state, since, &used) < 5 ||
+	if (sscanf(line, "%63s %15s %63s %15s %63s%n", name, proto, table, state, since, &used) <
+		    5 ||
 	    strcmp(proto, "BGP"))
 		return;
 	rest = line + used;
-	if (strlen(since) == 10 && since[4] == '-' && sscanf(rest, " %63[0-9:.]%n", t2, &used) == 1) {
+	if (strlen(since) == 10 && since[4] == '-' &&
+	    sscanf(rest, " %63[0-9:.]%n", t2, &used) == 1) {
 		size_t l = strlen(since);
 
 		snprintf(since + l, sizeof(since) - l, " %.40s", t2);
@@ -423,15 +432,16 @@ static void bgp_line(json_t *sessions, const char *line, const struct loom_bird_
 		who = p[i].has_neighbor ? node_by_address(s, addr, &hold) : NULL;
 		e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "protocol", name, "peerAddress",
 			      p[i].has_neighbor ? addr : "", "peerType",
-			      who ? "node-to-node mesh" : "external", "state", state, "since", since,
-			      "info", info);
+			      who ? "node-to-node mesh" : "external", "state", state, "since",
+			      since, "info", info);
 		if (who)
 			json_object_set_new(e, "node", json_string(who));
 		json_object_set_new(e, "asNumber", json_integer(p[i].neighbor_as));
 		json_array_append_new(sessions, e);
 		if (strcmp(p[i].bgp_state, "Established"))
-			problem(s, "bgp: session to %s%s%s%s is %s", p[i].has_neighbor ? addr : name,
-				who ? " (node " : "", who ? who : "", who ? ")" : "",
+			problem(s, "bgp: session to %s%s%s%s is %s",
+				p[i].has_neighbor ? addr : name, who ? " (node " : "",
+				who ? who : "", who ? ")" : "",
 				p[i].bgp_state[0] ? p[i].bgp_state : state);
 		json_decref(hold);
 	}
@@ -532,7 +542,8 @@ static json_t *status_doc(struct ctl *c, struct ctl_node *n)
 	else
 		json_object_set_new(s.doc, "overlay", json_null());
 	policy(&s);
-	json_object_set_new(s.doc, "conflist", n->conflist[0] ? json_string(n->conflist) : json_null());
+	json_object_set_new(s.doc, "conflist",
+			    n->conflist[0] ? json_string(n->conflist) : json_null());
 	if (!n->conflist[0])
 		problem(&s, "conflist: no conflist with a loom plugin in %s", n->cni_dir);
 	json_object_set_new(s.doc, "healthy", json_boolean(json_array_size(s.problems) == 0));
@@ -552,12 +563,14 @@ static const char *str(const json_t *o, const char *k)
 
 static void print_brief(const json_t *doc)
 {
-	const json_t *p, *comp = json_object_get(doc, "components"), *l = json_object_get(doc, "lease");
+	const json_t *p, *comp = json_object_get(doc, "components"),
+			 *l = json_object_get(doc, "lease");
 	const char *k;
 	json_t *v;
 	size_t i;
 
-	printf("%s %s:", str(doc, "node"), json_is_true(json_object_get(doc, "healthy")) ? "healthy" : "unhealthy");
+	printf("%s %s:", str(doc, "node"),
+	       json_is_true(json_object_get(doc, "healthy")) ? "healthy" : "unhealthy");
 	if (json_array_size(json_object_get(doc, "problems"))) {
 		json_array_foreach(json_object_get(doc, "problems"), i, p)
 			printf("%s %s", i ? ";" : "", json_string_value(p));
@@ -568,7 +581,8 @@ static void print_brief(const json_t *doc)
 		printf(" %s %s,", k, str(v, "state"));
 	printf(" lease %s", str(l, "subnet"));
 	if (json_is_integer(json_object_get(l, "expiresInSeconds")))
-		printf(" (%llds)", (long long)json_integer_value(json_object_get(l, "expiresInSeconds")));
+		printf(" (%llds)",
+		       (long long)json_integer_value(json_object_get(l, "expiresInSeconds")));
 	putchar('\n');
 }
 
@@ -581,13 +595,14 @@ static void print_text(const json_t *doc)
 	json_t *v;
 	size_t i;
 
-	printf("Node %s, network %s, backend %s, store %s\n\n", str(doc, "node"), str(doc, "network"),
-	       str(doc, "backend"), str(doc, "store"));
+	printf("Node %s, network %s, backend %s, store %s\n\n", str(doc, "node"),
+	       str(doc, "network"), str(doc, "backend"), str(doc, "store"));
 	printf("Components:\n");
 	json_object_foreach((json_t *)comp, k, v) {
 		printf("  %-14s %-12s", k, str(v, "state"));
 		if (json_is_integer(json_object_get(v, "pid")))
-			printf(" pid %lld", (long long)json_integer_value(json_object_get(v, "pid")));
+			printf(" pid %lld",
+			       (long long)json_integer_value(json_object_get(v, "pid")));
 		if (json_is_string(json_object_get(v, "metricsAddress")))
 			printf(" http://%s", str(v, "metricsAddress"));
 		if (json_is_string(json_object_get(v, "socket")))
@@ -600,7 +615,8 @@ static void print_text(const json_t *doc)
 	}
 	printf("\nLease:     %s", str(l, "subnet"));
 	if (json_is_integer(json_object_get(l, "expiresInSeconds")))
-		printf(", expires in %llds", (long long)json_integer_value(json_object_get(l, "expiresInSeconds")));
+		printf(", expires in %llds",
+		       (long long)json_integer_value(json_object_get(l, "expiresInSeconds")));
 	printf(" (lease file %s: %s)\n", str(l, "leaseFile"), str(l, "leaseFileSubnet"));
 	printf("IPAM:      %s\n", str(json_object_get(doc, "ipam"), "dataDir"));
 	json_array_foreach(json_object_get(json_object_get(doc, "ipam"), "ranges"), i, e)
@@ -610,29 +626,34 @@ static void print_text(const json_t *doc)
 	if (ov && !strcmp(str(ov, "type"), "vxlan")) {
 		printf("\nOverlay peers (%s):\n", str(ov, "device"));
 		printf("+-----------------+-----------------+--------------------+-------------------+------------+\n");
-		printf("| %-15s | %-15s | %-18s | %-17s | %-10s |\n", "NODE", "ADDRESS", "SUBNET", "VTEP MAC", "FDB+NEIGH");
+		printf("| %-15s | %-15s | %-18s | %-17s | %-10s |\n", "NODE", "ADDRESS", "SUBNET",
+		       "VTEP MAC", "FDB+NEIGH");
 		printf("+-----------------+-----------------+--------------------+-------------------+------------+\n");
 		json_array_foreach(json_object_get(ov, "peers"), i, e)
-			printf("| %-15s | %-15s | %-18s | %-17s | %-10s |\n", str(e, "node"), str(e, "address"),
-			       str(e, "subnet"), str(e, "vtepMAC"),
+			printf("| %-15s | %-15s | %-18s | %-17s | %-10s |\n", str(e, "node"),
+			       str(e, "address"), str(e, "subnet"), str(e, "vtepMAC"),
 			       json_is_true(json_object_get(e, "programmed")) ? "programmed"
-			       : json_is_true(json_object_get(e, "fdb")) ? "no neigh" : "missing");
+			       : json_is_true(json_object_get(e, "fdb"))      ? "no neigh"
+									      : "missing");
 		printf("+-----------------+-----------------+--------------------+-------------------+------------+\n");
 	} else if (ov) {
 		printf("\nIPv4 BGP status (BIRD on %s):\n", str(ov, "socket"));
 		printf("+-----------------+-------------------+-------+---------------------+-------------+\n");
-		printf("|  %-14s |  %-16s | %-5s | %-19s | %-11s |\n", "PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO");
+		printf("|  %-14s |  %-16s | %-5s | %-19s | %-11s |\n", "PEER ADDRESS", "PEER TYPE",
+		       "STATE", "SINCE", "INFO");
 		printf("+-----------------+-------------------+-------+---------------------+-------------+\n");
 		json_array_foreach(json_object_get(ov, "sessions"), i, e)
 			printf("| %-15s | %-17s | %-5s | %-19s | %-11s |\n", str(e, "peerAddress"),
-			       str(e, "peerType"), str(e, "state"), str(e, "since"), str(e, "info"));
+			       str(e, "peerType"), str(e, "state"), str(e, "since"),
+			       str(e, "info"));
 		printf("+-----------------+-------------------+-------+---------------------+-------------+\n");
 	}
 	if (json_is_object(pol))
 		printf("\nPolicy:    revision %lld %s, last apply %s (%.2f ms); %lld policies, %lld rules, %lld set elements\n",
 		       (long long)json_integer_value(json_object_get(pol, "revision")),
 		       json_is_true(json_object_get(pol, "inSync")) ? "in force" : "(not in sync)",
-		       str(pol, "lastApply"), json_number_value(json_object_get(pol, "lastApplyMs")),
+		       str(pol, "lastApply"),
+		       json_number_value(json_object_get(pol, "lastApplyMs")),
 		       (long long)json_integer_value(json_object_get(pol, "policies")),
 		       (long long)json_integer_value(json_object_get(pol, "rules")),
 		       (long long)json_integer_value(json_object_get(pol, "setElements")));
@@ -668,15 +689,16 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 	for (i = 0; i < n_rest; i++) {
 		if (!strcmp(rest[i], "--brief"))
 			brief = true;
-		else if ((!strcmp(rest[i], "-o") || !strcmp(rest[i], "--output")) && i + 1 < n_rest &&
-			 !strcmp(rest[i + 1], "json"))
+		else if ((!strcmp(rest[i], "-o") || !strcmp(rest[i], "--output")) &&
+			 i + 1 < n_rest && !strcmp(rest[i + 1], "json"))
 			json = true, i++;
 		else if (!strcmp(rest[i], "-ojson") || !strcmp(rest[i], "-o=json") ||
 			 !strcmp(rest[i], "--output=json"))
 			json = true;
 		else {
-			ctl_error("status: unknown argument \"%s\" (--brief, -o json, or a discovery flag)",
-				  rest[i]);
+			ctl_error(
+				"status: unknown argument \"%s\" (--brief, -o json, or a discovery flag)",
+				rest[i]);
 			goto out;
 		}
 	}

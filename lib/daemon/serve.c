@@ -124,7 +124,7 @@ void loom_serve_close(struct loom_serve *s)
 {
 	if (!s)
 		return;
-	loom_httpd_close(s->h);   /* unwatches every fd through watch() */
+	loom_httpd_close(s->h); /* unwatches every fd through watch() */
 	loom_timer_remove(s->expire_t);
 	free(s);
 }
@@ -132,9 +132,9 @@ void loom_serve_close(struct loom_serve *s)
 int loom_serve_build_info(struct loom_metrics *m)
 {
 	const char *labels[] = { "version", LOOM_VERSION_STRING, NULL };
-	struct loom_metric *b = loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_build_info",
-						 "loom's version, as a label; always 1.", labels,
-						 NULL, 0);
+	struct loom_metric *b =
+		loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_build_info",
+				 "loom's version, as a label; always 1.", labels, NULL, 0);
 
 	if (!b)
 		return -errno;

@@ -48,10 +48,13 @@ static void rm_tree(const char *dir)
 
 static void test_capacity(void **state)
 {
-	static const struct { const char *block; uint64_t want; } t[] = {
-		{ "10.244.3.0/24", 253 },       /* network, gateway, broadcast */
+	static const struct {
+		const char *block;
+		uint64_t want;
+	} t[] = {
+		{ "10.244.3.0/24", 253 }, /* network, gateway, broadcast */
 		{ "10.244.3.0/26", 61 },
-		{ "10.244.3.0/31", 2 },         /* point-to-point: every address */
+		{ "10.244.3.0/31", 2 }, /* point-to-point: every address */
 		{ "10.244.3.7/32", 1 },
 		{ "fd00:10:244:3::/120", 254 }, /* no broadcast in IPv6 */
 		{ "fd00:10:244:3::/64", UINT64_MAX },
@@ -80,7 +83,7 @@ static void test_used_ipam(void **state)
 	assert_int_equal(mkdir(dir, 0755), 0);
 	put(dir, "10.244.3.2", "c1\r\neth0");
 	put(dir, "10.244.3.3", "c2\r\neth0");
-	put(dir, "10.244.4.2", "c3\r\neth0");          /* another block */
+	put(dir, "10.244.4.2", "c3\r\neth0"); /* another block */
 	put(dir, "lock", "");
 	put(dir, "last_reserved_ip.0", "10.244.3.3");
 	assert_int_equal(loomd_block_used_ipam(root, "default", &b, &used), 0);
@@ -98,7 +101,7 @@ static void test_used_records(void **state)
 	assert_non_null(mkdtemp(dir));
 	put(dir, "default:c1:eth0.json", "{\"ips\":[\"10.244.3.2/24\",\"fd00::2/64\"]}");
 	put(dir, "default:c2:eth0.json", "{\"ips\":[\"10.244.3.3/24\"]}");
-	put(dir, "other:c3:eth0.json", "{\"ips\":[\"10.244.3.4/24\"]}");  /* another network */
+	put(dir, "other:c3:eth0.json", "{\"ips\":[\"10.244.3.4/24\"]}"); /* another network */
 	put(dir, ".default:c4:eth0.json.tmp", "{\"ips\":[\"10.244.3.5/24\"]}");
 	put(dir, "default:c5:eth0.json", "not json");
 	assert_int_equal(loomd_block_used_records(dir, "default", &b, &used), 0);
