@@ -57,6 +57,7 @@ struct loomd_config {
 	bool once;                          /* --once: one sync, then exit */
 	bool release_on_exit;               /* --release-on-exit: revoke the lease on SIGTERM */
 	int log_level;                      /* --log-level: enum loom_log_level, default info */
+	char metrics_address[128];          /* --metrics-address HOST:PORT, "" = no HTTP endpoints */
 };
 
 /* Parse argv (argv[0] is the program).  env_store is $LOOM_STORE (may be

@@ -14,6 +14,7 @@ const char loomd_usage[] =
 	"             [--store URL] [--run-dir DIR] [--state-dir DIR] [--ttl SECONDS]\n"
 	"             [--bird-socket PATH] [--write-conflist DIR] [--ipam-data-dir DIR]\n"
 	"             [--once] [--release-on-exit] [--log-level debug|info|warn|error]\n"
+	"             [--metrics-address HOST:PORT]\n"
 	"  --store defaults to $LOOM_STORE, else " LOOMD_DEFAULT_STORE "\n";
 
 bool loomd_name_valid(const char *s)
@@ -55,7 +56,7 @@ static int copy_dir(char *dst, size_t len, const char *val, const char *opt, str
 
 enum { OPT_NODE = 256, OPT_ADDRESS, OPT_NETWORK, OPT_STORE, OPT_RUN_DIR, OPT_STATE_DIR, OPT_TTL,
        OPT_BIRD_SOCKET, OPT_WRITE_CONFLIST, OPT_IPAM_DATA_DIR,
-       OPT_ONCE, OPT_RELEASE, OPT_HELP, OPT_LOG_LEVEL };
+       OPT_ONCE, OPT_RELEASE, OPT_HELP, OPT_LOG_LEVEL, OPT_METRICS_ADDRESS };
 
 static const struct option options[] = {
 	{ "node", required_argument, NULL, OPT_NODE },
@@ -72,6 +73,7 @@ static const struct option options[] = {
 	{ "release-on-exit", no_argument, NULL, OPT_RELEASE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,6 +134,10 @@ static int apply_opt(int c, const char *val, struct loomd_config *o, bool *have_
 	case OPT_RELEASE:
 		o->release_on_exit = true;
 		return 0;
+	case OPT_METRICS_ADDRESS:
+		/* checked when the server opens: httpd.c owns the address forms */
+		return copy_opt(o->metrics_address, sizeof(o->metrics_address), val,
+				"metrics-address", err);
 	case OPT_LOG_LEVEL: {
 		enum loom_log_level l;
 

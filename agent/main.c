@@ -12,6 +12,8 @@
 #include "conflist.h"
 #include "daemon.h"
 #include "daemon/notify.h"
+#include "daemon/serve.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -56,6 +58,9 @@ struct loop {
 	int64_t next_nodes;                 /* when to retry a failed node sync */
 	char nodes_problem[LOOM_ERR_MSG_MAX];
 	bool sysctls_done;
+	bool nodes_ever_synced;             /* a later node sync is a watch restart */
+	struct loomd_metrics metrics;       /* --metrics-address only */
+	struct loom_serve *serve;
 };
 
 static int64_t now_ms(void)
@@ -144,6 +149,9 @@ static void nodes_failed(struct loop *l, const struct loom_err *err, int64_t now
 	char text[2 * LOOM_ERR_MSG_MAX + 4];
 	int64_t delay = loom_backoff_next(&l->nodes_backoff);
 
+	/* the store not answering is not the dataplane failing */
+	if (err->code != LOOM_ERR_STORE)
+		loom_metric_inc(l->metrics.apply_errors);
 	if (strncmp(l->nodes_problem, err->msg, sizeof(l->nodes_problem)) != 0) {
 		loom_warn("nodes: %s, retrying", err_text(err, text, sizeof(text)));
 		snprintf(l->nodes_problem, sizeof(l->nodes_problem), "%s", err->msg);
@@ -174,11 +182,19 @@ static void do_nodes(struct loop *l, int64_t now)
 	if (!l->nodes.synced) {
 		if (now < l->next_nodes)
 			return;
-		if (loomd_nodes_sync(&l->d, &l->nodes, &err) < 0) {
+		int64_t t0 = now_ms();
+		int r = loomd_nodes_sync(&l->d, &l->nodes, &err);
+
+		if (r == 0)
+			loom_metric_observe(l->metrics.apply_seconds, (double)(now_ms() - t0) / 1e3);
+		if (r < 0) {
 			nodes_failed(l, &err, now);
 			network_stale(l, now);
 			return;
 		}
+		if (l->nodes_ever_synced)
+			loom_metric_inc(l->metrics.watch_restarts);
+		l->nodes_ever_synced = true;
 		if (l->nodes_problem[0])
 			loom_info("nodes: in sync again");
 		l->nodes_problem[0] = '\0';
@@ -194,10 +210,12 @@ static void do_keepalive(struct loop *l, int64_t now)
 	struct loom_err err = { 0 };
 
 	if (loomd_keepalive(&l->d, &err) == 0) {
+		loom_metric_inc(l->metrics.renew_ok);
 		store_up(l);
 		l->next_keepalive = now + (int64_t)l->d.cfg.ttl * 1000 / 3;
 		return;
 	}
+	loom_metric_inc(l->metrics.renew_failed);
 	if (err.code == LOOM_ERR_NOT_FOUND) {
 		/* Our keys are gone with the lease: register again at once,
 		 * asking for the same blocks. */
@@ -384,6 +402,56 @@ static void on_signal(struct loom_loop *loop, int signo, void *arg)
 	loom_loop_exit(loop, 0);
 }
 
+/* /readyz: in sync is registered (lease, node key, lease file, conflist),
+ * endpoints published and the node list followed. */
+static bool serve_ready(void *arg, char *why, size_t len)
+{
+	struct loop *l = arg;
+
+	if (l->registered && l->synced && l->nodes.synced)
+		return true;
+	if (l->store_down)
+		snprintf(why, len, "store unreachable: %s", loom_store_url(l->d.store));
+	else if (!l->registered && l->problem[0])
+		snprintf(why, len, "not registered: %s", l->problem);
+	else if (!l->registered)
+		snprintf(why, len, "registering node %s", l->d.cfg.node);
+	else if (!l->synced)
+		snprintf(why, len, "publishing endpoints");
+	else
+		snprintf(why, len, "node list not in sync%s%s", l->nodes_problem[0] ? ": " : "",
+			 l->nodes_problem);
+	return false;
+}
+
+static void serve_refresh(void *arg)
+{
+	struct loop *l = arg;
+
+	loomd_metrics_refresh(&l->metrics, &l->d, l->nodes.synced ? l->nodes.n_known : 0);
+}
+
+/* --metrics-address: /healthz, /readyz, /metrics as one more fd of the loop */
+static int serve(struct loop *l)
+{
+	static const struct loom_serve_ops ops = { .ready = serve_ready, .refresh = serve_refresh };
+	const char *addr = l->d.cfg.metrics_address;
+	int r;
+
+	if (!addr[0])
+		return 0;
+	r = loomd_metrics_init(&l->metrics);
+	if (r == 0)
+		r = loom_serve_open(l->loop, addr, l->metrics.reg, &ops, l, &l->serve);
+	if (r < 0) {
+		loom_error("--metrics-address %s: cannot serve: %s", addr, strerror(-r));
+		return -1;
+	}
+	loom_info("serving /healthz, /readyz and /metrics on %s (port %d)", addr,
+		  loom_serve_port(l->serve));
+	return 0;
+}
+
 static int run(struct loop *l)
 {
 	int r;
@@ -399,6 +467,8 @@ static int run(struct loop *l)
 		loom_error("cannot set up the event loop: %s", strerror(-r));
 		return 1;
 	}
+	if (serve(l) < 0)
+		return 1;
 	loom_timer_arm_in(l->step_t, 0);
 	r = loom_loop_run(l->loop);
 	if (r < 0) {
@@ -476,6 +546,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < MAX_WATCHES; i++)
 		loom_io_remove(l.watched[i].io);
 	loomd_nodes_stop(&l.nodes);
+	loom_serve_close(l.serve);
+	loomd_metrics_free(&l.metrics);
 	loom_loop_free(l.loop);
 	loom_store_close(l.d.store);
 	close(l.ifd);

@@ -3,6 +3,12 @@
 # (the /healthz /readyz /metrics server and the Prometheus registry; libc
 # only).  libsystemd never reaches a CNI plugin.
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# loom_build_info{version} (serve.c): the package's version (install.cmake)
+if(NOT LOOM_VERSION)
+  set(LOOM_VERSION 0.1.0)
+endif()
+set_source_files_properties(${CMAKE_SOURCE_DIR}/lib/daemon/serve.c PROPERTIES
+  COMPILE_DEFINITIONS "LOOM_VERSION_STRING=\"${LOOM_VERSION}\"")
 if(TARGET loom_daemon)
   # lib/daemon is a layer of its own (its glob holds these files): it
   # carries libsystemd, and loom_notify and loom_httpd are names for it.

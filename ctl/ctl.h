@@ -12,7 +12,7 @@
 #include "store/store.h"
 
 struct ctl {
-	const char *url;            /* the store URL in use */
+	const char *url;            /* the store URL in use; NULL until ctl_store() picks the default */
 	struct loom_store *store;   /* opened on first use by ctl_store() */
 };
 
@@ -33,5 +33,8 @@ int ctl_delete(struct ctl *c, int argc, char **argv);
 int ctl_get(struct ctl *c, int argc, char **argv);
 int ctl_nodes(struct ctl *c, int argc, char **argv);
 int ctl_ipam(struct ctl *c, int argc, char **argv);
+/* status: 0, or 1 (an error, or --brief found a problem); diags: 0 or 1. */
+int ctl_status(struct ctl *c, int argc, char **argv);
+int ctl_diags(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
  *   loomctl [--store URL] get KIND [NAME] [-n NS | -A] [-o json|yaml|wide]
  *   loomctl [--store URL] delete KIND NAME [-n NS] | delete -f FILE|-
  *   loomctl [--store URL] nodes | ipam
+ *   loomctl [--store URL] status [--brief] [-o json] | diags [-o FILE]   (ctl/status.c, diags.c)
  *
  * The store URL comes from --store, else $LOOM_STORE, else the default. */
 #include <errno.h>
@@ -35,6 +36,8 @@ struct loom_store *ctl_store(struct ctl *c)
 
 	if (c->store)
 		return c->store;
+	if (!c->url || !c->url[0])
+		c->url = DEFAULT_STORE;
 	if (loom_store_open(c->url, &c->store, &err) < 0) {
 		ctl_error("%s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
 		c->store = NULL;
@@ -94,6 +97,12 @@ static int usage(void)
 	      "  nodes [-o wide]                                node leases, BGP sessions\n"
 	      "  ipam                                           address allocations per node\n"
 	      "  policy status|wait [--timeout S]|explain SRC DST PORT/PROTO  NetworkPolicy in force\n"
+	      "  status [--brief] [-o json]                     this node's health (exit 1 when --brief\n"
+	      "                                                 finds a problem)\n"
+	      "  diags [-o FILE]                                a tarball of this node's state, for bug reports\n"
+	      "  (status and diags also take --node, --network, --run-dir, --state-dir, --data-dir,\n"
+	      "   --cni-conf-dir, --bird-socket, --bpf-pin-dir, --metrics-address,\n"
+	      "   --policyd-metrics-address; by default they follow the loomd running in this netns)\n"
 	      "KIND: namespaces (ns), pods (po), networkpolicies (netpol), networks (net)\n"
 	      "The store: --store, else $LOOM_STORE, else " DEFAULT_STORE "\n",
 	      stderr);
@@ -123,8 +132,10 @@ int main(int argc, char **argv)
 			args[n++] = argv[i];
 		}
 	}
-	if (!c.url || !c.url[0])
-		c.url = DEFAULT_STORE;
+	/* the default store is applied on first use (ctl_store): status and
+	 * diags prefer the store of the loomd running here */
+	if (c.url && !c.url[0])
+		c.url = NULL;
 	if (n == 0 || !strcmp(args[0], "-h") || !strcmp(args[0], "--help") || !strcmp(args[0], "help"))
 		rc = usage();
 	else if (!strcmp(args[0], "apply"))
@@ -139,8 +150,12 @@ int main(int argc, char **argv)
 		rc = ctl_ipam(&c, n, args);
 	else if (!strcmp(args[0], "policy"))
 		rc = ctl_policy(&c, n, args);
+	else if (!strcmp(args[0], "status"))
+		rc = ctl_status(&c, n, args);
+	else if (!strcmp(args[0], "diags"))
+		rc = ctl_diags(&c, n, args);
 	else {
-		ctl_error("unknown command \"%s\" (try: apply, get, delete, nodes, ipam)", args[0]);
+		ctl_error("unknown command \"%s\" (try: apply, get, delete, nodes, ipam, policy, status, diags)", args[0]);
 		rc = 1;
 	}
 	loom_store_close(c.store);

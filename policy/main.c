@@ -1,7 +1,7 @@
 /* loom-policyd: NetworkPolicy for the pods of one node, in nftables.
  *
  *   loom-policyd --node NAME [--store URL] [--dry-run] [--status-interval S]
- *                [--log-level debug|info|warn|error]
+ *                [--log-level debug|info|warn|error] [--metrics-address HOST:PORT]
  *
  * Runs on the daemon runtime (lib/daemon): one event loop over the store
  * watch's fd, timers and signals.
@@ -33,6 +33,7 @@
 #include "base/strset.h"
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
+#include "daemon/serve.h"
 #include "kernel/nft.h"
 #include "policy.h"
 #include "store/store.h"
@@ -45,10 +46,11 @@
 
 static const char usage[] =
 	"usage: loom-policyd --node NAME [--store URL] [--dry-run] [--status-interval S]\n"
-	"                    [--log-level debug|info|warn|error]\n"
+	"                    [--log-level debug|info|warn|error] [--metrics-address HOST:PORT]\n"
 	"  --store            datastore URL (default $LOOM_STORE, else file:/var/lib/loom/store)\n"
 	"  --status-interval  seconds between status writes that only acknowledge other\n"
-	"                     nodes' status (0..86400, 0 = never; default 10)\n";
+	"                     nodes' status (0..86400, 0 = never; default 10)\n"
+	"  --metrics-address  serve /healthz, /readyz and /metrics there (default: off)\n";
 
 struct policyd {
 	const char *node;
@@ -72,6 +74,11 @@ struct policyd {
 	double t_start, t_event;           /* ms, CLOCK_MONOTONIC */
 	double last_ms, last_lag;          /* the last commit's duration and event-to-commit lag */
 	int64_t last_status;               /* loom_now_ms of the last status write */
+	/* --metrics-address: the registry and its series (NULL-safe to bump) */
+	struct loom_metrics *reg;
+	struct loom_metric *apply_seconds, *apply_errors, *watch_restarts;
+	struct loom_metric *policies, *rules, *elements;
+	struct loom_serve *serve;
 };
 
 static double now_ms(void)
@@ -171,6 +178,9 @@ static int commit(struct policyd *d)
 	free(batch);
 	d->last_ms = now_ms() - t0;
 	d->commit_failed = rc < 0;
+	loom_metric_observe(d->apply_seconds, d->last_ms / 1e3);
+	if (rc < 0)
+		loom_metric_inc(d->apply_errors);
 	if (rc < 0) {
 		pol_engine_reset(d->e);
 		loom_timer_arm_in(d->commit_t, COMMIT_RETRY_MS);
@@ -310,6 +320,9 @@ static void resync(struct policyd *d)
 		loom_info("node %s: table inet loom in force at revision %" PRId64
 			  " (%.1f ms from start, commit %.1f ms)",
 			  d->node, rev, now_ms() - d->t_start, d->last_ms);
+	/* lost_sync clears in_sync: this is a watch set up again */
+	if (d->ever_synced && !d->in_sync)
+		loom_metric_inc(d->watch_restarts);
 	d->in_sync = true;
 	d->ever_synced = true;
 	d->why[0] = '\0';
@@ -425,6 +438,7 @@ static int parse_int(const char *flag, const char *s, long min, long max, int *o
 
 struct flags {
 	const char *node, *url;
+	const char *metrics_address;       /* NULL: no HTTP endpoints */
 	bool dry;
 	int status_interval;
 	enum loom_log_level level;
@@ -439,6 +453,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "status-interval", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "metrics-address", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -450,6 +465,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		case 'n': f->node = optarg; break;
 		case 's': f->url = optarg; break;
 		case 'd': f->dry = true; break;
+		case 'm': f->metrics_address = optarg; break;
 		case 'i':
 			if (parse_int("--status-interval", optarg, 0, STATUS_INTERVAL_MAX,
 				      &f->status_interval) < 0)
@@ -488,6 +504,75 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	if (!f->url || !*f->url)
 		f->url = "file:/var/lib/loom/store";
 	return 0;
+}
+
+/* ---- /healthz, /readyz, /metrics ---- */
+
+static bool serve_ready(void *arg, char *why, size_t len)
+{
+	struct policyd *d = arg;
+
+	if (d->in_sync && !d->commit_failed)
+		return true;
+	if (d->commit_failed)
+		snprintf(why, len, "the last nft commit failed; rebuilding the table");
+	else
+		snprintf(why, len, "%s", d->why[0] ? d->why : "listing the store");
+	return false;
+}
+
+static void serve_refresh(void *arg)
+{
+	struct policyd *d = arg;
+	struct pol_counts c;
+
+	pol_engine_counts(d->e, &c);
+	loom_metric_set(d->policies, (double)c.policies);
+	loom_metric_set(d->rules, (double)c.rules);
+	loom_metric_set(d->elements, (double)c.elements);
+}
+
+static struct loom_metric *gauge(struct policyd *d, const char *name, const char *help)
+{
+	return loom_metrics_add(d->reg, LOOM_METRIC_GAUGE, name, help, NULL, NULL, 0);
+}
+
+static int serve(struct policyd *d, const char *addr)
+{
+	static const struct loom_serve_ops ops = { .ready = serve_ready, .refresh = serve_refresh };
+	int r = -ENOMEM;
+
+	d->reg = loom_metrics_new();
+	if (!d->reg || loom_serve_build_info(d->reg) < 0)
+		goto fail;
+	d->apply_seconds = loom_metrics_add(d->reg, LOOM_METRIC_HISTOGRAM,
+					    "loom_dataplane_apply_duration_seconds",
+					    "Time to commit one nftables batch of NetworkPolicy.",
+					    NULL, loom_apply_seconds_buckets,
+					    loom_apply_seconds_n_buckets);
+	d->apply_errors = loom_metrics_add(d->reg, LOOM_METRIC_COUNTER,
+					   "loom_dataplane_apply_errors_total",
+					   "nftables batches that failed to commit.", NULL, NULL, 0);
+	d->watch_restarts = loom_metrics_add(d->reg, LOOM_METRIC_COUNTER,
+					     "loom_store_watch_restarts_total",
+					     "Store watches set up again after one was lost or failed.",
+					     NULL, NULL, 0);
+	d->policies = gauge(d, "loom_policies", "NetworkPolicies selecting a pod of this node.");
+	d->rules = gauge(d, "loom_policy_rules", "nftables rules in table inet loom.");
+	d->elements = gauge(d, "loom_policy_set_elements",
+			    "Elements of the nftables sets in table inet loom.");
+	if (!d->apply_seconds || !d->apply_errors || !d->watch_restarts || !d->policies ||
+	    !d->rules || !d->elements)
+		goto fail;
+	r = loom_serve_open(d->loop, addr, d->reg, &ops, d, &d->serve);
+	if (r < 0)
+		goto fail;
+	loom_info("serving /healthz, /readyz and /metrics on %s (port %d)", addr,
+		  loom_serve_port(d->serve));
+	return 0;
+fail:
+	loom_error("--metrics-address %s: cannot serve: %s", addr, strerror(-r));
+	return -1;
 }
 
 /* --dry-run: the batch a fresh start would commit, on stdout. */
@@ -568,6 +653,8 @@ int main(int argc, char **argv)
 		loom_error("cannot set up the event loop: %s", strerror(-r));
 		goto out;
 	}
+	if (f.metrics_address && serve(&d, f.metrics_address) < 0)
+		goto out;
 	loom_info("starting: store %s", loom_store_url(d.s));
 	d.out_since = loom_now_ms();
 	loom_timer_arm_in(d.resync_t, 0);
@@ -579,6 +666,8 @@ int main(int argc, char **argv)
 	loom_notify_stopping();
 out:
 	close_watch(&d);
+	loom_serve_close(d.serve);
+	loom_metrics_free(d.reg);
 	loom_loop_free(d.loop);
 	loom_nft_free(d.nft);
 	pol_engine_free(d.e);

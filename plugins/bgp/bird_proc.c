@@ -66,6 +66,14 @@ int loom_bird_spawn(const char *conf, const char *sock, const char *pidfile, str
 			_exit(127);
 		setsid();
 		signal(SIGPIPE, SIG_DFL);
+		/* loomd's loop blocks SIGTERM and SIGINT for its signalfd, and a
+		 * blocked mask survives exec: BIRD would never see a SIGTERM. */
+		{
+			sigset_t none;
+
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+		}
 		execlp("bird", "bird", "-c", conf, "-s", sock, "-P", pidfile, (char *)NULL);
 		_exit(127);
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The daemons' HTTP endpoints as a scraper and a kubelet probe see them,
 # on lib/daemon/httpd.c + metrics.c (tests/daemon/httpd_demo.c stands in
-# for a daemon until loomd and loom-policyd serve them): /healthz 200;
+# for a daemon; test_daemon_metrics.sh scrapes the real loomd and
+# loom-policyd): /healthz 200;
 # /readyz 503 with its reason, then 200; /metrics in the Prometheus text
 # format with its content type, clean under `promtool check metrics`
 # (Debian's prometheus package), over HTTP/1.1 with curl.

@@ -46,6 +46,7 @@ static void test_config_defaults(void **state)
 	assert_int_equal(c.ttl, 20);
 	assert_false(c.once);
 	assert_false(c.release_on_exit);
+	assert_string_equal(c.metrics_address, ""); /* no HTTP endpoints unless asked */
 
 	/* LOOM_STORE when --store is absent; --store over LOOM_STORE. */
 	assert_int_equal(parse("--node n1 --address 192.0.2.11", "etcd:http://h:2379", &c, &err), 0);
@@ -62,8 +63,10 @@ static void test_config_all(void **state)
 
 	(void)state;
 	assert_int_equal(parse("--node node-b --address 2001:db8::2 --network blue --store file:/s "
-			       "--run-dir /tmp/r --state-dir /tmp/e --ttl 2 --once --release-on-exit",
+			       "--run-dir /tmp/r --state-dir /tmp/e --ttl 2 --once --release-on-exit "
+			       "--metrics-address [::1]:9650",
 			       NULL, &c, &err), 0);
+	assert_string_equal(c.metrics_address, "[::1]:9650");
 	assert_string_equal(c.network, "blue");
 	assert_string_equal(c.run_dir, "/tmp/r");
 	assert_string_equal(c.state_dir, "/tmp/e");
