@@ -48,7 +48,7 @@ ip netns exec "$NODE" "$LOOM_BIN/loom-policyd" --node n1 --metrics-address "$POL
 	>"$T/policyd.log" 2>&1 &
 POLICYD_PID=$!
 
-expect_true "loomd: /healthz answers 200" wait_until 100 code_is 200 "$LOOMD_ADDR" /healthz
+expect_true "loomd: /healthz answers 200" wait_for 10 code_is 200 "$LOOMD_ADDR" /healthz
 expect_eq "loomd: /readyz is 503 while there is no Network" 503 "$(get "$LOOMD_ADDR" /readyz)"
 expect_match "loomd: /readyz says why" "^not ready: .*(Network|registering)" "$(cat "$T/body")"
 CTL() { ip netns exec "$NODE" "$LOOM_BIN/loomctl" "$@" --cni-conf-dir "$T/cni"; }
@@ -58,10 +58,10 @@ expect_match "... giving loomd's /readyz reason" "^n1 unhealthy: .*loomd: not re
 
 printf '{"apiVersion":"loom.dev/v1","kind":"Network","metadata":{"name":"default"},"spec":{"cidr":"10.244.0.0/16","subnetLength":24,"backend":{"type":"vxlan"}}}' |
 	ip netns exec "$NODE" "$LOOM_BIN/store_put" /loom/config/default -
-expect_true "loomd: /readyz answers 200 once in sync" wait_until 150 code_is 200 "$LOOMD_ADDR" /readyz
-expect_true "loom-policyd: /healthz answers 200" wait_until 100 code_is 200 "$POLICYD_ADDR" /healthz
+expect_true "loomd: /readyz answers 200 once in sync" wait_for 15 code_is 200 "$LOOMD_ADDR" /readyz
+expect_true "loom-policyd: /healthz answers 200" wait_for 10 code_is 200 "$POLICYD_ADDR" /healthz
 expect_true "loom-policyd: /readyz answers 200 once its table is in force" \
-	wait_until 150 code_is 200 "$POLICYD_ADDR" /readyz
+	wait_for 15 code_is 200 "$POLICYD_ADDR" /readyz
 
 # loomd's endpoint records count in its block's usage
 SUBNET=$(sed -n 's/^LOOM_SUBNET=//p' "$T/run/default.env")
@@ -106,7 +106,7 @@ done
 
 # a renewal is counted (ttl 5: a keep-alive every ~1.7 s)
 renewed() { get "$LOOMD_ADDR" /metrics >/dev/null && grep -qE '^loom_lease_renewals_total\{result="success"\} [1-9]' "$T/body"; }
-expect_true "loomd: lease renewals are counted" wait_until 100 renewed
+expect_true "loomd: lease renewals are counted" wait_for 10 renewed
 
 OUT=$(ip netns exec "$NODE" timeout 10 "$LOOM_BIN/loom-policyd" --node n2 --metrics-address nowhere 2>&1)
 expect_eq "a bad --metrics-address: exit 1" 1 "$?"
@@ -147,7 +147,7 @@ peer_up() {
 	get "$LOOMD_ADDR" /metrics >/dev/null &&
 		grep -qx 'loom_bgp_peer_up{peer="192.0.2.22"} 1' "$T/body" && cp "$T/body" "$T/bgp.metrics"
 }
-expect_true "bgp: loom_bgp_peer_up{peer} is 1 once the session to b2 is Established" wait_until 600 peer_up
+expect_true "bgp: loom_bgp_peer_up{peer} is 1 once the session to b2 is Established" wait_for 60 peer_up
 expect_true "bgp: loom_overlay_peers counts b2" grep -qx 'loom_overlay_peers 1' "$T/bgp.metrics"
 OUT=$(promtool check metrics <"$T/bgp.metrics" 2>&1)
 expect_eq "bgp: promtool check metrics is clean" "0 ''" "$? $(printf '%q' "$OUT")"
@@ -164,7 +164,7 @@ birds_gone() {
 	for p in "${BIRDS[@]}"; do kill -0 "$p" 2>/dev/null && return 1; done
 	[[ ${#BIRDS[@]} == 2 ]]
 }
-expect_true "bgp: the BIRDs loomd started end on SIGTERM" wait_until 100 birds_gone
+expect_true "bgp: the BIRDs loomd started end on SIGTERM" wait_for 10 birds_gone
 kill -KILL "${BIRDS[@]}" 2>/dev/null
 expect_true "no sanitizer report from the daemons" no_sanitizer_report
 finish
