@@ -85,19 +85,5 @@ static int cmd_status(struct loom_cni_ctx *ctx, struct loom_err *err)
 	return rc;
 }
 
-static const char *const known_args[] = { "IP", NULL };
-
-static const struct loom_plugin plugin = {
-	.name = "loom-ipam",
-	.known_args = known_args,
-	.add = cmd_add,
-	.del = cmd_del,
-	.check = cmd_check,
-	.gc = cmd_gc,
-	.status = cmd_status,
-};
-
-int main(void)
-{
-	return loom_cni_main(&plugin);
-}
+/* IP: the address the runtime asks for. */
+LOOM_CNI_PLUGIN_MAIN("loom-ipam", cmd, "IP")
