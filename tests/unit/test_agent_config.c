@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "../../plugins/vxlan/mode.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXARGS 32
@@ -273,19 +274,13 @@ static void test_name_valid(void **state)
 	assert_false(loomd_name_valid("a:b"));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_defaults),
-		cmocka_unit_test(test_config_all),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_network_ok),
-		cmocka_unit_test(test_network_errors),
-		cmocka_unit_test(test_record_names),
-		cmocka_unit_test(test_endpoint_value),
-		cmocka_unit_test(test_endpoint_bad_records),
-		cmocka_unit_test(test_name_valid),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_config_defaults),
+	cmocka_unit_test(test_config_all),
+	cmocka_unit_test(test_config_errors),
+	cmocka_unit_test(test_network_ok),
+	cmocka_unit_test(test_network_errors),
+	cmocka_unit_test(test_record_names),
+	cmocka_unit_test(test_endpoint_value),
+	cmocka_unit_test(test_endpoint_bad_records),
+	cmocka_unit_test(test_name_valid))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ipam.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define HEAD "'cniVersion':'1.0.0','name':'net1','type':'loom-ipam'"
@@ -379,16 +380,10 @@ static void test_build_is_parse(void **state)
 	free(got);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_order_and_fields),
-		cmocka_unit_test(test_requested),
-		cmocka_unit_test(test_resolv_conf),
-		cmocka_unit_test(test_build_is_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_bad),
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_order_and_fields),
+	cmocka_unit_test(test_requested),
+	cmocka_unit_test(test_resolv_conf),
+	cmocka_unit_test(test_build_is_parse))

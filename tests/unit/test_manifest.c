@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "model/manifest.h"
+#include "test_main.h"
 
 /* Parse, and return the objects as compact sorted JSON joined by '|'. */
 static char *parse_to_string(const char *in, struct loom_err *err, char **origins)
@@ -200,15 +201,9 @@ static void test_plain_scalar(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_origins),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_plain_scalar),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_good),
+	cmocka_unit_test(test_origins),
+	cmocka_unit_test(test_bad),
+	cmocka_unit_test(test_bounds),
+	cmocka_unit_test(test_plain_scalar))
