@@ -66,6 +66,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/file_replace.h"
 #include "base/strset.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -906,26 +907,6 @@ static void remove_temps(int dirfd)
 	closedir(d);
 }
 
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = strdup(dir);
-	char *s;
-
-	if (!p)
-		return -ENOMEM;
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void file_close(struct loom_store *s)
 {
 	struct fstore *f = (struct fstore *)s;
@@ -954,7 +935,7 @@ static int file_open(const char *rest, struct loom_store **out, struct loom_err 
 		free(f);
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	}
-	r = mkdir_p(rest);
+	r = loom_mkdir_p(rest, 0755);
 	if (r < 0) {
 		loom_err_errno(err, LOOM_ERR_STORE, -r, "store file:%s: cannot create the directory",
 			       rest);
