@@ -67,5 +67,9 @@ struct loom_vec {
 };
 /* Pointer to a new zeroed element, or NULL on out of memory. */
 void *loom_vec_push(struct loom_vec *v);
+/* The end of a dump whose talk returned r: on error (r < 0) frees the
+ * items and returns r; else sets *items (the caller's now) and returns the
+ * count. */
+int loom_vec_finish(struct loom_vec *v, int r, void **items);
 
 #endif

@@ -254,3 +254,13 @@ void *loom_vec_push(struct loom_vec *v)
 	v->n++;
 	return slot;
 }
+
+int loom_vec_finish(struct loom_vec *v, int r, void **items)
+{
+	if (r < 0) {
+		free(v->items);
+		return r;
+	}
+	*items = v->items;
+	return (int)v->n;
+}

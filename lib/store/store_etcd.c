@@ -363,20 +363,9 @@ static int etcd_lease_ttl(struct loom_store *base, int64_t lease, int64_t *remai
 	return 0;
 }
 
+/* list and the watch live in etcd_watch.c. */
 const struct loom_store_ops loom_store_etcd_ops = {
 	.scheme = "etcd",
-	.open = etcd_open,
-	.close = etcd_close,
-	.get = etcd_get,
-	.put = etcd_put,
-	.del = etcd_del,
-	.list = loom_etcd_list,
-	.lease_grant = etcd_lease_grant,
-	.lease_keepalive = etcd_lease_keepalive,
-	.lease_revoke = etcd_lease_revoke,
-	.lease_ttl = etcd_lease_ttl,
-	.watch = loom_etcd_watch,
-	.watch_next = loom_etcd_watch_next,
-	.watch_fd = loom_etcd_watch_fd,
-	.watch_close = loom_etcd_watch_close,
+	LOOM_STORE_KV_OPS(etcd),
+	LOOM_STORE_WATCH_OPS(loom_etcd),
 };

@@ -1626,18 +1626,6 @@ fail:
 
 const struct loom_store_ops loom_store_file_ops = {
 	.scheme = "file",
-	.open = file_open,
-	.close = file_close,
-	.get = file_get,
-	.put = file_put,
-	.del = file_del,
-	.list = file_list,
-	.lease_grant = file_lease_grant,
-	.lease_keepalive = file_lease_keepalive,
-	.lease_revoke = file_lease_revoke,
-	.lease_ttl = file_lease_ttl,
-	.watch = file_watch,
-	.watch_next = file_watch_next,
-	.watch_fd = file_watch_fd,
-	.watch_close = file_watch_close,
+	LOOM_STORE_KV_OPS(file),
+	LOOM_STORE_WATCH_OPS(file),
 };
