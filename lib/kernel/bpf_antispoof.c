@@ -67,12 +67,9 @@ static struct loom_antispoof *as_new(void)
 
 static void drop_fds(struct loom_antispoof *as)
 {
-	if (as->prog >= 0)
-		close(as->prog);
-	if (as->allowed >= 0)
-		close(as->allowed);
-	if (as->counters >= 0)
-		close(as->counters);
+	loom_closep(&as->prog);
+	loom_closep(&as->allowed);
+	loom_closep(&as->counters);
 	as->prog = as->allowed = as->counters = -1;
 }
 

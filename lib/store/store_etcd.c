@@ -321,14 +321,16 @@ static int etcd_lease_keepalive(struct loom_store *base, int64_t lease, struct l
 	return 0;
 }
 
-static int etcd_lease_revoke(struct loom_store *base, int64_t lease, struct loom_err *err)
+/* {"ID": lease} to a /v3/lease endpoint; a lease etcd does not know has
+ * expired (LOOM_ERR_NOT_FOUND).  *resp is the caller's to free. */
+static int lease_call(struct loom_store *base, const char *path, int64_t lease, json_t **resp,
+		      struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
+	_cleanup_json_ json_t *req = json_pack("{s:o*}", "ID", jint(lease));
 
-	req = json_pack("{s:o*}", "ID", jint(lease));
 	if (!req)
 		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/lease/revoke", req, &resp, err) < 0) {
+	if (loom_etcd_call(E(base), path, req, resp, err) < 0) {
 		if (err && err->code == LOOM_ERR_NOT_FOUND)
 			loom_err_set(err, LOOM_ERR_NOT_FOUND, "lease %llx has expired",
 				     (unsigned long long)lease);
@@ -337,21 +339,21 @@ static int etcd_lease_revoke(struct loom_store *base, int64_t lease, struct loom
 	return 0;
 }
 
+static int etcd_lease_revoke(struct loom_store *base, int64_t lease, struct loom_err *err)
+{
+	_cleanup_json_ json_t *resp = NULL;
+
+	return lease_call(base, "/v3/lease/revoke", lease, &resp, err);
+}
+
 static int etcd_lease_ttl(struct loom_store *base, int64_t lease, int64_t *remaining,
 			  struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
+	_cleanup_json_ json_t *resp = NULL;
 	int64_t ttl;
 
-	req = json_pack("{s:o*}", "ID", jint(lease));
-	if (!req)
-		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/lease/timetolive", req, &resp, err) < 0) {
-		if (err && err->code == LOOM_ERR_NOT_FOUND)
-			loom_err_set(err, LOOM_ERR_NOT_FOUND, "lease %llx has expired",
-				     (unsigned long long)lease);
+	if (lease_call(base, "/v3/lease/timetolive", lease, &resp, err) < 0)
 		return -1;
-	}
 	if (loom_etcd_int64(json_object_get(resp, "TTL"), &ttl) < 0)
 		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed lease time-to-live");
 	/* an unknown lease is TTL -1; one past its expiry that the leader has

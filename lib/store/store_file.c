@@ -1555,12 +1555,9 @@ static void file_watch_close(struct loom_watch *base)
 		loom_kv_clear(&w->q[i].kv);
 	free(w->q);
 	loom_strset_clear(&w->known);
-	if (w->epfd >= 0)
-		close(w->epfd);
-	if (w->tfd >= 0)
-		close(w->tfd);
-	if (w->logfd >= 0)
-		close(w->logfd);
+	loom_closep(&w->epfd);
+	loom_closep(&w->tfd);
+	loom_closep(&w->logfd);
 	file_close(&w->f->base);
 	free(w->prefix);
 	free(w);

@@ -12,7 +12,8 @@
  *   LOOM_TEST_MAIN(tests...)  main() running the tests listed (test_main.h)
  *   make_tmpdir(buf, len, tag)  mkdtemp of /tmp/loom-TAG.XXXXXX: 0 or -1
  *   tmpdir_fixture(type, field, tag)  a calloc'd `type` whose char array
- *                          `field` names a fresh make_tmpdir
+ *                          `field` names a fresh make_tmpdir;
+ *   free_tmpdir_fixture(f, dir)  its teardown (rm_tree, free)
  *   write_text(dir, name, text) writes a file, failing the test if it cannot
  *   pfx_str / ip_str       an address or prefix as text (4 rotating buffers,
  *                          so several may appear in one call)
@@ -100,6 +101,14 @@ static inline void *tmpdir_fixture_(size_t size, size_t off, size_t len, const c
 	return f;
 }
 
+/* A tmpdir_fixture's teardown: removes its dir `dir`, frees it; 0. */
+static inline int free_tmpdir_fixture(void *f, const char *dir)
+{
+	rm_tree(dir);
+	free(f);
+	return 0;
+}
+
 #define tmpdir_fixture(type, field, tag)                                      \
 	((type *)tmpdir_fixture_(sizeof(type), offsetof(type, field),          \
 				 sizeof(((type *)0)->field), tag))
@@ -152,6 +161,23 @@ static inline void write_lease(const char *text)
 {
 	write_text(dir, "net1.env", text);
 }
+
+#ifdef LOOM_CNI_H
+/* A plugin's context for `conf`, whose "%s" (up to two) stand for `dir`:
+ * command cmd, container "c1", ifname "eth0".  -1 with err when the
+ * config does not parse. */
+static inline int pod_ctx_parse(const char *conf, enum loom_cni_cmd cmd, struct loom_cni_ctx *ctx,
+				struct loom_err *err)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), conf, dir, dir);
+	ctx->env.cmd = cmd;
+	ctx->env.container_id = "c1";
+	ctx->env.ifname = "eth0";
+	return loom_netconf_parse(text, strlen(text), cmd, &ctx->conf, err);
+}
+#endif
 #endif
 
 #ifdef LOOM_TEST_KERNEL

@@ -45,9 +45,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_tree(f->root);
-	free(f);
-	return 0;
+	return free_tmpdir_fixture(f, f->root);
 }
 
 /* Configure from the JSON of "ipam" minus dataDir (' for "), plus extra

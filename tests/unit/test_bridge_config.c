@@ -411,8 +411,12 @@ static void test_record(void **state)
 }
 
 LOOM_TEST_MAIN(
-	cmocka_unit_test(test_defaults),  cmocka_unit_test(test_bools),
-	cmocka_unit_test(test_values),    cmocka_unit_test(test_mac),
-	cmocka_unit_test(test_refused),   cmocka_unit_test(test_verify),
-	cmocka_unit_test(test_mac_syntax), cmocka_unit_test(test_veth_names),
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_bools),
+	cmocka_unit_test(test_values),
+	cmocka_unit_test(test_mac),
+	cmocka_unit_test(test_refused),
+	cmocka_unit_test(test_verify),
+	cmocka_unit_test(test_mac_syntax),
+	cmocka_unit_test(test_veth_names),
 	cmocka_unit_test(test_record))

@@ -62,9 +62,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_tree(f->root);
-	free(f);
-	return 0;
+	return free_tmpdir_fixture(f, f->root);
 }
 
 static void add_ok(struct fixture *f, const char *id)
