@@ -109,20 +109,30 @@ static int etcd_open(const char *rest, struct loom_store **out, struct loom_err 
 	return 0;
 }
 
-static int etcd_get(struct loom_store *base, const char *key, struct loom_kv *out,
+/* {"key": key} to a /v3/kv endpoint, key checked first.  *resp is the
+ * caller's to free. */
+static int key_call(struct loom_store *base, const char *path, const char *key, json_t **resp,
 		    struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
-	struct loom_kv *kvs = NULL;
-	size_t n = 0;
-	int64_t rev;
+	_cleanup_json_ json_t *req = NULL;
 
 	if (check_key(key, err) < 0)
 		return -1;
 	req = json_pack("{s:o*}", "key", jb64(key, strlen(key)));
 	if (!req)
 		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/kv/range", req, &resp, err) < 0 ||
+	return loom_etcd_call(E(base), path, req, resp, err);
+}
+
+static int etcd_get(struct loom_store *base, const char *key, struct loom_kv *out,
+		    struct loom_err *err)
+{
+	_cleanup_json_ json_t *resp = NULL;
+	struct loom_kv *kvs = NULL;
+	size_t n = 0;
+	int64_t rev;
+
+	if (key_call(base, "/v3/kv/range", key, &resp, err) < 0 ||
 	    loom_etcd_parse_range(resp, &kvs, &n, &rev, err) < 0)
 		return -1;
 	if (n == 0)
@@ -209,15 +219,10 @@ static int etcd_put(struct loom_store *base, int mode, const char *key, int64_t 
 
 static int etcd_del(struct loom_store *base, const char *key, int64_t *rev, struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
+	_cleanup_json_ json_t *resp = NULL;
 	int64_t r, deleted;
 
-	if (check_key(key, err) < 0)
-		return -1;
-	req = json_pack("{s:o*}", "key", jb64(key, strlen(key)));
-	if (!req)
-		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/kv/deleterange", req, &resp, err) < 0 ||
+	if (key_call(base, "/v3/kv/deleterange", key, &resp, err) < 0 ||
 	    loom_etcd_header_revision(resp, &r, err) < 0)
 		return -1;
 	if (loom_etcd_int64(json_object_get(resp, "deleted"), &deleted) < 0 || deleted < 0 || deleted > 1)
