@@ -87,4 +87,12 @@ struct loomd_controller_ops {
 	void (*stop)(void *state);
 };
 
+/* The calls every controller has, named P_start, P_node_added,
+ * P_node_changed, P_node_removed, P_reconcile and P_stop; the table adds
+ * .name and whichever optional calls it has. */
+#define LOOMD_CONTROLLER_OPS(P)                                               \
+	.start = P##_start, .node_added = P##_node_added,                      \
+	.node_changed = P##_node_changed, .node_removed = P##_node_removed,    \
+	.reconcile = P##_reconcile, .stop = P##_stop
+
 #endif

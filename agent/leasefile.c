@@ -58,25 +58,6 @@ int loomd_leasefile_read(const char *path, char **out)
 	return loom_leasefile_read(path, out);
 }
 
-static int mkdir_p(const char *dir)
-{
-	char p[PATH_MAX];
-	size_t i, len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(p))
-		return -ENAMETOOLONG;
-	memcpy(p, dir, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		p[i] = i == len ? '\0' : '/';
-	}
-	return 0;
-}
-
 int loomd_leasefile_write(const char *run_dir, const char *network, const char *text,
 			  struct loom_err *err)
 {
@@ -89,7 +70,7 @@ int loomd_leasefile_write(const char *run_dir, const char *network, const char *
 				    run_dir);
 	if (loomd_leasefile_read(path, &old) == 0 && strcmp(old, text) == 0)
 		return 0;
-	e = mkdir_p(run_dir);
+	e = loom_mkdir_p(run_dir, 0755);
 	if (e < 0)
 		return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create the run dir %s", run_dir);
 	snprintf(name, sizeof(name), "%s.env", network);

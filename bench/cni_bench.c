@@ -41,6 +41,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_NAME "cni_bench"
+#include "bench.h"
+
 #include "kernel/netns.h"
 #include "kernel/nl.h"
 
@@ -69,31 +72,9 @@ struct plugin {
 static char prefix[32];
 static char tmp_root[PATH_MAX];
 static char run_root[PATH_MAX]; /* loom's endpoint records: tmpfs, as the default /run/loom */
-static volatile sig_atomic_t interrupted;
 static unsigned n_ns_made;          /* namespaces made, for cleanup */
 static char (*ns_made)[64];
 static unsigned ns_cap;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 /* Run `ip ARGS...` quietly; 0 when it exited 0. */
 static int run_ip(const char *a1, const char *a2, const char *a3)
@@ -118,53 +99,13 @@ static int run_ip(const char *a1, const char *a2, const char *a3)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-static void cleanup_all(void)
+static void bench_cleanup(void)
 {
 	for (unsigned i = 0; i < n_ns_made; i++)
 		run_ip("netns", "del", ns_made[i]);
 	n_ns_made = 0;
-	if (tmp_root[0] && nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		fprintf(stderr, "cni_bench: failed to remove %s: %s\n", tmp_root, strerror(errno));
-	tmp_root[0] = '\0';
-	if (run_root[0] && nftw(run_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		fprintf(stderr, "cni_bench: failed to remove %s: %s\n", run_root, strerror(errno));
-	run_root[0] = '\0';
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("cni_bench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	cleanup_all();
-	exit(1);
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-static void fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, f);
-	r = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	if (r < 0 || (size_t)r >= len)
-		die("internal: string too long for its buffer");
+	rm_scratch(tmp_root);
+	rm_scratch(run_root);
 }
 
 /* Make netns PREFIX+short and remember it for cleanup. */
@@ -365,13 +306,6 @@ static double cni_call(const struct plugin *p, const char *cmd, const char *cid,
 }
 
 /* ---- statistics ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* Nearest-rank percentile of n samples (sorted in place). */
 static double pct(double *v, unsigned n, double q)
@@ -758,7 +692,7 @@ int main(int argc, char **argv)
 	free(noop_ms);
 	free(pods);
 	free(floor_pods);
-	cleanup_all();
+	bench_cleanup();
 	free(ns_made);
 	return 0;
 }

@@ -35,6 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_NAME "ipam_bench"
+#include "bench.h"
+
 #define DEFAULT_REF "/usr/lib/cni/host-local"
 #define DEFAULT_DIR "/var/lib/cni"
 #define NETWORK "bench"
@@ -56,73 +59,10 @@ struct cell {
 };
 
 static char tmp_root[PATH_MAX];
-static volatile sig_atomic_t interrupted;
 
-static void on_signal(int sig)
+static void bench_cleanup(void)
 {
-	(void)sig;
-	interrupted = 1;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 ? -1 : 0;
-	return unlink(path) < 0 ? -1 : 0;
-}
-
-static void cleanup_tmp(void)
-{
-	if (tmp_root[0] && nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		fprintf(stderr, "ipam_bench: failed to remove %s: %s\n", tmp_root, strerror(errno));
-	tmp_root[0] = '\0';
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("ipam_bench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	cleanup_tmp();
-	exit(1);
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-
-	if (!p)
-		die("out of memory");
-	return p;
-}
-
-/* snprintf that refuses to truncate: a cut path would point elsewhere. */
-static void fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, f);
-	r = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	if (r < 0 || (size_t)r >= len)
-		die("internal: string too long for its buffer");
+	rm_scratch(tmp_root);
 }
 
 /* Write `len` bytes, retrying on short writes and EINTR. */
@@ -270,13 +210,6 @@ static double run_plugin(const struct plugin *p, const char *cmd, const char *ci
 	if (timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	return t1 - t0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Median and nearest-rank 90th percentile; sorts v. */
@@ -496,7 +429,7 @@ int main(int argc, char **argv)
 			die("cannot write %s: %s", out_file, strerror(errno));
 	}
 
-	cleanup_tmp();
+	bench_cleanup();
 	for (int s = 0; s < S_COUNT; s++)
 		for (int p = 0; p < P_COUNT; p++) {
 			free(confs[s][p]);

@@ -41,6 +41,20 @@ static int load_valid(const char *path, struct loom_manifest *m)
 	return 0;
 }
 
+/* load_valid, then the cluster store: NULL (printed) if either fails, and
+ * then nothing is left to free. */
+static struct loom_store *load_valid_and_store(struct ctl *c, const char *path,
+					       struct loom_manifest *m)
+{
+	struct loom_store *s;
+
+	if (load_valid(path, m) < 0)
+		return NULL;
+	if (!(s = ctl_store(c)))
+		loom_manifest_free(m);
+	return s;
+}
+
 static const char *obj_name(const json_t *obj)
 {
 	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
@@ -148,12 +162,8 @@ int ctl_apply(struct ctl *c, int argc, char **argv)
 		ctl_error("apply needs -f FILE (or -f - for stdin)");
 		return 1;
 	}
-	if (load_valid(file, &m) < 0)
+	if (!(s = load_valid_and_store(c, file, &m)))
 		return 1;
-	if (!(s = ctl_store(c))) {
-		loom_manifest_free(&m);
-		return 1;
-	}
 	json_array_foreach(m.objects, i, obj) {
 		const struct loom_kind_info *k = loom_kind_lookup(json_string_value(json_object_get(obj, "kind")));
 		struct loom_err err = { 0 };
@@ -239,12 +249,8 @@ int ctl_delete(struct ctl *c, int argc, char **argv)
 			ctl_error("delete: give either -f FILE or KIND NAME");
 			return 1;
 		}
-		if (load_valid(file, &m) < 0)
+		if (!(s = load_valid_and_store(c, file, &m)))
 			return 1;
-		if (!(s = ctl_store(c))) {
-			loom_manifest_free(&m);
-			return 1;
-		}
 		json_array_foreach(m.objects, j, obj) {
 			k = loom_kind_lookup(json_string_value(json_object_get(obj, "kind")));
 			if (delete_one(s, k, obj_ns(obj), obj_name(obj)) != 0)

@@ -272,27 +272,19 @@ void loom_index_close(struct loom_index *ix)
 	ix->slots = ix->used = 0;
 }
 
+static int count_one(const char *id, const char *ifname, void *live)
+{
+	(void)id;
+	(void)ifname;
+	++*(uint32_t *)live;
+	return 0;
+}
+
 /* Live records of the open table (0 when none is open). */
 static int count_live(struct loom_index *ix, uint32_t *live)
 {
-	uint8_t *buf;
-	struct rec r;
-	uint32_t i, k;
-	int rc = 0;
-
 	*live = 0;
-	if (ix->fd < 0)
-		return 0;
-	buf = malloc(CHUNK_BLOCKS * BLOCK);
-	if (!buf)
-		return -ENOMEM;
-	for (i = 0; i < ix->slots && rc == 0; i += CHUNK_BLOCKS) {
-		rc = pread_full(ix->fd, buf, CHUNK_BLOCKS * BLOCK, slot_off(i));
-		for (k = 0; rc == 0 && k < CHUNK_BLOCKS && i + k < ix->slots; k++)
-			*live += parse_record(buf + k * BLOCK, &r) == ST_LIVE;
-	}
-	free(buf);
-	return rc;
+	return loom_index_walk(ix, count_one, live);
 }
 
 /* Copy the live records of the open table (if any) into a new table sized

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file_replace.h"
+
 #define LINE_BREAK "\r\n"            /* host-local's separator between ID and ifname */
 #define LAST_PREFIX "last_reserved_ip."
 #define TMP_DIR ".loom-tmp"
@@ -99,26 +101,6 @@ static void trim(char **s, size_t *len)
 	(*s)[*len] = '\0';
 }
 
-/* mkdir -p, each missing component 0755 (umask applies, as for host-local). */
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t i, len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		buf[i] = '\0';
-		if (mkdir(buf, DIR_MODE) < 0 && errno != EEXIST)
-			return -errno;
-		buf[i] = path[i];
-	}
-	return 0;
-}
-
 int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const char *network,
 		    struct loom_err *err)
 {
@@ -134,7 +116,8 @@ int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const 
 	 * create only when missing. */
 	s->dirfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0 && errno == ENOENT) {
-		rc = mkdir_p(s->path);
+		/* Each missing component 0755 (umask applies, as for host-local). */
+		rc = loom_mkdir_p(s->path, DIR_MODE);
 		if (rc < 0)
 			return store_err(err, -rc, "cannot create store directory", s->path);
 		s->dirfd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -3,6 +3,7 @@
  * CNI command onto it. */
 #include <stdlib.h>
 
+#include "base/cleanup.h"
 #include "cni/cni.h"
 #include "ipam.h"
 
@@ -22,82 +23,53 @@ static int load(const struct loom_cni_ctx *ctx, struct loom_ipam_conf **conf, st
 
 static int cmd_add(struct loom_cni_ctx *ctx, struct loom_result *res, struct loom_err *err)
 {
-	struct loom_ipam_conf *conf;
-	int rc;
+	_cleanup_free_ struct loom_ipam_conf *conf = NULL;
 
 	if (load(ctx, &conf, err) < 0)
 		return -1;
-	rc = loom_ipam_add(conf, ctx->env.container_id, ctx->env.ifname, res, err);
-	free(conf);
-	return rc;
+	return loom_ipam_add(conf, ctx->env.container_id, ctx->env.ifname, res, err);
 }
 
 static int cmd_del(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_ipam_conf *conf;
-	int rc;
+	_cleanup_free_ struct loom_ipam_conf *conf = NULL;
 
 	if (load(ctx, &conf, err) < 0)
 		return -1;
-	rc = loom_ipam_del(conf, ctx->env.container_id, ctx->env.ifname, err);
-	free(conf);
-	return rc;
+	return loom_ipam_del(conf, ctx->env.container_id, ctx->env.ifname, err);
 }
 
 static int cmd_check(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_ipam_conf *conf;
-	int rc;
+	_cleanup_free_ struct loom_ipam_conf *conf = NULL;
 
 	if (load(ctx, &conf, err) < 0)
 		return -1;
-	rc = loom_ipam_check(conf, ctx->env.container_id, ctx->env.ifname,
-			     ctx->conf.has_prev_result ? &ctx->conf.prev_result : NULL, err);
-	free(conf);
-	return rc;
+	return loom_ipam_check(conf, ctx->env.container_id, ctx->env.ifname,
+			       ctx->conf.has_prev_result ? &ctx->conf.prev_result : NULL, err);
 }
 
 static int cmd_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_ipam_conf *conf;
-	int rc;
+	_cleanup_free_ struct loom_ipam_conf *conf = NULL;
 
 	if (load(ctx, &conf, err) < 0)
 		return -1;
 	/* Without the list there is no telling what is in use: keep all. */
-	rc = ctx->conf.has_valid_attachments
-		     ? loom_ipam_gc(conf, ctx->conf.valid_attachments, ctx->conf.n_valid_attachments,
-				    err)
-		     : 0;
-	free(conf);
-	return rc;
+	return ctx->conf.has_valid_attachments
+		       ? loom_ipam_gc(conf, ctx->conf.valid_attachments, ctx->conf.n_valid_attachments,
+				      err)
+		       : 0;
 }
 
 static int cmd_status(struct loom_cni_ctx *ctx, struct loom_err *err)
 {
-	struct loom_ipam_conf *conf;
-	int rc;
+	_cleanup_free_ struct loom_ipam_conf *conf = NULL;
 
 	if (load(ctx, &conf, err) < 0)
 		return -1;
-	rc = loom_ipam_status(conf, err);
-	free(conf);
-	return rc;
+	return loom_ipam_status(conf, err);
 }
 
-static const char *const known_args[] = { "IP", NULL };
-
-static const struct loom_plugin plugin = {
-	.name = "loom-ipam",
-	.known_args = known_args,
-	.add = cmd_add,
-	.del = cmd_del,
-	.check = cmd_check,
-	.gc = cmd_gc,
-	.status = cmd_status,
-};
-
-int main(void)
-{
-	return loom_cni_main(&plugin);
-}
+/* IP: the address the runtime asks for. */
+LOOM_CNI_PLUGIN_MAIN("loom-ipam", cmd, "IP")

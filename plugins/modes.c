@@ -9,6 +9,18 @@ extern const struct loom_mode loom_mode_vxlan;  /* plugins/vxlan/mode.c */
 extern const struct loom_mode loom_mode_bgp;    /* plugins/bgp/mode.c */
 extern const struct loom_mode loom_mode_bridge; /* plugins/bridge/mode/mode.c */
 
+const struct loom_sysctl loom_sysctls_routed[] = {
+	{ "net/ipv4/ip_forward", "1", NULL },
+	{ NULL, NULL, NULL },
+};
+
+const struct loom_sysctl loom_sysctls_bridged[] = {
+	{ "net/ipv4/ip_forward", "1", NULL },
+	{ "net/bridge/bridge-nf-call-iptables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
+	{ "net/bridge/bridge-nf-call-ip6tables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
+	{ NULL, NULL, NULL },
+};
+
 const struct loom_mode *const loom_modes[] = {
 	&loom_mode_vxlan,
 	&loom_mode_bgp,

@@ -60,6 +60,15 @@ static char **ns_argv(const char *ns, char *const argv[])
 	return v;
 }
 
+/* A failed pipe or fork: frees ns_argv's array, returns -errno. */
+static int free_argv_err(char **v)
+{
+	int e = errno;
+
+	free(v);
+	return -e;
+}
+
 static void child_env(char *const env[])
 {
 	for (size_t i = 0; env && env[i]; i++)
@@ -145,15 +154,11 @@ int sim_run(const char *ns, char *const argv[], char *const env[], const char *i
 
 	if (!v)
 		return -ENOMEM;
-	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
-		free(v);
-		return -errno;
-	}
+	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0)
+		return free_argv_err(v);
 	pid = fork();
-	if (pid < 0) {
-		free(v);
-		return -errno;
-	}
+	if (pid < 0)
+		return free_argv_err(v);
 	if (pid == 0) {
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
@@ -187,15 +192,11 @@ pid_t sim_spawn(const struct sim *s, const char *ns, const char *tag, const char
 		return -ENOMEM;
 	/* Double fork: the daemon is reparented to init, so no zombie waits
 	 * on us and nothing ties its life to this short-lived command. */
-	if (pipe2(sync, O_CLOEXEC) < 0) {
-		free(v);
-		return -errno;
-	}
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return free_argv_err(v);
 	pid = fork();
-	if (pid < 0) {
-		free(v);
-		return -errno;
-	}
+	if (pid < 0)
+		return free_argv_err(v);
 	if (pid == 0) {
 		pid_t g;
 		int fd;

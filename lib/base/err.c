@@ -16,27 +16,27 @@ static void err_vset(struct loom_err *e, int code, const char *fmt, va_list ap)
 		e->msg[0] = '\0';
 }
 
+/* err_vset over a function's own "fmt, ..." arguments. */
+#define ERR_SET_VARGS(e, code, fmt)                                           \
+	do {                                                                   \
+		va_list ap_;                                                   \
+		va_start(ap_, fmt);                                            \
+		err_vset(e, code, fmt, ap_);                                   \
+		va_end(ap_);                                                   \
+	} while (0)
+
 int loom_err_set(struct loom_err *e, int code, const char *fmt, ...)
 {
-	va_list ap;
-
-	if (!e)
-		return -1;
-	va_start(ap, fmt);
-	err_vset(e, code, fmt, ap);
-	va_end(ap);
+	if (e)
+		ERR_SET_VARGS(e, code, fmt);
 	return -1;
 }
 
 int loom_err_errno(struct loom_err *e, int code, int errnum, const char *fmt, ...)
 {
-	va_list ap;
-
 	if (!e)
 		return -1;
-	va_start(ap, fmt);
-	err_vset(e, code, fmt, ap);
-	va_end(ap);
+	ERR_SET_VARGS(e, code, fmt);
 	if (errnum > 0) {
 		/* strerror_r's GNU form may return a static string instead of
 		 * filling the buffer, so copy from whatever it hands back. */

@@ -1,4 +1,4 @@
-/* Atomic file replacement (file_replace.h). */
+/* Atomic file replacement and mkdir -p (file_replace.h). */
 #include "base/file_replace.h"
 
 #include <errno.h>
@@ -48,4 +48,25 @@ bool loom_file_same(const char *path, const void *data, size_t len)
 	if (!f || !(buf = malloc(len + 1)))
 		return false;
 	return fread(buf, 1, len + 1, f) == len && memcmp(buf, data, len) == 0;
+}
+
+int loom_mkdir_p(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	size_t i, len = strlen(path);
+
+	if (len == 0)
+		return -ENOENT;
+	if (len >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		p[i] = path[i];
+	}
+	return 0;
 }

@@ -1,4 +1,4 @@
-/* Replacing a small file atomically, for files other programs read while
+/* File helpers.  Replacing a small file atomically, for files other programs read while
  * we rewrite them (the lease file the plugins read, the conflist a
  * container runtime reads): a reader sees the old text or the new one,
  * never half, and a crash leaves one of them.
@@ -19,5 +19,10 @@ int loom_file_replace(const char *dir, const char *name, const void *data, size_
 
 /* Does `path` hold exactly these bytes?  False when it cannot be read. */
 bool loom_file_same(const char *path, const void *data, size_t len);
+
+/* mkdir -p: each missing component of `path` made with `mode` (umask
+ * applies); an existing one is fine.  0 or -errno (-ENOENT for "",
+ * -ENAMETOOLONG for a path that does not fit PATH_MAX). */
+int loom_mkdir_p(const char *path, mode_t mode);
 
 #endif

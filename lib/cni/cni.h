@@ -227,6 +227,18 @@ struct loom_plugin {
  * the process exit status (0 or 1). */
 int loom_cni_main(const struct loom_plugin *p);
 
+/* A plugin binary's whole main.c body: the plugin named NAME whose commands
+ * are PREFIX_add, PREFIX_del, PREFIX_check, PREFIX_gc and PREFIX_status, and
+ * whose extra CNI_ARGS keys are the string literals that follow. */
+#define LOOM_CNI_PLUGIN_MAIN(NAME, PREFIX, ...)                               \
+	static const char *const loom_known_args_[] = { __VA_ARGS__, NULL };   \
+	static const struct loom_plugin loom_plugin_ = {                       \
+		.name = NAME, .known_args = loom_known_args_,                  \
+		.add = PREFIX##_add, .del = PREFIX##_del,                      \
+		.check = PREFIX##_check, .gc = PREFIX##_gc,                    \
+		.status = PREFIX##_status };                                   \
+	int main(void) { return loom_cni_main(&loom_plugin_); }
+
 /* ---- delegation ---- */
 
 #define LOOM_DELEGATE_TIMEOUT_MS 30000

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/grow.h"
+
 extern char **environ;
 
 #define STDOUT_MAX (1024 * 1024)   /* the same bound loom puts on its own stdin */
@@ -277,19 +279,9 @@ static void buf_add(struct outbuf *b, const char *data, size_t n)
 		b->overflow = true;
 		return;
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *nd;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		nd = realloc(b->data, cap);
-		if (!nd) {
-			b->overflow = true;
-			return;
-		}
-		b->data = nd;
-		b->cap = cap;
+	if (loom_grow(&b->data, &b->cap, b->len + n + 1, 4096) < 0) {
+		b->overflow = true;
+		return;
 	}
 	memcpy(b->data + b->len, data, n);
 	b->len += n;

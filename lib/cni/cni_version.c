@@ -23,50 +23,47 @@ static const char *const cmd_names[] = {
 
 #define N_CMDS (sizeof(cmd_names) / sizeof(cmd_names[0]))
 
+/* The index of s in names[0..n), or -1 (s NULL or not there). */
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (names[i] && strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* names[i], or NULL past the table. */
+static const char *name_at(const char *const *names, size_t n, unsigned i)
+{
+	return i < n ? names[i] : NULL;
+}
+
 int loom_cni_version_parse(const char *s, enum loom_cni_version *out)
 {
-	int i;
+	int i = name_index(version_names, LOOM_CNI_VERSION_COUNT, s);
 
-	if (!s)
-		return -EINVAL;
-	for (i = 0; i < LOOM_CNI_VERSION_COUNT; i++) {
-		if (strcmp(s, version_names[i]) == 0) {
-			if (out)
-				*out = (enum loom_cni_version)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (i >= 0 && out)
+		*out = (enum loom_cni_version)i;
+	return i < 0 ? -EINVAL : 0;
 }
 
 const char *loom_cni_version_str(enum loom_cni_version v)
 {
-	if ((unsigned)v >= LOOM_CNI_VERSION_COUNT)
-		return NULL;
-	return version_names[v];
+	return name_at(version_names, LOOM_CNI_VERSION_COUNT, (unsigned)v);
+}
+
+const char *loom_cni_cmd_str(enum loom_cni_cmd c)
+{
+	return name_at(cmd_names, N_CMDS, (unsigned)c);
 }
 
 /* The spec names commands in upper case and runtimes send them so;
  * "add" is not a command. */
 int loom_cni_cmd_parse(const char *s, enum loom_cni_cmd *out)
 {
-	size_t i;
+	int i = name_index(cmd_names, N_CMDS, s);
 
-	if (!s)
-		return -EINVAL;
-	for (i = 0; i < N_CMDS; i++) {
-		if (strcmp(s, cmd_names[i]) == 0) {
-			if (out)
-				*out = (enum loom_cni_cmd)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *loom_cni_cmd_str(enum loom_cni_cmd c)
-{
-	if ((unsigned)c >= N_CMDS)
-		return NULL;
-	return cmd_names[c];
+	if (i >= 0 && out)
+		*out = (enum loom_cni_cmd)i;
+	return i < 0 ? -EINVAL : 0;
 }

@@ -276,26 +276,26 @@ bool loom_loop_exiting(const struct loom_loop *l)
 	return l->exiting;
 }
 
+/* Free the dead entries of an array of pointers to structs with a `dead`
+ * member, keeping the live ones in order. */
+#define COLLECT(arr, n)                                                       \
+	do {                                                                   \
+		size_t i_, j_ = 0;                                             \
+		for (i_ = 0; i_ < (n); i_++) {                                 \
+			if ((arr)[i_]->dead)                                   \
+				free((arr)[i_]);                               \
+			else                                                   \
+				(arr)[j_++] = (arr)[i_];                       \
+		}                                                              \
+		(n) = j_;                                                      \
+	} while (0)
+
 static void collect(struct loom_loop *l)
 {
-	size_t i, j;
-
 	if (!l->garbage)
 		return;
-	for (i = j = 0; i < l->n_ios; i++) {
-		if (l->ios[i]->dead)
-			free(l->ios[i]);
-		else
-			l->ios[j++] = l->ios[i];
-	}
-	l->n_ios = j;
-	for (i = j = 0; i < l->n_timers; i++) {
-		if (l->timers[i]->dead)
-			free(l->timers[i]);
-		else
-			l->timers[j++] = l->timers[i];
-	}
-	l->n_timers = j;
+	COLLECT(l->ios, l->n_ios);
+	COLLECT(l->timers, l->n_timers);
 	l->garbage = false;
 }
 

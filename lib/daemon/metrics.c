@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+
 struct loom_metric {
 	struct family *fam;
 	char *labels;          /* rendered: `a="x",b="y"` (escaped), "" for none */
@@ -102,20 +104,8 @@ struct buf {
 
 static void buf_grow(struct buf *b, size_t need)
 {
-	size_t cap = b->cap ? b->cap : 256;
-	char *p;
-
-	if (b->failed || b->len + need + 1 <= b->cap)
-		return;
-	while (cap < b->len + need + 1)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
+	if (!b->failed && loom_grow(&b->p, &b->cap, b->len + need + 1, 256) < 0)
 		b->failed = true;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
 }
 
 static void buf_put(struct buf *b, const char *s, size_t n)

@@ -65,20 +65,22 @@ static struct loom_antispoof *as_new(void)
 	return as;
 }
 
+static void drop_fds(struct loom_antispoof *as)
+{
+	loom_closep(&as->prog);
+	loom_closep(&as->allowed);
+	loom_closep(&as->counters);
+	as->prog = as->allowed = as->counters = -1;
+}
+
 void loom_antispoof_close(struct loom_antispoof *as)
 {
 	if (!as)
 		return;
-	if (as->skel) {
+	if (as->skel)
 		antispoof__destroy(as->skel);
-	} else {
-		if (as->prog >= 0)
-			close(as->prog);
-		if (as->allowed >= 0)
-			close(as->allowed);
-		if (as->counters >= 0)
-			close(as->counters);
-	}
+	else
+		drop_fds(as);
 	free(as);
 }
 
@@ -172,17 +174,6 @@ static int get_all(struct loom_antispoof *as, const char *sub, bool with_prog)
 		return 0;
 	as->prog = get_pinned(sub, "prog");
 	return as->prog < 0 ? as->prog : 0;
-}
-
-static void drop_fds(struct loom_antispoof *as)
-{
-	if (as->prog >= 0)
-		close(as->prog);
-	if (as->allowed >= 0)
-		close(as->allowed);
-	if (as->counters >= 0)
-		close(as->counters);
-	as->prog = as->allowed = as->counters = -1;
 }
 
 static int load_skel(struct antispoof **out, struct loom_err *err)

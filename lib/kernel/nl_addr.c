@@ -122,6 +122,7 @@ int loom_addr_list(struct loom_nl *nl, int ifindex, int family, struct loom_addr
 	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family, .ifa_index = (uint32_t)ifindex };
 	struct addr_dump d = { .v.elsize = sizeof(struct loom_addr), .ifindex = ifindex, .family = family };
 	int r = -EINTR, tries;
+	void *items;
 
 	if (!out || ifindex < 0)
 		return -EINVAL;
@@ -136,10 +137,8 @@ int loom_addr_list(struct loom_nl *nl, int ifindex, int family, struct loom_addr
 		d.v.n = 0;
 		r = loom_nl_talk(nl, m, parse_addr, &d);
 	}
-	if (r < 0) {
-		free(d.v.items);
-		return r;
-	}
-	*out = d.v.items;
-	return (int)d.v.n;
+	r = loom_vec_finish(&d.v, r, &items);
+	if (r >= 0)
+		*out = items;
+	return r;
 }

@@ -19,8 +19,9 @@ static const struct nla_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_LINKINFO] = { .type = NLA_NESTED },
 };
 
-static const struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
+const struct nla_policy loom_nl_linkinfo_policy[IFLA_INFO_MAX + 1] = {
 	[IFLA_INFO_KIND] = { .type = NLA_STRING },
+	[IFLA_INFO_DATA] = { .type = NLA_NESTED },
 	[IFLA_INFO_SLAVE_KIND] = { .type = NLA_STRING },
 	[IFLA_INFO_SLAVE_DATA] = { .type = NLA_NESTED },
 };
@@ -47,7 +48,7 @@ static int parse_linkinfo(struct nlattr *info, struct loom_link *l)
 	struct nlattr *ti[IFLA_INFO_MAX + 1], *tp[IFLA_BRPORT_MAX + 1];
 	size_t i;
 
-	if (nla_parse_nested(ti, IFLA_INFO_MAX, info, info_policy) < 0)
+	if (nla_parse_nested(ti, IFLA_INFO_MAX, info, loom_nl_linkinfo_policy) < 0)
 		return -EPROTO;
 	if (ti[IFLA_INFO_KIND])
 		nla_strlcpy(l->kind, ti[IFLA_INFO_KIND], sizeof(l->kind));
@@ -237,12 +238,11 @@ int loom_link_del_name(struct loom_nl *nl, const char *name, bool missing_ok)
 static int bridge_create(struct loom_nl *nl, const char *name, const struct loom_bridge_conf *conf)
 {
 	/* Up in the same request: a bridge nobody brought up is no use. */
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
 	_cleanup_nlmsg_ struct nl_msg *m = NULL;
 	struct nlattr *info, *data;
 	int r = 0;
 
-	m = loom_nlmsg_new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	m = loom_nlmsg_newlink(true);
 	if (!m)
 		return -ENOMEM;
 	r |= nla_put_string(m, IFLA_IFNAME, name);
@@ -347,7 +347,6 @@ static int put_veth_end(struct nl_msg *m, const char *name, uint32_t mtu, const 
 
 int loom_veth_create(struct loom_nl *nl, const struct loom_veth_req *req, struct loom_link *out)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
 	_cleanup_nlmsg_ struct nl_msg *m = NULL;
 	struct nlattr *info, *data, *pa;
@@ -355,11 +354,7 @@ int loom_veth_create(struct loom_nl *nl, const struct loom_veth_req *req, struct
 
 	if (!req || loom_nl_check_name(req->name) < 0 || loom_nl_check_name(req->peer_name) < 0)
 		return -EINVAL;
-	if (req->up) {
-		ifi.ifi_flags = IFF_UP;
-		ifi.ifi_change = IFF_UP;
-	}
-	m = loom_nlmsg_new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	m = loom_nlmsg_newlink(req->up);
 	if (!m)
 		return -ENOMEM;
 	r |= put_veth_end(m, req->name, req->mtu, req->mac);

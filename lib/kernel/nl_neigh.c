@@ -185,12 +185,7 @@ static int neigh_dump(struct loom_nl *nl, struct neigh_dump *d, int family, void
 		d->v.n = 0;
 		r = loom_nl_talk(nl, m, parse_neigh, d);
 	}
-	if (r < 0) {
-		free(d->v.items);
-		return r;
-	}
-	*out = d->v.items;
-	return (int)d->v.n;
+	return loom_vec_finish(&d->v, r, out);
 }
 
 int loom_neigh_list(struct loom_nl *nl, int ifindex, int family, struct loom_neigh **out)

@@ -24,6 +24,9 @@ int loom_nl_talk(struct loom_nl *nl, struct nl_msg *msg, loom_nl_parse_fn parse,
 /* A message with the family header hdr (hdrlen bytes) appended; NULL on
  * out of memory. */
 struct nl_msg *loom_nlmsg_new(int type, int flags, const void *hdr, size_t hdrlen);
+/* RTM_NEWLINK that creates a link (NLM_F_CREATE | NLM_F_EXCL), up in the
+ * same request when `up`. */
+struct nl_msg *loom_nlmsg_newlink(bool up);
 
 static inline void loom_nlmsg_freep(struct nl_msg **m)
 {
@@ -60,6 +63,10 @@ static inline int loom_nla_get_ip(const struct nlattr *a, int family, struct loo
 	return 0;
 }
 
+/* IFLA_LINKINFO's members (kind, data, slave kind and data), for
+ * nla_parse_nested (nl_link.c). */
+extern const struct nla_policy loom_nl_linkinfo_policy[];
+
 /* A growable array for dump results. */
 struct loom_vec {
 	void *items;
@@ -67,5 +74,9 @@ struct loom_vec {
 };
 /* Pointer to a new zeroed element, or NULL on out of memory. */
 void *loom_vec_push(struct loom_vec *v);
+/* The end of a dump whose talk returned r: on error (r < 0) frees the
+ * items and returns r; else sets *items (the caller's now) and returns the
+ * count. */
+int loom_vec_finish(struct loom_vec *v, int r, void **items);
 
 #endif

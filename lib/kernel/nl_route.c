@@ -172,6 +172,7 @@ int loom_route_list(struct loom_nl *nl, const struct loom_route_filter *f, struc
 	struct route_dump d = { .v.elsize = sizeof(struct loom_nl_route) };
 	struct rtmsg rtm = { 0 };
 	int r = -EINTR, tries;
+	void *items;
 
 	if (!out)
 		return -EINVAL;
@@ -192,10 +193,8 @@ int loom_route_list(struct loom_nl *nl, const struct loom_route_filter *f, struc
 		d.v.n = 0;
 		r = loom_nl_talk(nl, m, parse_route, &d);
 	}
-	if (r < 0) {
-		free(d.v.items);
-		return r;
-	}
-	*out = d.v.items;
-	return (int)d.v.n;
+	r = loom_vec_finish(&d.v, r, &items);
+	if (r >= 0)
+		*out = items;
+	return r;
 }

@@ -6,6 +6,8 @@
 #include "nl_priv.h"
 
 #include <linux/netlink.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <sched.h>
@@ -154,6 +156,17 @@ struct nl_msg *loom_nlmsg_new(int type, int flags, const void *hdr, size_t hdrle
 	return m;
 }
 
+struct nl_msg *loom_nlmsg_newlink(bool up)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+
+	if (up) {
+		ifi.ifi_flags = IFF_UP;
+		ifi.ifi_change = IFF_UP;
+	}
+	return loom_nlmsg_new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+}
+
 const char *loom_nl_last_msg(const struct loom_nl *nl)
 {
 	return nl ? nl->ext_msg : "";
@@ -213,25 +226,22 @@ int loom_nl_open(struct loom_nl **out)
 	return 0;
 }
 
+static int open_here(void *out)
+{
+	return loom_nl_open(out);
+}
+
 int loom_nl_open_netns(int netns_fd, struct loom_nl **out)
 {
-	_cleanup_close_ int orig = -1;
 	int r;
 
-	r = loom_netns_check_fd(netns_fd);
-	if (r < 0)
-		return r;
-	orig = loom_netns_current();
-	if (orig < 0)
-		return orig;
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return -errno;
+	*out = NULL;
 	/* The socket binds to the netns current at its creation. */
-	r = loom_nl_open(out);
-	if (setns(orig, CLONE_NEWNET) < 0) {
-		if (r == 0)
-			loom_nl_close(*out);
-		return -ENOTRECOVERABLE;
+	r = loom_netns_run_fd(netns_fd, open_here, out);
+	if (r == -ENOTRECOVERABLE && *out) {
+		/* opened, but this thread could not get back */
+		loom_nl_close(*out);
+		*out = NULL;
 	}
 	return r;
 }
@@ -253,4 +263,14 @@ void *loom_vec_push(struct loom_vec *v)
 	memset(slot, 0, v->elsize);
 	v->n++;
 	return slot;
+}
+
+int loom_vec_finish(struct loom_vec *v, int r, void **items)
+{
+	if (r < 0) {
+		free(v->items);
+		return r;
+	}
+	*items = v->items;
+	return (int)v->n;
 }

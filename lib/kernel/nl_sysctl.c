@@ -29,22 +29,29 @@ static int sysctl_path(const char *key, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* The key's file under /proc/sys, opened with flags: an fd or -errno. */
+static int sysctl_open(const char *key, int flags)
+{
+	char path[256];
+	int r = sysctl_path(key, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	r = open(path, flags | O_CLOEXEC);
+	return r < 0 ? -errno : r;
+}
+
 int loom_sysctl_write(const char *key, const char *value)
 {
 	_cleanup_close_ int fd = -1;
-	char path[256];
 	size_t len;
 	ssize_t n;
-	int r;
 
 	if (!value)
 		return -EINVAL;
-	r = sysctl_path(key, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = sysctl_open(key, O_WRONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	len = strlen(value);
 	/* A sysctl takes the value in one write; a short one is an error. */
 	n = write(fd, value, len);
@@ -56,18 +63,13 @@ int loom_sysctl_write(const char *key, const char *value)
 int loom_sysctl_read(const char *key, char *buf, size_t len)
 {
 	_cleanup_close_ int fd = -1;
-	char path[256];
 	ssize_t n;
-	int r;
 
 	if (!buf || len == 0)
 		return -EINVAL;
-	r = sysctl_path(key, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = sysctl_open(key, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len);
 	if (n < 0)
 		return -errno;

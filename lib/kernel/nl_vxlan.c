@@ -18,18 +18,13 @@ static bool params_ok(const struct loom_vxlan_params *p)
 
 int loom_vxlan_create(struct loom_nl *nl, const struct loom_vxlan_req *req)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	_cleanup_nlmsg_ struct nl_msg *m = NULL;
 	struct nlattr *info, *data;
 	int r = 0;
 
 	if (!req || loom_nl_check_name(req->name) < 0 || !params_ok(&req->p) || req->link < 0)
 		return -EINVAL;
-	if (req->up) {
-		ifi.ifi_flags = IFF_UP;
-		ifi.ifi_change = IFF_UP;
-	}
-	m = loom_nlmsg_new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	m = loom_nlmsg_newlink(req->up);
 	if (!m)
 		return -ENOMEM;
 	r |= nla_put_string(m, IFLA_IFNAME, req->name);
@@ -65,11 +60,6 @@ struct vxlan_get {
 	bool is_vxlan;
 };
 
-static const struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
-	[IFLA_INFO_KIND] = { .type = NLA_STRING },
-	[IFLA_INFO_DATA] = { .type = NLA_NESTED },
-};
-
 static const struct nla_policy vxlan_policy[IFLA_VXLAN_MAX + 1] = {
 	[IFLA_VXLAN_ID] = { .type = NLA_U32 },
 	[IFLA_VXLAN_PORT] = { .type = NLA_U16 },
@@ -85,7 +75,7 @@ static int parse_vxlan(struct nlmsghdr *h, void *arg)
 	    nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0)
 		return -EPROTO;
 	if (!tb[IFLA_LINKINFO] ||
-	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], info_policy) < 0)
+	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], loom_nl_linkinfo_policy) < 0)
 		return 0;
 	if (!ti[IFLA_INFO_KIND] || strcmp(nla_get_string(ti[IFLA_INFO_KIND]), "vxlan") != 0)
 		return 0;

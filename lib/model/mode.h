@@ -41,6 +41,12 @@ struct loom_sysctl {
 #define LOOM_SYSCTL_HINT_BR_NETFILTER \
 	"is br_netfilter loaded? NetworkPolicy will not see bridged traffic"
 
+/* The sysctls modes share (plugins/modes.c), NULL-key terminated: a routed
+ * mode forwards; a bridged one also sends bridged pod-to-pod traffic
+ * through netfilter, for loom-policyd. */
+extern const struct loom_sysctl loom_sysctls_routed[];
+extern const struct loom_sysctl loom_sysctls_bridged[];
+
 struct loom_mode {
 	const char *name;    /* the mode: plugins/<name>/, loom-sim --mode */
 	const char *backend; /* its spec.backend.type in a Network */

@@ -33,10 +33,11 @@ int loom_pod_conf_mac(const struct loom_netconf *nc, const struct loom_cni_args 
 		      bool *has_mac, uint8_t mac[LOOM_MAC_LEN], char mac_from[LOOM_POD_MAC_FROM_MAX],
 		      struct loom_err *err)
 {
-	char buf[64], rbuf[64];
+	char buf[2][64];
 	const json_t *cni;
 	const char *val = NULL;
 	int code = LOOM_ERR_INVALID_CONFIG, r;
+	size_t i;
 
 	if (args && (val = loom_cni_args_get(args, "MAC")) && val[0]) {
 		snprintf(mac_from, LOOM_POD_MAC_FROM_MAX, "CNI_ARGS MAC");
@@ -48,21 +49,21 @@ int loom_pod_conf_mac(const struct loom_netconf *nc, const struct loom_cni_args 
 	if (cni && !json_is_object(cni))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "args.cni: must be an object, not %s",
 				    loom_json_kind(cni));
-	r = loom_pod_json_str(cni, "mac", "args.cni.mac", buf, sizeof(buf), err);
-	if (r < 0)
-		return -1;
-	if (r == 1 && buf[0]) {
-		snprintf(mac_from, LOOM_POD_MAC_FROM_MAX, "args.cni.mac");
-		code = LOOM_ERR_INVALID_CONFIG;
-		val = buf;
-	}
-	r = loom_pod_json_str(nc->runtime_config, "mac", "runtimeConfig.mac", rbuf, sizeof(rbuf), err);
-	if (r < 0)
-		return -1;
-	if (r == 1 && rbuf[0]) {
-		snprintf(mac_from, LOOM_POD_MAC_FROM_MAX, "runtimeConfig.mac");
-		code = LOOM_ERR_INVALID_CONFIG;
-		val = rbuf;
+	const struct {
+		const json_t *obj;
+		const char *path;
+	} from_json[2] = { { cni, "args.cni.mac" }, { nc->runtime_config, "runtimeConfig.mac" } };
+
+	for (i = 0; i < 2; i++) {
+		r = loom_pod_json_str(from_json[i].obj, "mac", from_json[i].path, buf[i], sizeof(buf[i]),
+				      err);
+		if (r < 0)
+			return -1;
+		if (r == 1 && buf[i][0]) {
+			snprintf(mac_from, LOOM_POD_MAC_FROM_MAX, "%s", from_json[i].path);
+			code = LOOM_ERR_INVALID_CONFIG;
+			val = buf[i];
+		}
 	}
 	if (!val)
 		return 0;

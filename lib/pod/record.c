@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/file_replace.h"
 #include "base/json_util.h"
 
 #define RECORD_MAX (64 * 1024)
@@ -34,26 +35,6 @@ int loom_endpoint_record_path(const char *dir, const char *network, const char *
 	int n = snprintf(buf, len, "%s/%s:%s:%s.json", dir, network, container_id, ifname);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* mkdir -p for an absolute path. */
-static int mkdir_p(const char *dir)
-{
-	char p[PATH_MAX];
-	size_t i, len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(p))
-		return -ENAMETOOLONG;
-	memcpy(p, dir, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		p[i] = i == len ? '\0' : '/';
-	}
-	return 0;
 }
 
 static json_t *to_json(const struct loom_endpoint_record *r)
@@ -126,7 +107,7 @@ int loom_endpoint_record_write(const char *dir, const struct loom_endpoint_recor
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
 		/* First pod on this host: the directory is made once. */
-		e = mkdir_p(dir);
+		e = loom_mkdir_p(dir, 0755);
 		if (e < 0) {
 			free(text);
 			return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create stateDir %s", dir);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "base/cleanup.h"
+#include "base/grow.h"
 #include "store/etcd_json.h"
 #include "etcd_priv.h"
 
@@ -32,18 +33,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 	if (n > LOOM_ETCD_RESPONSE_MAX - b->len)
 		return 0; /* curl aborts the transfer: CURLE_WRITE_ERROR */
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		d = realloc(b->data, cap);
-		if (!d)
-			return 0;
-		b->data = d;
-		b->cap = cap;
-	}
+	if (loom_grow(&b->data, &b->cap, b->len + n + 1, 4096) < 0)
+		return 0;
 	memcpy(b->data + b->len, ptr, n);
 	b->len += n;
 	b->data[b->len] = '\0';

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/grow.h"
 #include "base/strset.h"
 #include "store/etcd_json.h"
 #include "etcd_priv.h"
@@ -188,18 +189,8 @@ static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *userdata)
 			 w->s->endpoints[w->ep], LOOM_ETCD_RESPONSE_MAX);
 		return 0;
 	}
-	if (w->in_len + n > w->in_cap) {
-		size_t cap = w->in_cap ? w->in_cap : 16384;
-		char *d;
-
-		while (cap < w->in_len + n)
-			cap *= 2;
-		d = realloc(w->in, cap);
-		if (!d)
-			return 0;
-		w->in = d;
-		w->in_cap = cap;
-	}
+	if (loom_grow(&w->in, &w->in_cap, w->in_len + n, 16384) < 0)
+		return 0;
 	memcpy(w->in + w->in_len, ptr, n);
 	w->in_len += n;
 	now(&w->last_data);

@@ -109,20 +109,30 @@ static int etcd_open(const char *rest, struct loom_store **out, struct loom_err 
 	return 0;
 }
 
-static int etcd_get(struct loom_store *base, const char *key, struct loom_kv *out,
+/* {"key": key} to a /v3/kv endpoint, key checked first.  *resp is the
+ * caller's to free. */
+static int key_call(struct loom_store *base, const char *path, const char *key, json_t **resp,
 		    struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
-	struct loom_kv *kvs = NULL;
-	size_t n = 0;
-	int64_t rev;
+	_cleanup_json_ json_t *req = NULL;
 
 	if (check_key(key, err) < 0)
 		return -1;
 	req = json_pack("{s:o*}", "key", jb64(key, strlen(key)));
 	if (!req)
 		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/kv/range", req, &resp, err) < 0 ||
+	return loom_etcd_call(E(base), path, req, resp, err);
+}
+
+static int etcd_get(struct loom_store *base, const char *key, struct loom_kv *out,
+		    struct loom_err *err)
+{
+	_cleanup_json_ json_t *resp = NULL;
+	struct loom_kv *kvs = NULL;
+	size_t n = 0;
+	int64_t rev;
+
+	if (key_call(base, "/v3/kv/range", key, &resp, err) < 0 ||
 	    loom_etcd_parse_range(resp, &kvs, &n, &rev, err) < 0)
 		return -1;
 	if (n == 0)
@@ -209,15 +219,10 @@ static int etcd_put(struct loom_store *base, int mode, const char *key, int64_t 
 
 static int etcd_del(struct loom_store *base, const char *key, int64_t *rev, struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
+	_cleanup_json_ json_t *resp = NULL;
 	int64_t r, deleted;
 
-	if (check_key(key, err) < 0)
-		return -1;
-	req = json_pack("{s:o*}", "key", jb64(key, strlen(key)));
-	if (!req)
-		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/kv/deleterange", req, &resp, err) < 0 ||
+	if (key_call(base, "/v3/kv/deleterange", key, &resp, err) < 0 ||
 	    loom_etcd_header_revision(resp, &r, err) < 0)
 		return -1;
 	if (loom_etcd_int64(json_object_get(resp, "deleted"), &deleted) < 0 || deleted < 0 || deleted > 1)
@@ -321,14 +326,16 @@ static int etcd_lease_keepalive(struct loom_store *base, int64_t lease, struct l
 	return 0;
 }
 
-static int etcd_lease_revoke(struct loom_store *base, int64_t lease, struct loom_err *err)
+/* {"ID": lease} to a /v3/lease endpoint; a lease etcd does not know has
+ * expired (LOOM_ERR_NOT_FOUND).  *resp is the caller's to free. */
+static int lease_call(struct loom_store *base, const char *path, int64_t lease, json_t **resp,
+		      struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
+	_cleanup_json_ json_t *req = json_pack("{s:o*}", "ID", jint(lease));
 
-	req = json_pack("{s:o*}", "ID", jint(lease));
 	if (!req)
 		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/lease/revoke", req, &resp, err) < 0) {
+	if (loom_etcd_call(E(base), path, req, resp, err) < 0) {
 		if (err && err->code == LOOM_ERR_NOT_FOUND)
 			loom_err_set(err, LOOM_ERR_NOT_FOUND, "lease %llx has expired",
 				     (unsigned long long)lease);
@@ -337,21 +344,21 @@ static int etcd_lease_revoke(struct loom_store *base, int64_t lease, struct loom
 	return 0;
 }
 
+static int etcd_lease_revoke(struct loom_store *base, int64_t lease, struct loom_err *err)
+{
+	_cleanup_json_ json_t *resp = NULL;
+
+	return lease_call(base, "/v3/lease/revoke", lease, &resp, err);
+}
+
 static int etcd_lease_ttl(struct loom_store *base, int64_t lease, int64_t *remaining,
 			  struct loom_err *err)
 {
-	_cleanup_json_ json_t *req = NULL, *resp = NULL;
+	_cleanup_json_ json_t *resp = NULL;
 	int64_t ttl;
 
-	req = json_pack("{s:o*}", "ID", jint(lease));
-	if (!req)
-		return oom(err);
-	if (loom_etcd_call(E(base), "/v3/lease/timetolive", req, &resp, err) < 0) {
-		if (err && err->code == LOOM_ERR_NOT_FOUND)
-			loom_err_set(err, LOOM_ERR_NOT_FOUND, "lease %llx has expired",
-				     (unsigned long long)lease);
+	if (lease_call(base, "/v3/lease/timetolive", lease, &resp, err) < 0)
 		return -1;
-	}
 	if (loom_etcd_int64(json_object_get(resp, "TTL"), &ttl) < 0)
 		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed lease time-to-live");
 	/* an unknown lease is TTL -1; one past its expiry that the leader has
@@ -363,20 +370,9 @@ static int etcd_lease_ttl(struct loom_store *base, int64_t lease, int64_t *remai
 	return 0;
 }
 
+/* list and the watch live in etcd_watch.c. */
 const struct loom_store_ops loom_store_etcd_ops = {
 	.scheme = "etcd",
-	.open = etcd_open,
-	.close = etcd_close,
-	.get = etcd_get,
-	.put = etcd_put,
-	.del = etcd_del,
-	.list = loom_etcd_list,
-	.lease_grant = etcd_lease_grant,
-	.lease_keepalive = etcd_lease_keepalive,
-	.lease_revoke = etcd_lease_revoke,
-	.lease_ttl = etcd_lease_ttl,
-	.watch = loom_etcd_watch,
-	.watch_next = loom_etcd_watch_next,
-	.watch_fd = loom_etcd_watch_fd,
-	.watch_close = loom_etcd_watch_close,
+	LOOM_STORE_KV_OPS(etcd),
+	LOOM_STORE_WATCH_OPS(loom_etcd),
 };

@@ -66,6 +66,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/file_replace.h"
 #include "base/strset.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -906,26 +907,6 @@ static void remove_temps(int dirfd)
 	closedir(d);
 }
 
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = strdup(dir);
-	char *s;
-
-	if (!p)
-		return -ENOMEM;
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void file_close(struct loom_store *s)
 {
 	struct fstore *f = (struct fstore *)s;
@@ -954,7 +935,7 @@ static int file_open(const char *rest, struct loom_store **out, struct loom_err 
 		free(f);
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	}
-	r = mkdir_p(rest);
+	r = loom_mkdir_p(rest, 0755);
 	if (r < 0) {
 		loom_err_errno(err, LOOM_ERR_STORE, -r, "store file:%s: cannot create the directory",
 			       rest);
@@ -1574,12 +1555,9 @@ static void file_watch_close(struct loom_watch *base)
 		loom_kv_clear(&w->q[i].kv);
 	free(w->q);
 	loom_strset_clear(&w->known);
-	if (w->epfd >= 0)
-		close(w->epfd);
-	if (w->tfd >= 0)
-		close(w->tfd);
-	if (w->logfd >= 0)
-		close(w->logfd);
+	loom_closep(&w->epfd);
+	loom_closep(&w->tfd);
+	loom_closep(&w->logfd);
 	file_close(&w->f->base);
 	free(w->prefix);
 	free(w);
@@ -1645,18 +1623,6 @@ fail:
 
 const struct loom_store_ops loom_store_file_ops = {
 	.scheme = "file",
-	.open = file_open,
-	.close = file_close,
-	.get = file_get,
-	.put = file_put,
-	.del = file_del,
-	.list = file_list,
-	.lease_grant = file_lease_grant,
-	.lease_keepalive = file_lease_keepalive,
-	.lease_revoke = file_lease_revoke,
-	.lease_ttl = file_lease_ttl,
-	.watch = file_watch,
-	.watch_next = file_watch_next,
-	.watch_fd = file_watch_fd,
-	.watch_close = file_watch_close,
+	LOOM_STORE_KV_OPS(file),
+	LOOM_STORE_WATCH_OPS(file),
 };

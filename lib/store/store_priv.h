@@ -37,6 +37,18 @@ struct loom_store_ops {
 
 enum { LOOM_STORE_PUT, LOOM_STORE_CREATE, LOOM_STORE_CAS };
 
+/* A backend's ops table names its functions by one prefix: P_open, P_get,
+ * P_lease_grant, ... (LOOM_STORE_KV_OPS) and P_list, P_watch, P_watch_next,
+ * P_watch_fd, P_watch_close (LOOM_STORE_WATCH_OPS). */
+#define LOOM_STORE_KV_OPS(P)                                                  \
+	.open = P##_open, .close = P##_close, .get = P##_get, .put = P##_put,  \
+	.del = P##_del, .lease_grant = P##_lease_grant,                        \
+	.lease_keepalive = P##_lease_keepalive,                                \
+	.lease_revoke = P##_lease_revoke, .lease_ttl = P##_lease_ttl
+#define LOOM_STORE_WATCH_OPS(P)                                               \
+	.list = P##_list, .watch = P##_watch, .watch_next = P##_watch_next,    \
+	.watch_fd = P##_watch_fd, .watch_close = P##_watch_close
+
 /* Every backend's store and watch start with these.  lib/store/store.c sets `ops`
  * and `url` after a successful open / watch and frees `url` after close:
  * backends leave both alone. */

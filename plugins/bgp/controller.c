@@ -200,7 +200,7 @@ static int bgp_reconcile(void *state, const struct loomd_node *nodes, size_t n, 
 	return apply(b, err);
 }
 
-static int bgp_added(void *state, const struct loomd_node *n, struct loom_err *err)
+static int bgp_node_added(void *state, const struct loomd_node *n, struct loom_err *err)
 {
 	struct bgp *b = state;
 	struct loomd_node *v;
@@ -219,14 +219,14 @@ static int bgp_added(void *state, const struct loomd_node *n, struct loom_err *e
 	return apply(b, err);
 }
 
-static int bgp_changed(void *state, const struct loomd_node *old, const struct loomd_node *n,
-		       struct loom_err *err)
+static int bgp_node_changed(void *state, const struct loomd_node *old, const struct loomd_node *n,
+			    struct loom_err *err)
 {
 	(void)old;
-	return bgp_added(state, n, err);
+	return bgp_node_added(state, n, err);
 }
 
-static int bgp_removed(void *state, const struct loomd_node *n, struct loom_err *err)
+static int bgp_node_removed(void *state, const struct loomd_node *n, struct loom_err *err)
 {
 	struct bgp *b = state;
 	size_t i;
@@ -338,15 +338,10 @@ static void bgp_stop(void *state)
 	free(b);
 }
 
+/* No vtep_mac: routes need no VTEP. */
 const struct loomd_controller_ops loom_bgp_controller = {
 	.name = "bgp",
-	.vtep_mac = NULL,
-	.start = bgp_start,
+	LOOMD_CONTROLLER_OPS(bgp),
 	.network_changed = bgp_network_changed,
-	.node_added = bgp_added,
-	.node_changed = bgp_changed,
-	.node_removed = bgp_removed,
-	.reconcile = bgp_reconcile,
 	.tick = bgp_tick,
-	.stop = bgp_stop,
 };

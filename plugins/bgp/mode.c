@@ -116,11 +116,6 @@ static void summary(const void *section, char *buf, size_t len)
 	snprintf(buf, len, "bgp(as=%u)", s->as);
 }
 
-static const struct loom_sysctl sysctls[] = {
-	{ "net/ipv4/ip_forward", "1", NULL },
-	{ NULL, NULL, NULL },
-};
-
 /* loomd links it; elsewhere NULL (model/mode.h). */
 extern const struct loomd_controller_ops loom_bgp_controller __attribute__((weak));
 
@@ -136,7 +131,7 @@ const struct loom_mode loom_mode_bgp = {
 	.summary = summary,
 	.joins_nodes = true,
 	.helpers = 1, /* BIRD */
-	.sysctls = sysctls,
+	.sysctls = loom_sysctls_routed,
 	/* A short hold time: a silent node's block goes from the others within
 	 * seconds, not minutes (keepalives are rendered at a third). */
 	.sim_section = "{\"holdTime\": 6}",

@@ -196,18 +196,18 @@ static int change(struct vx *v, const struct loomd_node *old, const struct loomd
 	return 0;
 }
 
-static int vx_added(void *state, const struct loomd_node *n, struct loom_err *err)
+static int vx_node_added(void *state, const struct loomd_node *n, struct loom_err *err)
 {
 	return change(state, NULL, n, err);
 }
 
-static int vx_removed(void *state, const struct loomd_node *n, struct loom_err *err)
+static int vx_node_removed(void *state, const struct loomd_node *n, struct loom_err *err)
 {
 	return change(state, n, NULL, err);
 }
 
-static int vx_changed(void *state, const struct loomd_node *old, const struct loomd_node *n,
-		      struct loom_err *err)
+static int vx_node_changed(void *state, const struct loomd_node *old, const struct loomd_node *n,
+			   struct loom_err *err)
 {
 	return change(state, old, n, err);
 }
@@ -288,15 +288,10 @@ out:
 	return r;
 }
 
+/* No network_changed: a new vni or port is a new device, so loomd restarts
+ * the controller. */
 const struct loomd_controller_ops loom_vxlan_controller = {
 	.name = "vxlan",
+	LOOMD_CONTROLLER_OPS(vx),
 	.vtep_mac = vx_vtep_mac,
-	.start = vx_start,
-	/* A new vni or port is a new device: loomd restarts the controller. */
-	.network_changed = NULL,
-	.node_added = vx_added,
-	.node_changed = vx_changed,
-	.node_removed = vx_removed,
-	.reconcile = vx_reconcile,
-	.stop = vx_stop,
 };

@@ -3,19 +3,4 @@
 #include "plugin.h"
 
 /* MAC for the pod's interface; IP for the in-process loom-ipam. */
-static const char *const known_args[] = { "MAC", "IP", NULL };
-
-static const struct loom_plugin plugin = {
-	.name = "loom-vxlan",
-	.known_args = known_args,
-	.add = loom_vx_add,
-	.del = loom_vx_del,
-	.check = loom_vx_check,
-	.gc = loom_vx_gc,
-	.status = loom_vx_status,
-};
-
-int main(void)
-{
-	return loom_cni_main(&plugin);
-}
+LOOM_CNI_PLUGIN_MAIN("loom-vxlan", loom_vx, "MAC", "IP")

@@ -41,14 +41,6 @@ static void summary(const void *section, char *buf, size_t len)
 	snprintf(buf, len, "vxlan(vni=%u,port=%u)", v->vni, v->port);
 }
 
-static const struct loom_sysctl sysctls[] = {
-	{ "net/ipv4/ip_forward", "1", NULL },
-	/* bridged pod-to-pod traffic through netfilter, for loom-policyd */
-	{ "net/bridge/bridge-nf-call-iptables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
-	{ "net/bridge/bridge-nf-call-ip6tables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
-	{ NULL, NULL, NULL },
-};
-
 /* loomd links it; elsewhere NULL (model/mode.h). */
 extern const struct loomd_controller_ops loom_vxlan_controller __attribute__((weak));
 
@@ -67,6 +59,6 @@ const struct loom_mode loom_mode_vxlan = {
 	.mtu_overhead6 = 70,
 	.bridged = true,
 	.joins_nodes = true,
-	.sysctls = sysctls,
+	.sysctls = loom_sysctls_bridged,
 	.controller = &loom_vxlan_controller,
 };

@@ -9,7 +9,11 @@
  *   rm_tree(path)          removes a directory tree a test made (no symlink
  *                          is followed)
  *   TEST_ST(fn)            a cmocka test with the file's setup and teardown
+ *   LOOM_TEST_MAIN(tests...)  main() running the tests listed (test_main.h)
  *   make_tmpdir(buf, len, tag)  mkdtemp of /tmp/loom-TAG.XXXXXX: 0 or -1
+ *   tmpdir_fixture(type, field, tag)  a calloc'd `type` whose char array
+ *                          `field` names a fresh make_tmpdir;
+ *   free_tmpdir_fixture(f, dir)  its teardown (rm_tree, free)
  *   write_text(dir, name, text) writes a file, failing the test if it cannot
  *   pfx_str / ip_str       an address or prefix as text (4 rotating buffers,
  *                          so several may appear in one call)
@@ -39,11 +43,13 @@
 #define LOOM_TESTS_UNIT_HELPERS_H
 
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/ip.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define LOOM_TEST_SKIP_RC 77
@@ -83,6 +89,29 @@ static inline int make_tmpdir(char *buf, size_t len, const char *tag)
 	snprintf(buf, len, "/tmp/loom-%s.XXXXXX", tag);
 	return mkdtemp(buf) ? 0 : -1;
 }
+
+/* A zeroed fixture of `size` bytes whose char array at `off` (`len` bytes)
+ * names a fresh temp dir; the test fails if either cannot be made. */
+static inline void *tmpdir_fixture_(size_t size, size_t off, size_t len, const char *tag)
+{
+	char *f = calloc(1, size);
+
+	assert_non_null(f);
+	assert_int_equal(make_tmpdir(f + off, len, tag), 0);
+	return f;
+}
+
+/* A tmpdir_fixture's teardown: removes its dir `dir`, frees it; 0. */
+static inline int free_tmpdir_fixture(void *f, const char *dir)
+{
+	rm_tree(dir);
+	free(f);
+	return 0;
+}
+
+#define tmpdir_fixture(type, field, tag)                                      \
+	((type *)tmpdir_fixture_(sizeof(type), offsetof(type, field),          \
+				 sizeof(((type *)0)->field), tag))
 
 static inline void write_text(const char *dir, const char *name, const char *text)
 {
@@ -132,6 +161,23 @@ static inline void write_lease(const char *text)
 {
 	write_text(dir, "net1.env", text);
 }
+
+#ifdef LOOM_CNI_H
+/* A plugin's context for `conf`, whose "%s" (up to two) stand for `dir`:
+ * command cmd, container "c1", ifname "eth0".  -1 with err when the
+ * config does not parse. */
+static inline int pod_ctx_parse(const char *conf, enum loom_cni_cmd cmd, struct loom_cni_ctx *ctx,
+				struct loom_err *err)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), conf, dir, dir);
+	ctx->env.cmd = cmd;
+	ctx->env.container_id = "c1";
+	ctx->env.ifname = "eth0";
+	return loom_netconf_parse(text, strlen(text), cmd, &ctx->conf, err);
+}
+#endif
 #endif
 
 #ifdef LOOM_TEST_KERNEL

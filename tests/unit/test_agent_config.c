@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "../../plugins/vxlan/mode.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXARGS 32
@@ -268,27 +269,27 @@ static void test_endpoint_bad_records(void **state)
 
 static void test_name_valid(void **state)
 {
-	(void)state;
-	assert_true(loomd_name_valid("node-1.example_x"));
-	assert_false(loomd_name_valid(""));
-	assert_false(loomd_name_valid(".."));
-	assert_false(loomd_name_valid("a b"));
-	assert_false(loomd_name_valid("a:b"));
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_defaults),
-		cmocka_unit_test(test_config_all),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_network_ok),
-		cmocka_unit_test(test_network_errors),
-		cmocka_unit_test(test_record_names),
-		cmocka_unit_test(test_endpoint_value),
-		cmocka_unit_test(test_endpoint_bad_records),
-		cmocka_unit_test(test_name_valid),
+	static const struct {
+		const char *name;
+		bool valid;
+	} cases[] = {
+		{ "node-1.example_x", true }, { "", false }, { "..", false },
+		{ "a b", false },             { "a:b", false },
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (loomd_name_valid(cases[i].name) != cases[i].valid)
+			fail_msg("loomd_name_valid(\"%s\") is not %d", cases[i].name, cases[i].valid);
 }
+
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_config_defaults),
+	cmocka_unit_test(test_config_all),
+	cmocka_unit_test(test_config_errors),
+	cmocka_unit_test(test_network_ok),
+	cmocka_unit_test(test_network_errors),
+	cmocka_unit_test(test_record_names),
+	cmocka_unit_test(test_endpoint_value),
+	cmocka_unit_test(test_endpoint_bad_records),
+	cmocka_unit_test(test_name_valid))

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conflist.h"
+#include "test_main.h"
 
 static json_t *format_json(const char *net, const char *mode, const char *run, const char *st)
 {
@@ -158,14 +159,8 @@ static void test_conflist_option(void **state)
 	assert_non_null(strstr(err.msg, "--write-conflist"));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conflist_vxlan_defaults),
-		cmocka_unit_test(test_conflist_modes_and_dirs),
-		cmocka_unit_test(test_conflist_write),
-		cmocka_unit_test(test_conflist_option),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_conflist_vxlan_defaults),
+	cmocka_unit_test(test_conflist_modes_and_dirs),
+	cmocka_unit_test(test_conflist_write),
+	cmocka_unit_test(test_conflist_option))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -217,19 +218,13 @@ static void test_pod_mtu(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_count),
-		cmocka_unit_test(test_nth),
-		cmocka_unit_test(test_nth_out_of_range),
-		cmocka_unit_test(test_walk_covers),
-		cmocka_unit_test(test_fits),
-		cmocka_unit_test(test_keys),
-		cmocka_unit_test(test_value_owner),
-		cmocka_unit_test(test_leasefile),
-		cmocka_unit_test(test_pod_mtu),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_count),
+	cmocka_unit_test(test_nth),
+	cmocka_unit_test(test_nth_out_of_range),
+	cmocka_unit_test(test_walk_covers),
+	cmocka_unit_test(test_fits),
+	cmocka_unit_test(test_keys),
+	cmocka_unit_test(test_value_owner),
+	cmocka_unit_test(test_leasefile),
+	cmocka_unit_test(test_pod_mtu))

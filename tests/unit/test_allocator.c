@@ -34,11 +34,8 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = tmpdir_fixture(struct fixture, root, "alloc");
 
-	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/loom-alloc-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
 	snprintf(f->net, sizeof(f->net), "%s/net1", f->root);
 	*state = f;
 	return 0;
@@ -48,9 +45,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_tree(f->root);
-	free(f);
-	return 0;
+	return free_tmpdir_fixture(f, f->root);
 }
 
 /* Configure from the JSON of "ipam" minus dataDir (' for "), plus extra
@@ -467,20 +462,14 @@ static void test_status(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		TEST_ST(test_round_robin),
-		TEST_ST(test_exhaust_and_wrap),
-		TEST_ST(test_small_subnets),
-		TEST_ST(test_requested),
-		TEST_ST(test_duplicate_and_rollback),
-		TEST_ST(test_del),
-		TEST_ST(test_garbage),
-		TEST_ST(test_check),
-		TEST_ST(test_gc),
-		TEST_ST(test_status),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	TEST_ST(test_round_robin),
+	TEST_ST(test_exhaust_and_wrap),
+	TEST_ST(test_small_subnets),
+	TEST_ST(test_requested),
+	TEST_ST(test_duplicate_and_rollback),
+	TEST_ST(test_del),
+	TEST_ST(test_garbage),
+	TEST_ST(test_check),
+	TEST_ST(test_gc),
+	TEST_ST(test_status))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cni/cni.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -159,14 +160,8 @@ static void test_bounds(void **state)
 	free(big);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_containerd),
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_bounds),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_containerd),
+	cmocka_unit_test(test_good),
+	cmocka_unit_test(test_bad),
+	cmocka_unit_test(test_bounds))

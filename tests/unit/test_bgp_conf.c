@@ -40,18 +40,18 @@ struct built {
  * b->err at the first failure. */
 static int build(const char *conf, enum loom_cni_cmd cmd, bool lenient, struct built *b)
 {
-	char text[2048];
-
 	memset(b, 0, sizeof(*b));
-	snprintf(text, sizeof(text), conf, dir, dir); /* up to two "%s" */
-	b->ctx.env.cmd = cmd;
-	b->ctx.env.container_id = "c1";
-	b->ctx.env.ifname = "eth0";
-	if (loom_netconf_parse(text, strlen(text), cmd, &b->ctx.conf, &b->err) < 0 ||
+	if (pod_ctx_parse(conf, cmd, &b->ctx, &b->err) < 0 ||
 	    loom_bgp_net_make(&b->ctx, lenient, &b->d, &b->err) < 0)
 		return -1;
 	b->ic = &b->d->ipam;
 	return 0;
+}
+
+static void build_ok(const char *conf, enum loom_cni_cmd cmd, bool lenient, struct built *b)
+{
+	if (build(conf, cmd, lenient, b) < 0)
+		fail_msg("%s", b->err.msg);
 }
 
 static void built_free(struct built *b)
@@ -112,8 +112,7 @@ static void test_defaults(void **state)
 
 	(void)state;
 	write_lease("LOOM_NETWORK=10.245.0.0/16\nLOOM_SUBNET=10.245.7.0/26\nLOOM_MTU=1500\n");
-	if (build(BASE "}", LOOM_CMD_ADD, false, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE "}", LOOM_CMD_ADD, false, &b);
 	c = &b.d->view;
 	assert_string_equal(c->network, "net1");
 	/* Routed: no bridge; host routes per address. */
@@ -142,10 +141,9 @@ static void test_overrides(void **state)
 	(void)state;
 	write_lease("LOOM_NETWORK=10.245.0.0/16\nLOOM_SUBNET=10.245.7.0/26\nLOOM_MTU=1500\n"
 		    "LOOM_IPMASQ=true\n");
-	if (build(BASE ",\"mtu\":9000,\"ipMasq\":false,\"antiSpoof\":false,\"stateDir\":\"/s\","
-		       "\"dataDir\":\"/d\",\"bpfPinDir\":\"/b\"}",
-		  LOOM_CMD_ADD, false, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE ",\"mtu\":9000,\"ipMasq\":false,\"antiSpoof\":false,\"stateDir\":\"/s\","
+		 "\"dataDir\":\"/d\",\"bpfPinDir\":\"/b\"}",
+		 LOOM_CMD_ADD, false, &b);
 	c = &b.d->view;
 	assert_int_equal(c->mtu, 9000);
 	assert_false(c->ip_masq);
@@ -156,8 +154,7 @@ static void test_overrides(void **state)
 	built_free(&b);
 
 	write_lease("LOOM_NETWORK=10.245.0.0/16\nLOOM_SUBNET=10.245.7.0/26\nLOOM_IPMASQ=false\n");
-	if (build(BASE "}", LOOM_CMD_ADD, false, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE "}", LOOM_CMD_ADD, false, &b);
 	assert_false(b.d->view.ip_masq);
 	assert_int_equal(b.d->view.mtu, 0); /* no LOOM_MTU: the kernel's default */
 	built_free(&b);
@@ -171,8 +168,7 @@ static void test_dual_stack(void **state)
 	(void)state;
 	write_lease("LOOM_NETWORK=10.245.0.0/16\nLOOM_SUBNET=10.245.7.0/26\n"
 		    "LOOM_IPV6_NETWORK=fd00:245::/48\nLOOM_IPV6_SUBNET=fd00:245:0:7::/64\n");
-	if (build(BASE "}", LOOM_CMD_ADD, false, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE "}", LOOM_CMD_ADD, false, &b);
 	assert_int_equal(b.ic->n_sets, 2);
 	r = &b.ic->sets[1].r[0];
 	assert_string_equal(pfx_str(&r->subnet), "fd00:245:0:7::/64");
@@ -237,8 +233,7 @@ static void test_no_lease(void **state)
 	assert_null(b.d);
 	built_free(&b);
 
-	if (build(BASE ",\"stateDir\":\"%s\"}", LOOM_CMD_DEL, true, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE ",\"stateDir\":\"%s\"}", LOOM_CMD_DEL, true, &b);
 	assert_true(b.d->view.ip_masq); /* so DEL purges firewall elements by comment */
 	built_free(&b);
 }

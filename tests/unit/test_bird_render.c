@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bird.h"
+#include "test_main.h"
 
 static const char *const NODES[][2] = {
 	{ "n1", "192.0.2.11" }, { "n2", "192.0.2.12" }, { "n3", "192.0.2.13" },
@@ -270,16 +271,10 @@ static void test_status_parse(void **state)
 	free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden),
-		cmocka_unit_test(test_neighbors_rr),
-		cmocka_unit_test(test_spec_errors),
-		cmocka_unit_test(test_next_action),
-		cmocka_unit_test(test_ipv6_router_id_refused),
-		cmocka_unit_test(test_status_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_golden),
+	cmocka_unit_test(test_neighbors_rr),
+	cmocka_unit_test(test_spec_errors),
+	cmocka_unit_test(test_next_action),
+	cmocka_unit_test(test_ipv6_router_id_refused),
+	cmocka_unit_test(test_status_parse))

@@ -15,6 +15,7 @@
 
 #include "bridge.h"
 #include "conf.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -409,15 +410,13 @@ static void test_record(void **state)
 	free(back);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),  cmocka_unit_test(test_bools),
-		cmocka_unit_test(test_values),    cmocka_unit_test(test_mac),
-		cmocka_unit_test(test_refused),   cmocka_unit_test(test_verify),
-		cmocka_unit_test(test_mac_syntax), cmocka_unit_test(test_veth_names),
-		cmocka_unit_test(test_record),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_bools),
+	cmocka_unit_test(test_values),
+	cmocka_unit_test(test_mac),
+	cmocka_unit_test(test_refused),
+	cmocka_unit_test(test_verify),
+	cmocka_unit_test(test_mac_syntax),
+	cmocka_unit_test(test_veth_names),
+	cmocka_unit_test(test_record))

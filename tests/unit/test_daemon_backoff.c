@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "daemon/daemon.h"
+#include "test_main.h"
 
 static void test_bounds(void **state)
 {
@@ -65,13 +66,7 @@ static void test_sane(void **state)
 	assert_true(loom_backoff_next(&b) <= 1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_jitter),
-		cmocka_unit_test(test_sane),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_bounds),
+	cmocka_unit_test(test_jitter),
+	cmocka_unit_test(test_sane))

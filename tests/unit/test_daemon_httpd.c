@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/httpd.h"
+#include "test_main.h"
 
 #define MAXFD 32
 
@@ -230,12 +231,6 @@ static void test_limits(void **state)
 	loom_httpd_close(NULL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_endpoints),
-		cmocka_unit_test(test_limits),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_endpoints),
+	cmocka_unit_test(test_limits))

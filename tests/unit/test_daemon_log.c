@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "test_main.h"
 
 static void test_format(void **state)
 {
@@ -65,13 +66,7 @@ static void test_levels(void **state)
 	loom_log_set_level(LOOM_LOG_INFO);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_levels),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_format),
+	cmocka_unit_test(test_truncation),
+	cmocka_unit_test(test_levels))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "test_main.h"
 
 struct record {
 	char order[16];
@@ -239,13 +240,7 @@ static void test_no_starvation(void **state)
 	loom_loop_free(l);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_timers_in_order), cmocka_unit_test(test_timer_disarm_remove),
-		cmocka_unit_test(test_fd_readiness),    cmocka_unit_test(test_signal_delivery),
-		cmocka_unit_test(test_no_starvation),   cmocka_unit_test(test_watch_by_fd),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_timers_in_order), cmocka_unit_test(test_timer_disarm_remove),
+	cmocka_unit_test(test_fd_readiness),    cmocka_unit_test(test_signal_delivery),
+	cmocka_unit_test(test_no_starvation),   cmocka_unit_test(test_watch_by_fd))

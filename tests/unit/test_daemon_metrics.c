@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon/metrics.h"
+#include "test_main.h"
 
 static const double BOUNDS[] = { 0.001, 0.01, 0.1, 1 };
 
@@ -137,13 +138,7 @@ static void test_refused(void **state)
 	loom_metrics_free(NULL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_special_values),
-		cmocka_unit_test(test_refused),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_render),
+	cmocka_unit_test(test_special_values),
+	cmocka_unit_test(test_refused))

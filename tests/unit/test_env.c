@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cni/cni.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -301,17 +302,11 @@ static void test_validators(void **state)
 	assert_int_equal(loom_cni_validate_ifname("a/b", NULL), -1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_missing_required, clear_env),
-		cmocka_unit_test_setup(test_missing_several, clear_env),
-		cmocka_unit_test_setup(test_optional_and_unused, clear_env),
-		cmocka_unit_test_setup(test_all_good, clear_env),
-		cmocka_unit_test_setup(test_command, clear_env),
-		cmocka_unit_test_setup(test_malformed, clear_env),
-		cmocka_unit_test(test_validators),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test_setup(test_missing_required, clear_env),
+	cmocka_unit_test_setup(test_missing_several, clear_env),
+	cmocka_unit_test_setup(test_optional_and_unused, clear_env),
+	cmocka_unit_test_setup(test_all_good, clear_env),
+	cmocka_unit_test_setup(test_command, clear_env),
+	cmocka_unit_test_setup(test_malformed, clear_env),
+	cmocka_unit_test(test_validators))

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cni/cni.h"
+#include "test_main.h"
 
 static void test_set(void **state)
 {
@@ -85,14 +86,8 @@ static void test_to_json(void **state)
 	json_decref(j);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set),
-		cmocka_unit_test(test_errno),
-		cmocka_unit_test(test_prefix_and_truncation),
-		cmocka_unit_test(test_to_json),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_set),
+	cmocka_unit_test(test_errno),
+	cmocka_unit_test(test_prefix_and_truncation),
+	cmocka_unit_test(test_to_json))

@@ -456,20 +456,29 @@ static void test_bad_input(void **state)
 	assert_int_equal(ruleset_count(f, "loom_bridge"), 0);
 }
 
+/* A second pod like f's own: another container, host veth and address. */
+static struct loom_fw_pod other_pod(const struct loom_fw_pod *like, const char *container_id,
+				    const char *host_veth, const struct loom_prefix *ip)
+{
+	struct loom_fw_pod p = *like;
+
+	p.container_id = container_id;
+	p.host_veth = host_veth;
+	p.ips = ip;
+	p.n_ips = 1;
+	return p;
+}
+
 static void test_del(void **state)
 {
 	struct fx *f = fx_of(state);
-	struct loom_fw_pod other = f->p;
 	struct loom_prefix other_ip = pfx_of("10.1.0.6/16");
+	struct loom_fw_pod other = other_pod(&f->p, "other", "vh1", &other_ip);
 
 	/* nothing there yet: DEL succeeds (and creates nothing it needs not) */
 	assert_int_equal(fw_del(f, &f->p), 0);
 
-	other.container_id = "other";
-	other.host_veth = "vh1";
 	other.mac = "02:42:0a:01:00:06";
-	other.ips = &other_ip;
-	other.n_ips = 1;
 	assert_int_equal(fw_add(f, &f->p), 0);
 	assert_int_equal(fw_add(f, &other), 0);
 	/* the veth vh0 never existed in this test, and no pod netns is
@@ -506,17 +515,13 @@ static void test_del(void **state)
 static void test_purge(void **state)
 {
 	struct fx *f = fx_of(state);
-	struct loom_fw_pod b = f->p, longp = f->p;
 	struct loom_prefix b_ip = pfx_of("10.1.0.7/16");
+	struct loom_fw_pod b = other_pod(&f->p, "bbbb", "vh7", &b_ip), longp = f->p;
 	char longnet[200], longtag[200];
 
 	/* nothing there: fine */
 	assert_int_equal(fw_purge(f, "net1", "0123456789abcdef", "eth0"), 0);
 
-	b.container_id = "bbbb";
-	b.host_veth = "vh7";
-	b.ips = &b_ip;
-	b.n_ips = 1;
 	assert_int_equal(fw_add(f, &f->p), 0);
 	assert_int_equal(fw_add(f, &b), 0);
 	assert_int_equal(fw_purge(f, "net1", "0123456789abcdef", "eth0"), 0);
@@ -625,42 +630,45 @@ static void test_concurrent_add(void **state)
 
 /* ---- traffic ---- */
 
+struct masq_case {
+	const char *dst, *listen_src_masq, *listen_src_plain;
+};
+
+/* Probe each case's destination from the pod: the source it sees is the
+ * case's masqueraded one (masq) or the pod's own; `when` names the step. */
+static void expect_sources(struct fx *f, const struct masq_case *cases, size_t n, bool masq,
+			   const char *when)
+{
+	char src[LOOM_IP_STRLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *want = masq ? cases[i].listen_src_masq : cases[i].listen_src_plain;
+
+		probe(f, f->out, cases[i].dst, src);
+		if (strcmp(src, want) != 0)
+			fail_msg("%s, to %s: source \"%s\", want %s", when, cases[i].dst, src, want);
+	}
+}
+
 static void test_masquerade(void **state)
 {
 	struct fx *f = fx_of(state);
-	struct {
-		const char *dst, *listen_src_masq, *listen_src_plain;
-	} cases[] = {
+	static const struct masq_case cases[] = {
 		{ "192.0.2.2", "192.0.2.1", "10.1.0.5" },          /* outside: the host's address */
 		{ "10.1.200.2", "10.1.0.5", "10.1.0.5" },          /* inside the pod's /16: kept */
 		{ "2001:db8:2::2", "2001:db8:2::1", "fd00:1::5" },
 	};
-	char src[LOOM_IP_STRLEN];
-	size_t i;
 
 	build_topology(f);
 	/* no rules yet: the pod's own address leaves */
-	for (i = 0; i < N(cases); i++) {
-		probe(f, f->out, cases[i].dst, src);
-		if (strcmp(src, cases[i].listen_src_plain) != 0)
-			fail_msg("without ipMasq, to %s: source \"%s\", want %s", cases[i].dst, src,
-				 cases[i].listen_src_plain);
-	}
+	expect_sources(f, cases, N(cases), false, "without ipMasq");
 	assert_int_equal(fw_add(f, &f->p), 0);
-	for (i = 0; i < N(cases); i++) {
-		probe(f, f->out, cases[i].dst, src);
-		if (strcmp(src, cases[i].listen_src_masq) != 0)
-			fail_msg("with ipMasq, to %s: source \"%s\", want %s", cases[i].dst, src,
-				 cases[i].listen_src_masq);
-	}
+	expect_sources(f, cases, N(cases), true, "with ipMasq");
 	/* masq off for this pod (spoofchk alone): its address again */
 	assert_int_equal(fw_del(f, &f->p), 0);
 	f->p.masq = false;
 	assert_int_equal(fw_add(f, &f->p), 0);
-	for (i = 0; i < N(cases); i++) {
-		probe(f, f->out, cases[i].dst, src);
-		assert_string_equal(src, cases[i].listen_src_plain);
-	}
+	expect_sources(f, cases, N(cases), false, "ipMasq off for the pod");
 }
 
 /* Exempt prefixes (loom-vxlan's cluster CIDR): not masqueraded to, and

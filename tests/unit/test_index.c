@@ -30,11 +30,8 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = tmpdir_fixture(struct fixture, dir, "index");
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/loom-index-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY);
 	assert_true(f->dirfd >= 0);
 	f->ix.fd = -1;
@@ -421,16 +418,10 @@ static void test_bad_header(void **state)
 	assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.5")), 1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		TEST_ST(test_insert_lookup_delete),
-		TEST_ST(test_bad_keys),
-		TEST_ST(test_collision_and_tombstone_reuse),
-		TEST_ST(test_rehash),
-		TEST_ST(test_torn_and_garbage_records),
-		TEST_ST(test_bad_header),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	TEST_ST(test_insert_lookup_delete),
+	TEST_ST(test_bad_keys),
+	TEST_ST(test_collision_and_tombstone_reuse),
+	TEST_ST(test_rehash),
+	TEST_ST(test_torn_and_garbage_records),
+	TEST_ST(test_bad_header))

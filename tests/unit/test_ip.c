@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/ip.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -304,15 +305,9 @@ static void test_cmp(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_format), cmocka_unit_test(test_parse_rejects),
-		cmocka_unit_test(test_prefix_parse), cmocka_unit_test(test_next_prev),
-		cmocka_unit_test(test_first_last),   cmocka_unit_test(test_contains),
-		cmocka_unit_test(test_overlaps),     cmocka_unit_test(test_span),
-		cmocka_unit_test(test_cmp),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_parse_format), cmocka_unit_test(test_parse_rejects),
+	cmocka_unit_test(test_prefix_parse), cmocka_unit_test(test_next_prev),
+	cmocka_unit_test(test_first_last),   cmocka_unit_test(test_contains),
+	cmocka_unit_test(test_overlaps),     cmocka_unit_test(test_span),
+	cmocka_unit_test(test_cmp))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ipam.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define HEAD "'cniVersion':'1.0.0','name':'net1','type':'loom-ipam'"
@@ -142,14 +143,25 @@ static const struct {
 	  NULL, LOOM_ERR_INVALID_CONFIG, "ipam.ranges: more than loom's limit of 8 range sets" },
 };
 
+/* Each test's config (~40 KiB: off the stack). */
+static int setup(void **state)
+{
+	*state = malloc(sizeof(struct loom_ipam_conf));
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
 static void test_bad(void **state)
 {
-	struct loom_ipam_conf *c = malloc(sizeof(*c));
+	struct loom_ipam_conf *c = *state;
 	struct loom_err err;
 	size_t i;
 
-	(void)state;
-	assert_non_null(c);
 	for (i = 0; i < N(bad); i++) {
 		loom_err_clear(&err);
 		if (parse(bad[i].conf, bad[i].env, c, &err) == 0)
@@ -158,7 +170,6 @@ static void test_bad(void **state)
 			fail_msg("bad[%zu]: got code %d \"%s\", want code %d \"%s\"", i, err.code,
 				 err.msg, bad[i].code, bad[i].want);
 	}
-	free(c);
 }
 
 /* What one range turns into. */
@@ -187,13 +198,11 @@ static const struct {
 
 static void test_defaults(void **state)
 {
-	struct loom_ipam_conf *c = malloc(sizeof(*c));
+	struct loom_ipam_conf *c = *state;
 	char conf[512], a[LOOM_IP_STRLEN];
 	struct loom_err err;
 	size_t i;
 
-	(void)state;
-	assert_non_null(c);
 	for (i = 0; i < N(defaults); i++) {
 		const struct loom_ipam_range *r;
 
@@ -216,19 +225,16 @@ static void test_defaults(void **state)
 				 (unsigned long long)r->usable, (unsigned long long)defaults[i].usable);
 		assert_string_equal(r->where, "ipam.ranges[0][0]");
 	}
-	free(c);
 }
 
 /* Range sets come from ipRanges, the legacy range, then ranges (host-local's
  * order: the set index names last_reserved_ip.<N>). */
 static void test_order_and_fields(void **state)
 {
-	struct loom_ipam_conf *c = malloc(sizeof(*c));
+	struct loom_ipam_conf *c = *state;
 	char a[LOOM_PREFIX_STRLEN];
 	struct loom_err err;
 
-	(void)state;
-	assert_non_null(c);
 	assert_int_equal(
 		parse("{" HEAD ",'ipam':{'type':'loom-ipam','subnet':'10.1.0.0/24',"
 		      "'ranges':[[{'subnet':'10.2.0.0/24'},{'subnet':'10.3.0.0/24'}],"
@@ -260,19 +266,16 @@ static void test_order_and_fields(void **state)
 	assert_int_equal(parse("{" HEAD ",'ipam':{'subnet':'10.1.0.0/24'}}", NULL, c, &err), 0);
 	assert_string_equal(c->data_dir, LOOM_IPAM_DEFAULT_DATA_DIR);
 	assert_string_equal(c->resolv_conf, "");
-	free(c);
 }
 
 /* Requested addresses: CNI_ARGS first, then args.cni.ips, then
  * runtimeConfig.ips, as host-local; duplicates collapse, "/len" is dropped. */
 static void test_requested(void **state)
 {
-	struct loom_ipam_conf *c = malloc(sizeof(*c));
+	struct loom_ipam_conf *c = *state;
 	char a[LOOM_IP_STRLEN];
 	struct loom_err err;
 
-	(void)state;
-	assert_non_null(c);
 	assert_int_equal(parse("{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24'}],"
 			       "[{'subnet':'fd00::/64'}]]},"
 			       "'args':{'cni':{'ips':['fd00::9/64','10.0.0.6']}},"
@@ -284,7 +287,6 @@ static void test_requested(void **state)
 	assert_string_equal(loom_ip_fmt(&c->requested[1], a), "10.0.0.7");
 	assert_string_equal(loom_ip_fmt(&c->requested[2], a), "fd00::9");
 	assert_string_equal(loom_ip_fmt(&c->requested[3], a), "10.0.0.6");
-	free(c);
 }
 
 static void test_resolv_conf(void **state)
@@ -379,16 +381,10 @@ static void test_build_is_parse(void **state)
 	free(got);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_order_and_fields),
-		cmocka_unit_test(test_requested),
-		cmocka_unit_test(test_resolv_conf),
-		cmocka_unit_test(test_build_is_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_order_and_fields, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_requested, setup, teardown),
+	cmocka_unit_test(test_resolv_conf),
+	cmocka_unit_test(test_build_is_parse))

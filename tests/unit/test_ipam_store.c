@@ -328,17 +328,11 @@ static void test_unwritable(void **state)
 	assert_int_equal(loom_ipam_store_probe_writable(&f->s, &err), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		TEST_ST(test_layout),
-		TEST_ST(test_create_or_fail),
-		TEST_ST(test_holders),
-		TEST_ST(test_last_reserved),
-		TEST_ST(test_index),
-		TEST_ST(test_walk),
-		TEST_ST(test_unwritable),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	TEST_ST(test_layout),
+	TEST_ST(test_create_or_fail),
+	TEST_ST(test_holders),
+	TEST_ST(test_last_reserved),
+	TEST_ST(test_index),
+	TEST_ST(test_walk),
+	TEST_ST(test_unwritable))

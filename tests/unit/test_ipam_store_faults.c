@@ -300,13 +300,7 @@ static void test_no_sync_on_the_pod_path(void **state)
 	assert_store_empty(f, "no sync");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_sync_on_the_pod_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fault_on_fresh_store, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fault_beside_a_tenant, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_no_sync_on_the_pod_path, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_fault_on_fresh_store, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_fault_beside_a_tenant, setup, teardown))

@@ -18,6 +18,7 @@
 #include "ipam.h"
 #include "ipam_store.h"
 #include "sweep.h"
+#include "helpers.h"
 
 struct fixture {
 	char root[64];                 /* dataDir */
@@ -28,14 +29,6 @@ struct fixture {
 	char log[16][160];             /* one line per released reservation */
 	size_t n_log;
 };
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void configure(struct fixture *f, const char *network)
 {
@@ -57,11 +50,8 @@ static void configure(struct fixture *f, const char *network)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = tmpdir_fixture(struct fixture, root, "sweep");
 
-	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "/tmp/loom-sweep-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
 	snprintf(f->records, sizeof(f->records), "%s/records", f->root);
 	assert_int_equal(mkdir(f->records, 0700), 0);
 	*state = f;
@@ -72,9 +62,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
+	return free_tmpdir_fixture(f, f->root);
 }
 
 static void add_ok(struct fixture *f, const char *id)
@@ -221,12 +209,6 @@ static void test_sweep_empty(void **state)
 	assert_int_equal(loom_ipam_sweep(&sw, &f->err), -1);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sweep_empty, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_sweep_empty, setup, teardown))

@@ -13,6 +13,7 @@
 
 #include "model/k8s_validate.h"
 #include "model/manifest.h"
+#include "test_main.h"
 
 #define NS(md) "--- {apiVersion: v1, kind: Namespace, metadata: " md "}"
 #define POD(spec) "--- {apiVersion: v1, kind: Pod, metadata: {name: web}, spec: " spec "}"
@@ -341,15 +342,9 @@ static void test_name_rules(void **state)
 	assert_non_null(loom_k8s_port_name("http-"));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_invalid_table),
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_kinds_and_keys),
-		cmocka_unit_test(test_name_rules),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_invalid_table),
+	cmocka_unit_test(test_valid),
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_kinds_and_keys),
+	cmocka_unit_test(test_name_rules))

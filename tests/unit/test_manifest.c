@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "model/manifest.h"
+#include "test_main.h"
 
 /* Parse, and return the objects as compact sorted JSON joined by '|'. */
 static char *parse_to_string(const char *in, struct loom_err *err, char **origins)
@@ -77,21 +78,34 @@ static const struct {
 	{ "a: &x 1\n", "{\"a\":1}" },
 };
 
+/* `in` parses to `json` (the documents' JSON joined by '|'); or, json NULL,
+ * is refused with LOOM_ERR_DECODE and a message: `msg` (NULL: any). */
+static void expect_parse(const char *in, const char *json, const char *msg)
+{
+	struct loom_err err = { 0 };
+	char *got = parse_to_string(in, &err, NULL);
+
+	if (json) {
+		if (!got)
+			fail_msg("refused %s: %s", in, err.msg);
+		if (strcmp(got, json))
+			fail_msg("%s\n  want: %s\n  got:  %s", in, json, got);
+		free(got);
+		return;
+	}
+	if (got)
+		fail_msg("accepted %s as %s", in, got);
+	assert_int_equal(err.code, LOOM_ERR_DECODE);
+	assert_true(err.msg[0] != '\0');
+	if (msg && strcmp(err.msg, msg))
+		fail_msg("%s\n  want: %s\n  got:  %s", in, msg, err.msg);
+}
+
 static void test_good(void **state)
 {
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		struct loom_err err = { 0 };
-		char *got = parse_to_string(good[i].in, &err, NULL);
-
-		if (!got)
-			fail_msg("refused %s: %s", good[i].in, err.msg);
-		if (strcmp(got, good[i].json))
-			fail_msg("%s\n  want: %s\n  got:  %s", good[i].in, good[i].json, got);
-		free(got);
-	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		expect_parse(good[i].in, good[i].json, NULL);
 }
 
 static void test_origins(void **state)
@@ -128,20 +142,9 @@ static const struct {
 
 static void test_bad(void **state)
 {
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct loom_err err = { 0 };
-		char *got = parse_to_string(bad[i].in, &err, NULL);
-
-		if (got)
-			fail_msg("accepted %s as %s", bad[i].in, got);
-		assert_int_equal(err.code, LOOM_ERR_DECODE);
-		assert_true(err.msg[0] != '\0');
-		if (bad[i].msg && strcmp(err.msg, bad[i].msg))
-			fail_msg("%s\n  want: %s\n  got:  %s", bad[i].in, bad[i].msg, err.msg);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_parse(bad[i].in, NULL, bad[i].msg);
 }
 
 static void test_bounds(void **state)
@@ -200,15 +203,9 @@ static void test_plain_scalar(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_origins),
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_plain_scalar),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_good),
+	cmocka_unit_test(test_origins),
+	cmocka_unit_test(test_bad),
+	cmocka_unit_test(test_bounds),
+	cmocka_unit_test(test_plain_scalar))

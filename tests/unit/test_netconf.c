@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cni/cni.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -269,16 +270,10 @@ static void test_version_cmd(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_every_version),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_gc),
-		cmocka_unit_test(test_gc_bound),
-		cmocka_unit_test(test_version_cmd),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_bad),
+	cmocka_unit_test(test_every_version),
+	cmocka_unit_test(test_full),
+	cmocka_unit_test(test_gc),
+	cmocka_unit_test(test_gc_bound),
+	cmocka_unit_test(test_version_cmd))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "model/network.h"
+#include "test_main.h"
 
 static void test_table(void **state)
 {
@@ -143,15 +144,9 @@ static void test_summary(void **state)
 	free(n);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_list),
-		cmocka_unit_test(test_defaults_round_trip),
-		cmocka_unit_test(test_same),
-		cmocka_unit_test(test_summary),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_table),
+	cmocka_unit_test(test_list),
+	cmocka_unit_test(test_defaults_round_trip),
+	cmocka_unit_test(test_same),
+	cmocka_unit_test(test_summary))

@@ -432,13 +432,18 @@ static void test_bridge_port_flags(void **state)
 
 /* ---- addresses ---- */
 
+/* Is p the prefix written as text? */
+static bool prefix_is(const struct loom_prefix *p, const char *text)
+{
+	struct loom_prefix want = pfx_of(text);
+
+	return loom_ip_eq(&p->ip, &want.ip) && p->len == want.len;
+}
+
 static const struct loom_addr *find_addr(const struct loom_addr *a, int n, const char *pfx)
 {
-	struct loom_prefix p = pfx_of(pfx);
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (loom_ip_eq(&a[i].prefix.ip, &p.ip) && a[i].prefix.len == p.len)
+	for (int i = 0; i < n; i++)
+		if (prefix_is(&a[i].prefix, pfx))
 			return &a[i];
 	return NULL;
 }
@@ -495,11 +500,8 @@ static void test_addresses(void **state)
 
 static const struct loom_nl_route *find_route(const struct loom_nl_route *rt, int n, const char *dst)
 {
-	struct loom_prefix p = pfx_of(dst);
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (loom_ip_eq(&rt[i].dst.ip, &p.ip) && rt[i].dst.len == p.len)
+	for (int i = 0; i < n; i++)
+		if (prefix_is(&rt[i].dst, dst))
 			return &rt[i];
 	return NULL;
 }

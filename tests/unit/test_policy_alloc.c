@@ -28,18 +28,17 @@ static bool failing(void)
 	return fail_at > 0 && ++seen == fail_at;
 }
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-char *__real_strndup(const char *s, size_t n);
-int __real_vasprintf(char **s, const char *fmt, va_list ap);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-char *__wrap_strndup(const char *s, size_t n);
-int __wrap_vasprintf(char **s, const char *fmt, va_list ap);
+/* The linker's --wrap pair for one function: the real one and ours. */
+#define WRAPPED(ret, fn, ...)                                                 \
+	ret __real_##fn(__VA_ARGS__);                                          \
+	ret __wrap_##fn(__VA_ARGS__)
+
+WRAPPED(void *, malloc, size_t n);
+WRAPPED(void *, calloc, size_t n, size_t size);
+WRAPPED(void *, realloc, void *p, size_t n);
+WRAPPED(char *, strdup, const char *s);
+WRAPPED(char *, strndup, const char *s, size_t n);
+WRAPPED(int, vasprintf, char **s, const char *fmt, va_list ap);
 int __wrap_asprintf(char **s, const char *fmt, ...);
 
 void *__wrap_malloc(size_t n)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cni/cni.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -428,14 +429,8 @@ static void test_version_and_cmd_names(void **state)
 	assert_null(loom_cni_version_str(LOOM_CNI_VERSION_COUNT));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_versions), cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_empty),           cmocka_unit_test(test_decode_031),
-		cmocka_unit_test(test_110_to_040),      cmocka_unit_test(test_decode_errors),
-		cmocka_unit_test(test_limits),          cmocka_unit_test(test_version_and_cmd_names),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_encode_versions), cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_empty),           cmocka_unit_test(test_decode_031),
+	cmocka_unit_test(test_110_to_040),      cmocka_unit_test(test_decode_errors),
+	cmocka_unit_test(test_limits),          cmocka_unit_test(test_version_and_cmd_names))

@@ -50,11 +50,8 @@ static void close_store(struct loom_store *s)
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx *f = tmpdir_fixture(struct fx, dir, "store-file");
 
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/loom-store-file.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->url, sizeof(f->url), "file:%s", f->dir);
 	f->s = reopen(f);
 	*state = f;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/strset.h"
+#include "test_main.h"
 
 static void test_order_update_delete(void **state)
 {
@@ -48,11 +49,5 @@ static void test_order_update_delete(void **state)
 	loom_strset_clear(&s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order_update_delete),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_order_update_delete))

@@ -112,21 +112,21 @@ static int build(const char *conf, enum loom_cni_cmd cmd, struct built *b)
 {
 	struct loom_vx_conf vc;
 	struct loom_lease l;
-	char text[2048];
 
 	memset(b, 0, sizeof(*b));
-	snprintf(text, sizeof(text), conf, dir);
-	b->ctx.env.cmd = cmd;
-	b->ctx.env.container_id = "c1";
-	b->ctx.env.ifname = "eth0";
-	if (loom_netconf_parse(text, strlen(text), cmd, &b->ctx.conf, &b->err) < 0)
-		return -1;
-	if (loom_vx_conf_parse(&b->ctx.conf, &vc, &b->err) < 0 ||
+	if (pod_ctx_parse(conf, cmd, &b->ctx, &b->err) < 0 ||
+	    loom_vx_conf_parse(&b->ctx.conf, &vc, &b->err) < 0 ||
 	    loom_vx_lease_load(&vc, &l, &b->err) < 0 ||
 	    loom_vx_net_make(&b->ctx, &l, &b->d, &b->err) < 0)
 		return -1;
 	b->ic = &b->d->ipam;
 	return 0;
+}
+
+static void build_ok(const char *conf, enum loom_cni_cmd cmd, struct built *b)
+{
+	if (build(conf, cmd, b) < 0)
+		fail_msg("%s", b->err.msg);
 }
 
 static void built_free(struct built *b)
@@ -146,8 +146,7 @@ static void test_defaults(void **state)
 	(void)state;
 	write_lease("LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450\n"
 		    "LOOM_IPMASQ=true\n");
-	if (build(BASE "}", LOOM_CMD_ADD, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE "}", LOOM_CMD_ADD, &b);
 	c = &b.d->br;
 	assert_string_equal(c->network, "net1");
 	assert_string_equal(c->bridge, "loom0");
@@ -188,11 +187,10 @@ static void test_overrides(void **state)
 	(void)state;
 	write_lease("LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450\n"
 		    "LOOM_IPMASQ=true\n");
-	if (build(BASE ",\"bridge\":\"br9\",\"mtu\":1400,\"ipMasq\":false,\"hairpinMode\":true,"
-		       "\"isDefaultGateway\":false,\"antiSpoof\":false,\"stateDir\":\"/tmp/st\","
-		       "\"dataDir\":\"/tmp/ipam\",\"bpfPinDir\":\"/tmp/bpf\"}",
-		  LOOM_CMD_ADD, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE ",\"bridge\":\"br9\",\"mtu\":1400,\"ipMasq\":false,\"hairpinMode\":true,"
+		 "\"isDefaultGateway\":false,\"antiSpoof\":false,\"stateDir\":\"/tmp/st\","
+		 "\"dataDir\":\"/tmp/ipam\",\"bpfPinDir\":\"/tmp/bpf\"}",
+		 LOOM_CMD_ADD, &b);
 	c = &b.d->br;
 	assert_string_equal(c->bridge, "br9");
 	assert_int_equal(c->mtu, 1400);
@@ -208,8 +206,7 @@ static void test_overrides(void **state)
 
 	/* LOOM_IPMASQ=false turns the default off; no LOOM_MTU: none set */
 	write_lease("LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_IPMASQ=false\n");
-	if (build(BASE "}", LOOM_CMD_ADD, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE "}", LOOM_CMD_ADD, &b);
 	assert_false(b.d->br.ip_masq);
 	assert_int_equal(b.d->br.mtu, 0);
 	built_free(&b);
@@ -224,8 +221,7 @@ static void test_dual_stack(void **state)
 	write_lease("LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\n"
 		    "LOOM_IPV6_NETWORK=fd00:10:244::/56\nLOOM_IPV6_SUBNET=fd00:10:244:3::/64\n"
 		    "LOOM_MTU=1430\nLOOM_IPMASQ=true\n");
-	if (build(BASE "}", LOOM_CMD_ADD, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE "}", LOOM_CMD_ADD, &b);
 	assert_int_equal(b.ic->n_sets, 2);
 	r = &b.ic->sets[1].r[0];
 	assert_string_equal(pfx_str(&r->subnet), "fd00:10:244:3::/64");
@@ -248,11 +244,10 @@ static void test_passthrough(void **state)
 
 	(void)state;
 	write_lease("LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\n");
-	if (build(BASE ",\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:07\"},"
-		       "\"prevResult\":{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":"
-		       "\"10.244.3.9/24\"}]}}",
-		  LOOM_CMD_CHECK, &b) < 0)
-		fail_msg("%s", b.err.msg);
+	build_ok(BASE ",\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:07\"},"
+		 "\"prevResult\":{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":"
+		 "\"10.244.3.9/24\"}]}}",
+		 LOOM_CMD_CHECK, &b);
 	assert_true(b.d->br.has_mac);
 	assert_int_equal(b.d->br.mac[5], 7);
 	assert_true(b.ctx.conf.has_prev_result);

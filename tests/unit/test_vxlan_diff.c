@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../plugins/vxlan/diff.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -200,16 +201,10 @@ static void test_change(void **state)
 	assert_int_equal(ops[1].peer.mac[5], 2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_device),
-		cmocka_unit_test(test_right_device_untouched),
-		cmocka_unit_test(test_gone_node_removed),
-		cmocka_unit_test(test_new_mac_reprogrammed),
-		cmocka_unit_test(test_kernel_entries_left_alone),
-		cmocka_unit_test(test_change),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_empty_device),
+	cmocka_unit_test(test_right_device_untouched),
+	cmocka_unit_test(test_gone_node_removed),
+	cmocka_unit_test(test_new_mac_reprogrammed),
+	cmocka_unit_test(test_kernel_entries_left_alone),
+	cmocka_unit_test(test_change))

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../plugins/vxlan/controller.h"
+#include "test_main.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -115,14 +116,8 @@ static void test_peer(void **state)
 	assert_true(loomd_node_same(&n, &n));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vtep_mac),
-		cmocka_unit_test(test_dev_name),
-		cmocka_unit_test(test_node_parse),
-		cmocka_unit_test(test_peer),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+LOOM_TEST_MAIN(
+	cmocka_unit_test(test_vtep_mac),
+	cmocka_unit_test(test_dev_name),
+	cmocka_unit_test(test_node_parse),
+	cmocka_unit_test(test_peer))

@@ -7,14 +7,6 @@
 
 #include "model/mode.h"
 
-static const struct loom_sysctl sysctls[] = {
-	{ "net/ipv4/ip_forward", "1", NULL },
-	/* bridged pod-to-pod traffic through netfilter, for loom-policyd */
-	{ "net/bridge/bridge-nf-call-iptables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
-	{ "net/bridge/bridge-nf-call-ip6tables", "1", LOOM_SYSCTL_HINT_BR_NETFILTER },
-	{ NULL, NULL, NULL },
-};
-
 const struct loom_mode loom_mode_bridge = {
 	.name = "bridge",
 	.backend = "none",
@@ -25,5 +17,5 @@ const struct loom_mode loom_mode_bridge = {
 	.node_cni = "loom-vxlan",
 	.lease_file = false,
 	.bridged = true,
-	.sysctls = sysctls,
+	.sysctls = loom_sysctls_bridged,
 };
