@@ -284,4 +284,14 @@ int loom_pod_differs(struct loom_err *err, const char *fmt, ...) __attribute__((
 int loom_pod_check(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c,
 		   struct loom_err *err);
 
+/* A lease-file plugin's DEL, CHECK, GC or STATUS: its `run` (make the
+ * network from the lease file, `lenient` when a missing lease is no error,
+ * else fail with `make_code`) around one pod-library step.  One line per
+ * command instead of the same three-line wrapper in every plugin. */
+#define LOOM_POD_LEASE_CMD(NAME, RUN, LENIENT, STEP, MAKE_CODE)               \
+	int NAME(struct loom_cni_ctx *ctx, struct loom_err *err)              \
+	{                                                                     \
+		return RUN(ctx, LENIENT, STEP, MAKE_CODE, err);               \
+	}
+
 #endif

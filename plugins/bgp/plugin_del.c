@@ -39,18 +39,7 @@ static int status(struct loom_cni_ctx *ctx, const struct loom_bgp_net *n, struct
 	return loom_ipam_client_status(&n->client, err);
 }
 
-int loom_bgp_del(struct loom_cni_ctx *ctx, struct loom_err *err)
-{
-	return loom_bgp_run(ctx, true, del, 0, err);
-}
-
-int loom_bgp_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
-{
-	return loom_bgp_run(ctx, true, gc, 0, err);
-}
-
+LOOM_POD_LEASE_CMD(loom_bgp_del, loom_bgp_run, true, del, 0)
+LOOM_POD_LEASE_CMD(loom_bgp_gc, loom_bgp_run, true, gc, 0)
 /* Without a lease no ADD can succeed: say so (code 50), as STATUS asks. */
-int loom_bgp_status(struct loom_cni_ctx *ctx, struct loom_err *err)
-{
-	return loom_bgp_run(ctx, false, status, LOOM_ERR_UNAVAILABLE, err);
-}
+LOOM_POD_LEASE_CMD(loom_bgp_status, loom_bgp_run, false, status, LOOM_ERR_UNAVAILABLE)

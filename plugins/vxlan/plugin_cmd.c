@@ -54,23 +54,8 @@ static int run(struct loom_cni_ctx *ctx, bool lenient, br_cmd fn, int make_code,
 	return r;
 }
 
-int loom_vx_del(struct loom_cni_ctx *ctx, struct loom_err *err)
-{
-	return run(ctx, true, loom_br_del_conf, 0, err);
-}
-
-int loom_vx_check(struct loom_cni_ctx *ctx, struct loom_err *err)
-{
-	return run(ctx, false, loom_br_check_conf, 0, err);
-}
-
-int loom_vx_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
-{
-	return run(ctx, true, loom_br_gc_conf, 0, err);
-}
-
+LOOM_POD_LEASE_CMD(loom_vx_del, run, true, loom_br_del_conf, 0)
+LOOM_POD_LEASE_CMD(loom_vx_check, run, false, loom_br_check_conf, 0)
+LOOM_POD_LEASE_CMD(loom_vx_gc, run, true, loom_br_gc_conf, 0)
 /* Without a lease no ADD can succeed: say so (code 50), as STATUS asks. */
-int loom_vx_status(struct loom_cni_ctx *ctx, struct loom_err *err)
-{
-	return run(ctx, false, loom_br_status_conf, LOOM_ERR_UNAVAILABLE, err);
-}
+LOOM_POD_LEASE_CMD(loom_vx_status, run, false, loom_br_status_conf, LOOM_ERR_UNAVAILABLE)
