@@ -4,13 +4,14 @@
 #                        both nodes, everyone reaching everyone, then torn down
 #   ./dev.sh demo-bridge loom-bridge wiring two pods on one node, then DEL
 #   ./dev.sh demo-ipam   loom-ipam next to the reference host-local on one store
-#   ./dev.sh test        every test: build (warnings are errors), unit, kernel
+#   ./dev.sh test        every test: clang-format check, build (warnings are errors), unit, kernel
 #                        (root) and integration tests, the unit and kernel
 #                        tests again under ASan+UBSan, and a short run of
 #                        every fuzz target (a skipped test exits 77)
 #   ./dev.sh build       configure and build into build/
 #   ./dev.sh fuzz [SEC]  build the libFuzzer targets and run each for SEC s
 #   ./dev.sh bench       the benchmarks (figures for the README)
+#   ./dev.sh format      reformat the tree's C files with .clang-format
 #   ./dev.sh package     the Debian package (CPack) in build-package/, checked
 #                        with lintian; prints the .deb's path
 # Each installs the Debian packages it needs when they are missing.
@@ -72,8 +73,16 @@ cmd_fuzz() {
 	[ "$fails" -eq 0 ]
 }
 
+# The tree's C files against .clang-format: nothing to reformat.
+cmd_format_check() {
+	need_pkgs clang-format git
+	echo "== format (clang-format --dry-run -Werror over the tree)"
+	git -C "$ROOT" ls-files -z '*.c' '*.h' | (cd "$ROOT" && xargs -0 clang-format --dry-run -Werror)
+}
+
 cmd_test() {
 	need_pkgs "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
+	cmd_format_check
 	echo "== build (warnings are errors)"
 	build "$BUILD"
 	echo "== unit, kernel and integration tests"
@@ -143,5 +152,6 @@ case "${1:-}" in
 	fuzz) shift; cmd_fuzz "$@" ;;
 	bench) shift; cmd_bench "$@" ;;
 	package) cmd_package ;;
-	*) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	format) need_pkgs clang-format git; git ls-files -z '*.c' '*.h' | xargs -0 clang-format -i ;;
+	*) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

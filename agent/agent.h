@@ -29,7 +29,7 @@
 #include "base/ip.h"
 #include "model/network.h"
 
-#define LOOMD_NAME_MAX 254          /* node and network names, with NUL */
+#define LOOMD_NAME_MAX 254 /* node and network names, with NUL */
 #define LOOMD_URL_MAX 2048
 #define LOOMD_DEFAULT_STORE "file:/var/lib/loom/store"
 #define LOOMD_DEFAULT_RUN_DIR "/run/loom"
@@ -45,19 +45,21 @@
 
 struct loomd_config {
 	char node[LOOMD_NAME_MAX];
-	struct loom_ip address;             /* --address: the underlay IP */
-	char network[LOOMD_NAME_MAX];       /* --network */
-	char store_url[LOOMD_URL_MAX];      /* --store, else LOOM_STORE, else the default */
-	char run_dir[PATH_MAX];             /* --run-dir: <network>.env goes here */
-	char state_dir[PATH_MAX];           /* --state-dir: the plugins' endpoint records */
-	char bird_socket[PATH_MAX];         /* --bird-socket: use this BIRD, "" = run our own */
-	char conflist_dir[PATH_MAX];        /* --write-conflist: 10-loom.conflist goes here, "" = not written */
-	char ipam_data_dir[PATH_MAX];       /* --ipam-data-dir: the plugins' IPAM dataDir to sweep at start, "" = none */
-	int ttl;                            /* --ttl, seconds, 1..LOOMD_TTL_MAX */
-	bool once;                          /* --once: one sync, then exit */
-	bool release_on_exit;               /* --release-on-exit: revoke the lease on SIGTERM */
-	int log_level;                      /* --log-level: enum loom_log_level, default info */
-	char metrics_address[128];          /* --metrics-address HOST:PORT, "" = no HTTP endpoints */
+	struct loom_ip address;        /* --address: the underlay IP */
+	char network[LOOMD_NAME_MAX];  /* --network */
+	char store_url[LOOMD_URL_MAX]; /* --store, else LOOM_STORE, else the default */
+	char run_dir[PATH_MAX];        /* --run-dir: <network>.env goes here */
+	char state_dir[PATH_MAX];      /* --state-dir: the plugins' endpoint records */
+	char bird_socket[PATH_MAX];    /* --bird-socket: use this BIRD, "" = run our own */
+	char conflist_dir
+		[PATH_MAX]; /* --write-conflist: 10-loom.conflist goes here, "" = not written */
+	char ipam_data_dir
+		[PATH_MAX]; /* --ipam-data-dir: the plugins' IPAM dataDir to sweep at start, "" = none */
+	int ttl;            /* --ttl, seconds, 1..LOOMD_TTL_MAX */
+	bool once;          /* --once: one sync, then exit */
+	bool release_on_exit;      /* --release-on-exit: revoke the lease on SIGTERM */
+	int log_level;             /* --log-level: enum loom_log_level, default info */
+	char metrics_address[128]; /* --metrics-address HOST:PORT, "" = no HTTP endpoints */
 };
 
 /* Parse argv (argv[0] is the program).  env_store is $LOOM_STORE (may be

@@ -38,8 +38,8 @@ static int copy_opt(char *dst, size_t len, const char *val, const char *opt, str
 	if (val[0] == '\0')
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "--%s: must not be empty", opt);
 	if (strlen(val) >= len)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "--%s: longer than %zu bytes", opt,
-				    len - 1);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "--%s: longer than %zu bytes",
+				    opt, len - 1);
 	memcpy(dst, val, strlen(val) + 1);
 	return 0;
 }
@@ -54,9 +54,23 @@ static int copy_dir(char *dst, size_t len, const char *val, const char *opt, str
 	return 0;
 }
 
-enum { OPT_NODE = 256, OPT_ADDRESS, OPT_NETWORK, OPT_STORE, OPT_RUN_DIR, OPT_STATE_DIR, OPT_TTL,
-       OPT_BIRD_SOCKET, OPT_WRITE_CONFLIST, OPT_IPAM_DATA_DIR,
-       OPT_ONCE, OPT_RELEASE, OPT_HELP, OPT_LOG_LEVEL, OPT_METRICS_ADDRESS };
+enum {
+	OPT_NODE = 256,
+	OPT_ADDRESS,
+	OPT_NETWORK,
+	OPT_STORE,
+	OPT_RUN_DIR,
+	OPT_STATE_DIR,
+	OPT_TTL,
+	OPT_BIRD_SOCKET,
+	OPT_WRITE_CONFLIST,
+	OPT_IPAM_DATA_DIR,
+	OPT_ONCE,
+	OPT_RELEASE,
+	OPT_HELP,
+	OPT_LOG_LEVEL,
+	OPT_METRICS_ADDRESS
+};
 
 static const struct option options[] = {
 	{ "node", required_argument, NULL, OPT_NODE },
@@ -98,9 +112,9 @@ static int apply_opt(int c, const char *val, struct loomd_config *o, bool *have_
 	switch (c) {
 	case OPT_NODE:
 		if (!loomd_name_valid(val))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "--node: \"%s\" must be 1-253 characters of [A-Za-z0-9._-]",
-					    val);
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"--node: \"%s\" must be 1-253 characters of [A-Za-z0-9._-]", val);
 		return copy_opt(o->node, sizeof(o->node), val, "node", err);
 	case OPT_ADDRESS:
 		if (loom_ip_parse(val, &o->address) < 0)
@@ -110,9 +124,10 @@ static int apply_opt(int c, const char *val, struct loomd_config *o, bool *have_
 		return 0;
 	case OPT_NETWORK:
 		if (!loomd_name_valid(val))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "--network: \"%s\" must be 1-253 characters of [A-Za-z0-9._-]",
-					    val);
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"--network: \"%s\" must be 1-253 characters of [A-Za-z0-9._-]",
+				val);
 		return copy_opt(o->network, sizeof(o->network), val, "network", err);
 	case OPT_STORE:
 		return copy_opt(o->store_url, sizeof(o->store_url), val, "store", err);
@@ -123,9 +138,11 @@ static int apply_opt(int c, const char *val, struct loomd_config *o, bool *have_
 	case OPT_BIRD_SOCKET:
 		return copy_dir(o->bird_socket, sizeof(o->bird_socket), val, "bird-socket", err);
 	case OPT_WRITE_CONFLIST:
-		return copy_dir(o->conflist_dir, sizeof(o->conflist_dir), val, "write-conflist", err);
+		return copy_dir(o->conflist_dir, sizeof(o->conflist_dir), val, "write-conflist",
+				err);
 	case OPT_IPAM_DATA_DIR:
-		return copy_dir(o->ipam_data_dir, sizeof(o->ipam_data_dir), val, "ipam-data-dir", err);
+		return copy_dir(o->ipam_data_dir, sizeof(o->ipam_data_dir), val, "ipam-data-dir",
+				err);
 	case OPT_TTL:
 		return parse_ttl(val, &o->ttl, err);
 	case OPT_ONCE:
@@ -142,9 +159,9 @@ static int apply_opt(int c, const char *val, struct loomd_config *o, bool *have_
 		enum loom_log_level l;
 
 		if (loom_log_level_parse(val, &l) < 0)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "--log-level: \"%s\" is not one of debug, info, warn, error",
-					    val);
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"--log-level: \"%s\" is not one of debug, info, warn, error", val);
 		o->log_level = (int)l;
 		return 0;
 	}

@@ -78,10 +78,10 @@ int loomd_conflist_sync(const struct loomd *d, struct loom_err *err)
 
 	if (!d->cfg.conflist_dir[0])
 		return 0;
-	text = loomd_conflist_format(d->cfg.network, d->net.mode, d->cfg.run_dir,
-				     d->cfg.state_dir);
+	text = loomd_conflist_format(d->cfg.network, d->net.mode, d->cfg.run_dir, d->cfg.state_dir);
 	if (!text)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory formatting the conflist");
+		return loom_err_set(err, LOOM_ERR_INTERNAL,
+				    "out of memory formatting the conflist");
 	r = loomd_conflist_write(d->cfg.conflist_dir, text, err);
 	if (r > 0)
 		loomd_log("wrote %s/%s (%s, portmap)", d->cfg.conflist_dir, LOOMD_CONFLIST_NAME,

@@ -25,8 +25,8 @@
 struct loomd_node {
 	char name[LOOMD_NAME_MAX];
 	char network[LOOMD_NAME_MAX];
-	struct loom_ip address;             /* underlay */
-	struct loom_prefix subnet;          /* the node's IPv4 pod block */
+	struct loom_ip address;    /* underlay */
+	struct loom_prefix subnet; /* the node's IPv4 pod block */
 	bool has_subnet6;
 	struct loom_prefix subnet6;
 	bool has_vtep_mac;
@@ -44,17 +44,17 @@ void loomd_mac_fmt(const uint8_t mac[6], char buf[18]);
 
 /* What a controller learns about its own node at start. */
 struct loomd_controller_ctx {
-	const char *node;                   /* this node's name */
-	const char *network;                /* the network's name */
-	struct loom_ip address;             /* this node's underlay address */
-	const struct loom_network *net;    /* valid for the controller's life */
-	struct loom_prefix subnet;          /* this node's IPv4 block */
-	uint32_t underlay_mtu;              /* 0 = unknown */
-	const char *state_dir;              /* loomd's --state-dir */
-	const char *run_dir;                /* loomd's --run-dir */
-	const char *bird_socket;            /* --bird-socket: an existing BIRD's, "" = none */
-	struct loom_store *store;           /* loomd's handle; only on loomd's thread */
-	const int64_t *lease;               /* loomd's node lease, read at each put (a new
+	const char *node;               /* this node's name */
+	const char *network;            /* the network's name */
+	struct loom_ip address;         /* this node's underlay address */
+	const struct loom_network *net; /* valid for the controller's life */
+	struct loom_prefix subnet;      /* this node's IPv4 block */
+	uint32_t underlay_mtu;          /* 0 = unknown */
+	const char *state_dir;          /* loomd's --state-dir */
+	const char *run_dir;            /* loomd's --run-dir */
+	const char *bird_socket;        /* --bird-socket: an existing BIRD's, "" = none */
+	struct loom_store *store;       /* loomd's handle; only on loomd's thread */
+	const int64_t *lease;           /* loomd's node lease, read at each put (a new
 					     * registration changes it); 0 = none */
 };
 
@@ -90,9 +90,8 @@ struct loomd_controller_ops {
 /* The calls every controller has, named P_start, P_node_added,
  * P_node_changed, P_node_removed, P_reconcile and P_stop; the table adds
  * .name and whichever optional calls it has. */
-#define LOOMD_CONTROLLER_OPS(P)                                               \
-	.start = P##_start, .node_added = P##_node_added,                      \
-	.node_changed = P##_node_changed, .node_removed = P##_node_removed,    \
-	.reconcile = P##_reconcile, .stop = P##_stop
+#define LOOMD_CONTROLLER_OPS(P)                                                             \
+	.start = P##_start, .node_added = P##_node_added, .node_changed = P##_node_changed, \
+	.node_removed = P##_node_removed, .reconcile = P##_reconcile, .stop = P##_stop
 
 #endif

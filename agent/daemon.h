@@ -13,13 +13,13 @@
 
 struct loomd {
 	struct loomd_config cfg;
-	struct loom_store *store;           /* owned */
-	int64_t lease;                      /* the node's lease, 0 = none yet */
-	struct loom_network net;           /* valid once a sync found the Network */
-	bool have_subnet, have_subnet6;     /* the blocks held (kept across lease loss) */
+	struct loom_store *store;       /* owned */
+	int64_t lease;                  /* the node's lease, 0 = none yet */
+	struct loom_network net;        /* valid once a sync found the Network */
+	bool have_subnet, have_subnet6; /* the blocks held (kept across lease loss) */
 	struct loom_prefix subnet, subnet6;
-	uint32_t underlay_mtu;              /* 0 = unknown */
-	bool has_vtep_mac;                  /* published in the node key as "vtepMAC" */
+	uint32_t underlay_mtu; /* 0 = unknown */
+	bool has_vtep_mac;     /* published in the node key as "vtepMAC" */
 	uint8_t vtep_mac[6];
 };
 
@@ -45,17 +45,17 @@ int loomd_endpoint_changed(struct loomd *d, const char *fname, struct loom_err *
 /* ---- nodes.c: other nodes -> the backend's controller ---- */
 
 struct loomd_nodes {
-	const struct loomd_controller_ops *ops;  /* the running controller, NULL: none */
+	const struct loomd_controller_ops *ops; /* the running controller, NULL: none */
 	void *state;
-	struct loom_network net;            /* what it runs with (ctx->net) */
+	struct loom_network net; /* what it runs with (ctx->net) */
 	struct loom_prefix subnet;
-	bool started;                       /* start() done for net/subnet (ops may be NULL) */
-	bool synced;                        /* listed, reconciled and watching */
+	bool started; /* start() done for net/subnet (ops may be NULL) */
+	bool synced;  /* listed, reconciled and watching */
 	struct loom_watch *watch;
-	struct loom_watch *config_watch;    /* /loom/config/<network> */
-	bool network_stale;                 /* the Network changed beyond the mode's
+	struct loom_watch *config_watch; /* /loom/config/<network> */
+	bool network_stale;              /* the Network changed beyond the mode's
 					     * section: the loop registers again */
-	struct loomd_node *known;           /* remote nodes of our network, as last seen */
+	struct loomd_node *known;        /* remote nodes of our network, as last seen */
 	size_t n_known;
 };
 

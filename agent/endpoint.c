@@ -49,8 +49,10 @@ int loomd_record_name_parse(const char *fname, struct loomd_record_id *out)
 	if (!c1 || !c2)
 		return -EINVAL;
 	if (copy_part(out->network, sizeof(out->network), fname, (size_t)(c1 - fname)) < 0 ||
-	    copy_part(out->container_id, sizeof(out->container_id), c1 + 1, (size_t)(c2 - c1 - 1)) < 0 ||
-	    copy_part(out->ifname, sizeof(out->ifname), c2 + 1, stem - (size_t)(c2 + 1 - fname)) < 0)
+	    copy_part(out->container_id, sizeof(out->container_id), c1 + 1, (size_t)(c2 - c1 - 1)) <
+		    0 ||
+	    copy_part(out->ifname, sizeof(out->ifname), c2 + 1, stem - (size_t)(c2 + 1 - fname)) <
+		    0)
 		return -EINVAL;
 	return 0;
 }
@@ -95,7 +97,8 @@ static int take_ips(json_t *rec, json_t *ep, struct loom_err *err)
 			       ? loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory")
 			       : 0;
 	if (!json_is_array(ips) || json_array_size(ips) > 16)
-		return loom_err_set(err, LOOM_ERR_DECODE, "ips: must be an array of at most 16 CIDRs");
+		return loom_err_set(err, LOOM_ERR_DECODE,
+				    "ips: must be an array of at most 16 CIDRs");
 	json_array_foreach(ips, i, ip) {
 		if (!json_is_string(ip) || loom_prefix_parse(json_string_value(ip), &p) < 0)
 			return loom_err_set(err, LOOM_ERR_DECODE, "ips[%zu]: must be a CIDR", i);

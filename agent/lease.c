@@ -56,7 +56,8 @@ static int ensure_lease(struct loomd *d, struct loom_err *err)
 
 static int cmp_prefix(const void *a, const void *b)
 {
-	return loom_ip_cmp(&((const struct loom_prefix *)a)->ip, &((const struct loom_prefix *)b)->ip);
+	return loom_ip_cmp(&((const struct loom_prefix *)a)->ip,
+			   &((const struct loom_prefix *)b)->ip);
 }
 
 /* One family's claim.  `want` (may be NULL) is the block we remember. */
@@ -129,7 +130,8 @@ static int claim_mine(struct loomd *d, struct claim *c, struct loom_kv *kvs, siz
 	for (i = 0; i < n; i++) {
 		if (loomd_subnet_key_parse(key_component(kvs[i].key), &p) < 0 ||
 		    !loomd_subnet_fits(c->cidr, c->sublen, &p) ||
-		    loomd_subnet_value_owner(kvs[i].value, kvs[i].value_len, owner, sizeof(owner)) < 0 ||
+		    loomd_subnet_value_owner(kvs[i].value, kvs[i].value_len, owner, sizeof(owner)) <
+			    0 ||
 		    strcmp(owner, d->cfg.node) != 0)
 			continue;
 		if (kvs[i].lease == d->lease) {
@@ -193,11 +195,12 @@ static int claim_subnet(struct loomd *d, struct claim *c, struct loom_err *err)
 	{
 		char cidr[LOOM_PREFIX_STRLEN];
 
-		return loom_err_set(err, LOOM_ERR_IPAM_EXHAUSTED,
-				    "no free /%d left in %s: every one of its %llu blocks is leased "
-				    "by a live node (grow spec.cidr or lengthen spec.subnetLength)",
-				    c->sublen, loom_prefix_fmt(c->cidr, cidr),
-				    (unsigned long long)loomd_subnet_count(c->cidr, c->sublen));
+		return loom_err_set(
+			err, LOOM_ERR_IPAM_EXHAUSTED,
+			"no free /%d left in %s: every one of its %llu blocks is leased "
+			"by a live node (grow spec.cidr or lengthen spec.subnetLength)",
+			c->sublen, loom_prefix_fmt(c->cidr, cidr),
+			(unsigned long long)loomd_subnet_count(c->cidr, c->sublen));
 	}
 out:
 	loom_kvs_free(kvs, n);
@@ -216,9 +219,11 @@ static int read_network(struct loomd *d, struct loom_err *err)
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
-				    "waiting for the Network: %s does not exist yet (loomctl apply a "
-				    "Network named \"%s\")", key, d->cfg.network);
+		return loom_err_set(
+			err, LOOM_ERR_NOT_FOUND,
+			"waiting for the Network: %s does not exist yet (loomctl apply a "
+			"Network named \"%s\")",
+			key, d->cfg.network);
 	r = loomd_network_parse(kv.value, kv.value_len, &d->net, err);
 	loom_kv_clear(&kv);
 	if (r < 0) {
@@ -264,7 +269,8 @@ static int write_leasefile(struct loomd *d, struct loom_err *err)
 		.subnet = d->subnet,
 		.has_subnet6 = d->have_subnet6,
 		.subnet6 = d->subnet6,
-		.mtu = loom_network_pod_mtu(&d->net, d->underlay_mtu, d->cfg.address.family == AF_INET6),
+		.mtu = loom_network_pod_mtu(&d->net, d->underlay_mtu,
+					    d->cfg.address.family == AF_INET6),
 		.ipmasq = true,
 	};
 	char text[1024], path[PATH_MAX];
@@ -293,12 +299,13 @@ static void remember_from_file(struct loomd *d)
 		return;
 	if (!d->have_subnet && loomd_leasefile_get_prefix(text, "LOOM_SUBNET", &d->subnet) == 0)
 		d->have_subnet = true;
-	if (!d->have_subnet6 && loomd_leasefile_get_prefix(text, "LOOM_IPV6_SUBNET", &d->subnet6) == 0)
+	if (!d->have_subnet6 &&
+	    loomd_leasefile_get_prefix(text, "LOOM_IPV6_SUBNET", &d->subnet6) == 0)
 		d->have_subnet6 = true;
 }
 
-static int claim_family(struct loomd *d, const struct loom_prefix *cidr, int sublen,
-			bool *have, struct loom_prefix *held, struct loom_err *err)
+static int claim_family(struct loomd *d, const struct loom_prefix *cidr, int sublen, bool *have,
+			struct loom_prefix *held, struct loom_err *err)
 {
 	struct claim c = { .cidr = cidr, .sublen = sublen, .want = *have ? held : NULL };
 	char buf[LOOM_PREFIX_STRLEN];
@@ -332,8 +339,8 @@ int loomd_register(struct loomd *d, struct loom_err *err)
 	remember_from_file(d);
 	if (claim_family(d, &d->net.cidr, d->net.subnet_len, &d->have_subnet, &d->subnet, err) < 0)
 		return -1;
-	if (d->net.has_cidr6 && claim_family(d, &d->net.cidr6, d->net.subnet_len6,
-					      &d->have_subnet6, &d->subnet6, err) < 0)
+	if (d->net.has_cidr6 && claim_family(d, &d->net.cidr6, d->net.subnet_len6, &d->have_subnet6,
+					     &d->subnet6, err) < 0)
 		return -1;
 	if (!d->net.has_cidr6)
 		d->have_subnet6 = false;

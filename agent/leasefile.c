@@ -36,8 +36,9 @@ int loomd_leasefile_format(const struct loomd_lease_info *li, char *buf, size_t 
 			     "LOOM_IPV6_SUBNET=%s\nLOOM_MTU=%u\nLOOM_IPMASQ=%s\n",
 			     net, sub, net6, sub6, li->mtu, li->ipmasq ? "true" : "false");
 	} else {
-		n = snprintf(buf, len, "LOOM_NETWORK=%s\nLOOM_SUBNET=%s\nLOOM_MTU=%u\nLOOM_IPMASQ=%s\n",
-			     net, sub, li->mtu, li->ipmasq ? "true" : "false");
+		n = snprintf(buf, len,
+			     "LOOM_NETWORK=%s\nLOOM_SUBNET=%s\nLOOM_MTU=%u\nLOOM_IPMASQ=%s\n", net,
+			     sub, li->mtu, li->ipmasq ? "true" : "false");
 	}
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
@@ -66,13 +67,14 @@ int loomd_leasefile_write(const char *run_dir, const char *network, const char *
 	int e;
 
 	if (loomd_leasefile_path(run_dir, network, path, sizeof(path)) < 0)
-		return loom_err_set(err, LOOM_ERR_IO, "--run-dir %s makes the lease file's path too long",
-				    run_dir);
+		return loom_err_set(err, LOOM_ERR_IO,
+				    "--run-dir %s makes the lease file's path too long", run_dir);
 	if (loomd_leasefile_read(path, &old) == 0 && strcmp(old, text) == 0)
 		return 0;
 	e = loom_mkdir_p(run_dir, 0755);
 	if (e < 0)
-		return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create the run dir %s", run_dir);
+		return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create the run dir %s",
+				      run_dir);
 	snprintf(name, sizeof(name), "%s.env", network);
 	e = loom_file_replace(run_dir, name, text, strlen(text), 0644);
 	if (e < 0)

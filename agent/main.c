@@ -36,30 +36,30 @@
 /* While a controller with a tick() runs, the loop calls it this often (it
  * paces its own slow work: the bgp controller checks BIRD every second). */
 #define TICK_MS 1000
-#define MAX_WATCHES 4           /* store watches whose fds the loop follows */
+#define MAX_WATCHES 4 /* store watches whose fds the loop follows */
 
 struct loop {
 	struct loomd d;
 	bool registered, synced;
 	bool store_down;
-	struct loom_backoff backoff;        /* store retries */
-	struct loom_backoff nodes_backoff;  /* node sync retries */
-	int64_t next_sync, next_keepalive;  /* CLOCK_MONOTONIC ms */
-	char problem[LOOM_ERR_MSG_MAX];     /* the last non-store problem logged */
+	struct loom_backoff backoff;       /* store retries */
+	struct loom_backoff nodes_backoff; /* node sync retries */
+	int64_t next_sync, next_keepalive; /* CLOCK_MONOTONIC ms */
+	char problem[LOOM_ERR_MSG_MAX];    /* the last non-store problem logged */
 	int ifd, wd;
 	struct loom_loop *loop;
-	struct loom_timer *step_t;          /* armed for next_deadline() */
-	struct {                            /* the store watches the loop follows */
+	struct loom_timer *step_t; /* armed for next_deadline() */
+	struct {                   /* the store watches the loop follows */
 		struct loom_watch *w;
 		struct loom_io *io;
 		int fd;
 	} watched[MAX_WATCHES];
-	struct loomd_nodes nodes;           /* other nodes -> the mode's controller */
-	int64_t next_nodes;                 /* when to retry a failed node sync */
+	struct loomd_nodes nodes; /* other nodes -> the mode's controller */
+	int64_t next_nodes;       /* when to retry a failed node sync */
 	char nodes_problem[LOOM_ERR_MSG_MAX];
 	bool sysctls_done;
-	bool nodes_ever_synced;             /* a later node sync is a watch restart */
-	struct loomd_metrics metrics;       /* --metrics-address only */
+	bool nodes_ever_synced;       /* a later node sync is a watch restart */
+	struct loomd_metrics metrics; /* --metrics-address only */
 	struct loom_serve *serve;
 };
 
@@ -107,7 +107,8 @@ static void failed(struct loop *l, const struct loom_err *err, int64_t now)
 	}
 	store_up(l);
 	if (strncmp(l->problem, err->msg, sizeof(l->problem)) != 0) {
-		loom_log(err->code == LOOM_ERR_NOT_FOUND ? LOOM_LOG_INFO : LOOM_LOG_ERROR, "%s", text);
+		loom_log(err->code == LOOM_ERR_NOT_FOUND ? LOOM_LOG_INFO : LOOM_LOG_ERROR, "%s",
+			 text);
 		snprintf(l->problem, sizeof(l->problem), "%s", err->msg);
 	}
 	l->next_sync = now + (err->code == LOOM_ERR_NOT_FOUND ? WAIT_NETWORK_MS : RETRY_PROBLEM_MS);
@@ -186,7 +187,8 @@ static void do_nodes(struct loop *l, int64_t now)
 		int r = loomd_nodes_sync(&l->d, &l->nodes, &err);
 
 		if (r == 0)
-			loom_metric_observe(l->metrics.apply_seconds, (double)(now_ms() - t0) / 1e3);
+			loom_metric_observe(l->metrics.apply_seconds,
+					    (double)(now_ms() - t0) / 1e3);
 		if (r < 0) {
 			nodes_failed(l, &err, now);
 			network_stale(l, now);
@@ -257,7 +259,8 @@ static void on_inotify(struct loop *l, int64_t now)
 			const struct inotify_event *ev = (const struct inotify_event *)p;
 
 			p += sizeof(*ev) + ev->len;
-			if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+			if (ev->mask &
+			    (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
 				/* Lost events or lost the dir: rescan everything. */
 				l->synced = false;
 				if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {

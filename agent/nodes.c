@@ -46,8 +46,8 @@ void loomd_nodes_check(struct loomd *d, struct loomd_nodes *s)
 {
 	if (!s->started)
 		return;
-	if (loom_network_same(&s->net, &d->net) &&
-	    loom_ip_eq(&s->subnet.ip, &d->subnet.ip) && s->subnet.len == d->subnet.len)
+	if (loom_network_same(&s->net, &d->net) && loom_ip_eq(&s->subnet.ip, &d->subnet.ip) &&
+	    s->subnet.len == d->subnet.len)
 		return;
 	loomd_log("the Network or this node's block changed: restarting the %s controller",
 		  s->ops ? s->ops->name : d->net.mode->name);
@@ -177,7 +177,7 @@ int loomd_nodes_sync(struct loomd *d, struct loomd_nodes *s, struct loom_err *er
 	if (follow_config(d, s, err) < 0)
 		return -1;
 	if (!s->ops) {
-		s->synced = true;  /* no nodes to follow */
+		s->synced = true; /* no nodes to follow */
 		return 0;
 	}
 	if (loom_store_list(d->store, NODES_PREFIX, &kvs, &n, &rev, err) < 0)
@@ -244,7 +244,7 @@ static int on_event(struct loomd *d, struct loomd_nodes *s, const struct loom_ev
 			return 0;
 		}
 		if (loomd_node_same(k, &n))
-			return 0;  /* a renewal: nothing the dataplane sees */
+			return 0; /* a renewal: nothing the dataplane sees */
 		loomd_log("node %s changed", n.name);
 		if (s->ops->node_changed(s->state, k, &n, err) < 0)
 			return -1;
@@ -253,7 +253,8 @@ static int on_event(struct loomd *d, struct loomd_nodes *s, const struct loom_ev
 	}
 	if (!k)
 		return 0;
-	loomd_log("node %s left%s", k->name, ev->type == LOOM_EV_DELETE ? " (its key is gone)" : "");
+	loomd_log("node %s left%s", k->name,
+		  ev->type == LOOM_EV_DELETE ? " (its key is gone)" : "");
 	if (s->ops->node_removed(s->state, k, err) < 0)
 		return -1;
 	forget(s, k);
@@ -267,7 +268,7 @@ static int on_config_event(struct loomd *d, struct loomd_nodes *s, const struct 
 
 	config_key(d, key, sizeof(key));
 	if (strcmp(ev->kv.key, key) != 0)
-		return 0;  /* another network whose name starts with ours */
+		return 0; /* another network whose name starts with ours */
 	if (ev->type == LOOM_EV_DELETE) {
 		loomd_log("%s was deleted: keeping the Network as it was", key);
 		return 0;

@@ -72,8 +72,8 @@ static int desired_one(struct loomd *d, const char *fname, char key[LOOM_STORE_K
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0) {
-		loomd_log("cannot read endpoint record %s/%s: %s, ignoring", d->cfg.state_dir, fname,
-			  strerror(-r));
+		loomd_log("cannot read endpoint record %s/%s: %s, ignoring", d->cfg.state_dir,
+			  fname, strerror(-r));
 		return 0;
 	}
 	*val = loomd_endpoint_from_record(d->cfg.node, &id, text, len, &err);

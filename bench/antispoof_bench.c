@@ -123,7 +123,8 @@ static double cni(const char *cmd, const char *conf, unsigned pod, char *out, si
 		_exit(127);
 	}
 	close(pipefd[1]);
-	while ((r = read(pipefd[0], out ? out + got : path, out ? outlen - 1 - got : sizeof(path))) > 0)
+	while ((r = read(pipefd[0], out ? out + got : path,
+			 out ? outlen - 1 - got : sizeof(path))) > 0)
 		if (out)
 			got += (size_t)r;
 	waitpid(pid, &status, 0);
@@ -134,7 +135,8 @@ static double cni(const char *cmd, const char *conf, unsigned pod, char *out, si
 	close(in);
 	close(node);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "antispoof_bench: %s of pod %u failed: %s\n", cmd, pod, out ? out : "");
+		fprintf(stderr, "antispoof_bench: %s of pod %u failed: %s\n", cmd, pod,
+			out ? out : "");
 		exit(1);
 	}
 	return t;
@@ -171,7 +173,8 @@ static double median(double *v, unsigned n)
 static void first_ip(const char *result, char *ip, size_t len)
 {
 	json_t *r = json_loads(result, 0, NULL);
-	const char *a = json_string_value(json_object_get(json_array_get(json_object_get(r, "ips"), 0), "address"));
+	const char *a = json_string_value(
+		json_object_get(json_array_get(json_object_get(r, "ips"), 0), "address"));
 
 	snprintf(ip, len, "%s", a ? a : "");
 	ip[strcspn(ip, "/")] = 0;
@@ -196,12 +199,13 @@ static double iperf(unsigned from, unsigned to, const char *to_ip, int secs)
 
 		dup2(dn, 1);
 		dup2(dn, 2);
-		execlp("ip", "ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-p", "5299", (char *)NULL);
+		execlp("ip", "ip", "netns", "exec", ns, "iperf3", "-s", "-1", "-p", "5299",
+		       (char *)NULL);
 		_exit(127);
 	}
 	usleep(300 * 1000);
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s%u iperf3 -c %s -p 5299 -t %d -J 2>/dev/null", prefix,
-		 from, to_ip, secs);
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s%u iperf3 -c %s -p 5299 -t %d -J 2>/dev/null",
+		 prefix, from, to_ip, secs);
 	p = popen(cmd, "r");
 	if (!p)
 		die("cannot run iperf3");
@@ -212,8 +216,9 @@ static double iperf(unsigned from, unsigned to, const char *to_ip, int secs)
 	waitpid(server, NULL, 0);
 	server = 0;
 	r = json_loads(buf, 0, NULL);
-	bps = json_number_value(json_object_get(
-		json_object_get(json_object_get(r, "end"), "sum_received"), "bits_per_second"));
+	bps = json_number_value(
+		json_object_get(json_object_get(json_object_get(r, "end"), "sum_received"),
+				"bits_per_second"));
 	json_decref(r);
 	if (bps <= 0)
 		die("iperf3 gave no figure (is iperf3 installed?)");
@@ -223,7 +228,8 @@ static double iperf(unsigned from, unsigned to, const char *to_ip, int secs)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "bin", required_argument, NULL, 'b' }, { "out", required_argument, NULL, 'o' },
+		{ "bin", required_argument, NULL, 'b' },
+		{ "out", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned n = 50, i;
@@ -311,16 +317,19 @@ int main(int argc, char **argv)
 	out = outpath ? fopen(outpath, "w") : stdout;
 	if (!out)
 		die("cannot write --out");
-	fprintf(out, "# antiSpoof cost (loom-bridge + loom-ipam, %u ADDs each, iperf3 2x%d s each)\n\n",
+	fprintf(out,
+		"# antiSpoof cost (loom-bridge + loom-ipam, %u ADDs each, iperf3 2x%d s each)\n\n",
 		n - 1, secs);
 	fprintf(out, "| measure | antiSpoof on | off | difference | goal | met |\n");
 	fprintf(out, "|---|---|---|---|---|---|\n");
-	fprintf(out, "| ADD median | %.2f ms | %.2f ms | %+.2f ms | <= +0.5 ms | %s |\n", m_on, m_off,
-		m_on - m_off, m_on - m_off <= 0.5 ? "yes" : "no");
-	fprintf(out, "| iperf3 pod to pod | %.2f Gbit/s | %.2f Gbit/s | %+.1f%% | within 2%% | %s |\n",
+	fprintf(out, "| ADD median | %.2f ms | %.2f ms | %+.2f ms | <= +0.5 ms | %s |\n", m_on,
+		m_off, m_on - m_off, m_on - m_off <= 0.5 ? "yes" : "no");
+	fprintf(out,
+		"| iperf3 pod to pod | %.2f Gbit/s | %.2f Gbit/s | %+.1f%% | within 2%% | %s |\n",
 		g_on, g_off, (ratio - 1) * 100, ratio >= 0.98 ? "yes" : "no");
-	fprintf(out, "\nFirst ADD with antiSpoof on the node (loads, verifies and pins the program): "
-		     "%.2f ms.\n",
+	fprintf(out,
+		"\nFirst ADD with antiSpoof on the node (loads, verifies and pins the program): "
+		"%.2f ms.\n",
 		first);
 	if (out != stdout) {
 		fclose(out);

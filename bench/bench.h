@@ -84,7 +84,8 @@ static inline void *xcalloc(size_t n, size_t sz)
 }
 
 /* snprintf that refuses to truncate: a cut path would point elsewhere. */
-static inline void fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static inline void fmt(char *buf, size_t len, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
 static inline void fmt(char *buf, size_t len, const char *f, ...)
 {
 	va_list ap;

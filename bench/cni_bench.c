@@ -55,16 +55,26 @@ static const unsigned par_widths[N_WIDTHS] = { 8, 32 };
 #define MAX_WIDTH 32
 
 /* The two plugins, then the floor, which takes part in the ADD phase only. */
-enum { P_LOOM, P_REF, P_PLUGINS, P_FLOOR = P_PLUGINS, P_COUNT };
-enum { F_NETLINK, F_EXEC, F_COUNT };
+enum {
+	P_LOOM,
+	P_REF,
+	P_PLUGINS,
+	P_FLOOR = P_PLUGINS,
+	P_COUNT
+};
+enum {
+	F_NETLINK,
+	F_EXEC,
+	F_COUNT
+};
 
 struct plugin {
 	const char *label;
 	char path[PATH_MAX];
 	char cni_path[2 * PATH_MAX + 2];
-	char host[64];              /* host netns name */
+	char host[64]; /* host netns name */
 	int host_fd;
-	char *conf;                 /* network config (heap) */
+	char *conf; /* network config (heap) */
 	double *add_ms, *del_ms;
 	double par_pods_s[N_WIDTHS];
 };
@@ -72,7 +82,7 @@ struct plugin {
 static char prefix[32];
 static char tmp_root[PATH_MAX];
 static char run_root[PATH_MAX]; /* loom's endpoint records: tmpfs, as the default /run/loom */
-static unsigned n_ns_made;          /* namespaces made, for cleanup */
+static unsigned n_ns_made;      /* namespaces made, for cleanup */
 static char (*ns_made)[64];
 static unsigned ns_cap;
 
@@ -301,7 +311,8 @@ static double cni_call(const struct plugin *p, const char *cmd, const char *cid,
 	job_start(&j, p->host_fd, argv, e.envp, p->conf);
 	jobs_wait(&j, 1, &ms);
 	if (!job_ok(&j))
-		die("%s %s %s (pod %s) failed (status %d): %s", p->label, cmd, cid, pod, j.status, j.out);
+		die("%s %s %s (pod %s) failed (status %d): %s", p->label, cmd, cid, pod, j.status,
+		    j.out);
 	return ms;
 }
 
@@ -349,7 +360,8 @@ static void usage(FILE *f)
 		"  -n N          ADDs and DELs per plugin (default 100, at least 100 for the README)\n"
 		"  --par-pods P  pods per round in the 8- and 32-at-once phases (default 64, <= N)\n"
 		"  --loom-dir    dir with loom-bridge and loom-ipam (default: next to cni_bench)\n"
-		"  --ref-dir     dir with the reference bridge and host-local (default " DEFAULT_REF_DIR ")\n"
+		"  --ref-dir     dir with the reference bridge and host-local (default " DEFAULT_REF_DIR
+		")\n"
 		"  --out FILE    also write the result table as markdown\n");
 }
 
@@ -368,21 +380,36 @@ int main(int argc, char **argv)
 	unsigned n = 100, par = 64, par_given = 0;
 	struct plugin pl[P_COUNT];
 	double *floor_ms[F_COUNT], *noop_ms;
-	char (*pods)[P_COUNT][64];
-	char (*floor_pods)[64];
+	char(*pods)[P_COUNT][64];
+	char(*floor_pods)[64];
 	char floor_host[64];
 	int floor_fd, c;
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': n = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'p': par = (unsigned)strtoul(optarg, NULL, 10); par_given = 1; break;
-		case 'l': fmt(loom_dir, sizeof(loom_dir), "%s", optarg); break;
-		case 'r': fmt(ref_dir, sizeof(ref_dir), "%s", optarg); break;
-		case 'o': out_path = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'n':
+			n = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'p':
+			par = (unsigned)strtoul(optarg, NULL, 10);
+			par_given = 1;
+			break;
+		case 'l':
+			fmt(loom_dir, sizeof(loom_dir), "%s", optarg);
+			break;
+		case 'r':
+			fmt(ref_dir, sizeof(ref_dir), "%s", optarg);
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (par_given == 0 && par > n)
@@ -448,8 +475,9 @@ int main(int argc, char **argv)
 		mkdir(dir, 0700);
 		fmt(sub, sizeof(sub), "%s/state", dir);
 		mkdir(sub, 0700);
-		pl[p].conf = make_conf(loom ? "loom-bridge" : "bridge", loom ? "loom-ipam" : "host-local",
-				       loom ? "lbbr0" : "lbbr1", dir, loom);
+		pl[p].conf = make_conf(loom ? "loom-bridge" : "bridge",
+				       loom ? "loom-ipam" : "host-local", loom ? "lbbr0" : "lbbr1",
+				       dir, loom);
 		ns_make(hosts[p], pl[p].host, sizeof(pl[p].host));
 		pl[p].host_fd = ns_open(pl[p].host);
 		pl[p].add_ms = xcalloc(n, sizeof(double));
@@ -527,8 +555,10 @@ int main(int argc, char **argv)
 
 			for (int f = 0; f < F_COUNT; f++) {
 				char name[IFNAMSIZ], peer[IFNAMSIZ];
-				struct loom_veth_req req = { .name = name, .peer_name = peer,
-							     .peer_netns_fd = pfd, .up = true };
+				struct loom_veth_req req = { .name = name,
+							     .peer_name = peer,
+							     .peer_netns_fd = pfd,
+							     .up = true };
 
 				fmt(name, sizeof(name), "lbf%u%c", i, f == F_NETLINK ? 'n' : 'x');
 				fmt(peer, sizeof(peer), "eth%d", f);
@@ -543,7 +573,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cni_bench: %u DELs per plugin and kernel floors...\n", n);
 		for (unsigned i = 0; i < n && !interrupted; i++) {
 			char cid[32], name[IFNAMSIZ];
-			char *ipargv[] = { (char *)"/usr/sbin/ip", (char *)"link", (char *)"del", name, NULL };
+			char *ipargv[] = { (char *)"/usr/sbin/ip", (char *)"link", (char *)"del",
+					   name, NULL };
 			char *ipenv[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 			struct job j;
 			double t0;
@@ -574,7 +605,8 @@ int main(int argc, char **argv)
 		unsigned width = par_widths[wi];
 		double total_ms[P_PLUGINS] = { 0 };
 
-		fprintf(stderr, "cni_bench: %u pods per plugin per round, %u at once...\n", par, width);
+		fprintf(stderr, "cni_bench: %u pods per plugin per round, %u at once...\n", par,
+			width);
 		for (int round = 0; round < 2 && !interrupted; round++) {
 			for (int k = 0; k < P_PLUGINS; k++) {
 				int p = (k + round) % P_PLUGINS;
@@ -590,20 +622,25 @@ int main(int argc, char **argv)
 					/* Waves of `width` calls started together, the
 					 * next wave when the whole wave has answered: what
 					 * a node sees when a burst of pods lands at once. */
-					for (unsigned start = 0; start < par && !interrupted; start += width) {
-						unsigned nb = par - start < width ? par - start : width;
+					for (unsigned start = 0; start < par && !interrupted;
+					     start += width) {
+						unsigned nb =
+							par - start < width ? par - start : width;
 
 						for (unsigned s = 0; s < nb; s++) {
-							fmt(cids[s], sizeof(cids[s]), "par%u-%d-%u", width, round,
-							    start + s);
-							env_fill(&envs[s], &pl[p], cmd, cids[s], pods[start + s][p]);
-							job_start(&jobs[s], pl[p].host_fd, argv1, envs[s].envp, pl[p].conf);
+							fmt(cids[s], sizeof(cids[s]), "par%u-%d-%u",
+							    width, round, start + s);
+							env_fill(&envs[s], &pl[p], cmd, cids[s],
+								 pods[start + s][p]);
+							job_start(&jobs[s], pl[p].host_fd, argv1,
+								  envs[s].envp, pl[p].conf);
 						}
 						jobs_wait(jobs, nb, NULL);
 						for (unsigned s = 0; s < nb; s++)
 							if (!job_ok(&jobs[s]))
-								die("%s parallel %s %s failed: %s", pl[p].label, cmd,
-								    cids[s], jobs[s].out);
+								die("%s parallel %s %s failed: %s",
+								    pl[p].label, cmd, cids[s],
+								    jobs[s].out);
 					}
 					if (cmdi == 0)
 						total_ms[p] += now_ms() - t0;
@@ -611,7 +648,8 @@ int main(int argc, char **argv)
 			}
 		}
 		for (int p = 0; p < P_PLUGINS; p++)
-			pl[p].par_pods_s[wi] = total_ms[p] > 0 ? 2.0 * par / (total_ms[p] / 1e3) : 0;
+			pl[p].par_pods_s[wi] =
+				total_ms[p] > 0 ? 2.0 * par / (total_ms[p] / 1e3) : 0;
 	}
 	if (interrupted)
 		die("interrupted");
@@ -638,17 +676,19 @@ int main(int argc, char **argv)
 		}
 		uname(&u);
 #define ADDF(...) off += (size_t)snprintf(table + off, sizeof(table) - off, __VA_ARGS__)
-		ADDF("CNI bridge latency, %u pods per plugin, kernel %s, %ld CPUs\n\n", n, u.release,
-		     sysconf(_SC_NPROCESSORS_ONLN));
+		ADDF("CNI bridge latency, %u pods per plugin, kernel %s, %ld CPUs\n\n", n,
+		     u.release, sysconf(_SC_NPROCESSORS_ONLN));
 		ADDF("| plugin | ADD median | ADD p90 | DEL median | DEL p90 | pods/s, %u ADDs at once "
-		     "| pods/s, %u at once |\n", par_widths[0], par_widths[1]);
+		     "| pods/s, %u at once |\n",
+		     par_widths[0], par_widths[1]);
 		ADDF("|---|---|---|---|---|---|---|\n");
 		for (int p = 0; p < P_PLUGINS; p++)
-			ADDF("| %s | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f | %.0f |\n", pl[p].label,
-			     add_med[p], add_p90[p], del_med[p], del_p90[p], pl[p].par_pods_s[0],
-			     pl[p].par_pods_s[1]);
+			ADDF("| %s | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f | %.0f |\n",
+			     pl[p].label, add_med[p], add_p90[p], del_med[p], del_p90[p],
+			     pl[p].par_pods_s[0], pl[p].par_pods_s[1]);
 		ADDF("| floor: cni_floor, the same kernel work as one ADD in one process | %.2f ms | "
-		     "%.2f ms | | | | |\n", add_med[P_FLOOR], add_p90[P_FLOOR]);
+		     "%.2f ms | | | | |\n",
+		     add_med[P_FLOOR], add_p90[P_FLOOR]);
 		ADDF("| floor: exec of /bin/true the same way | %.2f ms | %.2f ms | | | | |\n",
 		     pct(noop_ms, n, 0.5), pct(noop_ms, n, 0.9));
 		ADDF("| floor: veth pair delete, netlink from the bench | | | %.2f ms | %.2f ms | | |\n",
@@ -656,20 +696,26 @@ int main(int argc, char **argv)
 		ADDF("| floor: veth pair delete, `ip link del` exec'd | | | %.2f ms | %.2f ms | | |\n\n",
 		     fl_med[F_EXEC], fl_p90[F_EXEC]);
 		ADDF("| ratio | value | goal |\n|---|---|---|\n");
-		ADDF("| ADD median loom / reference | %.3f | <= 0.25: %s |\n", add_med[P_LOOM] / add_med[P_REF],
+		ADDF("| ADD median loom / reference | %.3f | <= 0.25: %s |\n",
+		     add_med[P_LOOM] / add_med[P_REF],
 		     add_med[P_LOOM] <= 0.25 * add_med[P_REF] ? "met" : "MISSED");
 		ADDF("| ADD median loom / floor (cni_floor) | %.3f | <= 1.3: %s |\n",
 		     add_med[P_LOOM] / add_med[P_FLOOR],
 		     add_med[P_LOOM] <= 1.3 * add_med[P_FLOOR] ? "met" : "MISSED");
-		ADDF("| DEL median loom / reference | %.3f | |\n", del_med[P_LOOM] / del_med[P_REF]);
+		ADDF("| DEL median loom / reference | %.3f | |\n",
+		     del_med[P_LOOM] / del_med[P_REF]);
 		ADDF("| DEL median loom / netlink veth delete | %.3f | <= 1.2: %s |\n",
 		     del_med[P_LOOM] / fl_med[F_NETLINK],
 		     del_med[P_LOOM] <= 1.2 * fl_med[F_NETLINK] ? "met" : "MISSED");
-		ADDF("| DEL median loom / exec'd `ip link del` | %.3f | |\n", del_med[P_LOOM] / fl_med[F_EXEC]);
+		ADDF("| DEL median loom / exec'd `ip link del` | %.3f | |\n",
+		     del_med[P_LOOM] / fl_med[F_EXEC]);
 		for (int wi = 0; wi < N_WIDTHS; wi++)
-			ADDF("| pods/s loom / reference, %u at once | %.2f | %s |\n", par_widths[wi],
-			     pl[P_LOOM].par_pods_s[wi] / pl[P_REF].par_pods_s[wi],
-			     wi > 0 ? "" : pl[P_LOOM].par_pods_s[wi] >= 4 * pl[P_REF].par_pods_s[wi] ? ">= 4: met" : ">= 4: MISSED");
+			ADDF("| pods/s loom / reference, %u at once | %.2f | %s |\n",
+			     par_widths[wi], pl[P_LOOM].par_pods_s[wi] / pl[P_REF].par_pods_s[wi],
+			     wi > 0 ? ""
+			     : pl[P_LOOM].par_pods_s[wi] >= 4 * pl[P_REF].par_pods_s[wi]
+				     ? ">= 4: met"
+				     : ">= 4: MISSED");
 #undef ADDF
 		fputs(table, stdout);
 		if (out_path) {

@@ -35,9 +35,9 @@
 #include "kernel/nl.h"
 
 #define FLOOR_BRIDGE "lbfloor0"
-#define FLOOR_NET 0x0a820000u         /* 10.130.0.0/16 */
+#define FLOOR_NET 0x0a820000u /* 10.130.0.0/16 */
 #define FLOOR_GW (FLOOR_NET | 1u)
-#define FLOOR_HOSTS 65533u            /* .0.2 .. .255.254 */
+#define FLOOR_HOSTS 65533u /* .0.2 .. .255.254 */
 #define DEFAULT_DIR "/var/lib/cni/networks/loom-floor"
 
 static int fail(const char *what, int r)
@@ -152,8 +152,10 @@ int main(void)
 
 	snprintf(host_name, sizeof(host_name), "vf%08x", fnv1a(cid) ^ fnv1a(ifname));
 	r = loom_veth_create(host,
-			     &(struct loom_veth_req){ .name = host_name, .peer_name = ifname,
-						      .peer_netns_fd = nsfd, .master = br.ifindex,
+			     &(struct loom_veth_req){ .name = host_name,
+						      .peer_name = ifname,
+						      .peer_netns_fd = nsfd,
+						      .master = br.ifindex,
 						      .up = true },
 			     &veth);
 	if (r == 0 && veth.link <= 0)

@@ -44,12 +44,24 @@
 #define EXEC_TIMEOUT_MS 30000
 #define OUT_MAX 65536
 
-enum { P_LOOM, P_REF, P_COUNT };
-enum { S_EMPTY, S_FULL, S_COUNT };
-enum { OP_ADD, OP_DEL, OP_COUNT };
+enum {
+	P_LOOM,
+	P_REF,
+	P_COUNT
+};
+enum {
+	S_EMPTY,
+	S_FULL,
+	S_COUNT
+};
+enum {
+	OP_ADD,
+	OP_DEL,
+	OP_COUNT
+};
 
 struct plugin {
-	const char *label;  /* as printed */
+	const char *label; /* as printed */
 	const char *path;
 	char cni_path[PATH_MAX];
 };
@@ -142,13 +154,17 @@ static char *make_config(const char *ipam_type, const char *datadir)
 
 /* Run one plugin exec the way a runtime does.  Returns the wall time in ms,
  * or a negative value on failure (with the plugin's stdout in `out`). */
-static double run_plugin(const struct plugin *p, const char *cmd, const char *cid,
-			 const char *conf, char *out, size_t out_len)
+static double run_plugin(const struct plugin *p, const char *cmd, const char *cid, const char *conf,
+			 char *out, size_t out_len)
 {
 	char e_cmd[64], e_cid[128], e_path[PATH_MAX + 16];
-	char *envp[] = { e_cmd, e_cid, (char *)"CNI_NETNS=/var/run/netns/loom-bench",
-			 (char *)"CNI_IFNAME=eth0", e_path,
-			 (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char *envp[] = { e_cmd,
+			 e_cid,
+			 (char *)"CNI_NETNS=/var/run/netns/loom-bench",
+			 (char *)"CNI_IFNAME=eth0",
+			 e_path,
+			 (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+			 NULL };
 	char *argv[] = { (char *)p->path, NULL };
 	int in[2], outp[2], status, devnull;
 	size_t got = 0;
@@ -169,7 +185,8 @@ static double run_plugin(const struct plugin *p, const char *cmd, const char *ci
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		devnull = open("/dev/null", O_WRONLY);
-		if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
+		if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0 || devnull < 0 ||
+		    dup2(devnull, 2) < 0)
 			_exit(127);
 		execve(p->path, argv, envp);
 		_exit(127);
@@ -243,9 +260,13 @@ struct cellres {
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "loom", required_argument, NULL, 'l' },   { "ref", required_argument, NULL, 'r' },
-		{ "prefill", required_argument, NULL, 'p' }, { "out", required_argument, NULL, 'o' },
-		{ "dir", required_argument, NULL, 'd' },     { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+		{ "loom", required_argument, NULL, 'l' },
+		{ "ref", required_argument, NULL, 'r' },
+		{ "prefill", required_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct plugin plugins[P_COUNT] = { { .label = "loom-ipam" }, { .label = "host-local" } };
 	const char *out_file = NULL;
@@ -276,10 +297,18 @@ int main(int argc, char **argv)
 		unsigned long v;
 
 		switch (c) {
-		case 'l': plugins[P_LOOM].path = optarg; break;
-		case 'r': plugins[P_REF].path = optarg; break;
-		case 'o': out_file = optarg; break;
-		case 'd': base_dir = optarg; break;
+		case 'l':
+			plugins[P_LOOM].path = optarg;
+			break;
+		case 'r':
+			plugins[P_REF].path = optarg;
+			break;
+		case 'o':
+			out_file = optarg;
+			break;
+		case 'd':
+			base_dir = optarg;
+			break;
 		case 'n':
 		case 'p':
 			errno = 0;
@@ -291,8 +320,12 @@ int main(int argc, char **argv)
 			else
 				prefill = (unsigned)v;
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
@@ -324,8 +357,8 @@ int main(int argc, char **argv)
 
 	/* The reproduce line, with the options as given. */
 	cf = open_memstream(&cmdline, &cl_len);
-	fprintf(cf, "%s --loom %s --ref %s -n %u --prefill %u --dir %s", argv[0], plugins[P_LOOM].path,
-		plugins[P_REF].path, n, prefill, base_dir);
+	fprintf(cf, "%s --loom %s --ref %s -n %u --prefill %u --dir %s", argv[0],
+		plugins[P_LOOM].path, plugins[P_REF].path, n, prefill, base_dir);
 	if (out_file)
 		fprintf(cf, " --out %s", out_file);
 	fclose(cf);
@@ -341,7 +374,8 @@ int main(int argc, char **argv)
 		for (int p = 0; p < P_COUNT; p++) {
 			char dd[PATH_MAX + 64];
 
-			fmt(dd, sizeof(dd), "%s/%s-%d", tmp_root, s == S_EMPTY ? "empty" : "full", p);
+			fmt(dd, sizeof(dd), "%s/%s-%d", tmp_root, s == S_EMPTY ? "empty" : "full",
+			    p);
 			make_store(dd, s == S_EMPTY ? 0 : prefill);
 			confs[s][p] = make_config(p == P_LOOM ? "loom-ipam" : "host-local", dd);
 			for (int op = 0; op < OP_COUNT; op++)
@@ -366,11 +400,12 @@ int main(int argc, char **argv)
 					double ms;
 
 					fmt(cid, sizeof(cid), "bench%06u", i);
-					ms = run_plugin(&plugins[p], op == OP_ADD ? "ADD" : "DEL", cid,
-							confs[s][p], out, sizeof(out));
+					ms = run_plugin(&plugins[p], op == OP_ADD ? "ADD" : "DEL",
+							cid, confs[s][p], out, sizeof(out));
 					if (ms < 0)
-						die("%s %s #%u on the %s failed: %s", plugins[p].label,
-						    op == OP_ADD ? "ADD" : "DEL", i, sname, out);
+						die("%s %s #%u on the %s failed: %s",
+						    plugins[p].label, op == OP_ADD ? "ADD" : "DEL",
+						    i, sname, out);
 					cells[s][p].ms[op][i] = ms;
 				}
 	}
@@ -380,7 +415,8 @@ int main(int argc, char **argv)
 	for (int s = 0; s < S_COUNT; s++)
 		for (int p = 0; p < P_COUNT; p++)
 			for (int op = 0; op < OP_COUNT; op++)
-				stats(cells[s][p].ms[op], n, &res[s][p].med[op], &res[s][p].p90[op]);
+				stats(cells[s][p].ms[op], n, &res[s][p].med[op],
+				      &res[s][p].p90[op]);
 
 	mf = open_memstream(&md, &md_len);
 	fprintf(mf, "| store | plugin | ADD median | ADD p90 | DEL median | DEL p90 |\n"
@@ -422,10 +458,13 @@ int main(int argc, char **argv)
 	if (out_file) {
 		FILE *f = fopen(out_file, "w");
 
-		if (!f || fprintf(f, "# IPAM benchmark: loom-ipam vs host-local\n\n"
-				     "Command: `%s`\n\nMachine: %s %s, %ld CPUs.\n\n%s",
-				  cmdline, un.sysname, un.release, sysconf(_SC_NPROCESSORS_ONLN),
-				  md) < 0 || fclose(f) != 0)
+		if (!f ||
+		    fprintf(f,
+			    "# IPAM benchmark: loom-ipam vs host-local\n\n"
+			    "Command: `%s`\n\nMachine: %s %s, %ld CPUs.\n\n%s",
+			    cmdline, un.sysname, un.release, sysconf(_SC_NPROCESSORS_ONLN),
+			    md) < 0 ||
+		    fclose(f) != 0)
 			die("cannot write %s: %s", out_file, strerror(errno));
 	}
 

@@ -17,8 +17,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: loom-bpf [--pin-dir DIR] [--json]\n"
-		   "  per-pod anti-spoofing counters (default DIR %s)\n",
+	fprintf(f,
+		"usage: loom-bpf [--pin-dir DIR] [--json]\n"
+		"  per-pod anti-spoofing counters (default DIR %s)\n",
 		LOOM_ANTISPOOF_DEFAULT_PIN_DIR);
 }
 
@@ -33,12 +34,15 @@ static void print_json(const struct loom_antispoof_stats *v, size_t n)
 		json_t *drops = json_object();
 
 		for (d = 0; d < LOOM_ANTISPOOF_DROP_MAX; d++)
-			json_object_set_new(drops, loom_antispoof_drop_name(d), json_integer((json_int_t)v[i].drop[d]));
-		json_array_append_new(
-			arr, json_pack("{s:i,s:s,s:b,s:I,s:I,s:o}", "ifindex", (int)v[i].ifindex, "veth",
-				       if_indextoname(v[i].ifindex, name) ? name : "-", "allowed",
-				       v[i].has_allowed, "passPackets", (json_int_t)v[i].pass_packets,
-				       "passBytes", (json_int_t)v[i].pass_bytes, "dropped", drops));
+			json_object_set_new(drops, loom_antispoof_drop_name(d),
+					    json_integer((json_int_t)v[i].drop[d]));
+		json_array_append_new(arr,
+				      json_pack("{s:i,s:s,s:b,s:I,s:I,s:o}", "ifindex",
+						(int)v[i].ifindex, "veth",
+						if_indextoname(v[i].ifindex, name) ? name : "-",
+						"allowed", v[i].has_allowed, "passPackets",
+						(json_int_t)v[i].pass_packets, "passBytes",
+						(json_int_t)v[i].pass_bytes, "dropped", drops));
 	}
 	json_dumpf(arr, stdout, JSON_INDENT(2));
 	putchar('\n');

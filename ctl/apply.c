@@ -28,7 +28,8 @@ static int load_valid(const char *path, struct loom_manifest *m)
 	}
 	json_array_foreach(m->objects, i, obj) {
 		if (loom_k8s_validate(obj, NULL, &err) < 0) {
-			ctl_error("%s: %s: %s", path, json_string_value(json_array_get(m->origins, i)), err.msg);
+			ctl_error("%s: %s: %s", path,
+				  json_string_value(json_array_get(m->origins, i)), err.msg);
 			loom_manifest_free(m);
 			return -1;
 		}
@@ -84,7 +85,8 @@ static bool same_object(const char *stored, size_t len, const json_t *obj)
 static int apply_one(struct loom_store *s, const json_t *obj, const char **verb,
 		     struct loom_err *err)
 {
-	const struct loom_kind_info *k = loom_kind_lookup(json_string_value(json_object_get(obj, "kind")));
+	const struct loom_kind_info *k =
+		loom_kind_lookup(json_string_value(json_object_get(obj, "kind")));
 	char key[LOOM_STORE_KEY_MAX];
 	char *val = NULL;
 	int attempt, r = -1;
@@ -153,7 +155,8 @@ int ctl_apply(struct ctl *c, int argc, char **argv)
 		const char *f = file_arg(argc, argv, &i_arg);
 
 		if (!f || !f[0]) {
-			ctl_error(f ? "-f needs a file name" : "apply: unexpected argument \"%s\"", argv[i_arg]);
+			ctl_error(f ? "-f needs a file name" : "apply: unexpected argument \"%s\"",
+				  argv[i_arg]);
 			return 1;
 		}
 		file = f;
@@ -165,7 +168,8 @@ int ctl_apply(struct ctl *c, int argc, char **argv)
 	if (!(s = load_valid_and_store(c, file, &m)))
 		return 1;
 	json_array_foreach(m.objects, i, obj) {
-		const struct loom_kind_info *k = loom_kind_lookup(json_string_value(json_object_get(obj, "kind")));
+		const struct loom_kind_info *k =
+			loom_kind_lookup(json_string_value(json_object_get(obj, "kind")));
 		struct loom_err err = { 0 };
 		const char *verb = "";
 

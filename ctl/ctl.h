@@ -12,8 +12,8 @@
 #include "store/store.h"
 
 struct ctl {
-	const char *url;            /* the store URL in use; NULL until ctl_store() picks the default */
-	struct loom_store *store;   /* opened on first use by ctl_store() */
+	const char *url; /* the store URL in use; NULL until ctl_store() picks the default */
+	struct loom_store *store; /* opened on first use by ctl_store() */
 };
 
 /* The opened store, or NULL after printing why it could not be opened. */

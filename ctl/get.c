@@ -42,7 +42,8 @@ static void table_print(struct table *t)
 			if (c + 1 == n)
 				printf("%s\n", json_string_value(cell));
 			else
-				printf("%-*s   ", (int)width[c < MAX_COLS ? c : 0], json_string_value(cell));
+				printf("%-*s   ", (int)width[c < MAX_COLS ? c : 0],
+				       json_string_value(cell));
 		}
 	}
 }
@@ -76,7 +77,8 @@ static json_t *labels_cell(const json_t *labels)
 	json_object_foreach((json_t *)labels, k, v) {
 		char *kv;
 
-		if (asprintf(&kv, "%s=%s", k, json_string_value(v) ? json_string_value(v) : "") >= 0) {
+		if (asprintf(&kv, "%s=%s", k, json_string_value(v) ? json_string_value(v) : "") >=
+		    0) {
 			join(&acc, ",", kv);
 			free(kv);
 		}
@@ -137,8 +139,8 @@ static void backend_cell(const json_t *spec, bool wide, char *buf, size_t len)
 }
 
 /* One table row per object; header when obj == NULL. */
-static void kind_row(struct table *t, const struct loom_kind_info *k, const json_t *obj, bool all_ns,
-		     bool wide)
+static void kind_row(struct table *t, const struct loom_kind_info *k, const json_t *obj,
+		     bool all_ns, bool wide)
 {
 	const char *cells[MAX_COLS];
 	json_t *owned[MAX_COLS] = { 0 };
@@ -166,11 +168,15 @@ static void kind_row(struct table *t, const struct loom_kind_info *k, const json
 			json_array_foreach(json_object_get(spec, "containers"), ci, c)
 				json_array_foreach(json_object_get(c, "ports"), pi, p) {
 					char *s;
-					const char *pn = json_string_value(json_object_get(p, "name"));
+					const char *pn =
+						json_string_value(json_object_get(p, "name"));
 
 					if (asprintf(&s, "%s%s%lld/%s", pn ? pn : "", pn ? ":" : "",
-						     (long long)json_integer_value(json_object_get(p, "containerPort")),
-						     json_string_value(json_object_get(p, "protocol"))) >= 0) {
+						     (long long)json_integer_value(
+							     json_object_get(p, "containerPort")),
+						     json_string_value(
+							     json_object_get(p, "protocol"))) >=
+					    0) {
 						join(&ports, ",", s);
 						free(s);
 					}
@@ -201,8 +207,10 @@ static void kind_row(struct table *t, const struct loom_kind_info *k, const json
 			cells[n++] = json_string_value(types);
 		}
 		if (wide) {
-			snprintf(buf[0], sizeof(buf[0]), "%zu", json_array_size(json_object_get(spec, "ingress")));
-			snprintf(buf[1], sizeof(buf[1]), "%zu", json_array_size(json_object_get(spec, "egress")));
+			snprintf(buf[0], sizeof(buf[0]), "%zu",
+				 json_array_size(json_object_get(spec, "ingress")));
+			snprintf(buf[1], sizeof(buf[1]), "%zu",
+				 json_array_size(json_object_get(spec, "egress")));
 			cells[n++] = buf[0];
 			cells[n++] = buf[1];
 		}
@@ -220,15 +228,19 @@ static void kind_row(struct table *t, const struct loom_kind_info *k, const json
 			break;
 		}
 		cells[n++] = str_at(spec, "cidr", NULL, NULL);
-		snprintf(buf[0], sizeof(buf[0]), "%lld", (long long)json_integer_value(json_object_get(spec, "subnetLength")));
+		snprintf(buf[0], sizeof(buf[0]), "%lld",
+			 (long long)json_integer_value(json_object_get(spec, "subnetLength")));
 		cells[n++] = json_object_get(spec, "subnetLength") ? buf[0] : NULL;
 		backend_cell(spec, wide, buf[1], sizeof(buf[1]));
 		cells[n++] = buf[1];
 		if (wide) {
 			cells[n++] = str_at(spec, "cidr6", NULL, NULL);
-			snprintf(buf[2], sizeof(buf[2]), "%lld", (long long)json_integer_value(json_object_get(spec, "subnetLength6")));
+			snprintf(buf[2], sizeof(buf[2]), "%lld",
+				 (long long)json_integer_value(
+					 json_object_get(spec, "subnetLength6")));
 			cells[n++] = json_object_get(spec, "subnetLength6") ? buf[2] : NULL;
-			snprintf(buf[3], sizeof(buf[3]), "%lld", (long long)json_integer_value(json_object_get(spec, "mtu")));
+			snprintf(buf[3], sizeof(buf[3]), "%lld",
+				 (long long)json_integer_value(json_object_get(spec, "mtu")));
 			cells[n++] = json_object_get(spec, "mtu") ? buf[3] : "auto";
 		}
 		break;
@@ -248,8 +260,8 @@ static void kind_row(struct table *t, const struct loom_kind_info *k, const json
 		json_decref(owned[i]);
 }
 
-static int print_objects(const struct loom_kind_info *k, json_t *items, bool single, const char *fmt,
-			 bool all_ns)
+static int print_objects(const struct loom_kind_info *k, json_t *items, bool single,
+			 const char *fmt, bool all_ns)
 {
 	struct loom_err err = { 0 };
 	json_t *out, *obj;
@@ -268,7 +280,8 @@ static int print_objects(const struct loom_kind_info *k, json_t *items, bool sin
 	if (single) {
 		out = json_incref(json_array_get(items, 0));
 	} else {
-		out = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items", items);
+		out = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items",
+				items);
 	}
 	if (!strcmp(fmt, "json")) {
 		json_dumpf(out, stdout, JSON_INDENT(4));
@@ -308,8 +321,8 @@ int ctl_get(struct ctl *c, int argc, char **argv)
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace") || !strcmp(argv[i], "-o") ||
-		    !strcmp(argv[i], "--output")) {
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace") ||
+		    !strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
 			if (i + 1 == argc) {
 				ctl_error("%s needs a value", argv[i]);
 				return 1;
@@ -334,7 +347,8 @@ int ctl_get(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (fmt && strcmp(fmt, "json") && strcmp(fmt, "yaml") && strcmp(fmt, "wide")) {
-		ctl_error("unable to match a printer for output format \"%s\" (json, yaml, wide)", fmt);
+		ctl_error("unable to match a printer for output format \"%s\" (json, yaml, wide)",
+			  fmt);
 		return 1;
 	}
 	if (!kind) {
@@ -498,7 +512,8 @@ static char *peers_cell(const struct loom_kv *st, size_t n_st, const char *node,
 
 int ctl_nodes(struct ctl *c, int argc, char **argv)
 {
-	static const char *const head[] = { "NAME", "ADDRESS", "SUBNET", "REGISTERED", "EXPIRES-IN", "PEERS" };
+	static const char *const head[] = { "NAME",       "ADDRESS",    "SUBNET",
+					    "REGISTERED", "EXPIRES-IN", "PEERS" };
 	struct table t = { NULL };
 	struct loom_kv *kvs = NULL, *st = NULL;
 	size_t n = 0, n_st = 0, i;
@@ -539,7 +554,8 @@ int ctl_nodes(struct ctl *c, int argc, char **argv)
 		if (!o)
 			continue;
 		if (renewed && strptime(renewed, "%Y-%m-%dT%H:%M:%S", &tm)) {
-			fmt_duration(age, sizeof(age), (long long)time(NULL) - (long long)timegm(&tm));
+			fmt_duration(age, sizeof(age),
+				     (long long)time(NULL) - (long long)timegm(&tm));
 			strcat(age, " ago");
 		}
 		/* keep-alives renew the lease, not the record: ask the store */
@@ -555,7 +571,9 @@ int ctl_nodes(struct ctl *c, int argc, char **argv)
 		cells[2] = json_string_value(json_object_get(o, "subnet"));
 		cells[3] = age;
 		cells[4] = exp;
-		peers = cols == 6 ? peers_cell(st, n_st, kvs[i].key + strlen("/loom/nodes/"), fmt != NULL) : NULL;
+		peers = cols == 6 ? peers_cell(st, n_st, kvs[i].key + strlen("/loom/nodes/"),
+					       fmt != NULL)
+				  : NULL;
 		cells[5] = peers;
 		table_row(&t, cells, cols);
 		free(peers);

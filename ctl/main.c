@@ -136,7 +136,8 @@ int main(int argc, char **argv)
 	 * diags prefer the store of the loomd running here */
 	if (c.url && !c.url[0])
 		c.url = NULL;
-	if (n == 0 || !strcmp(args[0], "-h") || !strcmp(args[0], "--help") || !strcmp(args[0], "help"))
+	if (n == 0 || !strcmp(args[0], "-h") || !strcmp(args[0], "--help") ||
+	    !strcmp(args[0], "help"))
 		rc = usage();
 	else if (!strcmp(args[0], "apply"))
 		rc = ctl_apply(&c, n, args);
@@ -155,7 +156,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(args[0], "diags"))
 		rc = ctl_diags(&c, n, args);
 	else {
-		ctl_error("unknown command \"%s\" (try: apply, get, delete, nodes, ipam, policy, status, diags)", args[0]);
+		ctl_error(
+			"unknown command \"%s\" (try: apply, get, delete, nodes, ipam, policy, status, diags)",
+			args[0]);
 		rc = 1;
 	}
 	loom_store_close(c.store);

@@ -120,7 +120,7 @@ static int wait_cmd(struct ctl *c, int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if ((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 > timeout) {
 			ctl_error("timed out: %s", n ? "a node has not applied the current revision"
-						      : "no node reports policy status");
+						     : "no node reports policy status");
 			return 1;
 		}
 		usleep(50000);
@@ -179,6 +179,7 @@ int ctl_policy(struct ctl *c, int argc, char **argv)
 		return wait_cmd(c, argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "explain"))
 		return explain(c, argc, argv);
-	ctl_error("usage: loomctl policy status | wait [--timeout S] | explain NS/POD NS/POD PORT/PROTO");
+	ctl_error(
+		"usage: loomctl policy status | wait [--timeout S] | explain NS/POD NS/POD PORT/PROTO");
 	return 1;
 }

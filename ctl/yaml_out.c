@@ -18,9 +18,10 @@ static int emit_scalar(yaml_emitter_t *e, const char *text, size_t len, bool for
 {
 	yaml_event_t ev;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)len, !force_quote,
-					  1, force_quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
-							 : YAML_ANY_SCALAR_STYLE))
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)len,
+					  !force_quote, 1,
+					  force_quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+						      : YAML_ANY_SCALAR_STYLE))
 		return -1;
 	return emit(e, &ev);
 }
@@ -43,7 +44,8 @@ static int emit_node(yaml_emitter_t *e, const json_t *j)
 
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
-		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+							 YAML_BLOCK_MAPPING_STYLE) ||
 		    emit(e, &ev) < 0)
 			return -1;
 		json_object_foreach((json_t *)j, k, v)
@@ -52,7 +54,8 @@ static int emit_node(yaml_emitter_t *e, const json_t *j)
 				return -1;
 		return yaml_mapping_end_event_initialize(&ev) ? emit(e, &ev) : -1;
 	case JSON_ARRAY:
-		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+							  YAML_BLOCK_SEQUENCE_STYLE) ||
 		    emit(e, &ev) < 0)
 			return -1;
 		json_array_foreach(j, i, v)
@@ -61,7 +64,8 @@ static int emit_node(yaml_emitter_t *e, const json_t *j)
 		return yaml_sequence_end_event_initialize(&ev) ? emit(e, &ev) : -1;
 	case JSON_STRING:
 		return emit_scalar(e, json_string_value(j), json_string_length(j),
-				   reads_as_non_string(json_string_value(j), json_string_length(j)));
+				   reads_as_non_string(json_string_value(j),
+						       json_string_length(j)));
 	case JSON_INTEGER:
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		return emit_scalar(e, buf, strlen(buf), false);
@@ -92,10 +96,10 @@ int ctl_yaml_emit(FILE *f, const json_t *j, struct loom_err *err)
 	yaml_emitter_set_width(&e, -1);
 	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) || emit(&e, &ev) < 0 ||
 	    !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) || emit(&e, &ev) < 0 ||
-	    emit_node(&e, j) < 0 ||
-	    !yaml_document_end_event_initialize(&ev, 1) || emit(&e, &ev) < 0 ||
-	    !yaml_stream_end_event_initialize(&ev) || emit(&e, &ev) < 0) {
-		loom_err_set(err, LOOM_ERR_IO, "writing YAML: %s", e.problem ? e.problem : "emitter error");
+	    emit_node(&e, j) < 0 || !yaml_document_end_event_initialize(&ev, 1) ||
+	    emit(&e, &ev) < 0 || !yaml_stream_end_event_initialize(&ev) || emit(&e, &ev) < 0) {
+		loom_err_set(err, LOOM_ERR_IO, "writing YAML: %s",
+			     e.problem ? e.problem : "emitter error");
 		goto out;
 	}
 	r = 0;

@@ -78,8 +78,8 @@ struct iter {
 	struct loom_ip cur, first;
 };
 
-static void iter_init(struct iter *it, struct loom_ipam_store *s, const struct loom_ipam_rangeset *set,
-		      size_t idx)
+static void iter_init(struct iter *it, struct loom_ipam_store *s,
+		      const struct loom_ipam_rangeset *set, size_t idx)
 {
 	struct loom_ip last;
 	int ri;
@@ -88,7 +88,8 @@ static void iter_init(struct iter *it, struct loom_ipam_store *s, const struct l
 	it->set = set;
 	/* A corrupt or foreign hint (a changed config) only costs the round
 	 * robin one step, as in host-local. */
-	if (loom_ipam_store_last_get(s, idx, &last) == 0 && (ri = loom_rangeset_find(set, &last)) >= 0) {
+	if (loom_ipam_store_last_get(s, idx, &last) == 0 &&
+	    (ri = loom_rangeset_find(set, &last)) >= 0) {
 		it->ri = (size_t)ri;
 		it->cur = last;
 		it->have_cur = true;
@@ -117,9 +118,9 @@ static bool iter_next(struct iter *it)
 	return !loom_ip_eq(&it->cur, &it->first);
 }
 
-static int reserve_requested(struct loom_ipam_store *s, const struct loom_ipam_conf *conf, size_t idx,
-			     const struct loom_ip *ip, const char *id, const char *ifname,
-			     size_t *ri, struct loom_err *err)
+static int reserve_requested(struct loom_ipam_store *s, const struct loom_ipam_conf *conf,
+			     size_t idx, const struct loom_ip *ip, const char *id,
+			     const char *ifname, size_t *ri, struct loom_err *err)
 {
 	const struct loom_ipam_rangeset *set = &conf->sets[idx];
 	const struct loom_ipam_range *r;
@@ -136,19 +137,22 @@ static int reserve_requested(struct loom_ipam_store *s, const struct loom_ipam_c
 	if (!loom_range_usable(r, ip))
 		return loom_err_set(err, LOOM_ERR_IP_UNAVAILABLE,
 				    "requested address %s is the %s of subnet %s (%s)", a,
-				    r->has_gateway && loom_ip_eq(ip, &r->gateway) ? "gateway"
-										: "network or broadcast address",
+				    r->has_gateway && loom_ip_eq(ip, &r->gateway)
+					    ? "gateway"
+					    : "network or broadcast address",
 				    loom_prefix_fmt(&r->subnet, p), r->where);
 	rc = loom_ipam_store_reserve(s, ip, id, ifname, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {
 		if (loom_ipam_store_holder(s, ip, &h) == 0 && h.valid)
-			return loom_err_set(err, LOOM_ERR_IP_UNAVAILABLE,
-					    "requested address %s is already held by container %s%s%s",
-					    a, h.id, h.legacy ? "" : " interface ", h.ifname);
+			return loom_err_set(
+				err, LOOM_ERR_IP_UNAVAILABLE,
+				"requested address %s is already held by container %s%s%s", a, h.id,
+				h.legacy ? "" : " interface ", h.ifname);
 		return loom_err_set(err, LOOM_ERR_IP_UNAVAILABLE,
-				    "requested address %s is already reserved (%s/%s)", a, s->path, a);
+				    "requested address %s is already reserved (%s/%s)", a, s->path,
+				    a);
 	}
 	*ri = (size_t)found;
 	return 0;
@@ -231,7 +235,8 @@ int loom_alloc_set_full(struct loom_ipam_store *s, const struct loom_ipam_conf *
 	for (probes = 0; probes < FULL_PROBES; probes++) {
 		if (!iter_next(&it))
 			return 1;
-		if (loom_range_usable(&set->r[it.ri], &it.cur) && !loom_ipam_store_exists(s, &it.cur))
+		if (loom_range_usable(&set->r[it.ri], &it.cur) &&
+		    !loom_ipam_store_exists(s, &it.cur))
 			return 0;
 	}
 	for (i = 0; i < set->n; i++)

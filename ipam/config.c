@@ -116,11 +116,11 @@ static int check_in_subnet(const struct loom_ipam_range *r, const char *key,
 
 	if (ip->family != r->subnet.ip.family)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s.%s: %s is not of the same family as subnet %s", r->where, key,
-				    loom_ip_fmt(ip, a), loom_prefix_fmt(&r->subnet, p));
+				    "%s.%s: %s is not of the same family as subnet %s", r->where,
+				    key, loom_ip_fmt(ip, a), loom_prefix_fmt(&r->subnet, p));
 	if (!loom_prefix_contains(&r->subnet, ip))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s.%s: %s is outside subnet %s", r->where, key, loom_ip_fmt(ip, a),
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.%s: %s is outside subnet %s",
+				    r->where, key, loom_ip_fmt(ip, a),
 				    loom_prefix_fmt(&r->subnet, p));
 	return 0;
 }
@@ -178,8 +178,8 @@ static int range_finish(struct loom_ipam_range *r, bool has_start, bool has_end,
 	return 0;
 }
 
-static int parse_range(const json_t *obj, const char *where, struct loom_ipam_range *r,
-		       bool legacy, struct loom_err *err)
+static int parse_range(const json_t *obj, const char *where, struct loom_ipam_range *r, bool legacy,
+		       struct loom_err *err)
 {
 	static const char *const keys[] = { "subnet", "rangeStart", "rangeEnd", "gateway" };
 	const char *key, *s;
@@ -211,15 +211,16 @@ static int parse_range(const json_t *obj, const char *where, struct loom_ipam_ra
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.subnet is missing", where);
 	if (loom_prefix_parse(s, &r->subnet) < 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s.subnet: \"%.64s\" is not an address/prefix-length", where, s);
+				    "%s.subnet: \"%.64s\" is not an address/prefix-length", where,
+				    s);
 	if (!loom_prefix_is_network(&r->subnet)) {
 		struct loom_prefix net = r->subnet;
 		char p[LOOM_PREFIX_STRLEN];
 
 		net.ip = loom_prefix_first(&r->subnet);
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s.subnet: \"%.64s\" has host bits set (did you mean %s?)", where,
-				    s, loom_prefix_fmt(&net, p));
+				    "%s.subnet: \"%.64s\" has host bits set (did you mean %s?)",
+				    where, s, loom_prefix_fmt(&net, p));
 	}
 
 	if ((has_start = opt_ip(obj, where, "rangeStart", &r->start, err)) < 0 ||
@@ -239,7 +240,8 @@ static int parse_rangeset(const json_t *arr, const char *where, struct loom_ipam
 
 	if (!json_is_array(arr))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s must be a list of ranges, not %s", where, loom_json_kind(arr));
+				    "%s must be a list of ranges, not %s", where,
+				    loom_json_kind(arr));
 	n = json_array_size(arr);
 	if (n == 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: empty range set", where);
@@ -272,7 +274,8 @@ static int parse_rangesets(const json_t *list, const char *where, struct loom_ip
 
 	if (!json_is_array(list))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s must be a list of range sets, not %s", where, loom_json_kind(list));
+				    "%s must be a list of range sets, not %s", where,
+				    loom_json_kind(list));
 	n = json_array_size(list);
 	for (i = 0; i < n; i++) {
 		if (out->n_sets == LOOM_IPAM_MAX_SETS)
@@ -305,7 +308,8 @@ static int parse_legacy(const json_t *ipam, struct loom_ipam_conf *out, struct l
 	}
 	if (out->n_sets == LOOM_IPAM_MAX_SETS)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "ipam: more than loom's limit of %d range sets", LOOM_IPAM_MAX_SETS);
+				    "ipam: more than loom's limit of %d range sets",
+				    LOOM_IPAM_MAX_SETS);
 	if (parse_range(ipam, "ipam", &out->sets[out->n_sets].r[0], true, err) < 0)
 		return -1;
 	out->sets[out->n_sets].n = 1;
@@ -337,12 +341,12 @@ static int verify_overlaps(const struct loom_ipam_conf *c, struct loom_err *err)
 
 					if (!ranges_overlap(a, b))
 						continue;
-					return loom_err_set(
-						err, LOOM_ERR_INVALID_CONFIG,
-						"%s (%s-%s) overlaps %s (%s-%s)", a->where,
-						loom_ip_fmt(&a->start, a1), loom_ip_fmt(&a->end, a2),
-						b->where, loom_ip_fmt(&b->start, b1),
-						loom_ip_fmt(&b->end, b2));
+					return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+							    "%s (%s-%s) overlaps %s (%s-%s)",
+							    a->where, loom_ip_fmt(&a->start, a1),
+							    loom_ip_fmt(&a->end, a2), b->where,
+							    loom_ip_fmt(&b->start, b1),
+							    loom_ip_fmt(&b->end, b2));
 				}
 			}
 		}
@@ -358,12 +362,13 @@ static int route_int(const json_t *v, const char *where, const char *key, int mi
 	json_int_t n;
 
 	if (!json_is_integer(v))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.%s must be an integer, not %s",
-				    where, key, loom_json_kind(v));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s.%s must be an integer, not %s", where, key,
+				    loom_json_kind(v));
 	n = json_integer_value(v);
 	if (n < min || n > INT32_MAX)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.%s: %lld is out of range", where,
-				    key, (long long)n);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.%s: %lld is out of range",
+				    where, key, (long long)n);
 	*out = (int)n;
 	return 0;
 }
@@ -455,7 +460,8 @@ static int add_requested(struct loom_ipam_conf *out, const char *where, const ch
 
 	if (strchr(s, '/')) {
 		if (loom_prefix_parse(s, &p) < 0)
-			return loom_err_set(err, code, "%s: \"%.64s\" is not an IP address", where, s);
+			return loom_err_set(err, code, "%s: \"%.64s\" is not an IP address", where,
+					    s);
 		ip = p.ip;
 	} else if (loom_ip_parse(s, &ip) < 0) {
 		return loom_err_set(err, code, "%s: \"%.64s\" is not an IP address", where, s);
@@ -465,7 +471,8 @@ static int add_requested(struct loom_ipam_conf *out, const char *where, const ch
 			return 0;
 	}
 	if (out->n_requested == LOOM_IPAM_MAX_REQUESTED)
-		return loom_err_set(err, code, "%s: more than loom's limit of %d requested addresses", where,
+		return loom_err_set(err, code,
+				    "%s: more than loom's limit of %d requested addresses", where,
 				    LOOM_IPAM_MAX_REQUESTED);
 	out->requested[out->n_requested++] = ip;
 	return 0;
@@ -482,7 +489,8 @@ static int requested_list(const json_t *list, const char *where, struct loom_ipa
 		return 0;
 	if (!json_is_array(list))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s must be a list of addresses, not %s", where, loom_json_kind(list));
+				    "%s must be a list of addresses, not %s", where,
+				    loom_json_kind(list));
 	json_array_foreach(list, i, v) {
 		where_fmt(w, sizeof(w), where, i);
 		if (!json_is_string(v))
@@ -523,12 +531,13 @@ static int parse_requested(const struct loom_netconf *nc, const struct loom_cni_
 	if (cni) {
 		if (!json_is_object(cni))
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "args.cni must be an object, not %s", loom_json_kind(cni));
+					    "args.cni must be an object, not %s",
+					    loom_json_kind(cni));
 		if (requested_list(loom_json_member(cni, "ips"), "args.cni.ips", out, err) < 0)
 			return -1;
 	}
-	if (nc->runtime_config &&
-	    requested_list(loom_json_member(nc->runtime_config, "ips"), "runtimeConfig.ips", out, err) < 0)
+	if (nc->runtime_config && requested_list(loom_json_member(nc->runtime_config, "ips"),
+						 "runtimeConfig.ips", out, err) < 0)
 		return -1;
 	return 0;
 }
@@ -618,8 +627,9 @@ int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_ar
 	if (j && parse_rangesets(j, "ipam.ranges", out, err) < 0)
 		return -1;
 	if (out->n_sets == 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "ipam: no IP ranges specified (set ipam.ranges or ipam.subnet)");
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"ipam: no IP ranges specified (set ipam.ranges or ipam.subnet)");
 	if (verify_overlaps(out, err) < 0)
 		return -1;
 
@@ -657,8 +667,9 @@ int loom_ipam_conf_build(const struct loom_netconf *nc, const struct loom_cni_ar
 		out->sets[out->n_sets++].n = 1;
 	}
 	if (out->n_sets == 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "ipam: no IP ranges specified (set ipam.ranges or ipam.subnet)");
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"ipam: no IP ranges specified (set ipam.ranges or ipam.subnet)");
 	if (verify_overlaps(out, err) < 0)
 		return -1;
 	if (spec->n_routes > LOOM_IPAM_MAX_ROUTES)
@@ -715,8 +726,8 @@ int loom_ipam_dns_load(const char *path, struct loom_dns *dns, struct loom_err *
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
-		return loom_err_errno(err, LOOM_ERR_IO, e, "ipam.resolvConf: cannot open %s: %s", path,
-				      strerror(e));
+		return loom_err_errno(err, LOOM_ERR_IO, e, "ipam.resolvConf: cannot open %s: %s",
+				      path, strerror(e));
 	}
 	buf = malloc(RESOLV_CONF_MAX + 1);
 	if (!buf) {
@@ -732,8 +743,9 @@ int loom_ipam_dns_load(const char *path, struct loom_dns *dns, struct loom_err *
 			e = errno;
 			close(fd);
 			free(buf);
-			return loom_err_errno(err, LOOM_ERR_IO, e, "ipam.resolvConf: cannot read %s: %s",
-					      path, strerror(e));
+			return loom_err_errno(err, LOOM_ERR_IO, e,
+					      "ipam.resolvConf: cannot read %s: %s", path,
+					      strerror(e));
 		}
 		if (n == 0)
 			break;

@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "LOOMIDX"              /* with its NUL: 8 bytes */
+#define MAGIC "LOOMIDX" /* with its NUL: 8 bytes */
 #define VERSION 1u
 #define FILE_MODE 0600
 #define DIR_MODE 0700
 #define BLOCK LOOM_INDEX_BLOCK
-#define PROBE_MAX 128u               /* longest probe we follow or create */
-#define CHUNK_BLOCKS 64u             /* blocks read per pread by full passes */
+#define PROBE_MAX 128u   /* longest probe we follow or create */
+#define CHUNK_BLOCKS 64u /* blocks read per pread by full passes */
 
 /* Header block. */
 #define H_VERSION 8
@@ -36,7 +36,7 @@
 #define R_IFLEN 10
 #define R_IDLEN 12
 #define R_IPS 16
-#define IP_SIZE 17                   /* family (4 or 6) + 16 address bytes */
+#define IP_SIZE 17 /* family (4 or 6) + 16 address bytes */
 #define R_KEY (R_IPS + LOOM_INDEX_MAX_IPS * IP_SIZE)
 
 _Static_assert(R_KEY + LOOM_INDEX_ID_MAX + 1 + LOOM_INDEX_IFNAME_MAX <= BLOCK,
@@ -45,7 +45,12 @@ _Static_assert((LOOM_INDEX_MIN_SLOTS & (LOOM_INDEX_MIN_SLOTS - 1)) == 0 &&
 		       (LOOM_INDEX_MAX_SLOTS & (LOOM_INDEX_MAX_SLOTS - 1)) == 0,
 	       "slot counts are powers of two");
 
-enum state { ST_EMPTY = 0, ST_LIVE = 1, ST_TOMB = 2, ST_BAD = 3 };
+enum state {
+	ST_EMPTY = 0,
+	ST_LIVE = 1,
+	ST_TOMB = 2,
+	ST_BAD = 3
+};
 
 struct rec {
 	uint8_t n;
@@ -425,8 +430,8 @@ static int probe(struct loom_index *ix, const char *id, const char *ifname, int6
 	return 0;
 }
 
-int loom_index_get(struct loom_index *ix, const char *id, const char *ifname,
-		   struct loom_ip *ips, size_t max)
+int loom_index_get(struct loom_index *ix, const char *id, const char *ifname, struct loom_ip *ips,
+		   size_t max)
 {
 	int64_t found, free_slot;
 	struct rec r;

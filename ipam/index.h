@@ -35,17 +35,17 @@
 #define LOOM_INDEX_DIR ".loom-index"
 #define LOOM_INDEX_FILE LOOM_INDEX_DIR "/table"
 #define LOOM_INDEX_TMP LOOM_INDEX_DIR "/table.new" /* a rebuild in progress */
-#define LOOM_INDEX_MAX_IPS 13             /* addresses one record holds */
-#define LOOM_INDEX_ID_MAX 255             /* bytes of a container ID */
-#define LOOM_INDEX_IFNAME_MAX 15          /* bytes of an ifname (IFNAMSIZ - 1) */
+#define LOOM_INDEX_MAX_IPS 13                      /* addresses one record holds */
+#define LOOM_INDEX_ID_MAX 255                      /* bytes of a container ID */
+#define LOOM_INDEX_IFNAME_MAX 15                   /* bytes of an ifname (IFNAMSIZ - 1) */
 #define LOOM_INDEX_MIN_SLOTS 64u
-#define LOOM_INDEX_MAX_SLOTS 65536u       /* 32 MiB at most, sparse */
+#define LOOM_INDEX_MAX_SLOTS 65536u /* 32 MiB at most, sparse */
 #define LOOM_INDEX_BLOCK 512u
 
 struct loom_index {
-	int fd;                           /* -1 when not open */
-	uint32_t slots;                   /* power of two in [MIN, MAX] */
-	uint32_t used;                    /* non-empty slots, as the header says */
+	int fd;         /* -1 when not open */
+	uint32_t slots; /* power of two in [MIN, MAX] */
+	uint32_t used;  /* non-empty slots, as the header says */
 };
 
 /* Called for each live record by loom_index_walk; non-zero stops the walk. */
@@ -64,8 +64,8 @@ void loom_index_close(struct loom_index *ix);
 
 /* The addresses recorded for (id, ifname): count > 0, -ENOENT when none,
  * -E2BIG when more than `max`, other -errno. */
-int loom_index_get(struct loom_index *ix, const char *id, const char *ifname,
-		   struct loom_ip *ips, size_t max);
+int loom_index_get(struct loom_index *ix, const char *id, const char *ifname, struct loom_ip *ips,
+		   size_t max);
 /* Record `n` addresses for (id, ifname), replacing its record (n > 0), or
  * tombstone it (n == 0; absent is fine).  May rebuild the table (a new file
  * in dirfd).  0; -EINVAL when id or ifname cannot be a key; -E2BIG when n

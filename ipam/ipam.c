@@ -18,7 +18,8 @@
 
 static int check_attachment(const char *id, const char *ifname, struct loom_err *err)
 {
-	if (loom_cni_validate_container_id(id, err) < 0 || loom_cni_validate_ifname(ifname, err) < 0)
+	if (loom_cni_validate_container_id(id, err) < 0 ||
+	    loom_cni_validate_ifname(ifname, err) < 0)
 		return -1;
 	return 0;
 }
@@ -51,14 +52,16 @@ static int map_requested(const struct loom_ipam_conf *conf,
 				break;
 		}
 		if (k == conf->n_sets)
-			return loom_err_set(err, LOOM_ERR_IP_UNAVAILABLE,
-					    "requested address %s is outside every configured range",
-					    loom_ip_fmt(ip, a));
+			return loom_err_set(
+				err, LOOM_ERR_IP_UNAVAILABLE,
+				"requested address %s is outside every configured range",
+				loom_ip_fmt(ip, a));
 		if (req[k])
-			return loom_err_set(err, LOOM_ERR_IP_UNAVAILABLE,
-					    "requested addresses %s and %s both fall in range set %zu; "
-					    "one address per range set",
-					    loom_ip_fmt(req[k], a), loom_ip_fmt(ip, b), k);
+			return loom_err_set(
+				err, LOOM_ERR_IP_UNAVAILABLE,
+				"requested addresses %s and %s both fall in range set %zu; "
+				"one address per range set",
+				loom_ip_fmt(req[k], a), loom_ip_fmt(ip, b), k);
 		req[k] = ip;
 	}
 	return 0;
@@ -77,7 +80,8 @@ static size_t indexed(struct loom_ipam_store *s, const char *id, const char *ifn
 
 	*stale = got <= 0;
 	for (i = 0; got > 0 && i < (size_t)got; i++) {
-		if (loom_ipam_store_holder(s, &ips[i], &h) == 0 && loom_holder_is(&h, id, ifname, false))
+		if (loom_ipam_store_holder(s, &ips[i], &h) == 0 &&
+		    loom_holder_is(&h, id, ifname, false))
 			out[n++] = ips[i];
 		else
 			*stale = true;
@@ -111,8 +115,8 @@ static int write_intent(struct loom_ipam_store *s, const struct loom_ip *ip, voi
 	return loom_ipam_store_index_put(s, in->id, in->ifname, in->all, *in->n_all + 1);
 }
 
-int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
-		  const char *ifname, struct loom_result *res, struct loom_err *err)
+int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id, const char *ifname,
+		  struct loom_result *res, struct loom_err *err)
 {
 	const struct loom_ip *req[LOOM_IPAM_MAX_SETS];
 	struct loom_ip held[LOOM_IPAM_STORE_INDEX_MAX], all[LOOM_IPAM_STORE_INDEX_MAX];
@@ -178,7 +182,8 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 			/* back to what the attachment held before; best effort:
 			 * a stale entry only makes its DEL scan */
 			if (!overflow)
-				(void)loom_ipam_store_index_put(&s, container_id, ifname, all, n_before);
+				(void)loom_ipam_store_index_put(&s, container_id, ifname, all,
+								n_before);
 			loom_ipam_store_close(&s);
 			if (n_got > 0)
 				loom_err_prefix(err, "allocation rolled back");
@@ -196,7 +201,8 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 	rc = overflow ? -E2BIG : loom_ipam_store_index_put(&s, container_id, ifname, all, n_all);
 	/* Without a current index entry, a stale one could send DEL past
 	 * these reservations: drop it, or give up the ADD. */
-	if (rc < 0 && rc != -EINVAL && loom_ipam_store_index_put(&s, container_id, ifname, NULL, 0) < 0) {
+	if (rc < 0 && rc != -EINVAL &&
+	    loom_ipam_store_index_put(&s, container_id, ifname, NULL, 0) < 0) {
 		rollback(&s, got, n_got);
 		loom_ipam_store_close(&s);
 		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot write the index in %s: %s",
@@ -214,7 +220,7 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
 struct scan {
 	const char *id, *ifname;
 	size_t n_exact, n_legacy;
-	char (*exact)[LOOM_IP_STRLEN];  /* file names */
+	char (*exact)[LOOM_IP_STRLEN]; /* file names */
 	char (*legacy)[LOOM_IP_STRLEN];
 	size_t cap;
 	bool overflow;
@@ -252,8 +258,9 @@ static int scan_held(struct loom_ipam_store *s, const char *id, const char *ifna
 		     char (*names)[LOOM_IP_STRLEN], size_t *n)
 {
 	char legacy[SCAN_CAP][LOOM_IP_STRLEN];
-	struct scan c = { .id = id, .ifname = ifname, .exact = names, .legacy = legacy,
-			  .cap = SCAN_CAP };
+	struct scan c = {
+		.id = id, .ifname = ifname, .exact = names, .legacy = legacy, .cap = SCAN_CAP
+	};
 	int rc = loom_ipam_store_walk(s, true, scan_one, &c);
 
 	if (rc < 0)
@@ -266,8 +273,8 @@ static int scan_held(struct loom_ipam_store *s, const char *id, const char *ifna
 	return c.overflow ? -E2BIG : 0;
 }
 
-int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id,
-		  const char *ifname, struct loom_err *err)
+int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id, const char *ifname,
+		  struct loom_err *err)
 {
 	struct loom_ip held[LOOM_IPAM_STORE_INDEX_MAX];
 	char names[SCAN_CAP][LOOM_IP_STRLEN];
@@ -309,8 +316,8 @@ int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id,
 	return 0;
 }
 
-int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id,
-		    const char *ifname, const struct loom_result *prev, struct loom_err *err)
+int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id, const char *ifname,
+		    const struct loom_result *prev, struct loom_err *err)
 {
 	struct loom_ip held[LOOM_IPAM_STORE_INDEX_MAX];
 	char names[SCAN_CAP][LOOM_IP_STRLEN];
@@ -329,16 +336,17 @@ int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id,
 		rc = scan_held(&s, container_id, ifname, names, &n);
 		if (rc < 0 && rc != -E2BIG) {
 			loom_ipam_store_close(&s);
-			return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot list %s: %s", s.path,
-					      strerror(-rc));
+			return loom_err_errno(err, LOOM_ERR_STORE, -rc, "cannot list %s: %s",
+					      s.path, strerror(-rc));
 		}
 	}
 	if (n == 0) {
 		loom_ipam_store_close(&s);
-		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
-				    "no address is allocated to container %s interface %s in network "
-				    "%s (%s)",
-				    container_id, ifname, conf->name, s.path);
+		return loom_err_set(
+			err, LOOM_ERR_NOT_FOUND,
+			"no address is allocated to container %s interface %s in network "
+			"%s (%s)",
+			container_id, ifname, conf->name, s.path);
 	}
 	for (i = 0; prev && i < prev->n_ips; i++) {
 		const struct loom_ip *ip = &prev->ips[i].address.ip;
@@ -346,13 +354,15 @@ int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id,
 
 		if (!in_config(conf, ip))
 			continue; /* another IPAM's address, or another network's */
-		if (loom_ipam_store_holder(&s, ip, &h) == 0 && loom_holder_is(&h, container_id, ifname, true))
+		if (loom_ipam_store_holder(&s, ip, &h) == 0 &&
+		    loom_holder_is(&h, container_id, ifname, true))
 			continue;
 		loom_ipam_store_close(&s);
-		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
-				    "prevResult address %s is not allocated to container %s interface "
-				    "%s in network %s",
-				    loom_ip_fmt(ip, a), container_id, ifname, conf->name);
+		return loom_err_set(
+			err, LOOM_ERR_NOT_FOUND,
+			"prevResult address %s is not allocated to container %s interface "
+			"%s in network %s",
+			loom_ip_fmt(ip, a), container_id, ifname, conf->name);
 	}
 	loom_ipam_store_close(&s);
 	return 0;
@@ -418,8 +428,8 @@ static int gc_index(struct loom_ipam_store *s, const char *id, const char *ifnam
 	return 0;
 }
 
-int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment *valid,
-		 size_t n, struct loom_err *err)
+int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment *valid, size_t n,
+		 struct loom_err *err)
 {
 	struct gc g = { .n = n };
 	struct loom_ipam_store s;
@@ -448,8 +458,8 @@ int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment
 	free(g.valid);
 	if (rc < 0) {
 		loom_ipam_store_close(&s);
-		return loom_err_errno(err, LOOM_ERR_STORE, -rc, "garbage collection in %s failed: %s",
-				      s.path, strerror(-rc));
+		return loom_err_errno(err, LOOM_ERR_STORE, -rc,
+				      "garbage collection in %s failed: %s", s.path, strerror(-rc));
 	}
 	loom_ipam_store_close(&s);
 	return 0;
@@ -479,7 +489,8 @@ int loom_ipam_status(const struct loom_ipam_conf *conf, struct loom_err *err)
 			loom_ipam_store_close(&s);
 			if (full > 0)
 				loom_err_set(err, LOOM_ERR_UNAVAILABLE,
-					     "range set %zu (%s) of network %s has no free address", i,
+					     "range set %zu (%s) of network %s has no free address",
+					     i,
 					     loom_rangeset_fmt(&conf->sets[i], list, sizeof(list)),
 					     conf->name);
 			else if (err)

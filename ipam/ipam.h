@@ -24,36 +24,36 @@
 #define LOOM_IPAM_DEFAULT_DATA_DIR "/var/lib/cni/networks"
 
 /* Bounds on everything a config can make us hold. */
-#define LOOM_IPAM_MAX_SETS 8           /* range sets = addresses per ADD */
-#define LOOM_IPAM_MAX_RANGES 32        /* ranges in one set */
-#define LOOM_IPAM_MAX_REQUESTED 16     /* requested addresses, all sources */
+#define LOOM_IPAM_MAX_SETS 8       /* range sets = addresses per ADD */
+#define LOOM_IPAM_MAX_RANGES 32    /* ranges in one set */
+#define LOOM_IPAM_MAX_REQUESTED 16 /* requested addresses, all sources */
 #define LOOM_IPAM_MAX_ROUTES LOOM_RESULT_MAX_ROUTES
-#define LOOM_IPAM_WHERE_MAX 48         /* "runtimeConfig.ipRanges[7][31]" */
+#define LOOM_IPAM_WHERE_MAX 48 /* "runtimeConfig.ipRanges[7][31]" */
 
 struct loom_ipam_range {
-	struct loom_prefix subnet;     /* host bits clear */
-	struct loom_ip start;          /* first candidate, inclusive, inside subnet */
-	struct loom_ip end;            /* last candidate, inclusive, >= start */
-	bool has_gateway;              /* given, or defaulted to network+1 */
-	struct loom_ip gateway;        /* inside subnet; never handed out */
-	uint64_t usable;               /* addresses in [start,end] we may hand out (saturating) */
+	struct loom_prefix subnet;       /* host bits clear */
+	struct loom_ip start;            /* first candidate, inclusive, inside subnet */
+	struct loom_ip end;              /* last candidate, inclusive, >= start */
+	bool has_gateway;                /* given, or defaulted to network+1 */
+	struct loom_ip gateway;          /* inside subnet; never handed out */
+	uint64_t usable;                 /* addresses in [start,end] we may hand out (saturating) */
 	char where[LOOM_IPAM_WHERE_MAX]; /* config path, e.g. "ipam.ranges[0][1]" */
 };
 
 struct loom_ipam_rangeset {
-	size_t n;                      /* >= 1; all ranges of one family */
+	size_t n; /* >= 1; all ranges of one family */
 	struct loom_ipam_range r[LOOM_IPAM_MAX_RANGES];
 };
 
 struct loom_ipam_conf {
-	char name[256];                /* network name: the store's directory */
-	char data_dir[PATH_MAX];       /* absolute */
-	char resolv_conf[PATH_MAX];    /* "" when not set; read on ADD */
-	size_t n_sets;                 /* >= 1; one address per set on ADD */
+	char name[256];             /* network name: the store's directory */
+	char data_dir[PATH_MAX];    /* absolute */
+	char resolv_conf[PATH_MAX]; /* "" when not set; read on ADD */
+	size_t n_sets;              /* >= 1; one address per set on ADD */
 	struct loom_ipam_rangeset sets[LOOM_IPAM_MAX_SETS];
 	size_t n_routes;
 	struct loom_route routes[LOOM_IPAM_MAX_ROUTES];
-	size_t n_requested;            /* deduplicated, in order of appearance */
+	size_t n_requested; /* deduplicated, in order of appearance */
 	struct loom_ip requested[LOOM_IPAM_MAX_REQUESTED];
 };
 
@@ -75,14 +75,14 @@ int loom_ipam_conf_parse(const struct loom_netconf *nc, const struct loom_cni_ar
  * (loom-vxlan and loom-bgp, from the node's lease): one range set per
  * range, no resolvConf. */
 struct loom_ipam_spec_range {
-	struct loom_prefix subnet;     /* host bits clear */
+	struct loom_prefix subnet; /* host bits clear */
 	bool has_start;
-	struct loom_ip start;          /* first candidate, inside subnet */
-	bool has_gateway;              /* false: network+1 (never handed out) */
+	struct loom_ip start; /* first candidate, inside subnet */
+	bool has_gateway;     /* false: network+1 (never handed out) */
 	struct loom_ip gateway;
 };
 struct loom_ipam_spec {
-	const char *data_dir;          /* NULL: LOOM_IPAM_DEFAULT_DATA_DIR */
+	const char *data_dir; /* NULL: LOOM_IPAM_DEFAULT_DATA_DIR */
 	size_t n_ranges;
 	struct loom_ipam_spec_range ranges[2];
 	size_t n_routes;
@@ -111,26 +111,26 @@ int loom_ipam_dns_load(const char *path, struct loom_dns *dns, struct loom_err *
  * failure.  Codes: LOOM_ERR_DUPLICATE (this attachment already holds an
  * address of this config), LOOM_ERR_IP_UNAVAILABLE (requested address taken
  * or outside every range), LOOM_ERR_IPAM_EXHAUSTED, LOOM_ERR_STORE. */
-int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id,
-		  const char *ifname, struct loom_result *res, struct loom_err *err);
+int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id, const char *ifname,
+		  struct loom_result *res, struct loom_err *err);
 
 /* Release every address held by (container_id, ifname), including ones
  * written by host-local.  Succeeds when there is nothing to release. */
-int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id,
-		  const char *ifname, struct loom_err *err);
+int loom_ipam_del(const struct loom_ipam_conf *conf, const char *container_id, const char *ifname,
+		  struct loom_err *err);
 
 /* LOOM_ERR_NOT_FOUND when the attachment holds no address, or when `prev`
  * (may be NULL) lists an address of this config's ranges that it does not
  * hold. */
-int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id,
-		    const char *ifname, const struct loom_result *prev, struct loom_err *err);
+int loom_ipam_check(const struct loom_ipam_conf *conf, const char *container_id, const char *ifname,
+		    const struct loom_result *prev, struct loom_err *err);
 
 /* Release every allocation of this network whose owner is not among the
  * `n` valid attachments (files written by old host-local versions hold only
  * a container ID: those match by ID).  Garbage files named like an address
  * (empty, oversized, unreadable content) are released too. */
-int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment *valid,
-		 size_t n, struct loom_err *err);
+int loom_ipam_gc(const struct loom_ipam_conf *conf, const struct loom_attachment *valid, size_t n,
+		 struct loom_err *err);
 
 /* LOOM_ERR_UNAVAILABLE when the store cannot be created or written, or a
  * range set is full (ADD needs one address from each set, so one full set

@@ -19,10 +19,10 @@
 
 #include "base/file_replace.h"
 
-#define LINE_BREAK "\r\n"            /* host-local's separator between ID and ifname */
+#define LINE_BREAK "\r\n" /* host-local's separator between ID and ifname */
 #define LAST_PREFIX "last_reserved_ip."
 #define TMP_DIR ".loom-tmp"
-#define DIR_MODE 0755                /* what host-local creates */
+#define DIR_MODE 0755 /* what host-local creates */
 #define PRIVATE_DIR_MODE 0700
 #define FILE_MODE 0600
 
@@ -102,7 +102,7 @@ static void trim(char **s, size_t *len)
 }
 
 int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const char *network,
-		    struct loom_err *err)
+			 struct loom_err *err)
 {
 	int rc;
 
@@ -126,7 +126,8 @@ int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const 
 		return store_err(err, errno, "cannot open store directory", s->path);
 	/* host-local opens the lock read-only too: flock needs no write access,
 	 * and a read-only store can still be inspected by CHECK. */
-	s->lockfd = openat(s->dirfd, "lock", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
+	s->lockfd =
+		openat(s->dirfd, "lock", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
 	if (s->lockfd < 0) {
 		rc = errno;
 		loom_ipam_store_close(s);
@@ -170,13 +171,15 @@ static int open_tmp(struct loom_ipam_store *s, const char *tmp)
 {
 	int fd, rc;
 
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		    FILE_MODE);
 	if (fd >= 0 || errno != ENOENT)
 		return fd >= 0 ? fd : -errno;
 	rc = ensure_tmp_dir(s);
 	if (rc < 0)
 		return rc;
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, FILE_MODE);
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		    FILE_MODE);
 	return fd >= 0 ? fd : -errno;
 }
 
@@ -210,7 +213,7 @@ static int reserve_named(struct loom_ipam_store *s, const char *name, const char
 }
 
 int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip, const char *id,
-		       const char *ifname, struct loom_err *err)
+			    const char *ifname, struct loom_err *err)
 {
 	char name[LOOM_IP_STRLEN], content[LOOM_IPAM_STORE_ID_MAX + IFNAMSIZ + 4];
 	char proc[64];
@@ -326,15 +329,15 @@ static int holder_by_name(struct loom_ipam_store *s, const char *name, struct lo
 	return 0;
 }
 
-int loom_ipam_store_holder(struct loom_ipam_store *s, const struct loom_ip *ip, struct loom_holder *h)
+int loom_ipam_store_holder(struct loom_ipam_store *s, const struct loom_ip *ip,
+			   struct loom_holder *h)
 {
 	char name[LOOM_IP_STRLEN];
 
 	return holder_by_name(s, loom_ip_fmt(ip, name), h);
 }
 
-bool loom_holder_is(const struct loom_holder *h, const char *id, const char *ifname,
-		    bool legacy_ok)
+bool loom_holder_is(const struct loom_holder *h, const char *id, const char *ifname, bool legacy_ok)
 {
 	if (!h->valid || strcmp(h->id, id) != 0)
 		return false;
@@ -385,8 +388,8 @@ int loom_ipam_store_last_set(struct loom_ipam_store *s, size_t set, const struct
 	 * missing; O_NONBLOCK so a FIFO planted here fails with ENXIO. */
 	fd = openat(s->dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
-		fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-			    FILE_MODE);
+		fd = openat(s->dirfd, name,
+			    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, FILE_MODE);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -415,7 +418,7 @@ int loom_ipam_store_last_set(struct loom_ipam_store *s, size_t set, const struct
 /* ---- per-attachment index (index.c) ---- */
 
 int loom_ipam_store_index_get(struct loom_ipam_store *s, const char *id, const char *ifname,
-			 struct loom_ip *ips, size_t max)
+			      struct loom_ip *ips, size_t max)
 {
 	int rc = loom_index_open(&s->idx, s->dirfd, false);
 
@@ -426,7 +429,7 @@ int loom_ipam_store_index_get(struct loom_ipam_store *s, const char *id, const c
 }
 
 int loom_ipam_store_index_put(struct loom_ipam_store *s, const char *id, const char *ifname,
-			 const struct loom_ip *ips, size_t n)
+			      const struct loom_ip *ips, size_t n)
 {
 	return loom_index_put(&s->idx, s->dirfd, id, ifname, ips, n);
 }
@@ -465,7 +468,8 @@ static bool regular_entry(int dirfd, const struct dirent *de)
 	return fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
-int loom_ipam_store_walk(struct loom_ipam_store *s, bool read_holders, loom_ipam_store_walk_fn fn, void *user)
+int loom_ipam_store_walk(struct loom_ipam_store *s, bool read_holders, loom_ipam_store_walk_fn fn,
+			 void *user)
 {
 	struct loom_holder h;
 	struct dirent *de;
@@ -508,7 +512,8 @@ static int index_walk_one(const char *id, const char *ifname, void *user)
 	return w->fn(w->s, id, ifname, w->user);
 }
 
-int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_walk_fn fn, void *user)
+int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_walk_fn fn,
+			       void *user)
 {
 	struct index_walk w = { .s = s, .fn = fn, .user = user };
 	int rc = loom_index_open(&s->idx, s->dirfd, false);

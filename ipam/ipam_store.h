@@ -33,28 +33,28 @@
 #include "base/ip.h"
 #include "ipam.h"
 
-#define LOOM_IPAM_STORE_FILE_MAX 1024      /* a larger address file is garbage */
+#define LOOM_IPAM_STORE_FILE_MAX 1024 /* a larger address file is garbage */
 #define LOOM_IPAM_STORE_ID_MAX 256
 
 struct loom_ipam_store {
-	int dirfd;                    /* the network's directory; -1 when closed */
-	int lockfd;                   /* "lock", held LOCK_EX while open */
-	struct loom_index idx;        /* .loom-index, opened when first needed */
-	bool no_tmpfile;              /* O_TMPFILE/linkat unsupported here: use .loom-tmp */
-	bool have_tmp_dir;            /* .loom-tmp known to exist */
+	int dirfd;             /* the network's directory; -1 when closed */
+	int lockfd;            /* "lock", held LOCK_EX while open */
+	struct loom_index idx; /* .loom-index, opened when first needed */
+	bool no_tmpfile;       /* O_TMPFILE/linkat unsupported here: use .loom-tmp */
+	bool have_tmp_dir;     /* .loom-tmp known to exist */
 	/* Called by loom_ipam_store_reserve before an address file can appear
 	 * (NULL: none): ADD records its intent in the index here, so a kill
 	 * between the file and the index leaves an entry that names it.
 	 * Negative -errno fails the reservation. */
 	int (*before_reserve)(struct loom_ipam_store *s, const struct loom_ip *ip, void *arg);
 	void *before_reserve_arg;
-	char path[PATH_MAX];          /* the directory, for messages */
+	char path[PATH_MAX]; /* the directory, for messages */
 };
 
 /* Who holds an address, as read from its file. */
 struct loom_holder {
-	bool valid;                   /* false: empty, oversized or unreadable content */
-	bool legacy;                  /* content is a bare container ID (no ifname) */
+	bool valid;  /* false: empty, oversized or unreadable content */
+	bool legacy; /* content is a bare container ID (no ifname) */
 	char id[LOOM_IPAM_STORE_ID_MAX];
 	char ifname[IFNAMSIZ];
 };
@@ -63,7 +63,7 @@ struct loom_holder {
  * until host-local or another loom releases it).  LOOM_ERR_STORE naming the
  * path and the errno on failure. */
 int loom_ipam_store_open(struct loom_ipam_store *s, const char *data_dir, const char *network,
-		    struct loom_err *err);
+			 struct loom_err *err);
 /* Unlock and close; NULL-safe and idempotent.  Nothing is synced, here or
  * anywhere in the store: what a call wrote is in the page cache, which
  * outlives the process (docs/durability.md). */
@@ -72,11 +72,12 @@ void loom_ipam_store_close(struct loom_ipam_store *s);
 /* Create the address file with its content in one step (it appears whole
  * or not at all): 1 reserved, 0 taken by someone else, -1 with err filled. */
 int loom_ipam_store_reserve(struct loom_ipam_store *s, const struct loom_ip *ip, const char *id,
-		       const char *ifname, struct loom_err *err);
+			    const char *ifname, struct loom_err *err);
 /* True when a file by the address's name exists (cheap: one fstatat). */
 bool loom_ipam_store_exists(struct loom_ipam_store *s, const struct loom_ip *ip);
 /* Read the holder of an address: 0, or -ENOENT when free, other -errno. */
-int loom_ipam_store_holder(struct loom_ipam_store *s, const struct loom_ip *ip, struct loom_holder *h);
+int loom_ipam_store_holder(struct loom_ipam_store *s, const struct loom_ip *ip,
+			   struct loom_holder *h);
 /* Remove the address file: 0, or -errno (-ENOENT counts as success: 0). */
 int loom_ipam_store_release(struct loom_ipam_store *s, const struct loom_ip *ip);
 /* Same by file name, for entries found by a walk. */
@@ -98,25 +99,28 @@ int loom_ipam_store_last_set(struct loom_ipam_store *s, size_t set, const struct
 /* The addresses the index lists for (id, ifname): count >= 0, -ENOENT when
  * there is no usable index (absent, truncated, garbage), other -errno. */
 int loom_ipam_store_index_get(struct loom_ipam_store *s, const char *id, const char *ifname,
-			 struct loom_ip *ips, size_t max);
+			      struct loom_ip *ips, size_t max);
 /* Replace the index entry (n > 0) or remove it (n == 0).  0 or -errno;
  * -EINVAL when (id, ifname) cannot be an index key, -E2BIG when n exceeds
  * LOOM_IPAM_STORE_INDEX_MAX (DEL will then fall back to a scan). */
 int loom_ipam_store_index_put(struct loom_ipam_store *s, const char *id, const char *ifname,
-			 const struct loom_ip *ips, size_t n);
+			      const struct loom_ip *ips, size_t n);
 
 /* Walk every entry named like an address (not "lock", not last_reserved_ip,
  * no dot-files, no directories): fn gets the address and its holder; a
  * non-zero return stops the walk and is returned.  0, fn's value, or -errno. */
 typedef int (*loom_ipam_store_walk_fn)(struct loom_ipam_store *s, const char *name,
-				  const struct loom_ip *ip, const struct loom_holder *h, void *user);
-int loom_ipam_store_walk(struct loom_ipam_store *s, bool read_holders, loom_ipam_store_walk_fn fn, void *user);
+				       const struct loom_ip *ip, const struct loom_holder *h,
+				       void *user);
+int loom_ipam_store_walk(struct loom_ipam_store *s, bool read_holders, loom_ipam_store_walk_fn fn,
+			 void *user);
 
 /* Walk the index: fn gets each live entry's (id, ifname); used by GC to drop
  * entries of dead attachments.  fn may call loom_ipam_store_index_put. */
-typedef int (*loom_ipam_store_index_walk_fn)(struct loom_ipam_store *s, const char *id, const char *ifname,
-					void *user);
-int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_walk_fn fn, void *user);
+typedef int (*loom_ipam_store_index_walk_fn)(struct loom_ipam_store *s, const char *id,
+					     const char *ifname, void *user);
+int loom_ipam_store_index_walk(struct loom_ipam_store *s, loom_ipam_store_index_walk_fn fn,
+			       void *user);
 
 /* Remove what a killed writer can leave behind: .loom-tmp/'s temp files
  * and an unfinished index rebuild (.loom-index/table.new).  Safe only under

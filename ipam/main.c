@@ -56,10 +56,9 @@ static int cmd_gc(struct loom_cni_ctx *ctx, struct loom_err *err)
 	if (load(ctx, &conf, err) < 0)
 		return -1;
 	/* Without the list there is no telling what is in use: keep all. */
-	return ctx->conf.has_valid_attachments
-		       ? loom_ipam_gc(conf, ctx->conf.valid_attachments, ctx->conf.n_valid_attachments,
-				      err)
-		       : 0;
+	return ctx->conf.has_valid_attachments ? loom_ipam_gc(conf, ctx->conf.valid_attachments,
+							      ctx->conf.n_valid_attachments, err)
+					       : 0;
 }
 
 static int cmd_status(struct loom_cni_ctx *ctx, struct loom_err *err)

@@ -39,7 +39,8 @@ static int sweep_file(struct loom_ipam_store *s, const char *name, const struct 
 	/* Garbage has no owner to ask; everything else waits out the grace
 	 * (an ADD between its reservation and its endpoint record) and then
 	 * stays only when its owner is alive. */
-	if (h->valid && (c->now - r.mtime < (time_t)c->sw->grace_s || c->sw->in_use(&r, c->sw->user))) {
+	if (h->valid &&
+	    (c->now - r.mtime < (time_t)c->sw->grace_s || c->sw->in_use(&r, c->sw->user))) {
 		c->sw->n_kept++;
 		return 0;
 	}
@@ -104,8 +105,8 @@ int loom_ipam_sweep(struct loom_ipam_sweep *sw, struct loom_err *err)
 	if (!d && errno == ENOENT)
 		return 0;
 	if (!d)
-		return loom_err_errno(err, LOOM_ERR_STORE, errno, "cannot list %s: %s", sw->data_dir,
-				      strerror(errno));
+		return loom_err_errno(err, LOOM_ERR_STORE, errno, "cannot list %s: %s",
+				      sw->data_dir, strerror(errno));
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (is_store(dirfd(d), de->d_name))
 			rc = sweep_network(sw, de->d_name, err);

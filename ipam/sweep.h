@@ -27,11 +27,11 @@
 
 /* One reservation as the sweep found it. */
 struct loom_ipam_reservation {
-	const char *network;           /* the store directory's name */
-	const char *address;           /* the file's name: the address */
-	const char *container_id;      /* "" when the content names no one */
-	const char *ifname;            /* "" for old host-local files (ID only) and garbage */
-	time_t mtime;                  /* when it was written */
+	const char *network;      /* the store directory's name */
+	const char *address;      /* the file's name: the address */
+	const char *container_id; /* "" when the content names no one */
+	const char *ifname;       /* "" for old host-local files (ID only) and garbage */
+	time_t mtime;             /* when it was written */
 };
 
 /* True when the attachment still exists: keep the reservation.  Not called
@@ -41,17 +41,17 @@ typedef bool (*loom_ipam_sweep_in_use_fn)(const struct loom_ipam_reservation *r,
 typedef void (*loom_ipam_sweep_released_fn)(const struct loom_ipam_reservation *r, void *user);
 
 struct loom_ipam_sweep {
-	const char *data_dir;          /* the stores' dataDir */
-	const char *network;           /* one network; NULL: every directory under data_dir
+	const char *data_dir;                 /* the stores' dataDir */
+	const char *network;                  /* one network; NULL: every directory under data_dir
 					* that holds a store (has a "lock" file) */
-	unsigned grace_s;              /* keep reservations younger than this */
-	loom_ipam_sweep_in_use_fn in_use; /* required */
+	unsigned grace_s;                     /* keep reservations younger than this */
+	loom_ipam_sweep_in_use_fn in_use;     /* required */
 	loom_ipam_sweep_released_fn released; /* may be NULL */
-	void *user;                    /* for both callbacks */
+	void *user;                           /* for both callbacks */
 	/* filled by loom_ipam_sweep */
-	size_t n_released;             /* reservations released */
-	size_t n_kept;                 /* reservations kept (in use or young) */
-	size_t n_temps;                /* temp files removed */
+	size_t n_released; /* reservations released */
+	size_t n_kept;     /* reservations kept (in use or young) */
+	size_t n_temps;    /* temp files removed */
 };
 
 /* Sweep as above; counts in *sw.  0, or -1 with LOOM_ERR_STORE naming the

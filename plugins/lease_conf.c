@@ -72,7 +72,8 @@ int loom_lease_conf_parse(const struct loom_netconf *nc, const struct loom_lc_ke
 	s = json_string_value(loom_json_member(nc->root, "runDir"));
 	snprintf(out->run_dir, sizeof(out->run_dir), "%s", s ? s : LOOM_DEFAULT_RUN_DIR);
 	if (out->run_dir[0] != '/')
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "runDir: must be an absolute path");
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "runDir: must be an absolute path");
 	if (loom_leasefile_path(out->run_dir, out->network, out->lease_path,
 				sizeof(out->lease_path)) < 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
@@ -155,8 +156,8 @@ int loom_lease_conf_get(const struct loom_lease_conf *c, const struct loom_cni_c
 	if (!rec)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	if (ctx->env.container_id && ctx->env.ifname &&
-	    loom_endpoint_record_read(c->state_dir, c->network, ctx->env.container_id, ctx->env.ifname,
-				rec, &ignored) == 0)
+	    loom_endpoint_record_read(c->state_dir, c->network, ctx->env.container_id,
+				      ctx->env.ifname, rec, &ignored) == 0)
 		lease_from_record(rec, out);
 	else
 		standin_lease(out);

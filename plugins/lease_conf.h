@@ -17,7 +17,11 @@
 #include "pod/leasefile.h"
 #include "pod/pod.h"
 
-enum loom_lc_kind { LOOM_LC_BOOL, LOOM_LC_STRING, LOOM_LC_MTU };
+enum loom_lc_kind {
+	LOOM_LC_BOOL,
+	LOOM_LC_STRING,
+	LOOM_LC_MTU
+};
 
 /* One of a plugin's own config keys and the type it must have. */
 struct loom_lc_key {
@@ -26,10 +30,10 @@ struct loom_lc_key {
 };
 
 struct loom_lease_conf {
-	char network[256];          /* "name" */
-	char run_dir[PATH_MAX];     /* "runDir", default /run/loom */
-	char lease_path[PATH_MAX];  /* <runDir>/<name>.env */
-	char state_dir[PATH_MAX];   /* "stateDir", default LOOM_POD_DEFAULT_STATE_DIR */
+	char network[256];         /* "name" */
+	char run_dir[PATH_MAX];    /* "runDir", default /run/loom */
+	char lease_path[PATH_MAX]; /* <runDir>/<name>.env */
+	char state_dir[PATH_MAX];  /* "stateDir", default LOOM_POD_DEFAULT_STATE_DIR */
 };
 
 /* Type-check `keys` in nc and fill *out.  An "ipam" section is refused:
@@ -53,15 +57,15 @@ int loom_lease_conf_get(const struct loom_lease_conf *c, const struct loom_cni_c
 
 /* The pod parts both plugins take from the user's keys and the lease. */
 struct loom_lease_pod {
-	uint32_t mtu;                   /* "mtu", else the lease's (0: the kernel's) */
-	bool ip_masq;                   /* "ipMasq", else the lease's */
-	bool anti_spoof;                /* "antiSpoof", default true */
-	char state_dir[PATH_MAX];       /* "stateDir", absolute */
-	char bpf_pin_dir[PATH_MAX - 64];/* "bpfPinDir", absolute */
-	bool has_mac;                   /* runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC */
+	uint32_t mtu;                    /* "mtu", else the lease's (0: the kernel's) */
+	bool ip_masq;                    /* "ipMasq", else the lease's */
+	bool anti_spoof;                 /* "antiSpoof", default true */
+	char state_dir[PATH_MAX];        /* "stateDir", absolute */
+	char bpf_pin_dir[PATH_MAX - 64]; /* "bpfPinDir", absolute */
+	bool has_mac;                    /* runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC */
 	uint8_t mac[LOOM_MAC_LEN];
 	char mac_from[LOOM_POD_MAC_FROM_MAX];
-	bool has_dns;                   /* "dns" sets a field: it replaces IPAM's */
+	bool has_dns; /* "dns" sets a field: it replaces IPAM's */
 	struct loom_dns dns;
 	/* The lease's cluster CIDRs: ipMasq leaves traffic to them alone, so
 	 * pods on other nodes see the pod's own address. */

@@ -86,11 +86,14 @@ void pol_engine_free(struct pol_engine *e)
 {
 	if (!e)
 		return;
-	pm_each(&e->policies, x, i) pol_policy_free(e, x->val);
+	pm_each(&e->policies, x, i)
+		pol_policy_free(e, x->val);
 	pm_clear(&e->policies, NULL);
-	pm_each(&e->pods, x, i) pod_free(x->val);
+	pm_each(&e->pods, x, i)
+		pod_free(x->val);
 	pm_clear(&e->pods, NULL);
-	pm_each(&e->eps, x, i) ep_free(x->val);
+	pm_each(&e->eps, x, i)
+		ep_free(x->val);
 	pm_clear(&e->eps, NULL);
 	pm_clear(&e->groups, pol_group_free);
 	pm_clear(&e->nsgroups, NULL);
@@ -114,7 +117,8 @@ static void mark_pod(struct pol_engine *e, struct pol_pod *p)
 static void mark_ns_pods(struct pol_engine *e, struct pol_ns *n)
 {
 	if (n)
-		pm_each(&n->pods, x, i) mark_pod(e, x->val);
+		pm_each(&n->pods, x, i)
+			mark_pod(e, x->val);
 }
 
 static struct pol_pod *pod_get(struct pol_engine *e, const char *ns, const char *name)
@@ -163,21 +167,25 @@ static int pod_set_object(struct pol_pod *p, json_t *obj)
 
 	if (obj && !nl)
 		return -ENOMEM;
-	json_array_foreach(cs, i, c) n += json_array_size(json_object_get(c, "ports"));
+	json_array_foreach(cs, i, c)
+		n += json_array_size(json_object_get(c, "ports"));
 	if (n && !(ports = calloc(n, sizeof(*ports))))
 		goto oom;
-	json_array_foreach(cs, i, c) json_array_foreach(json_object_get(c, "ports"), k, po) {
-		const char *name = json_string_value(json_object_get(po, "name"));
-		int proto = pol_proto_parse(json_string_value(json_object_get(po, "protocol")));
+	json_array_foreach(cs, i, c)
+		json_array_foreach(json_object_get(c, "ports"), k, po) {
+			const char *name = json_string_value(json_object_get(po, "name"));
+			int proto =
+				pol_proto_parse(json_string_value(json_object_get(po, "protocol")));
 
-		if (!name || proto < 0)
-			continue;
-		if (!(ports[np].name = strdup(name)))
-			goto oom;
-		ports[np].proto = proto;
-		ports[np].port = (int)json_integer_value(json_object_get(po, "containerPort"));
-		np++;
-	}
+			if (!name || proto < 0)
+				continue;
+			if (!(ports[np].name = strdup(name)))
+				goto oom;
+			ports[np].proto = proto;
+			ports[np].port =
+				(int)json_integer_value(json_object_get(po, "containerPort"));
+			np++;
+		}
 	json_decref(p->labels);
 	for (i = 0; i < p->nports; i++)
 		free(p->ports[i].name);
@@ -319,8 +327,7 @@ static int key_parts(const char *key, const char *prefix, char *ns, size_t len)
 	return 0;
 }
 
-int pol_engine_put(struct pol_engine *e, const char *key, const char *value,
-		   struct loom_err *err)
+int pol_engine_put(struct pol_engine *e, const char *key, const char *value, struct loom_err *err)
 {
 	bool is_ep = !strncmp(key, P_EP, strlen(P_EP));
 	enum loom_kind want = LOOM_KIND_NAMESPACE;
@@ -354,8 +361,8 @@ int pol_engine_put(struct pol_engine *e, const char *key, const char *value,
 	}
 	if (loom_k8s_validate(obj, &kind, err) < 0 || kind->kind != want) {
 		if (kind && kind->kind != want)
-			loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: a %s under %s", key, kind->name,
-				     loom_kind_get(want)->prefix);
+			loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: a %s under %s", key,
+				     kind->name, loom_kind_get(want)->prefix);
 		else
 			loom_err_prefix(err, key);
 		json_decref(obj);
@@ -369,7 +376,8 @@ int pol_engine_put(struct pol_engine *e, const char *key, const char *value,
 		json_t *nl = labels ? json_deep_copy(labels) : json_object();
 
 		if (!n || !nl ||
-		    json_object_set_new(nl, "kubernetes.io/metadata.name", json_string(n->name)) < 0) {
+		    json_object_set_new(nl, "kubernetes.io/metadata.name", json_string(n->name)) <
+			    0) {
 			json_decref(nl);
 			json_decref(obj);
 			return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", key);
@@ -400,8 +408,8 @@ int pol_engine_put(struct pol_engine *e, const char *key, const char *value,
 		/* the key files it under one namespace, the object would select
 		 * pods of another: trust neither */
 		if (!mns || strcmp(mns, ns)) {
-			loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: metadata.namespace is not \"%s\"",
-				     key, ns);
+			loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				     "%s: metadata.namespace is not \"%s\"", key, ns);
 			p = NULL;
 		} else {
 			p = pol_policy_parse(e, key, obj, err);
@@ -452,14 +460,14 @@ void pol_engine_del(struct pol_engine *e, const char *key)
 
 struct pod_next {
 	struct pol_pod *p;
-	char **v;          /* its elements after this flush */
+	char **v; /* its elements after this flush */
 	size_t n;
 };
 
 struct flush {
-	bool all;                /* compile everything: the table is replaced */
+	bool all; /* compile everything: the table is replaced */
 	struct pir_changes c;
-	struct pm_map redo;      /* pods a set birth or death makes recompile */
+	struct pm_map redo; /* pods a set birth or death makes recompile */
 	struct pod_next *pods;
 	size_t npods, cap;
 };
@@ -558,7 +566,8 @@ static int compile_nps(struct pol_engine *e, struct flush *f)
 			struct pol_pod *p = y->val;
 
 			for (size_t k = 0; k < p->nports; k++)
-				if (!strcmp(p->ports[k].name, x->key) && pm_put(&f->redo, p->key, p) < 0)
+				if (!strcmp(p->ports[k].name, x->key) &&
+				    pm_put(&f->redo, p->key, p) < 0)
 					return -ENOMEM;
 		}
 	}
@@ -586,10 +595,12 @@ static int compile_policies(struct pol_engine *e, struct flush *f)
 			struct pir_chain *ch;
 
 			if (!p || !p->dir[d]) {
-				if (drop_chain(e, f, pol_policy_chain_name(x->key + strlen(P_POL), d),
+				if (drop_chain(e, f,
+					       pol_policy_chain_name(x->key + strlen(P_POL), d),
 					       PIR_POLICY) < 0)
 					return -ENOMEM;
-			} else if (pol_compile_policy(p, d, &ch) < 0 || pir_changes_chain(&f->c, ch) < 0) {
+			} else if (pol_compile_policy(p, d, &ch) < 0 ||
+				   pir_changes_chain(&f->c, ch) < 0) {
 				return -ENOMEM;
 			}
 		}
@@ -679,15 +690,16 @@ static int compile_pods(struct pol_engine *e, struct flush *f)
 	return 0;
 }
 
-#define pm_each_safe(m, e, nx, i)                                                                  \
-	for (size_t i = 0; i < (m)->nb; i++)                                                       \
+#define pm_each_safe(m, e, nx, i)            \
+	for (size_t i = 0; i < (m)->nb; i++) \
 		for (struct pm_ent *e = (m)->b[i], *nx; e && (nx = e->next, 1); e = nx)
 
 /* Frees what no one uses any more: groups and named ports without refs,
  * pods with neither object nor endpoint.  Allocates nothing. */
 static void collect(struct pol_engine *e, bool all)
 {
-	pm_each_safe(all ? &e->groups : &e->dirty_groups, x, nx, i) {
+	pm_each_safe(all ? &e->groups : &e->dirty_groups, x, nx, i)
+	{
 		struct pol_group *g = pm_get(&e->groups, x->key);
 
 		if (!g || g->refs > 0)
@@ -703,13 +715,15 @@ static void collect(struct pol_engine *e, bool all)
 		pm_del(&e->groups, g->key);
 		pol_group_free(g);
 	}
-	pm_each_safe(all ? &e->nps : &e->dirty_nps, x, nx, i) {
+	pm_each_safe(all ? &e->nps : &e->dirty_nps, x, nx, i)
+	{
 		struct pol_np *np = pm_get(&e->nps, x->key);
 
 		if (np && np->refs <= 0)
 			free(pm_del(&e->nps, x->key));
 	}
-	pm_each_safe(all ? &e->pods : &e->dirty_pods, x, nx, i) {
+	pm_each_safe(all ? &e->pods : &e->dirty_pods, x, nx, i)
+	{
 		struct pol_pod *p = pm_get(&e->pods, x->key);
 		struct pol_ns *n;
 

@@ -18,10 +18,12 @@ static bool in_block(const struct pol_peer *pe, const struct pol_pod *p)
 		for (size_t a = 0; a < p->eps[k]->naddrs; a++) {
 			bool ex = false;
 
-			if (loom_ip_parse(p->eps[k]->addrs[a], &ip) < 0 || !loom_prefix_contains(&c, &ip))
+			if (loom_ip_parse(p->eps[k]->addrs[a], &ip) < 0 ||
+			    !loom_prefix_contains(&c, &ip))
 				continue;
 			for (size_t i = 0; i < pe->nexcept; i++)
-				if (loom_prefix_parse(pe->except[i], &x) == 0 && loom_prefix_contains(&x, &ip))
+				if (loom_prefix_parse(pe->except[i], &x) == 0 &&
+				    loom_prefix_contains(&x, &ip))
 					ex = true;
 			if (!ex)
 				return true;
@@ -29,14 +31,16 @@ static bool in_block(const struct pol_peer *pe, const struct pol_pod *p)
 	return false;
 }
 
-static bool peer_ok(const struct pol_engine *e, const struct pol_rule *ru, const struct pol_pod *peer)
+static bool peer_ok(const struct pol_engine *e, const struct pol_rule *ru,
+		    const struct pol_pod *peer)
 {
 	if (!ru->npeers)
 		return true;
 	for (size_t i = 0; i < ru->npeers; i++) {
 		const struct pol_peer *pe = &ru->peers[i];
 
-		if (pe->kind == PEER_ANY || (pe->kind == PEER_GROUP && pol_group_match(e, pe->g, peer)) ||
+		if (pe->kind == PEER_ANY ||
+		    (pe->kind == PEER_GROUP && pol_group_match(e, pe->g, peer)) ||
 		    (pe->kind == PEER_BLOCK && in_block(pe, peer)))
 			return true;
 	}
@@ -55,10 +59,11 @@ static bool port_ok(const struct pol_rule *ru, const struct pol_pod *dst, int po
 		if (po->name) {
 			/* resolved against the destination pod's own container ports */
 			for (size_t k = 0; k < dst->nports; k++)
-				if (!strcmp(dst->ports[k].name, po->name) && dst->ports[k].proto == proto &&
-				    dst->ports[k].port == port)
+				if (!strcmp(dst->ports[k].name, po->name) &&
+				    dst->ports[k].proto == proto && dst->ports[k].port == port)
 					return true;
-		} else if (!po->port || port == po->port || (po->end && port >= po->port && port <= po->end)) {
+		} else if (!po->port || port == po->port ||
+			   (po->end && port >= po->port && port <= po->end)) {
 			return true;
 		}
 	}
@@ -85,17 +90,22 @@ static int side(const struct pol_engine *e, struct sbuf *b, int d, const struct 
 			continue;
 		sb_printf(&sel, "%s%s/%s", sel.len ? ", " : "", p->ns, p->name);
 		for (size_t r = 0; rc && r < p->nrules[d]; r++)
-			if (peer_ok(e, &p->rules[d][r], peer) && port_ok(&p->rules[d][r], dst, port, proto)) {
-				sb_printf(b, "%s: allowed by %s/%s %s[%zu]\n", dn[d], p->ns, p->name, dn[d], r);
+			if (peer_ok(e, &p->rules[d][r], peer) &&
+			    port_ok(&p->rules[d][r], dst, port, proto)) {
+				sb_printf(b, "%s: allowed by %s/%s %s[%zu]\n", dn[d], p->ns,
+					  p->name, dn[d], r);
 				rc = 0;
 			}
 	}
 	if (!sel.len) {
-		sb_printf(b, "%s: pod %s is not isolated for %s: allowed\n", dn[d], self->key, dn[d]);
+		sb_printf(b, "%s: pod %s is not isolated for %s: allowed\n", dn[d], self->key,
+			  dn[d]);
 		rc = 0;
 	} else if (rc) {
-		sb_printf(b, "denied: pod %s is isolated for %s by policies [%s] and no rule allows %s %s\n",
-			  self->key, dn[d], sel.s, d ? "to" : "from", peer->key);
+		sb_printf(
+			b,
+			"denied: pod %s is isolated for %s by policies [%s] and no rule allows %s %s\n",
+			self->key, dn[d], sel.s, d ? "to" : "from", peer->key);
 	} else {
 		sb_printf(b, "%s: pod %s selected by [%s]\n", dn[d], self->key, sel.s);
 	}
@@ -104,8 +114,8 @@ static int side(const struct pol_engine *e, struct sbuf *b, int d, const struct 
 	return rc;
 }
 
-int pol_explain(const struct pol_engine *e, const char *src, const char *dst,
-		const char *portproto, char **out, struct loom_err *err)
+int pol_explain(const struct pol_engine *e, const char *src, const char *dst, const char *portproto,
+		char **out, struct loom_err *err)
 {
 	const struct pol_pod *s = pm_get(&e->pods, src), *d = pm_get(&e->pods, dst);
 	struct sbuf b = { 0 };

@@ -54,7 +54,7 @@ static const char usage[] =
 
 struct policyd {
 	const char *node;
-	int status_interval;               /* s, 0 = no acknowledgement writes */
+	int status_interval; /* s, 0 = no acknowledgement writes */
 	struct loom_store *s;
 	struct loom_nft *nft;
 	struct pol_engine *e;
@@ -63,17 +63,17 @@ struct policyd {
 	struct loom_io *wio;
 	struct loom_timer *resync_t, *commit_t, *status_t, *watchdog_t;
 	struct loom_backoff backoff;
-	struct loom_strset fed;            /* keys fed to the engine -> mod_revision fed */
-	bool in_sync;                      /* listed, committed, watching */
+	struct loom_strset fed; /* keys fed to the engine -> mod_revision fed */
+	bool in_sync;           /* listed, committed, watching */
 	bool ever_synced;
-	bool commit_failed;                /* the engine was reset: rebuild until it goes in */
-	int64_t rev;                       /* newest revision fed to the engine */
-	int64_t reported;                  /* revision last written to the status */
-	int64_t out_since;                 /* loom_now_ms when sync was lost */
+	bool commit_failed; /* the engine was reset: rebuild until it goes in */
+	int64_t rev;        /* newest revision fed to the engine */
+	int64_t reported;   /* revision last written to the status */
+	int64_t out_since;  /* loom_now_ms when sync was lost */
 	char why[LOOM_ERR_MSG_MAX * 2 + 64];
-	double t_start, t_event;           /* ms, CLOCK_MONOTONIC */
-	double last_ms, last_lag;          /* the last commit's duration and event-to-commit lag */
-	int64_t last_status;               /* loom_now_ms of the last status write */
+	double t_start, t_event;  /* ms, CLOCK_MONOTONIC */
+	double last_ms, last_lag; /* the last commit's duration and event-to-commit lag */
+	int64_t last_status;      /* loom_now_ms of the last status write */
 	/* --metrics-address: the registry and its series (NULL-safe to bump) */
 	struct loom_metrics *reg;
 	struct loom_metric *apply_seconds, *apply_errors, *watch_restarts;
@@ -428,8 +428,9 @@ static int parse_int(const char *flag, const char *s, long min, long max, int *o
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "loom-policyd: %s \"%s\": expected a whole number from %ld to %ld\n",
-			flag, s, min, max);
+		fprintf(stderr,
+			"loom-policyd: %s \"%s\": expected a whole number from %ld to %ld\n", flag,
+			s, min, max);
 		return -1;
 	}
 	*out = (int)v;
@@ -438,7 +439,7 @@ static int parse_int(const char *flag, const char *s, long min, long max, int *o
 
 struct flags {
 	const char *node, *url;
-	const char *metrics_address;       /* NULL: no HTTP endpoints */
+	const char *metrics_address; /* NULL: no HTTP endpoints */
 	bool dry;
 	int status_interval;
 	enum loom_log_level level;
@@ -462,10 +463,18 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': f->node = optarg; break;
-		case 's': f->url = optarg; break;
-		case 'd': f->dry = true; break;
-		case 'm': f->metrics_address = optarg; break;
+		case 'n':
+			f->node = optarg;
+			break;
+		case 's':
+			f->url = optarg;
+			break;
+		case 'd':
+			f->dry = true;
+			break;
+		case 'm':
+			f->metrics_address = optarg;
+			break;
 		case 'i':
 			if (parse_int("--status-interval", optarg, 0, STATUS_INTERVAL_MAX,
 				      &f->status_interval) < 0)
@@ -473,14 +482,19 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			break;
 		case 'l':
 			if (loom_log_level_parse(optarg, &f->level) < 0) {
-				fprintf(stderr, "loom-policyd: --log-level \"%s\": expected debug, info, "
-						"warn or error\n", optarg);
+				fprintf(stderr,
+					"loom-policyd: --log-level \"%s\": expected debug, info, "
+					"warn or error\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'h': fputs(usage, stdout); return 1;
+		case 'h':
+			fputs(usage, stdout);
+			return 1;
 		case ':':
-			fprintf(stderr, "loom-policyd: %s needs a value\n%s", argv[optind - 1], usage);
+			fprintf(stderr, "loom-policyd: %s needs a value\n%s", argv[optind - 1],
+				usage);
 			return 2;
 		default:
 			fprintf(stderr, "loom-policyd: unknown option \"%s\"\n%s", argv[optind - 1],
@@ -489,7 +503,8 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "loom-policyd: unexpected argument \"%s\"\n%s", argv[optind], usage);
+		fprintf(stderr, "loom-policyd: unexpected argument \"%s\"\n%s", argv[optind],
+			usage);
 		return 2;
 	}
 	if (!f->node || !*f->node) {
@@ -545,18 +560,18 @@ static int serve(struct policyd *d, const char *addr)
 	d->reg = loom_metrics_new();
 	if (!d->reg || loom_serve_build_info(d->reg) < 0)
 		goto fail;
-	d->apply_seconds = loom_metrics_add(d->reg, LOOM_METRIC_HISTOGRAM,
-					    "loom_dataplane_apply_duration_seconds",
-					    "Time to commit one nftables batch of NetworkPolicy.",
-					    NULL, loom_apply_seconds_buckets,
-					    loom_apply_seconds_n_buckets);
-	d->apply_errors = loom_metrics_add(d->reg, LOOM_METRIC_COUNTER,
-					   "loom_dataplane_apply_errors_total",
-					   "nftables batches that failed to commit.", NULL, NULL, 0);
-	d->watch_restarts = loom_metrics_add(d->reg, LOOM_METRIC_COUNTER,
-					     "loom_store_watch_restarts_total",
-					     "Store watches set up again after one was lost or failed.",
-					     NULL, NULL, 0);
+	d->apply_seconds =
+		loom_metrics_add(d->reg, LOOM_METRIC_HISTOGRAM,
+				 "loom_dataplane_apply_duration_seconds",
+				 "Time to commit one nftables batch of NetworkPolicy.", NULL,
+				 loom_apply_seconds_buckets, loom_apply_seconds_n_buckets);
+	d->apply_errors =
+		loom_metrics_add(d->reg, LOOM_METRIC_COUNTER, "loom_dataplane_apply_errors_total",
+				 "nftables batches that failed to commit.", NULL, NULL, 0);
+	d->watch_restarts =
+		loom_metrics_add(d->reg, LOOM_METRIC_COUNTER, "loom_store_watch_restarts_total",
+				 "Store watches set up again after one was lost or failed.", NULL,
+				 NULL, 0);
 	d->policies = gauge(d, "loom_policies", "NetworkPolicies selecting a pod of this node.");
 	d->rules = gauge(d, "loom_policy_rules", "nftables rules in table inet loom.");
 	d->elements = gauge(d, "loom_policy_set_elements",
@@ -601,7 +616,8 @@ static int dry_run(struct policyd *d)
 
 int main(int argc, char **argv)
 {
-	struct flags f = { .url = getenv("LOOM_STORE"), .status_interval = 10,
+	struct flags f = { .url = getenv("LOOM_STORE"),
+			   .status_interval = 10,
 			   .level = LOOM_LOG_INFO };
 	static struct policyd d;
 	struct loom_err err = { 0 };

@@ -55,7 +55,8 @@ bool pol_selector_match(const json_t *sel, const json_t *labels)
 	json_object_foreach((json_t *)ml, k, v) {
 		const json_t *have = json_object_get(labels, k);
 
-		if (!have || !json_is_string(v) || strcmp(json_string_value(have), json_string_value(v)))
+		if (!have || !json_is_string(v) ||
+		    strcmp(json_string_value(have), json_string_value(v)))
 			return false;
 	}
 	me = json_object_get(sel, "matchExpressions");
@@ -114,8 +115,7 @@ const json_t *pol_ns_labels(const struct pol_engine *e, const char *ns)
 	return n ? n->labels : NULL;
 }
 
-bool pol_group_match(const struct pol_engine *e, const struct pol_group *g,
-		     const struct pol_pod *p)
+bool pol_group_match(const struct pol_engine *e, const struct pol_group *g, const struct pol_pod *p)
 {
 	if (!p->labels)
 		return false;
@@ -231,7 +231,8 @@ static int np_ref(struct pol_engine *e, const char *name, int delta)
 static int parse_peer(struct pol_engine *e, const char *ns, json_t *j, struct pol_peer *pe,
 		      struct loom_err *err, const char *path)
 {
-	json_t *ps = json_object_get(j, "podSelector"), *nss = json_object_get(j, "namespaceSelector");
+	json_t *ps = json_object_get(j, "podSelector"),
+	       *nss = json_object_get(j, "namespaceSelector");
 	json_t *ipb = json_object_get(j, "ipBlock"), *x;
 	size_t i;
 
@@ -239,14 +240,16 @@ static int parse_peer(struct pol_engine *e, const char *ns, json_t *j, struct po
 		const char *cidr = json_string_value(json_object_get(ipb, "cidr"));
 
 		if (!cidr)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.ipBlock.cidr: required", path);
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "%s.ipBlock.cidr: required", path);
 		pe->kind = PEER_BLOCK;
 		pe->cidr = strdup(cidr);
 		pe->family = pol_family(cidr);
 		json_t *exc = json_object_get(ipb, "except");
 		if (json_array_size(exc) > POL_EXCEPT_MAX)
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "%s.ipBlock.except: at most %d entries", path, POL_EXCEPT_MAX);
+					    "%s.ipBlock.except: at most %d entries", path,
+					    POL_EXCEPT_MAX);
 		pe->except = calloc(json_array_size(exc) + 1, sizeof(char *));
 		if (!pe->cidr || !pe->except)
 			return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", path);
@@ -254,10 +257,13 @@ static int parse_peer(struct pol_engine *e, const char *ns, json_t *j, struct po
 			const char *s = json_string_value(x);
 
 			if (!s || pol_family(s) != pe->family)
-				return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-						    "%s.ipBlock.except[%zu]: not in the cidr's family", path, i);
+				return loom_err_set(
+					err, LOOM_ERR_INVALID_CONFIG,
+					"%s.ipBlock.except[%zu]: not in the cidr's family", path,
+					i);
 			if (!(pe->except[pe->nexcept] = strdup(s)))
-				return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory", path);
+				return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: out of memory",
+						    path);
 			pe->nexcept++;
 		}
 		return 0;
@@ -289,8 +295,10 @@ static int parse_port(struct pol_engine *e, json_t *j, struct pol_port *po, stru
 		po->port = (int)json_integer_value(port);
 		if (json_is_integer(end))
 			po->end = (int)json_integer_value(end);
-		if (po->port < 1 || po->port > 65535 || (po->end && (po->end < po->port || po->end > 65535)))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.port: out of range", path);
+		if (po->port < 1 || po->port > 65535 ||
+		    (po->end && (po->end < po->port || po->end > 65535)))
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.port: out of range",
+					    path);
 	}
 	return 0;
 }
@@ -305,7 +313,8 @@ void pol_policy_free(struct pol_engine *e, struct pol_policy *p)
 
 			for (size_t i = 0; i < ru->npeers; i++) {
 				if (ru->peers[i].g && --ru->peers[i].g->refs == 0)
-					pol_mark(e, &e->dirty_groups, ru->peers[i].g->key, ru->peers[i].g);
+					pol_mark(e, &e->dirty_groups, ru->peers[i].g->key,
+						 ru->peers[i].g);
 				free(ru->peers[i].cidr);
 				for (size_t k = 0; k < ru->peers[i].nexcept; k++)
 					free(ru->peers[i].except[k]);
@@ -375,8 +384,8 @@ struct pol_policy *pol_policy_parse(struct pol_engine *e, const char *key, json_
 	}
 	if (cost > POL_NFT_RULES_MAX) {
 		loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-			     "spec: peers x ports over all rules make %zu nft rules, at most %d", cost,
-			     POL_NFT_RULES_MAX);
+			     "spec: peers x ports over all rules make %zu nft rules, at most %d",
+			     cost, POL_NFT_RULES_MAX);
 		goto fail;
 	}
 	for (int d = 0; d < 2; d++) {
@@ -390,7 +399,8 @@ struct pol_policy *pol_policy_parse(struct pol_engine *e, const char *key, json_
 			goto fail;
 		json_array_foreach(rules, ri, r) {
 			struct pol_rule *ru = &p->rules[d][p->nrules[d]++];
-			json_t *peers = json_object_get(r, pname[d]), *ports = json_object_get(r, "ports"), *x;
+			json_t *peers = json_object_get(r, pname[d]),
+			       *ports = json_object_get(r, "ports"), *x;
 			size_t k;
 
 			ru->peers = calloc(json_array_size(peers) + 1, sizeof(*ru->peers));
@@ -398,12 +408,15 @@ struct pol_policy *pol_policy_parse(struct pol_engine *e, const char *key, json_
 			if (!ru->peers || !ru->ports)
 				goto fail;
 			json_array_foreach(peers, k, x) {
-				snprintf(path, sizeof(path), "spec.%s[%zu].%s[%zu]", dname[d], ri, pname[d], k);
-				if (parse_peer(e, p->ns, x, &ru->peers[ru->npeers++], err, path) < 0)
+				snprintf(path, sizeof(path), "spec.%s[%zu].%s[%zu]", dname[d], ri,
+					 pname[d], k);
+				if (parse_peer(e, p->ns, x, &ru->peers[ru->npeers++], err, path) <
+				    0)
 					goto fail;
 			}
 			json_array_foreach(ports, k, x) {
-				snprintf(path, sizeof(path), "spec.%s[%zu].ports[%zu]", dname[d], ri, k);
+				snprintf(path, sizeof(path), "spec.%s[%zu].ports[%zu]", dname[d],
+					 ri, k);
 				if (parse_port(e, x, &ru->ports[ru->nports++], err, path) < 0)
 					goto fail;
 			}

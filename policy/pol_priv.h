@@ -26,34 +26,38 @@ struct pol_group {
 	char name[24]; /* "s_<16 hex>": set names s_..._4 / s_..._6 */
 	char *ns;      /* NULL for namespaceSelector groups */
 	json_t *podsel, *nssel;
-	int refs;      /* policies using it; 0: its sets go at the next flush */
+	int refs; /* policies using it; 0: its sets go at the next flush */
 };
 
-enum { PEER_ANY, PEER_GROUP, PEER_BLOCK };
+enum {
+	PEER_ANY,
+	PEER_GROUP,
+	PEER_BLOCK
+};
 struct pol_peer {
 	int kind;
 	struct pol_group *g;
-	int family;       /* ipBlock: 4 or 6 */
+	int family; /* ipBlock: 4 or 6 */
 	char *cidr;
 	char **except;
 	size_t nexcept;
 };
 struct pol_port {
-	int proto;        /* 6, 17, 132 */
-	int port, end;    /* 0 = every port; end 0 = single */
-	char *name;       /* named port, else NULL */
+	int proto;     /* 6, 17, 132 */
+	int port, end; /* 0 = every port; end 0 = single */
+	char *name;    /* named port, else NULL */
 };
 struct pol_rule {
 	struct pol_peer *peers;
-	size_t npeers;    /* 0: every peer */
+	size_t npeers; /* 0: every peer */
 	struct pol_port *ports;
-	size_t nports;    /* 0: every port */
+	size_t nports; /* 0: every port */
 };
 struct pol_policy {
 	char *key, *ns, *name;
-	char id[24];      /* "<16 hex>" of key */
+	char id[24]; /* "<16 hex>" of key */
 	struct pol_group *target;
-	bool dir[2];      /* [0] ingress, [1] egress: policyTypes */
+	bool dir[2]; /* [0] ingress, [1] egress: policyTypes */
 	struct pol_rule *rules[2];
 	size_t nrules[2];
 };
@@ -64,31 +68,31 @@ struct pol_cport {
 };
 struct pol_ep {
 	char *key, *podkey, *node;
-	char **addrs;     /* "10.0.0.5", "fd00::5" */
+	char **addrs; /* "10.0.0.5", "fd00::5" */
 	size_t naddrs;
 };
 /* A pod as the engine sees it: the Pod object (when stored) and the
  * endpoints naming it (addresses). */
 struct pol_pod {
 	char *key, *ns, *name;
-	json_t *labels;   /* NULL: no Pod object */
+	json_t *labels; /* NULL: no Pod object */
 	struct pol_cport *ports;
 	size_t nports;
 	struct pol_ep **eps;
 	size_t neps;
-	char **contrib;   /* the elements last flushed, sorted "set\telem" */
+	char **contrib; /* the elements last flushed, sorted "set\telem" */
 	size_t ncontrib;
 };
 struct pol_ns {
 	char *name;
-	json_t *labels;   /* with kubernetes.io/metadata.name, always */
-	struct pm_map pods;      /* key -> struct pol_pod * (borrowed) */
-	struct pm_map policies;  /* key -> struct pol_policy * (borrowed) */
-	struct pm_map groups;    /* ns-scoped groups, key -> group (borrowed) */
-	bool stored;             /* a Namespace object exists */
+	json_t *labels;         /* with kubernetes.io/metadata.name, always */
+	struct pm_map pods;     /* key -> struct pol_pod * (borrowed) */
+	struct pm_map policies; /* key -> struct pol_policy * (borrowed) */
+	struct pm_map groups;   /* ns-scoped groups, key -> group (borrowed) */
+	bool stored;            /* a Namespace object exists */
 };
-struct pol_np {              /* a referenced named port */
-	int refs;                /* 0: its sets go at the next flush */
+struct pol_np {   /* a referenced named port */
+	int refs; /* 0: its sets go at the next flush */
 };
 
 struct pol_engine {
@@ -100,7 +104,7 @@ struct pol_engine {
 	 * start, after a failed commit, after any allocation failure (a dirty
 	 * mark that could not be recorded included) */
 	bool rebuild;
-	struct pir ir;             /* what the last successful flush made */
+	struct pir ir; /* what the last successful flush made */
 };
 
 /* engine.c: records key in a dirty map; on out of memory the next flush
@@ -125,7 +129,10 @@ int pol_rules_compile(struct pir_chain *c, const struct pol_policy *p, int d);
 
 /* compile.c: model -> IR pieces.  Each returns 0 or -ENOMEM and changes
  * nothing in the engine. */
-enum { POL_INGRESS, POL_EGRESS };
+enum {
+	POL_INGRESS,
+	POL_EGRESS
+};
 /* "policy/<ns>/<name>/ingress", "pods/<ns>/egress": names a person can
  * read in `nft list ruleset`; malloc()ed, NULL on out of memory. */
 char *pol_policy_chain_name(const char *ns_name, int d);

@@ -43,8 +43,7 @@ void pol_engine_free(struct pol_engine *e);
  * it); the model stays consistent either way.  err->code LOOM_ERR_INTERNAL
  * is out of memory: the change may not have been taken, and putting the
  * same key again (re-reading the store) catches up. */
-int pol_engine_put(struct pol_engine *e, const char *key, const char *value,
-		   struct loom_err *err);
+int pol_engine_put(struct pol_engine *e, const char *key, const char *value, struct loom_err *err);
 void pol_engine_del(struct pol_engine *e, const char *key);
 
 /* The nft batch bringing the kernel from the last flushed state to the
@@ -72,8 +71,8 @@ void pol_engine_counts(const struct pol_engine *e, struct pol_counts *c);
  * port/proto ("80/TCP", proto may be omitted: TCP) is allowed, written to
  * a malloc()ed text (*out).  0 allowed, 1 denied, -1 err (unknown pod,
  * bad port). */
-int pol_explain(const struct pol_engine *e, const char *src, const char *dst,
-		const char *portproto, char **out, struct loom_err *err);
+int pol_explain(const struct pol_engine *e, const char *src, const char *dst, const char *portproto,
+		char **out, struct loom_err *err);
 
 /* Small helpers shared by the engine, explain and tests. */
 bool pol_selector_match(const json_t *sel, const json_t *labels);

@@ -120,7 +120,8 @@ const char **pm_keys(const struct pm_map *m, size_t *n)
 	*n = 0;
 	if (!k)
 		return NULL;
-	pm_each(m, x, i) k[j++] = x->key;
+	pm_each(m, x, i)
+		k[j++] = x->key;
 	qsort(k, j, sizeof(*k), cmp_str);
 	*n = j;
 	return k;

@@ -64,8 +64,8 @@ static int ip_cmd(const char *first, ...)
 		char line[512] = "";
 
 		for (int i = 0; i < n; i++)
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", i ? " " : "",
-				 argv[i]);
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s",
+				 i ? " " : "", argv[i]);
 		sim_err("%s: %s", line, errtxt && errtxt[0] ? errtxt : "failed");
 	}
 	free(errtxt);
@@ -137,7 +137,8 @@ static int make_underlay(const struct sim *s)
 	char ul[64];
 
 	sim_ul_ns(s, ul, sizeof(ul));
-	if (ip_cmd("netns", "add", ul, NULL) < 0 || ip_cmd("-n", ul, "link", "set", "lo", "up", NULL) < 0 ||
+	if (ip_cmd("netns", "add", ul, NULL) < 0 ||
+	    ip_cmd("-n", ul, "link", "set", "lo", "up", NULL) < 0 ||
 	    ip_cmd("-n", ul, "link", "add", "br0", "type", "bridge", NULL) < 0 ||
 	    ip_cmd("-n", ul, "addr", "add", SIM_UL_ADDR "/24", "dev", "br0", NULL) < 0 ||
 	    ip_cmd("-n", ul, "link", "set", "br0", "up", NULL) < 0)
@@ -153,9 +154,10 @@ int sim_make_node(const struct sim *s, int i)
 	sim_ul_ns(s, ul, sizeof(ul));
 	snprintf(peer, sizeof(peer), "n%d", i);
 	snprintf(addr, sizeof(addr), "192.0.2.%d/24", 10 + i);
-	if (ip_cmd("netns", "add", ns, NULL) < 0 || ip_cmd("-n", ns, "link", "set", "lo", "up", NULL) < 0 ||
-	    ip_cmd("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer, "netns", ul,
-		   NULL) < 0 ||
+	if (ip_cmd("netns", "add", ns, NULL) < 0 ||
+	    ip_cmd("-n", ns, "link", "set", "lo", "up", NULL) < 0 ||
+	    ip_cmd("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer, "netns",
+		   ul, NULL) < 0 ||
 	    ip_cmd("-n", ul, "link", "set", peer, "master", "br0", "up", NULL) < 0 ||
 	    ip_cmd("-n", ns, "addr", "add", addr, "dev", "eth0", NULL) < 0 ||
 	    ip_cmd("-n", ns, "link", "set", "eth0", "up", NULL) < 0)
@@ -167,7 +169,7 @@ const struct loom_mode *sim_mode(const struct sim *s)
 {
 	const struct loom_mode *m = loom_mode_by_name(s->mode);
 
-	return m ? m : loom_mode_default();  /* `up` refused any other */
+	return m ? m : loom_mode_default(); /* `up` refused any other */
 }
 
 /* The node's network config, as a runtime would keep in /etc/cni/net.d. */
@@ -184,11 +186,11 @@ int sim_write_conflist(const struct sim *s, int i)
 	if (!m->lease_file) {
 		/* The plugin learns the node's block from its config. */
 		snprintf(sub, sizeof(sub), "10.244.%d.0/24", i);
-		plugin = json_pack("{s:s, s:s, s:b, s:b, s:s, s:s, s:{s:s, s:[[{s:s}]], s:[{s:s}], s:s}}",
-				   "type", m->cni, "bridge", "loom0", "isGateway", 1,
-				   "ipMasq", 1, "stateDir", "", "bpfPinDir", pin, "ipam", "type",
-				   "loom-ipam", "ranges", "subnet", sub, "routes", "dst", "0.0.0.0/0",
-				   "dataDir", "");
+		plugin = json_pack(
+			"{s:s, s:s, s:b, s:b, s:s, s:s, s:{s:s, s:[[{s:s}]], s:[{s:s}], s:s}}",
+			"type", m->cni, "bridge", "loom0", "isGateway", 1, "ipMasq", 1, "stateDir",
+			"", "bpfPinDir", pin, "ipam", "type", "loom-ipam", "ranges", "subnet", sub,
+			"routes", "dst", "0.0.0.0/0", "dataDir", "");
 	} else {
 		/* The plugins of lease-file modes read the same keys (the lease
 		 * file in runDir). */
@@ -239,28 +241,46 @@ int sim_start_node_daemons(const struct sim *s, int i)
 	snprintf(ttl, sizeof(ttl), "%d", s->ttl > 0 ? s->ttl : SIM_TTL);
 	/* `node start` restarts only what is not running. */
 	if (!sim_pid_alive(sim_read_pid(s, tag))) {
-		char *argv[] = { exe, (char *)"--node", node, (char *)"--address", addr,
-				 (char *)"--network", (char *)SIM_NETWORK, (char *)"--store",
-				 (char *)s->store_url, (char *)"--run-dir", run, (char *)"--state-dir",
-				 ep, (char *)"--ipam-data-dir", ipam, (char *)"--ttl", ttl,
-				 (char *)"--release-on-exit", NULL };
+		char *argv[] = { exe,
+				 (char *)"--node",
+				 node,
+				 (char *)"--address",
+				 addr,
+				 (char *)"--network",
+				 (char *)SIM_NETWORK,
+				 (char *)"--store",
+				 (char *)s->store_url,
+				 (char *)"--run-dir",
+				 run,
+				 (char *)"--state-dir",
+				 ep,
+				 (char *)"--ipam-data-dir",
+				 ipam,
+				 (char *)"--ttl",
+				 ttl,
+				 (char *)"--release-on-exit",
+				 NULL };
 
 		pid = sim_spawn(s, ns, tag, log, argv);
 		if (pid < 0)
-			return sim_err("cannot start loomd on %s: %s", node, strerror((int)-pid)), -1;
+			return sim_err("cannot start loomd on %s: %s", node, strerror((int)-pid)),
+			       -1;
 	}
 	/* loom-policyd, when built: it reads pods and endpoints from the store
 	 * only (loomd publishes them), so it takes no local directory. */
 	snprintf(exe, sizeof(exe), "%s/loom-policyd", s->bin);
 	snprintf(tag, sizeof(tag), "policyd-n%d", i);
 	if (access(exe, X_OK) == 0 && !sim_pid_alive(sim_read_pid(s, tag))) {
-		char *argv[] = { exe, (char *)"--node", node, (char *)"--store", (char *)s->store_url,
-				 NULL };
+		char *argv[] = {
+			exe, (char *)"--node", node, (char *)"--store", (char *)s->store_url, NULL
+		};
 
 		snprintf(log, sizeof(log), "%s/logs/policyd-n%d.log", s->dir, i);
 		pid = sim_spawn(s, ns, tag, log, argv);
 		if (pid < 0)
-			return sim_err("cannot start loom-policyd on %s: %s", node, strerror((int)-pid)), -1;
+			return sim_err("cannot start loom-policyd on %s: %s", node,
+				       strerror((int)-pid)),
+			       -1;
 	}
 	return 0;
 }
@@ -268,14 +288,26 @@ int sim_start_node_daemons(const struct sim *s, int i)
 static int start_etcd(struct sim *s)
 {
 	char ul[64], data[400], log[400];
-	char *argv[] = { (char *)"etcd", (char *)"--name", (char *)"sim", (char *)"--data-dir", data,
-			 (char *)"--listen-client-urls", (char *)ETCD_CLIENT,
-			 (char *)"--advertise-client-urls", (char *)ETCD_CLIENT,
-			 (char *)"--listen-peer-urls", (char *)"http://" SIM_UL_ADDR ":2380",
-			 (char *)"--initial-advertise-peer-urls", (char *)"http://" SIM_UL_ADDR ":2380",
-			 (char *)"--initial-cluster", (char *)"sim=http://" SIM_UL_ADDR ":2380",
-			 (char *)"--listen-metrics-urls", (char *)"", (char *)"--log-level",
-			 (char *)"error", NULL };
+	char *argv[] = { (char *)"etcd",
+			 (char *)"--name",
+			 (char *)"sim",
+			 (char *)"--data-dir",
+			 data,
+			 (char *)"--listen-client-urls",
+			 (char *)ETCD_CLIENT,
+			 (char *)"--advertise-client-urls",
+			 (char *)ETCD_CLIENT,
+			 (char *)"--listen-peer-urls",
+			 (char *)"http://" SIM_UL_ADDR ":2380",
+			 (char *)"--initial-advertise-peer-urls",
+			 (char *)"http://" SIM_UL_ADDR ":2380",
+			 (char *)"--initial-cluster",
+			 (char *)"sim=http://" SIM_UL_ADDR ":2380",
+			 (char *)"--listen-metrics-urls",
+			 (char *)"",
+			 (char *)"--log-level",
+			 (char *)"error",
+			 NULL };
 	pid_t pid;
 
 	sim_ul_ns(s, ul, sizeof(ul));
@@ -292,10 +324,10 @@ static int apply_network(const struct sim *s)
 {
 	const struct loom_mode *m = sim_mode(s);
 	char path[512], *txt;
-	json_t *net = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:i, s:{s:s}}}", "apiVersion",
-				"loom.dev/v1", "kind", "Network", "metadata", "name", SIM_NETWORK,
-				"spec", "cidr", SIM_CIDR, "subnetLength", 24, "backend", "type",
-				m->backend);
+	json_t *net =
+		json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:i, s:{s:s}}}", "apiVersion", "loom.dev/v1",
+			  "kind", "Network", "metadata", "name", SIM_NETWORK, "spec", "cidr",
+			  SIM_CIDR, "subnetLength", 24, "backend", "type", m->backend);
 	char *args[] = { (char *)"apply", (char *)"-f", path, NULL };
 	int i, r = -1;
 
@@ -303,8 +335,8 @@ static int apply_network(const struct sim *s)
 		return -1;
 	/* The mode's settings for a throwaway cluster (short timers). */
 	if (m->sim_section)
-		json_object_set_new(json_object_get(json_object_get(net, "spec"), "backend"), m->backend,
-				    json_loads(m->sim_section, 0, NULL));
+		json_object_set_new(json_object_get(json_object_get(net, "spec"), "backend"),
+				    m->backend, json_loads(m->sim_section, 0, NULL));
 	txt = json_dumps(net, JSON_INDENT(2));
 	json_decref(net);
 	snprintf(path, sizeof(path), "%s/manifests/network.json", s->dir);
@@ -370,7 +402,9 @@ static int up_usage(void)
 
 int sim_up(struct sim *s, int argc, char **argv)
 {
-	static const char *const subdirs[] = { "store", "bpf", "logs", "pids", "pods", "manifests" };
+	static const char *const subdirs[] = {
+		"store", "bpf", "logs", "pids", "pods", "manifests"
+	};
 	char path[512], ul[64], exe[320], modes[128];
 	const struct loom_mode *m;
 	bool tune = false;
@@ -428,8 +462,9 @@ int sim_up(struct sim *s, int argc, char **argv)
 	}
 	sim_ul_ns(s, ul, sizeof(ul));
 	if (sim_netns_exists(ul) || access(s->dir, F_OK) == 0)
-		return sim_err("a cluster named \"%s\" exists: loom-sim down --name %s first", s->name,
-			       s->name), 1;
+		return sim_err("a cluster named \"%s\" exists: loom-sim down --name %s first",
+			       s->name, s->name),
+		       1;
 
 	for (i = 0; i < 6; i++) {
 		snprintf(path, sizeof(path), "%s/%s", s->dir, subdirs[i]);
@@ -452,9 +487,9 @@ int sim_up(struct sim *s, int argc, char **argv)
 	else
 		snprintf(s->store_url, sizeof(s->store_url), "file:%s/store", s->dir);
 	s->state = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:[]}", "name", s->name,
-			     "mode", s->mode, "nodes", s->nodes, "ttl", s->ttl, "store", s->store_kind, "storeUrl",
-			     s->store_url, "network", SIM_NETWORK, "cidr", SIM_CIDR, "underlay",
-			     ul, "nodeList");
+			     "mode", s->mode, "nodes", s->nodes, "ttl", s->ttl, "store",
+			     s->store_kind, "storeUrl", s->store_url, "network", SIM_NETWORK,
+			     "cidr", SIM_CIDR, "underlay", ul, "nodeList");
 	for (i = 1; s->state && i <= s->nodes; i++)
 		sim_state_add_node(s, i);
 	if (!s->state || sim_write_state(s) < 0)
@@ -479,7 +514,8 @@ int sim_up(struct sim *s, int argc, char **argv)
 
 		sim_node_ns(s, i, ns, sizeof(ns));
 		sim_log("node n%d: %s 192.0.2.%d", i, ns, 10 + i);
-		if (sim_make_node(s, i) < 0 || sim_write_conflist(s, i) < 0 || sim_start_node_daemons(s, i) < 0)
+		if (sim_make_node(s, i) < 0 || sim_write_conflist(s, i) < 0 ||
+		    sim_start_node_daemons(s, i) < 0)
 			return 1;
 	}
 	printf("cluster %s up: %d node%s, mode %s, store %s\n", s->name, s->nodes,
@@ -512,7 +548,9 @@ static int cluster_netns(const struct sim *s, char names[][128], int max)
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i + 1 < n; i++) {
 			int ka = names[i][nl + 1] == 'p' ? 0 : names[i][nl + 1] == 'n' ? 1 : 2;
-			int kb = names[i + 1][nl + 1] == 'p' ? 0 : names[i + 1][nl + 1] == 'n' ? 1 : 2;
+			int kb = names[i + 1][nl + 1] == 'p'   ? 0
+				 : names[i + 1][nl + 1] == 'n' ? 1
+							       : 2;
 
 			if (ka > kb) {
 				char t[128];
@@ -617,7 +655,7 @@ int sim_status(struct sim *s)
 		snprintf(tag, sizeof(tag), "loomd-n%d", i);
 		snprintf(addr, sizeof(addr), "192.0.2.%d", 10 + i);
 		lease_subnet(s, i, lease, sizeof(lease));
-		if (!sim_mode(s)->lease_file)  /* the conflist's subnet */
+		if (!sim_mode(s)->lease_file) /* the conflist's subnet */
 			snprintf(cni, sizeof(cni), "10.244.%d.0/24", i);
 		else
 			snprintf(cni, sizeof(cni), "%s", lease[0] ? lease : "-");

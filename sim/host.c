@@ -96,7 +96,8 @@ int sim_check(int argc, char **argv)
 		printf("%d %s nodes with about %d pods fit this machine\n", nodes, mode, pods);
 		return 0;
 	}
-	printf("%d %s nodes with about %d pods do not fit this machine; apply:\n", nodes, mode, pods);
+	printf("%d %s nodes with about %d pods do not fit this machine; apply:\n", nodes, mode,
+	       pods);
 	print_fixes(stdout, &rep, "");
 	return 1;
 usage:

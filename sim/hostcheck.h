@@ -19,14 +19,14 @@ struct sim_host_needs {
 	long neigh;             /* IPv4 neighbour entries the cluster creates */
 	long inotify_instances; /* inotify instances its daemons take */
 	long inotify_watches;
-	long pids;              /* processes (daemons, BIRD, probes in flight) */
-	long files;             /* open files, machine-wide */
+	long pids;  /* processes (daemons, BIRD, probes in flight) */
+	long files; /* open files, machine-wide */
 };
 
 /* Read from /proc (or given by a test).  -1 = unknown: not checked. */
 struct sim_host_limits {
 	long gc_thresh1, gc_thresh2, gc_thresh3;
-	long neigh_in_use;      /* entries in the table now (every namespace) */
+	long neigh_in_use; /* entries in the table now (every namespace) */
 	long inotify_max_instances;
 	long inotify_instances_in_use; /* this user's, now */
 	long inotify_max_watches;
@@ -40,9 +40,9 @@ struct sim_host_limits {
 
 /* One sysctl to raise: `sysctl -w <key>=<want>` (was <have>). */
 struct sim_host_fix {
-	char key[64];    /* dotted sysctl name */
+	char key[64]; /* dotted sysctl name */
 	long have, want;
-	char why[160];   /* for the person reading the refusal */
+	char why[160]; /* for the person reading the refusal */
 };
 
 struct sim_host_report {

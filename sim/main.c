@@ -15,21 +15,22 @@ static int usage(int rc)
 	char modes[128];
 
 	loom_mode_list(false, false, "|", "|", modes, sizeof(modes));
-	fprintf(rc ? stderr : stdout, "usage: loom-sim [--name PREFIX] COMMAND ...\n"
-	      "  up --nodes N --mode %s [--store file|etcd] [--ttl SECONDS] [--tune-host]\n"
-	      "  check --nodes N [--mode M] [--store file|etcd] [--pods P]\n"
-	      "  node add [--tune-host] | stop NODE | kill NODE | start NODE\n"
-	      "  pod add NODE NS/NAME [--label K=V]... [--port NAME:PROTO:NUM]... [--no-serve]\n"
-	      "  pod del [NODE] NS/NAME\n"
-	      "  exec NS/NAME -- CMD...\n"
-	      "  status\n"
-	      "  matrix [--port P] [--proto tcp|udp] [--json]\n"
-	      "  down\n"
-	      "--name defaults to \"loomsim\" (at most 16 of [a-z0-9]); the loom binaries are\n"
-	      "taken from $LOOM_BIN, else loom-sim's own directory.  up and node add first\n"
-	      "check that this machine's one kernel can hold the cluster (see check) and\n"
-	      "refuse with the settings to apply; --tune-host applies them and prints them.\n",
-	      modes);
+	fprintf(rc ? stderr : stdout,
+		"usage: loom-sim [--name PREFIX] COMMAND ...\n"
+		"  up --nodes N --mode %s [--store file|etcd] [--ttl SECONDS] [--tune-host]\n"
+		"  check --nodes N [--mode M] [--store file|etcd] [--pods P]\n"
+		"  node add [--tune-host] | stop NODE | kill NODE | start NODE\n"
+		"  pod add NODE NS/NAME [--label K=V]... [--port NAME:PROTO:NUM]... [--no-serve]\n"
+		"  pod del [NODE] NS/NAME\n"
+		"  exec NS/NAME -- CMD...\n"
+		"  status\n"
+		"  matrix [--port P] [--proto tcp|udp] [--json]\n"
+		"  down\n"
+		"--name defaults to \"loomsim\" (at most 16 of [a-z0-9]); the loom binaries are\n"
+		"taken from $LOOM_BIN, else loom-sim's own directory.  up and node add first\n"
+		"check that this machine's one kernel can hold the cluster (see check) and\n"
+		"refuse with the settings to apply; --tune-host applies them and prints them.\n",
+		modes);
 	return rc;
 }
 
@@ -38,7 +39,8 @@ static bool name_ok(const char *n)
 	size_t l = strlen(n);
 
 	/* no '-': "NAME-" must never be the prefix of another cluster's name */
-	return l >= 1 && l <= SIM_NAME_MAX && strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789") == l;
+	return l >= 1 && l <= SIM_NAME_MAX &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789") == l;
 }
 
 static void find_bin(struct sim *s)
@@ -82,7 +84,8 @@ int main(int argc, char **argv)
 		} else
 			args[n++] = argv[i];
 	}
-	if (n == 0 || !strcmp(args[0], "-h") || !strcmp(args[0], "--help") || !strcmp(args[0], "help")) {
+	if (n == 0 || !strcmp(args[0], "-h") || !strcmp(args[0], "--help") ||
+	    !strcmp(args[0], "help")) {
 		free(args);
 		return usage(n == 0 ? 2 : 0);
 	}
@@ -105,7 +108,8 @@ int main(int argc, char **argv)
 		rc = sim_up(&s, n, args);
 		/* A half-made cluster is not left behind. */
 		if (rc == 1 && s.state) {
-			sim_err("up failed: tearing down what was made (logs were in %s/logs)", s.dir);
+			sim_err("up failed: tearing down what was made (logs were in %s/logs)",
+				s.dir);
 			sim_down(&s);
 		}
 	} else if (!strcmp(args[0], "check")) {

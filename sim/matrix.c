@@ -21,8 +21,11 @@
 
 #define MATRIX_PARALLEL 16
 
-enum cell { CELL_UNREACHABLE = 0, CELL_REACHABLE = 1, CELL_INCONCLUSIVE = 2 };
-
+enum cell {
+	CELL_UNREACHABLE = 0,
+	CELL_REACHABLE = 1,
+	CELL_INCONCLUSIVE = 2
+};
 
 /* Sum of the table_fulls column (the last) over every CPU's line of
  * /proc/net/stat/<table>; -1 when unreadable. */
@@ -138,17 +141,20 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 	overflows = neigh_overflows();
 	while (done < n * n) {
 		while (nrun < MATRIX_PARALLEL && next < n * n) {
-			json_t *src = json_array_get(pods, next / n), *dst = json_array_get(pods, next % n);
+			json_t *src = json_array_get(pods, next / n),
+			       *dst = json_array_get(pods, next % n);
 			const char *addr = json_string_value(json_object_get(dst, "address"));
 			pid_t pid = -1;
 
 			if (addr && addr[0])
-				pid = start_check(probe, json_string_value(json_object_get(src, "netns")),
+				pid = start_check(probe,
+						  json_string_value(json_object_get(src, "netns")),
 						  addr, port, proto);
 			if (pid < 0) {
 				/* no address: the pod is not wired (a verdict); no
 				 * fork: the simulator ran out of processes */
-				res[next++] = addr && addr[0] ? CELL_INCONCLUSIVE : CELL_UNREACHABLE;
+				res[next++] =
+					addr && addr[0] ? CELL_INCONCLUSIVE : CELL_UNREACHABLE;
 				done++;
 				continue;
 			}
@@ -191,25 +197,27 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 		rc = 3;
 
 	if (json) {
-		json_t *out = json_pack("{s:i, s:s, s:i, s:i, s:i, s:i, s:i, s:[], s:[]}", "port",
-					atoi(port), "proto", proto, "reachable", (int)ok, "total",
-					(int)(n * n), "inconclusive", (int)inconclusive,
-					"neighbourTableOverflows", (int)(overflows > 0 ? overflows : 0),
-					"probesNotRun", (int)cannot_run, "pods", "results");
+		json_t *out =
+			json_pack("{s:i, s:s, s:i, s:i, s:i, s:i, s:i, s:[], s:[]}", "port",
+				  atoi(port), "proto", proto, "reachable", (int)ok, "total",
+				  (int)(n * n), "inconclusive", (int)inconclusive,
+				  "neighbourTableOverflows", (int)(overflows > 0 ? overflows : 0),
+				  "probesNotRun", (int)cannot_run, "pods", "results");
 		json_t *plist = json_object_get(out, "pods"), *rl = json_object_get(out, "results");
 		char *txt;
 
 		for (i = 0; i < n; i++) {
 			json_t *p = json_array_get(pods, i), *row = json_array();
 
-			json_array_append_new(plist, json_pack("{s:O, s:O, s:O}", "pod",
-							       json_object_get(p, "pod"), "node",
-							       json_object_get(p, "node"), "address",
-							       json_object_get(p, "address")));
+			json_array_append_new(plist,
+					      json_pack("{s:O, s:O, s:O}", "pod",
+							json_object_get(p, "pod"), "node",
+							json_object_get(p, "node"), "address",
+							json_object_get(p, "address")));
 			for (j = 0; j < n; j++)
-				json_array_append_new(row, res[i * n + j] == CELL_INCONCLUSIVE ?
-								   json_null() :
-								   json_boolean(res[i * n + j]));
+				json_array_append_new(row, res[i * n + j] == CELL_INCONCLUSIVE
+								   ? json_null()
+								   : json_boolean(res[i * n + j]));
 			json_array_append_new(rl, row);
 		}
 		txt = json_dumps(out, JSON_INDENT(2));
@@ -218,15 +226,18 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 		free(txt);
 		json_decref(out);
 	} else {
-		printf("%s/%s: %zu of %zu reachable (row: from, column: to)\n", proto, port, ok, n * n);
+		printf("%s/%s: %zu of %zu reachable (row: from, column: to)\n", proto, port, ok,
+		       n * n);
 		if (inconclusive)
 			printf("%zu inconclusive (?): the simulator, not the network, failed them — %s%s"
 			       "run `loom-sim check --nodes N` for the settings this machine needs\n",
 			       inconclusive,
 			       overflows > 0 ? "the kernel's neighbour table (shared by every node "
-					       "namespace) overflowed during the run; " : "",
+					       "namespace) overflowed during the run; "
+					     : "",
 			       cannot_run ? "some probes could not run (out of processes, files or "
-					    "buffers); " : "");
+					    "buffers); "
+					  : "");
 		printf("%-4s %-24s %-4s %-16s", "", "FROM", "NODE", "ADDRESS");
 		for (j = 0; j < n; j++)
 			printf(" %3zu", j + 1);
@@ -244,7 +255,8 @@ int sim_matrix(struct sim *s, int argc, char **argv)
 				if (c == CELL_INCONCLUSIVE)
 					printf("   %s", color ? "\033[33m?\033[0m" : "?");
 				else if (color)
-					printf("   %s\033[0m", c ? "\033[32m\u2713" : "\033[31m\u2717");
+					printf("   %s\033[0m",
+					       c ? "\033[32m\u2713" : "\033[31m\u2717");
 				else
 					printf("   %c", c ? '.' : 'X');
 			}

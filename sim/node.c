@@ -43,7 +43,8 @@ static int node_add(struct sim *s, bool tune)
 	sim_state_add_node(s, i);
 	if (sim_write_state(s) < 0)
 		return sim_err("cannot write %s/state.json", s->dir), 1;
-	if (sim_make_node(s, i) < 0 || sim_write_conflist(s, i) < 0 || sim_start_node_daemons(s, i) < 0)
+	if (sim_make_node(s, i) < 0 || sim_write_conflist(s, i) < 0 ||
+	    sim_start_node_daemons(s, i) < 0)
 		return 1;
 	printf("n%d\n", i);
 	return 0;

@@ -15,8 +15,8 @@
 
 struct pod_req {
 	char ns[64], name[64];
-	json_t *labels;           /* owned */
-	json_t *ports;            /* owned: [{name, containerPort, protocol}] */
+	json_t *labels; /* owned */
+	json_t *ports;  /* owned: [{name, containerPort, protocol}] */
 	bool serve;
 };
 
@@ -62,9 +62,9 @@ static int split_pod(const char *arg, char *ns, char *name)
 
 	snprintf(ns, 64, "%.*s", slash ? (int)(slash - arg) : 7, slash ? arg : "default");
 	snprintf(name, 64, "%s", n);
-	if (!k8s_name_ok(ns) || !k8s_name_ok(name) || strlen(n) > 63 ||
-	    (slash && slash - arg > 63))
-		return sim_err("\"%s\": want NAMESPACE/NAME (lowercase letters, digits, '-', '.')", arg),
+	if (!k8s_name_ok(ns) || !k8s_name_ok(name) || strlen(n) > 63 || (slash && slash - arg > 63))
+		return sim_err("\"%s\": want NAMESPACE/NAME (lowercase letters, digits, '-', '.')",
+			       arg),
 		       -1;
 	return 0;
 }
@@ -174,8 +174,8 @@ static int cni(const struct sim *s, int node, const char *cmd, const char *ns, c
 		r = sim_run(nodens, argv, env, conf, strlen(conf), out, &errtxt);
 	}
 	if (r != 0)
-		sim_err("%s %s on n%d for %s/%s failed (exit %d): %s%s", type, cmd, node, ns, name, r,
-			out && *out ? *out : "", errtxt ? errtxt : "");
+		sim_err("%s %s on n%d for %s/%s failed (exit %d): %s%s", type, cmd, node, ns, name,
+			r, out && *out ? *out : "", errtxt ? errtxt : "");
 	free(errtxt);
 	free(conf);
 	return r;
@@ -191,8 +191,9 @@ static int wait_lease(const struct sim *s, int node)
 			return 0;
 		sleep_ms(100);
 	}
-	return sim_err("node n%d has no lease file %s after 15 s (see %s/logs/loomd-n%d.log)",
-		       node, path, s->dir, node), -1;
+	return sim_err("node n%d has no lease file %s after 15 s (see %s/logs/loomd-n%d.log)", node,
+		       path, s->dir, node),
+	       -1;
 }
 
 /* Whether Namespace `name` is in the store already: applying it again would
@@ -214,12 +215,14 @@ static bool ns_exists(const struct sim *s, const char *name)
 	items = json_object_get(doc, "items");
 	if (json_is_array(items)) {
 		json_array_foreach(items, i, it) {
-			const char *n = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
+			const char *n = json_string_value(
+				json_object_get(json_object_get(it, "metadata"), "name"));
 
 			found = found || (n && strcmp(n, name) == 0);
 		}
 	} else {
-		const char *n = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
+		const char *n = json_string_value(
+			json_object_get(json_object_get(doc, "metadata"), "name"));
 
 		found = n && strcmp(n, name) == 0;
 	}
@@ -236,8 +239,8 @@ static int apply_pod(const struct sim *s, const struct pod_req *r, int node)
 	int rc;
 
 	snprintf(nodename, sizeof(nodename), "n%d", node);
-	nsobj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata",
-			  "name", r->ns);
+	nsobj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
+			  "metadata", "name", r->ns);
 	pod = json_pack("{s:s, s:s, s:{s:s, s:s, s:O}, s:{s:s, s:[{s:s, s:s, s:O}]}}", "apiVersion",
 			"v1", "kind", "Pod", "metadata", "name", r->name, "namespace", r->ns,
 			"labels", r->labels, "spec", "nodeName", nodename, "containers", "name",
@@ -252,8 +255,9 @@ static int apply_pod(const struct sim *s, const struct pod_req *r, int node)
 		a = strdup("");
 	}
 	if (!a || !b ||
-	    asprintf(&txt, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n%s%s\n%s]}\n",
-		     a, a[0] ? "," : "", b) < 0) {
+	    asprintf(&txt,
+		     "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n%s%s\n%s]}\n", a,
+		     a[0] ? "," : "", b) < 0) {
 		free(a);
 		free(b);
 		return -1;
@@ -356,7 +360,8 @@ static int pod_add(struct sim *s, int argc, char **argv)
 
 	if (argc < 3)
 		return sim_err("usage: loom-sim pod add NODE NS/NAME [--label K=V]... "
-			       "[--port NAME:PROTO:NUM]... [--no-serve]"), 2;
+			       "[--port NAME:PROTO:NUM]... [--no-serve]"),
+		       2;
 	node = sim_node_index(s, argv[1]);
 	if (node < 0)
 		return sim_err("no node \"%s\" (n1..n%d)", argv[1], s->nodes), 2;
@@ -392,8 +397,8 @@ static int pod_add(struct sim *s, int argc, char **argv)
 	}
 	{
 		char *a1[] = { (char *)"ip", (char *)"netns", (char *)"add", podns, NULL };
-		char *a2[] = { (char *)"ip", (char *)"-n", podns, (char *)"link", (char *)"set",
-			       (char *)"lo", (char *)"up", NULL };
+		char *a2[] = { (char *)"ip",  (char *)"-n", podns,        (char *)"link",
+			       (char *)"set", (char *)"lo", (char *)"up", NULL };
 
 		if (sim_run(NULL, a1, NULL, NULL, 0, NULL, NULL) != 0 ||
 		    sim_run(NULL, a2, NULL, NULL, 0, NULL, NULL) != 0) {
@@ -499,8 +504,8 @@ static int pod_del(struct sim *s, int argc, char **argv, bool quiet)
 	}
 	{
 		char ctl[320], store[400], *errtxt = NULL;
-		char *args[] = { ctl, store, (char *)"delete", (char *)"pod", name, (char *)"-n", ns,
-				 NULL };
+		char *args[] = { ctl, store, (char *)"delete", (char *)"pod", name, (char *)"-n",
+				 ns,  NULL };
 
 		/* an object already gone (an add that failed early) is no error */
 		snprintf(ctl, sizeof(ctl), "%s/loomctl", s->bin);

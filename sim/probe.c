@@ -155,9 +155,10 @@ static int serve(int argc, char **argv)
 				socklen_t fl = sizeof(from);
 				char buf[2048];
 
-				while (recvfrom(pfd[i].fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-						&fl) >= 0) {
-					sendto(pfd[i].fd, reply, rlen, 0, (struct sockaddr *)&from, fl);
+				while (recvfrom(pfd[i].fd, buf, sizeof(buf), 0,
+						(struct sockaddr *)&from, &fl) >= 0) {
+					sendto(pfd[i].fd, reply, rlen, 0, (struct sockaddr *)&from,
+					       fl);
 					fl = sizeof(from);
 				}
 			}

@@ -88,7 +88,8 @@ static void pump(int infd, const char *in, size_t in_len, int ofd, int efd, char
 		infd = -1;
 	}
 	while (fds[0] >= 0 || fds[1] >= 0 || infd >= 0) {
-		struct pollfd p[3] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 },
+		struct pollfd p[3] = { { fds[0], POLLIN, 0 },
+				       { fds[1], POLLIN, 0 },
 				       { infd, POLLOUT, 0 } };
 
 		if (poll(p, 3, -1) < 0) {

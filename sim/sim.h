@@ -28,24 +28,24 @@
 #include "model/mode.h"
 
 #define SIM_ROOT "/run/loom-sim"
-#define SIM_NAME_MAX 16        /* keeps every netns and path name short */
+#define SIM_NAME_MAX 16 /* keeps every netns and path name short */
 #define SIM_NODES_MAX 100
 #define SIM_NETWORK "default"
 #define SIM_CIDR "10.244.0.0/16"
 #define SIM_UL_ADDR "192.0.2.1"
 #define SIM_PODS_PER_NODE_PLAN 2 /* pods a node is planned for by the host check */
-#define SIM_TTL 10             /* loomd's lease, seconds, unless up --ttl */
+#define SIM_TTL 10               /* loomd's lease, seconds, unless up --ttl */
 
 struct sim {
 	char name[SIM_NAME_MAX + 1];
-	char dir[256];           /* SIM_ROOT/name */
-	char bin[256];           /* where the loom binaries are */
-	char mode[16];           /* a mode's name (model/mode.h) */
-	char store_kind[8];      /* file | etcd */
+	char dir[256];      /* SIM_ROOT/name */
+	char bin[256];      /* where the loom binaries are */
+	char mode[16];      /* a mode's name (model/mode.h) */
+	char store_kind[8]; /* file | etcd */
 	char store_url[320];
 	int nodes;
-	int ttl;                 /* loomd --ttl */
-	json_t *state;           /* state.json, owned; NULL when missing */
+	int ttl;       /* loomd --ttl */
+	json_t *state; /* state.json, owned; NULL when missing */
 };
 
 /* host.c: does the machine's one kernel hold the cluster?  0 when it does
@@ -84,7 +84,7 @@ bool sim_netns_exists(const char *ns);
 
 int sim_mkdirs(const char *path);
 int sim_write_file(const char *path, const char *data, size_t len);
-char *sim_read_file(const char *path, size_t *len);   /* caller frees, NULL on error */
+char *sim_read_file(const char *path, size_t *len); /* caller frees, NULL on error */
 void sim_rm_rf(const char *path);
 __attribute__((format(printf, 1, 2))) void sim_log(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void sim_err(const char *fmt, ...);
@@ -93,10 +93,10 @@ __attribute__((format(printf, 1, 2))) void sim_err(const char *fmt, ...);
 int sim_up(struct sim *s, int argc, char **argv);
 int sim_down(struct sim *s);
 int sim_status(struct sim *s);
-int sim_load(struct sim *s);           /* reads state.json, fills the fields */
+int sim_load(struct sim *s); /* reads state.json, fills the fields */
 void sim_node_ns(const struct sim *s, int node, char *buf, size_t len);
 void sim_ul_ns(const struct sim *s, char *buf, size_t len);
-int sim_node_index(const struct sim *s, const char *arg);   /* "n2" or "2" -> 2, -1 */
+int sim_node_index(const struct sim *s, const char *arg); /* "n2" or "2" -> 2, -1 */
 int sim_loomctl(const struct sim *s, char *const args[], const char *in, char **out);
 
 /* Pieces of `up` that `node add` / `node start` reuse. */

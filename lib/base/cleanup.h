@@ -41,7 +41,17 @@ static inline void loom_fclosep(FILE **f)
 #define _cleanup_free_ _cleanup_(loom_freep)
 #define _cleanup_fclose_ _cleanup_(loom_fclosep)
 
-#define LOOM_TAKE_PTR(p) ({ __typeof__(p) _take_tmp = (p); (p) = NULL; _take_tmp; })
-#define LOOM_TAKE_FD(fd) ({ int _take_tmp = (fd); (fd) = -1; _take_tmp; })
+#define LOOM_TAKE_PTR(p)                       \
+	({                                     \
+		__typeof__(p) _take_tmp = (p); \
+		(p) = NULL;                    \
+		_take_tmp;                     \
+	})
+#define LOOM_TAKE_FD(fd)              \
+	({                            \
+		int _take_tmp = (fd); \
+		(fd) = -1;            \
+		_take_tmp;            \
+	})
 
 #endif

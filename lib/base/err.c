@@ -17,12 +17,12 @@ static void err_vset(struct loom_err *e, int code, const char *fmt, va_list ap)
 }
 
 /* err_vset over a function's own "fmt, ..." arguments. */
-#define ERR_SET_VARGS(e, code, fmt)                                           \
-	do {                                                                   \
-		va_list ap_;                                                   \
-		va_start(ap_, fmt);                                            \
-		err_vset(e, code, fmt, ap_);                                   \
-		va_end(ap_);                                                   \
+#define ERR_SET_VARGS(e, code, fmt)          \
+	do {                                 \
+		va_list ap_;                 \
+		va_start(ap_, fmt);          \
+		err_vset(e, code, fmt, ap_); \
+		va_end(ap_);                 \
 	} while (0)
 
 int loom_err_set(struct loom_err *e, int code, const char *fmt, ...)

@@ -21,23 +21,23 @@ enum loom_code {
 	LOOM_ERR_DECODE = 6,
 	LOOM_ERR_INVALID_CONFIG = 7,
 	LOOM_ERR_TRY_AGAIN = 11,
-	LOOM_ERR_UNAVAILABLE = 50,         /* STATUS: cannot service ADD */
+	LOOM_ERR_UNAVAILABLE = 50, /* STATUS: cannot service ADD */
 	LOOM_ERR_LIMITED_CONNECTIVITY = 51,
 	LOOM_ERR_INTERNAL = 100,
-	LOOM_ERR_IPAM_EXHAUSTED = 101,     /* no free address in a range set */
-	LOOM_ERR_IP_UNAVAILABLE = 102,     /* a requested address is taken or outside every range */
-	LOOM_ERR_STORE = 103,              /* the on-disk store cannot be read or written */
-	LOOM_ERR_DELEGATE = 104,           /* a delegated plugin failed, timed out or answered garbage */
-	LOOM_ERR_NOT_FOUND = 105,          /* CHECK: the allocation or object is missing */
-	LOOM_ERR_DUPLICATE = 106,          /* ADD: this container/interface already holds an address */
+	LOOM_ERR_IPAM_EXHAUSTED = 101, /* no free address in a range set */
+	LOOM_ERR_IP_UNAVAILABLE = 102, /* a requested address is taken or outside every range */
+	LOOM_ERR_STORE = 103,          /* the on-disk store cannot be read or written */
+	LOOM_ERR_DELEGATE = 104,  /* a delegated plugin failed, timed out or answered garbage */
+	LOOM_ERR_NOT_FOUND = 105, /* CHECK: the allocation or object is missing */
+	LOOM_ERR_DUPLICATE = 106, /* ADD: this container/interface already holds an address */
 };
 
 #define LOOM_ERR_MSG_MAX 512
 
 struct loom_err {
-	int code;                         /* enum loom_code */
-	char msg[LOOM_ERR_MSG_MAX];       /* what went wrong, for a person */
-	char details[LOOM_ERR_MSG_MAX];   /* optional: the underlying cause */
+	int code;                       /* enum loom_code */
+	char msg[LOOM_ERR_MSG_MAX];     /* what went wrong, for a person */
+	char details[LOOM_ERR_MSG_MAX]; /* optional: the underlying cause */
 };
 
 /* Fill `e` (when not NULL) and return -1, so callers can write

@@ -11,17 +11,17 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define LOOM_IP_STRLEN 46      /* INET6_ADDRSTRLEN */
-#define LOOM_PREFIX_STRLEN 50  /* address + "/128" + NUL */
+#define LOOM_IP_STRLEN 46     /* INET6_ADDRSTRLEN */
+#define LOOM_PREFIX_STRLEN 50 /* address + "/128" + NUL */
 
 struct loom_ip {
-	uint8_t family;        /* AF_INET or AF_INET6; 0 = unset */
-	uint8_t addr[16];      /* network byte order; IPv4 in addr[0..3], rest zero */
+	uint8_t family;   /* AF_INET or AF_INET6; 0 = unset */
+	uint8_t addr[16]; /* network byte order; IPv4 in addr[0..3], rest zero */
 };
 
 struct loom_prefix {
-	struct loom_ip ip;     /* as written: host bits are kept (an interface address) */
-	uint8_t len;           /* prefix length, 0..32 or 0..128 */
+	struct loom_ip ip; /* as written: host bits are kept (an interface address) */
+	uint8_t len;       /* prefix length, 0..32 or 0..128 */
 };
 
 /* Parse "192.0.2.1" or "2001:db8::1".  An IPv4-mapped IPv6 address
@@ -34,8 +34,14 @@ int loom_prefix_parse(const char *s, struct loom_prefix *out);
 const char *loom_ip_fmt(const struct loom_ip *ip, char buf[LOOM_IP_STRLEN]);
 const char *loom_prefix_fmt(const struct loom_prefix *p, char buf[LOOM_PREFIX_STRLEN]);
 
-static inline int loom_ip_bits(const struct loom_ip *ip) { return ip->family == AF_INET ? 32 : 128; }
-static inline int loom_ip_bytes(const struct loom_ip *ip) { return ip->family == AF_INET ? 4 : 16; }
+static inline int loom_ip_bits(const struct loom_ip *ip)
+{
+	return ip->family == AF_INET ? 32 : 128;
+}
+static inline int loom_ip_bytes(const struct loom_ip *ip)
+{
+	return ip->family == AF_INET ? 4 : 16;
+}
 
 /* Total order: IPv4 before IPv6, then numeric. */
 int loom_ip_cmp(const struct loom_ip *a, const struct loom_ip *b);

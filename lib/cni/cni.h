@@ -45,11 +45,11 @@ const char *loom_cni_cmd_str(enum loom_cni_cmd c);
 
 struct loom_cni_env {
 	enum loom_cni_cmd cmd;
-	const char *container_id;  /* borrowed from environ; NULL when absent */
+	const char *container_id; /* borrowed from environ; NULL when absent */
 	const char *netns;
 	const char *ifname;
-	const char *args;          /* CNI_ARGS, may be NULL */
-	const char *path;          /* CNI_PATH */
+	const char *args; /* CNI_ARGS, may be NULL */
+	const char *path; /* CNI_PATH */
 };
 
 /* Read and validate CNI_* from the process environment (getenv) as the spec
@@ -74,8 +74,8 @@ struct loom_cni_args {
 		char key[LOOM_CNI_ARG_MAX];
 		char value[LOOM_CNI_ARG_MAX];
 	} kv[LOOM_CNI_ARGS_MAX];
-	bool ignore_unknown;                /* IgnoreUnknown=1|true */
-	const char *k8s_pod_namespace;      /* point into kv[], NULL when absent */
+	bool ignore_unknown;           /* IgnoreUnknown=1|true */
+	const char *k8s_pod_namespace; /* point into kv[], NULL when absent */
 	const char *k8s_pod_name;
 	const char *k8s_pod_infra_container_id;
 	const char *k8s_pod_uid;
@@ -102,18 +102,18 @@ const char *loom_cni_args_get(const struct loom_cni_args *a, const char *key);
 
 struct loom_result_iface {
 	char name[IFNAMSIZ];
-	char mac[LOOM_MAC_STRLEN];     /* "" when absent */
-	char sandbox[256];             /* "" for a host-side interface */
-	int mtu;                       /* 0 when absent (1.1.0 only) */
-	char socket_path[256];         /* 1.1.0 only, "" when absent */
-	char pci_id[64];               /* 1.1.0 only, "" when absent */
+	char mac[LOOM_MAC_STRLEN]; /* "" when absent */
+	char sandbox[256];         /* "" for a host-side interface */
+	int mtu;                   /* 0 when absent (1.1.0 only) */
+	char socket_path[256];     /* 1.1.0 only, "" when absent */
+	char pci_id[64];           /* 1.1.0 only, "" when absent */
 };
 
 struct loom_result_ip {
-	struct loom_prefix address;    /* the address with its subnet's length */
+	struct loom_prefix address; /* the address with its subnet's length */
 	bool has_gateway;
 	struct loom_ip gateway;
-	int iface;                     /* index into ifaces[], -1 when absent */
+	int iface; /* index into ifaces[], -1 when absent */
 };
 
 struct loom_route {
@@ -168,15 +168,15 @@ struct loom_attachment {
 #define LOOM_MAX_ATTACHMENTS 4096
 
 struct loom_netconf {
-	json_t *root;                  /* the whole document (owned) */
+	json_t *root; /* the whole document (owned) */
 	enum loom_cni_version version;
-	const char *version_str;       /* as written; borrowed from root */
-	const char *name;              /* borrowed from root */
+	const char *version_str; /* as written; borrowed from root */
+	const char *name;        /* borrowed from root */
 	const char *type;
-	json_t *ipam;                  /* borrowed; NULL when absent */
+	json_t *ipam; /* borrowed; NULL when absent */
 	json_t *dns;
-	json_t *runtime_config;        /* "runtimeConfig" */
-	json_t *args;                  /* "args" */
+	json_t *runtime_config; /* "runtimeConfig" */
+	json_t *args;           /* "args" */
 	json_t *capabilities;
 	bool has_prev_result;
 	struct loom_result prev_result;
@@ -191,8 +191,8 @@ struct loom_netconf {
  * cniVersion is LOOM_ERR_INVALID_CONFIG naming the field; a cniVersion loom
  * does not speak is LOOM_ERR_INCOMPATIBLE_VERSION; prevResult is decoded.
  * On failure nothing needs freeing. */
-int loom_netconf_parse(const char *buf, size_t len, enum loom_cni_cmd cmd,
-		       struct loom_netconf *out, struct loom_err *err);
+int loom_netconf_parse(const char *buf, size_t len, enum loom_cni_cmd cmd, struct loom_netconf *out,
+		       struct loom_err *err);
 void loom_netconf_free(struct loom_netconf *c);
 
 /* ---- error output ---- */
@@ -206,7 +206,7 @@ struct loom_cni_ctx {
 	struct loom_cni_env env;
 	struct loom_netconf conf;
 	struct loom_cni_args args;
-	const char *stdin_buf;         /* the raw config, for delegation */
+	const char *stdin_buf; /* the raw config, for delegation */
 	size_t stdin_len;
 };
 
@@ -230,14 +230,19 @@ int loom_cni_main(const struct loom_plugin *p);
 /* A plugin binary's whole main.c body: the plugin named NAME whose commands
  * are PREFIX_add, PREFIX_del, PREFIX_check, PREFIX_gc and PREFIX_status, and
  * whose extra CNI_ARGS keys are the string literals that follow. */
-#define LOOM_CNI_PLUGIN_MAIN(NAME, PREFIX, ...)                               \
-	static const char *const loom_known_args_[] = { __VA_ARGS__, NULL };   \
-	static const struct loom_plugin loom_plugin_ = {                       \
-		.name = NAME, .known_args = loom_known_args_,                  \
-		.add = PREFIX##_add, .del = PREFIX##_del,                      \
-		.check = PREFIX##_check, .gc = PREFIX##_gc,                    \
-		.status = PREFIX##_status };                                   \
-	int main(void) { return loom_cni_main(&loom_plugin_); }
+#define LOOM_CNI_PLUGIN_MAIN(NAME, PREFIX, ...)                                          \
+	static const char *const loom_known_args_[] = { __VA_ARGS__, NULL };             \
+	static const struct loom_plugin loom_plugin_ = { .name = NAME,                   \
+							 .known_args = loom_known_args_, \
+							 .add = PREFIX##_add,            \
+							 .del = PREFIX##_del,            \
+							 .check = PREFIX##_check,        \
+							 .gc = PREFIX##_gc,              \
+							 .status = PREFIX##_status };    \
+	int main(void)                                                                   \
+	{                                                                                \
+		return loom_cni_main(&loom_plugin_);                                     \
+	}
 
 /* ---- delegation ---- */
 

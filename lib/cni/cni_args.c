@@ -12,12 +12,9 @@
 /* Keys every runtime may send (containerd, CRI-O and kubelet's dockershim
  * pass the K8S_POD_* set to every plugin). */
 static const char *const always_known[] = {
-	"IgnoreUnknown",
-	"K8S_POD_NAMESPACE",
-	"K8S_POD_NAME",
-	"K8S_POD_INFRA_CONTAINER_ID",
-	"K8S_POD_UID",
-	NULL,
+	"IgnoreUnknown", "K8S_POD_NAMESPACE",
+	"K8S_POD_NAME",  "K8S_POD_INFRA_CONTAINER_ID",
+	"K8S_POD_UID",   NULL,
 };
 
 static bool in_list(const char *const *list, const char *key)
@@ -54,18 +51,21 @@ static int add_pair(const char *p, size_t len, size_t index, struct loom_cni_arg
 	size_t klen, vlen, i;
 
 	if (!eq || memchr(eq + 1, '=', len - (size_t)(eq + 1 - p)))
-		return loom_err_set(err, LOOM_ERR_INVALID_ENV,
-				    "CNI_ARGS: pair %zu \"%.*s\" must be KEY=VALUE with exactly one '='",
-				    index + 1, (int)(len > 64 ? 64 : len), p);
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_ENV,
+			"CNI_ARGS: pair %zu \"%.*s\" must be KEY=VALUE with exactly one '='",
+			index + 1, (int)(len > 64 ? 64 : len), p);
 	klen = (size_t)(eq - p);
 	vlen = len - klen - 1;
 	if (klen == 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_ENV, "CNI_ARGS: pair %zu \"%.*s\" has an empty key",
-				    index + 1, (int)(len > 64 ? 64 : len), p);
-	if (klen >= LOOM_CNI_ARG_MAX || vlen >= LOOM_CNI_ARG_MAX)
 		return loom_err_set(err, LOOM_ERR_INVALID_ENV,
-				    "CNI_ARGS: pair %zu \"%.*s...\" has a key or value longer than %d bytes",
-				    index + 1, 32, p, LOOM_CNI_ARG_MAX - 1);
+				    "CNI_ARGS: pair %zu \"%.*s\" has an empty key", index + 1,
+				    (int)(len > 64 ? 64 : len), p);
+	if (klen >= LOOM_CNI_ARG_MAX || vlen >= LOOM_CNI_ARG_MAX)
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_ENV,
+			"CNI_ARGS: pair %zu \"%.*s...\" has a key or value longer than %d bytes",
+			index + 1, 32, p, LOOM_CNI_ARG_MAX - 1);
 
 	for (i = 0; i < out->n; i++) {
 		if (strlen(out->kv[i].key) == klen && memcmp(out->kv[i].key, p, klen) == 0)
@@ -106,8 +106,10 @@ int loom_cni_args_parse(const char *s, const char *const *known, struct loom_cni
 
 	v = loom_cni_args_get(out, "IgnoreUnknown");
 	if (v && parse_bool(v, &out->ignore_unknown) < 0) {
-		loom_err_set(err, LOOM_ERR_INVALID_ENV,
-			     "CNI_ARGS: IgnoreUnknown=%.64s is not a boolean (use 1, true, 0 or false)", v);
+		loom_err_set(
+			err, LOOM_ERR_INVALID_ENV,
+			"CNI_ARGS: IgnoreUnknown=%.64s is not a boolean (use 1, true, 0 or false)",
+			v);
 		goto fail;
 	}
 	if (!out->ignore_unknown) {
@@ -116,10 +118,11 @@ int loom_cni_args_parse(const char *s, const char *const *known, struct loom_cni
 
 			if (in_list(always_known, key) || in_list(known, key))
 				continue;
-			loom_err_set(err, LOOM_ERR_INVALID_ENV,
-				     "CNI_ARGS: unknown key in pair \"%.64s=%.64s\" (add IgnoreUnknown=1 "
-				     "to ignore keys this plugin does not use)",
-				     key, out->kv[i].value);
+			loom_err_set(
+				err, LOOM_ERR_INVALID_ENV,
+				"CNI_ARGS: unknown key in pair \"%.64s=%.64s\" (add IgnoreUnknown=1 "
+				"to ignore keys this plugin does not use)",
+				key, out->kv[i].value);
 			goto fail;
 		}
 	}

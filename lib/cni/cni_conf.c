@@ -28,16 +28,15 @@ static void supported_versions(char *buf, size_t size)
 }
 
 /* A required non-empty string member. */
-static int get_string(const json_t *root, const char *key, const char **out,
-		      struct loom_err *err)
+static int get_string(const json_t *root, const char *key, const char **out, struct loom_err *err)
 {
 	json_t *j = json_object_get(root, key);
 
 	if (!j)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s is missing", key);
 	if (!json_is_string(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be a string, not %s", key,
-				    loom_json_kind(j));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be a string, not %s",
+				    key, loom_json_kind(j));
 	if (!json_string_value(j)[0])
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s is empty", key);
 	*out = json_string_value(j);
@@ -54,10 +53,11 @@ static int parse_version(const json_t *root, struct loom_netconf *out, struct lo
 	 * speak: say so rather than guess a newer one. */
 	if (!j)
 		return loom_err_set(err, LOOM_ERR_INCOMPATIBLE_VERSION,
-				    "cniVersion is missing, which means 0.1.0; loom speaks %s", list);
+				    "cniVersion is missing, which means 0.1.0; loom speaks %s",
+				    list);
 	if (!json_is_string(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "cniVersion must be a string, not %s",
-				    loom_json_kind(j));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "cniVersion must be a string, not %s", loom_json_kind(j));
 	out->version_str = json_string_value(j);
 	if (loom_cni_version_parse(out->version_str, &out->version) < 0)
 		return loom_err_set(err, LOOM_ERR_INCOMPATIBLE_VERSION,
@@ -76,14 +76,14 @@ static int get_object(const json_t *root, const char *key, json_t **out, struct 
 	if (!j || json_is_null(j))
 		return 0;
 	if (!json_is_object(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s", key,
-				    loom_json_kind(j));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s",
+				    key, loom_json_kind(j));
 	*out = j;
 	return 0;
 }
 
-static int parse_attachment(const json_t *j, const char *key, size_t i,
-			    struct loom_attachment *a, struct loom_err *err)
+static int parse_attachment(const json_t *j, const char *key, size_t i, struct loom_attachment *a,
+			    struct loom_err *err)
 {
 	const char *cid, *ifname;
 	char path[96];
@@ -91,8 +91,8 @@ static int parse_attachment(const json_t *j, const char *key, size_t i,
 
 	snprintf(path, sizeof(path), "%s[%zu]", key, i);
 	if (!json_is_object(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s", path,
-				    loom_json_kind(j));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an object, not %s",
+				    path, loom_json_kind(j));
 
 	v = json_object_get(j, "containerID");
 	if (!json_is_string(v))
@@ -101,10 +101,12 @@ static int parse_attachment(const json_t *j, const char *key, size_t i,
 	cid = json_string_value(v);
 	v = json_object_get(j, "ifname");
 	if (!json_is_string(v))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.ifname must be a string", path);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s.ifname must be a string",
+				    path);
 	ifname = json_string_value(v);
 
-	if (loom_cni_validate_container_id(cid, err) < 0 || loom_cni_validate_ifname(ifname, err) < 0) {
+	if (loom_cni_validate_container_id(cid, err) < 0 ||
+	    loom_cni_validate_ifname(ifname, err) < 0) {
 		if (err)
 			err->code = LOOM_ERR_INVALID_CONFIG;
 		loom_err_prefix(err, path);
@@ -131,8 +133,8 @@ static int parse_attachments(const json_t *root, struct loom_netconf *out, struc
 	if (!list)
 		return 0;
 	if (!json_is_array(list))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an array, not %s", key,
-				    loom_json_kind(list));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s must be an array, not %s",
+				    key, loom_json_kind(list));
 	n = json_array_size(list);
 	if (n > LOOM_MAX_ATTACHMENTS)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
@@ -206,8 +208,8 @@ static int parse_fields(json_t *root, enum loom_cni_cmd cmd, struct loom_netconf
 	return 0;
 }
 
-int loom_netconf_parse(const char *buf, size_t len, enum loom_cni_cmd cmd,
-		       struct loom_netconf *out, struct loom_err *err)
+int loom_netconf_parse(const char *buf, size_t len, enum loom_cni_cmd cmd, struct loom_netconf *out,
+		       struct loom_err *err)
 {
 	json_error_t jerr;
 	json_t *root;

@@ -30,8 +30,8 @@
 
 extern char **environ;
 
-#define STDOUT_MAX (1024 * 1024)   /* the same bound loom puts on its own stdin */
-#define STDERR_TAIL 400            /* what fits in loom_err.details with a label */
+#define STDOUT_MAX (1024 * 1024) /* the same bound loom puts on its own stdin */
+#define STDERR_TAIL 400          /* what fits in loom_err.details with a label */
 
 /* Variables we set for the child; any inherited value is dropped. */
 static const char *const cni_vars[] = {
@@ -42,18 +42,18 @@ static const char *const cni_vars[] = {
 struct outbuf {
 	char *data;
 	size_t len, cap;
-	bool tail;       /* keep only the last STDERR_TAIL bytes */
-	bool overflow;   /* more than STDOUT_MAX arrived */
+	bool tail;     /* keep only the last STDERR_TAIL bytes */
+	bool overflow; /* more than STDOUT_MAX arrived */
 };
 
 struct child {
 	pid_t pid;
-	int pidfd;              /* -1 when the kernel has no pidfd_open */
-	int in, out, err;       /* our ends of the pipes; -1 once closed */
+	int pidfd;        /* -1 when the kernel has no pidfd_open */
+	int in, out, err; /* our ends of the pipes; -1 once closed */
 	const char *conf;
 	size_t conf_len, written;
 	bool reaped;
-	int status;             /* from waitpid, valid when reaped */
+	int status; /* from waitpid, valid when reaped */
 	struct outbuf o, e;
 };
 
@@ -153,7 +153,8 @@ static int build_envp(enum loom_cni_cmd cmd, const struct loom_cni_env *env, cha
 		      char ***owned_out)
 {
 	const char *vals[N_CNI_VARS] = {
-		loom_cni_cmd_str(cmd), env->container_id, env->netns, env->ifname, env->args, env->path,
+		loom_cni_cmd_str(cmd), env->container_id, env->netns,
+		env->ifname,           env->args,         env->path,
 	};
 	size_t n = 0, i, j, k = 0, m = 0;
 	char **envp, **owned;
@@ -447,7 +448,8 @@ static bool pass_through_error(const json_t *j, const struct outbuf *e, struct l
 	loom_err_set(err, (int)json_integer_value(code), "%s", json_string_value(msg));
 	if (json_is_string(details) && json_string_value(details)[0]) {
 		if (err)
-			snprintf(err->details, sizeof(err->details), "%s", json_string_value(details));
+			snprintf(err->details, sizeof(err->details), "%s",
+				 json_string_value(details));
 	} else {
 		set_details_stderr(err, e);
 	}
@@ -475,8 +477,8 @@ static int outcome(const char *type, enum loom_cni_cmd cmd, struct child *c, jso
 			return 0;
 		}
 		loom_err_set(err, LOOM_ERR_DELEGATE,
-			     "plugin \"%s\" (%s) answered something that is not a JSON object%s%s", type,
-			     cs, j ? "" : ": ", j ? "" : jerr.text);
+			     "plugin \"%s\" (%s) answered something that is not a JSON object%s%s",
+			     type, cs, j ? "" : ": ", j ? "" : jerr.text);
 		json_decref(j);
 		set_details_stderr(err, &c->e);
 		return -1;
@@ -488,11 +490,12 @@ static int outcome(const char *type, enum loom_cni_cmd cmd, struct child *c, jso
 	}
 	json_decref(j);
 	if (c->status == -1)
-		loom_err_set(err, LOOM_ERR_DELEGATE, "plugin \"%s\" (%s) exited, status unknown", type,
-			     cs);
+		loom_err_set(err, LOOM_ERR_DELEGATE, "plugin \"%s\" (%s) exited, status unknown",
+			     type, cs);
 	else if (WIFSIGNALED(c->status))
-		loom_err_set(err, LOOM_ERR_DELEGATE, "plugin \"%s\" (%s) was killed by signal %d (%s)",
-			     type, cs, WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
+		loom_err_set(err, LOOM_ERR_DELEGATE,
+			     "plugin \"%s\" (%s) was killed by signal %d (%s)", type, cs,
+			     WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
 	else
 		loom_err_set(err, LOOM_ERR_DELEGATE,
 			     "plugin \"%s\" (%s) exited with status %d without an error on stdout",
@@ -525,28 +528,30 @@ int loom_delegate(const char *type, enum loom_cni_cmd cmd, const struct loom_cni
 		out = &unused;
 	*out = NULL;
 	if (!type_is_name(type))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "plugin type \"%.64s\" must be a file name in CNI_PATH, not a path",
-				    type ? type : "");
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"plugin type \"%.64s\" must be a file name in CNI_PATH, not a path",
+			type ? type : "");
 	if (!loom_cni_cmd_str(cmd))
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "delegating an unknown command %d", (int)cmd);
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "delegating an unknown command %d",
+				    (int)cmd);
 	if (!env || !env->path || !env->path[0])
-		return loom_err_set(err, LOOM_ERR_INVALID_ENV, "CNI_PATH is required to find plugin \"%s\"",
-				    type);
+		return loom_err_set(err, LOOM_ERR_INVALID_ENV,
+				    "CNI_PATH is required to find plugin \"%s\"", type);
 	r = find_plugin(type, env->path, full);
 	if (r == -EACCES)
 		return loom_err_set(err, LOOM_ERR_DELEGATE, "plugin \"%s\" at %s is not executable",
 				    type, full);
 	if (r < 0)
-		return loom_err_set(err, LOOM_ERR_DELEGATE, "plugin \"%s\" not found in CNI_PATH %.300s",
-				    type, env->path);
+		return loom_err_set(err, LOOM_ERR_DELEGATE,
+				    "plugin \"%s\" not found in CNI_PATH %.300s", type, env->path);
 	if (timeout_ms <= 0)
 		timeout_ms = LOOM_DELEGATE_TIMEOUT_MS;
 
 	r = build_envp(cmd, env, &envp, &owned);
 	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "cannot build the environment for %s",
-				      full);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
+				      "cannot build the environment for %s", full);
 	c.conf = conf;
 	c.conf_len = conf ? conf_len : 0;
 	c.e.data = tailbuf;
@@ -587,8 +592,8 @@ int loom_delegate(const char *type, enum loom_cni_cmd cmd, const struct loom_cni
 			     "plugin \"%s\" (%s) wrote more than %d bytes on stdout; killed", type,
 			     loom_cni_cmd_str(cmd), STDOUT_MAX);
 	else if (r < 0)
-		loom_err_errno(err, LOOM_ERR_DELEGATE, -r, "waiting for plugin \"%s\" (%s) failed", type,
-			       loom_cni_cmd_str(cmd));
+		loom_err_errno(err, LOOM_ERR_DELEGATE, -r, "waiting for plugin \"%s\" (%s) failed",
+			       type, loom_cni_cmd_str(cmd));
 	else
 		r = outcome(type, cmd, &c, out, err);
 	if (r < 0 && r != -1)

@@ -67,8 +67,8 @@ static int check_id(const char *s, const char *what, int code, struct loom_err *
 		return loom_err_set(err, code, "%s \"%.32s...\" is longer than %d bytes", what, s,
 				    NAME_LEN_MAX);
 	if (!id_char((unsigned char)s[0], true))
-		return loom_err_set(err, code,
-				    "%s \"%.100s\" must start with a letter or a digit", what, s);
+		return loom_err_set(err, code, "%s \"%.100s\" must start with a letter or a digit",
+				    what, s);
 	for (i = 1; i < len; i++) {
 		if (!id_char((unsigned char)s[i], false))
 			return loom_err_set(err, code,
@@ -102,8 +102,8 @@ int loom_cni_validate_ifname(const char *ifname, struct loom_err *err)
 				    "interface name \"%.64s\" is longer than %d bytes", ifname,
 				    IFNAMSIZ - 1);
 	if (strcmp(ifname, ".") == 0 || strcmp(ifname, "..") == 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_ENV, "interface name \"%s\" is not allowed",
-				    ifname);
+		return loom_err_set(err, LOOM_ERR_INVALID_ENV,
+				    "interface name \"%s\" is not allowed", ifname);
 	for (p = (const unsigned char *)ifname; *p; p++) {
 		if (*p == '/' || *p == ':' || isspace(*p))
 			return loom_err_set(err, LOOM_ERR_INVALID_ENV,
@@ -134,10 +134,11 @@ int loom_cni_env_read(struct loom_cni_env *env, struct loom_err *err)
 				    "CNI_COMMAND is required (one of ADD, DEL, CHECK, GC, STATUS, "
 				    "VERSION)");
 	if (loom_cni_cmd_parse(cmd, &env->cmd) < 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_ENV,
-				    "unknown CNI_COMMAND: %.64s (expected one of ADD, DEL, CHECK, GC, "
-				    "STATUS, VERSION)",
-				    cmd);
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_ENV,
+			"unknown CNI_COMMAND: %.64s (expected one of ADD, DEL, CHECK, GC, "
+			"STATUS, VERSION)",
+			cmd);
 
 	/* Name every missing variable at once: a runtime author fixes them in
 	 * one round instead of one per attempt. */
@@ -158,7 +159,8 @@ int loom_cni_env_read(struct loom_cni_env *env, struct loom_err *err)
 		return loom_err_set(err, LOOM_ERR_INVALID_ENV, "%s %s required for %s", missing,
 				    n_missing == 1 ? "is" : "are", cmd);
 
-	if (vals[VAR_CONTAINERID] && loom_cni_validate_container_id(vals[VAR_CONTAINERID], err) < 0) {
+	if (vals[VAR_CONTAINERID] &&
+	    loom_cni_validate_container_id(vals[VAR_CONTAINERID], err) < 0) {
 		loom_err_prefix(err, "CNI_CONTAINERID");
 		return -1;
 	}

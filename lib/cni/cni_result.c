@@ -206,14 +206,21 @@ json_t *loom_err_to_json(const struct loom_err *e, const char *cni_version)
 static const char *type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number with a fraction";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number with a fraction";
 	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
 	}
 	return "unknown";
 }
@@ -221,11 +228,16 @@ static const char *type_name(const json_t *v)
 static const char *want_name(json_type t)
 {
 	switch (t) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	default: return "a value";
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	default:
+		return "a value";
 	}
 }
 
@@ -239,7 +251,8 @@ static int field(const json_t *obj, const char *path, const char *key, json_type
 	*out = NULL;
 	if (!v || json_is_null(v)) {
 		if (required)
-			return loom_err_set(err, RESULT_ERR, "%s.%s: required field is missing", path, key);
+			return loom_err_set(err, RESULT_ERR, "%s.%s: required field is missing",
+					    path, key);
 		return 0;
 	}
 	if (json_typeof(v) != type)
@@ -258,9 +271,11 @@ static int copy_str(const json_t *v, const char *path, const char *key, char *ds
 	size_t len = json_string_length(v);
 
 	if (strlen(s) != len)
-		return loom_err_set(err, RESULT_ERR, "%s.%s: must not contain a NUL character", path, key);
+		return loom_err_set(err, RESULT_ERR, "%s.%s: must not contain a NUL character",
+				    path, key);
 	if (len >= size)
-		return loom_err_set(err, RESULT_ERR, "%s.%s: \"%.40s...\" is too long (at most %zu characters)",
+		return loom_err_set(err, RESULT_ERR,
+				    "%s.%s: \"%.40s...\" is too long (at most %zu characters)",
 				    path, key, s, size - 1);
 	memcpy(dst, s, len + 1);
 	return 0;
@@ -277,8 +292,8 @@ static int str_field(const json_t *obj, const char *path, const char *key, bool 
 	return copy_str(v, path, key, dst, size, err) < 0 ? -1 : 1;
 }
 
-static int int_field(const json_t *obj, const char *path, const char *key, long long min, long long max,
-		     int *dst, struct loom_err *err)
+static int int_field(const json_t *obj, const char *path, const char *key, long long min,
+		     long long max, int *dst, struct loom_err *err)
 {
 	json_t *v;
 	json_int_t n;
@@ -288,8 +303,8 @@ static int int_field(const json_t *obj, const char *path, const char *key, long 
 		return r;
 	n = json_integer_value(v);
 	if (n < min || n > max)
-		return loom_err_set(err, RESULT_ERR, "%s.%s: %lld is out of range (%lld to %lld)", path, key,
-				    (long long)n, min, max);
+		return loom_err_set(err, RESULT_ERR, "%s.%s: %lld is out of range (%lld to %lld)",
+				    path, key, (long long)n, min, max);
 	*dst = (int)n;
 	return 1;
 }
@@ -305,8 +320,8 @@ static int array_field(const json_t *obj, const char *path, const char *key, siz
 		return r;
 	*n = json_array_size(*out);
 	if (*n > max)
-		return loom_err_set(err, RESULT_ERR, "%s.%s: too many %s (%zu), at most %zu", path, key, noun,
-				    *n, max);
+		return loom_err_set(err, RESULT_ERR, "%s.%s: too many %s (%zu), at most %zu", path,
+				    key, noun, *n, max);
 	return 1;
 }
 
@@ -322,22 +337,24 @@ static int array_object(const json_t *a, size_t i, const char *path, const char 
 	return 0;
 }
 
-static int prefix_field(const json_t *obj, const char *path, const char *key, struct loom_prefix *dst,
-			struct loom_err *err)
+static int prefix_field(const json_t *obj, const char *path, const char *key,
+			struct loom_prefix *dst, struct loom_err *err)
 {
 	json_t *v;
 
 	if (field(obj, path, key, JSON_STRING, true, &v, err) < 0)
 		return -1;
 	if (loom_prefix_parse(json_string_value(v), dst) < 0)
-		return loom_err_set(err, RESULT_ERR, "%s.%s: \"%.64s\" is not an IP address with prefix length",
+		return loom_err_set(err, RESULT_ERR,
+				    "%s.%s: \"%.64s\" is not an IP address with prefix length",
 				    path, key, json_string_value(v));
 	return 0;
 }
 
 /* An optional IP of the same family as `peer` (a gateway of its subnet). */
-static int gw_field(const json_t *obj, const char *path, const char *key, const struct loom_prefix *peer,
-		    bool *has, struct loom_ip *dst, struct loom_err *err)
+static int gw_field(const json_t *obj, const char *path, const char *key,
+		    const struct loom_prefix *peer, bool *has, struct loom_ip *dst,
+		    struct loom_err *err)
 {
 	char buf[LOOM_PREFIX_STRLEN];
 	json_t *v;
@@ -347,22 +364,24 @@ static int gw_field(const json_t *obj, const char *path, const char *key, const 
 	if (r <= 0)
 		return r;
 	if (loom_ip_parse(json_string_value(v), dst) < 0)
-		return loom_err_set(err, RESULT_ERR, "%s.%s: \"%.64s\" is not an IP address", path, key,
-				    json_string_value(v));
+		return loom_err_set(err, RESULT_ERR, "%s.%s: \"%.64s\" is not an IP address", path,
+				    key, json_string_value(v));
 	if (dst->family != peer->ip.family)
-		return loom_err_set(err, RESULT_ERR, "%s.%s: %s is not of the same IP family as %s", path,
-				    key, json_string_value(v), loom_prefix_fmt(peer, buf));
+		return loom_err_set(err, RESULT_ERR, "%s.%s: %s is not of the same IP family as %s",
+				    path, key, json_string_value(v), loom_prefix_fmt(peer, buf));
 	*has = true;
 	return 1;
 }
 
-static int decode_ifaces(const json_t *j, const char *path, struct loom_result *out, struct loom_err *err)
+static int decode_ifaces(const json_t *j, const char *path, struct loom_result *out,
+			 struct loom_err *err)
 {
 	char p[JPATH_LEN];
 	json_t *a, *o;
 	size_t i, n;
 
-	if (array_field(j, path, "interfaces", LOOM_RESULT_MAX_IFACES, "interfaces", &a, &n, err) < 0)
+	if (array_field(j, path, "interfaces", LOOM_RESULT_MAX_IFACES, "interfaces", &a, &n, err) <
+	    0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		struct loom_result_iface *f = &out->ifaces[i];
@@ -372,7 +391,8 @@ static int decode_ifaces(const json_t *j, const char *path, struct loom_result *
 		    str_field(o, p, "mac", false, f->mac, sizeof(f->mac), err) < 0 ||
 		    str_field(o, p, "sandbox", false, f->sandbox, sizeof(f->sandbox), err) < 0 ||
 		    int_field(o, p, "mtu", 0, MTU_MAX, &f->mtu, err) < 0 ||
-		    str_field(o, p, "socketPath", false, f->socket_path, sizeof(f->socket_path), err) < 0 ||
+		    str_field(o, p, "socketPath", false, f->socket_path, sizeof(f->socket_path),
+			      err) < 0 ||
 		    str_field(o, p, "pciID", false, f->pci_id, sizeof(f->pci_id), err) < 0)
 			return -1;
 		if (!f->name[0])
@@ -382,7 +402,8 @@ static int decode_ifaces(const json_t *j, const char *path, struct loom_result *
 	return 0;
 }
 
-static int decode_ips(const json_t *j, const char *path, struct loom_result *out, struct loom_err *err)
+static int decode_ips(const json_t *j, const char *path, struct loom_result *out,
+		      struct loom_err *err)
 {
 	char p[JPATH_LEN], buf[LOOM_PREFIX_STRLEN];
 	json_t *a, *o, *v;
@@ -396,7 +417,8 @@ static int decode_ips(const json_t *j, const char *path, struct loom_result *out
 
 		if (array_object(a, i, path, "ips", p, &o, err) < 0 ||
 		    prefix_field(o, p, "address", &ip->address, err) < 0 ||
-		    gw_field(o, p, "gateway", &ip->address, &ip->has_gateway, &ip->gateway, err) < 0)
+		    gw_field(o, p, "gateway", &ip->address, &ip->has_gateway, &ip->gateway, err) <
+			    0)
 			return -1;
 
 		/* 0.3.x/0.4.0 only, but harmless in later versions' input. */
@@ -408,12 +430,13 @@ static int decode_ips(const json_t *j, const char *path, struct loom_result *out
 			const char *want = ip->address.ip.family == AF_INET ? "4" : "6";
 
 			if (strcmp(s, "4") != 0 && strcmp(s, "6") != 0)
-				return loom_err_set(err, RESULT_ERR, "%s.version: \"%.16s\" must be \"4\" or \"6\"",
+				return loom_err_set(err, RESULT_ERR,
+						    "%s.version: \"%.16s\" must be \"4\" or \"6\"",
 						    p, s);
 			if (strcmp(s, want) != 0)
 				return loom_err_set(err, RESULT_ERR,
-						    "%s.version: \"%s\" does not match address %s", p, s,
-						    loom_prefix_fmt(&ip->address, buf));
+						    "%s.version: \"%s\" does not match address %s",
+						    p, s, loom_prefix_fmt(&ip->address, buf));
 		}
 
 		ip->iface = -1;
@@ -421,15 +444,17 @@ static int decode_ips(const json_t *j, const char *path, struct loom_result *out
 		if (r < 0)
 			return -1;
 		if (r > 0 && (size_t)ip->iface >= out->n_ifaces)
-			return loom_err_set(err, RESULT_ERR,
-					    "%s.interface: %d does not point at an interface (the result has %zu)",
-					    p, ip->iface, out->n_ifaces);
+			return loom_err_set(
+				err, RESULT_ERR,
+				"%s.interface: %d does not point at an interface (the result has %zu)",
+				p, ip->iface, out->n_ifaces);
 	}
 	out->n_ips = n;
 	return 0;
 }
 
-static int decode_routes(const json_t *j, const char *path, struct loom_result *out, struct loom_err *err)
+static int decode_routes(const json_t *j, const char *path, struct loom_result *out,
+			 struct loom_err *err)
 {
 	char p[JPATH_LEN];
 	json_t *a, *o;
@@ -470,12 +495,15 @@ static int decode_str_list(const json_t *d, const char *path, const char *key,
 		v = json_array_get(a, i);
 		snprintf(p, sizeof(p), "%s.%s[%zu]", path, key, i);
 		if (!json_is_string(v))
-			return loom_err_set(err, RESULT_ERR, "%s: must be a string, not %s", p, type_name(v));
+			return loom_err_set(err, RESULT_ERR, "%s: must be a string, not %s", p,
+					    type_name(v));
 		s = json_string_value(v);
 		if (strlen(s) != json_string_length(v))
-			return loom_err_set(err, RESULT_ERR, "%s: must not contain a NUL character", p);
+			return loom_err_set(err, RESULT_ERR, "%s: must not contain a NUL character",
+					    p);
 		if (json_string_length(v) >= LOOM_DNS_STRLEN)
-			return loom_err_set(err, RESULT_ERR, "%s: \"%.40s...\" is too long (at most %d characters)",
+			return loom_err_set(err, RESULT_ERR,
+					    "%s: \"%.40s...\" is too long (at most %d characters)",
 					    p, s, LOOM_DNS_STRLEN - 1);
 		memcpy(dst[i], s, json_string_length(v) + 1);
 	}
@@ -483,7 +511,8 @@ static int decode_str_list(const json_t *d, const char *path, const char *key,
 	return 0;
 }
 
-static int decode_dns(const json_t *j, const char *path, struct loom_result *out, struct loom_err *err)
+static int decode_dns(const json_t *j, const char *path, struct loom_result *out,
+		      struct loom_err *err)
 {
 	char p[JPATH_LEN];
 	struct loom_dns *d = &out->dns;

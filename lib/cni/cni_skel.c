@@ -45,14 +45,16 @@ static int read_stdin(char **out, size_t *out_len, struct loom_err *err)
 
 			if (cap > STDIN_MAX) {
 				free(buf);
-				return loom_err_set(err, LOOM_ERR_DECODE,
-						    "network config on stdin is larger than %d bytes",
-						    STDIN_MAX);
+				return loom_err_set(
+					err, LOOM_ERR_DECODE,
+					"network config on stdin is larger than %d bytes",
+					STDIN_MAX);
 			}
 			nbuf = realloc(buf, cap * 2);
 			if (!nbuf) {
 				free(buf);
-				return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory reading stdin");
+				return loom_err_set(err, LOOM_ERR_INTERNAL,
+						    "out of memory reading stdin");
 			}
 			buf = nbuf;
 			cap *= 2;
@@ -64,7 +66,8 @@ static int read_stdin(char **out, size_t *out_len, struct loom_err *err)
 			int e = errno;
 
 			free(buf);
-			return loom_err_errno(err, LOOM_ERR_IO, e, "cannot read the network config from stdin");
+			return loom_err_errno(err, LOOM_ERR_IO, e,
+					      "cannot read the network config from stdin");
 		}
 		if (n == 0)
 			break;
@@ -72,8 +75,8 @@ static int read_stdin(char **out, size_t *out_len, struct loom_err *err)
 	}
 	if (len > STDIN_MAX) {
 		free(buf);
-		return loom_err_set(err, LOOM_ERR_DECODE, "network config on stdin is larger than %d bytes",
-				    STDIN_MAX);
+		return loom_err_set(err, LOOM_ERR_DECODE,
+				    "network config on stdin is larger than %d bytes", STDIN_MAX);
 	}
 	buf[len] = '\0';
 	*out = buf;
@@ -132,8 +135,8 @@ static int print_version(void)
 	r |= json_object_set_new(o, "cniVersion",
 				 json_string(loom_cni_version_str(LOOM_CNI_VERSION_LATEST)));
 	for (v = 0; v < LOOM_CNI_VERSION_COUNT; v++)
-		r |= json_array_append_new(list,
-					   json_string(loom_cni_version_str((enum loom_cni_version)v)));
+		r |= json_array_append_new(list, json_string(loom_cni_version_str(
+							 (enum loom_cni_version)v)));
 	r |= json_object_set_new(o, "supportedVersions", list);
 	if (r) {
 		json_decref(o);
@@ -168,16 +171,20 @@ static int do_version(struct loom_err *err)
 }
 
 /* CHECK arrived in 0.4.0, GC and STATUS in 1.1.0. */
-static int check_floor(enum loom_cni_cmd cmd, const struct loom_netconf *conf,
-		       struct loom_err *err)
+static int check_floor(enum loom_cni_cmd cmd, const struct loom_netconf *conf, struct loom_err *err)
 {
 	enum loom_cni_version floor;
 
 	switch (cmd) {
-	case LOOM_CMD_CHECK: floor = LOOM_CNI_V040; break;
+	case LOOM_CMD_CHECK:
+		floor = LOOM_CNI_V040;
+		break;
 	case LOOM_CMD_GC:
-	case LOOM_CMD_STATUS: floor = LOOM_CNI_V110; break;
-	default: return 0;
+	case LOOM_CMD_STATUS:
+		floor = LOOM_CNI_V110;
+		break;
+	default:
+		return 0;
 	}
 	if (conf->version >= floor)
 		return 0;
@@ -217,16 +224,19 @@ static int dispatch(const struct loom_plugin *p, struct loom_cni_ctx *ctx, struc
 	case LOOM_CMD_VERSION:
 		break;
 	}
-	return loom_err_set(err, LOOM_ERR_INTERNAL, "command %d reached dispatch", (int)ctx->env.cmd);
+	return loom_err_set(err, LOOM_ERR_INTERNAL, "command %d reached dispatch",
+			    (int)ctx->env.cmd);
 }
 
 static void about(const struct loom_plugin *p)
 {
 	int v;
 
-	fprintf(stderr, "CNI plugin %s\nCNI protocol versions supported:", p->name ? p->name : "loom");
+	fprintf(stderr,
+		"CNI plugin %s\nCNI protocol versions supported:", p->name ? p->name : "loom");
 	for (v = 0; v < LOOM_CNI_VERSION_COUNT; v++)
-		fprintf(stderr, "%s %s", v ? "," : "", loom_cni_version_str((enum loom_cni_version)v));
+		fprintf(stderr, "%s %s", v ? "," : "",
+			loom_cni_version_str((enum loom_cni_version)v));
 	fputc('\n', stderr);
 }
 
@@ -276,7 +286,8 @@ int loom_cni_main(const struct loom_plugin *p)
 
 	if (r < 0) {
 		/* Answer in the config's version when it was readable. */
-		const char *v = ctx && ctx->conf.root ? loom_cni_version_str(ctx->conf.version) : NULL;
+		const char *v =
+			ctx && ctx->conf.root ? loom_cni_version_str(ctx->conf.version) : NULL;
 
 		if (!err.msg[0])
 			loom_err_set(&err, LOOM_ERR_INTERNAL, "%s failed without saying why",

@@ -5,20 +5,13 @@
 #include <string.h>
 
 static const char *const version_names[LOOM_CNI_VERSION_COUNT] = {
-	[LOOM_CNI_V030] = "0.3.0",
-	[LOOM_CNI_V031] = "0.3.1",
-	[LOOM_CNI_V040] = "0.4.0",
-	[LOOM_CNI_V100] = "1.0.0",
-	[LOOM_CNI_V110] = "1.1.0",
+	[LOOM_CNI_V030] = "0.3.0", [LOOM_CNI_V031] = "0.3.1", [LOOM_CNI_V040] = "0.4.0",
+	[LOOM_CNI_V100] = "1.0.0", [LOOM_CNI_V110] = "1.1.0",
 };
 
 static const char *const cmd_names[] = {
-	[LOOM_CMD_ADD] = "ADD",
-	[LOOM_CMD_DEL] = "DEL",
-	[LOOM_CMD_CHECK] = "CHECK",
-	[LOOM_CMD_VERSION] = "VERSION",
-	[LOOM_CMD_GC] = "GC",
-	[LOOM_CMD_STATUS] = "STATUS",
+	[LOOM_CMD_ADD] = "ADD",         [LOOM_CMD_DEL] = "DEL", [LOOM_CMD_CHECK] = "CHECK",
+	[LOOM_CMD_VERSION] = "VERSION", [LOOM_CMD_GC] = "GC",   [LOOM_CMD_STATUS] = "STATUS",
 };
 
 #define N_CMDS (sizeof(cmd_names) / sizeof(cmd_names[0]))

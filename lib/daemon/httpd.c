@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 struct client {
-	int fd;                    /* -1: slot free */
+	int fd; /* -1: slot free */
 	int64_t deadline;
 	char head[LOOM_HTTPD_HEAD_MAX];
 	size_t head_len;
-	char *out;                 /* the whole response, once built */
+	char *out; /* the whole response, once built */
 	size_t out_len, out_off;
 };
 
@@ -35,13 +35,20 @@ struct loom_httpd {
 const char *loom_http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
 	}
 	return "Unknown";
 }
@@ -72,7 +79,8 @@ static int split_address(const char *address, char *host, size_t hlen, char *por
 		memcpy(host, address, n);
 	}
 	host[n] = '\0';
-	if (!colon[1] || strlen(colon + 1) >= plen || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+	if (!colon[1] || strlen(colon + 1) >= plen ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return -EINVAL;
 	snprintf(port, plen, "%s", colon + 1);
 	return host[0] ? 0 : -EINVAL;
@@ -183,7 +191,7 @@ static void on_accept(struct loom_httpd *h, int64_t now)
 		int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
-			return;  /* EAGAIN: all taken; others: the peer left already */
+			return; /* EAGAIN: all taken; others: the peer left already */
 		if (!c || h->watch(h->loop, fd, POLLIN) < 0) {
 			/* Full: refuse rather than queue behind stuck clients. */
 			close(fd);
@@ -204,7 +212,8 @@ static void respond(struct loom_httpd *h, struct client *c, int status, const ch
 	n = snprintf(hdr, sizeof(hdr),
 		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\n\r\n",
-		     status, loom_http_reason(status), type ? type : "text/plain; charset=utf-8", len);
+		     status, loom_http_reason(status), type ? type : "text/plain; charset=utf-8",
+		     len);
 	if (head_only)
 		len = 0;
 	c->out = malloc((size_t)n + len);
@@ -275,7 +284,7 @@ static void on_readable(struct loom_httpd *h, struct client *c)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			client_close(h, c);  /* error, or the peer left before asking */
+			client_close(h, c); /* error, or the peer left before asking */
 			return;
 		}
 		c->head_len += (size_t)n;

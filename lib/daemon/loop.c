@@ -278,16 +278,16 @@ bool loom_loop_exiting(const struct loom_loop *l)
 
 /* Free the dead entries of an array of pointers to structs with a `dead`
  * member, keeping the live ones in order. */
-#define COLLECT(arr, n)                                                       \
-	do {                                                                   \
-		size_t i_, j_ = 0;                                             \
-		for (i_ = 0; i_ < (n); i_++) {                                 \
-			if ((arr)[i_]->dead)                                   \
-				free((arr)[i_]);                               \
-			else                                                   \
-				(arr)[j_++] = (arr)[i_];                       \
-		}                                                              \
-		(n) = j_;                                                      \
+#define COLLECT(arr, n)                                  \
+	do {                                             \
+		size_t i_, j_ = 0;                       \
+		for (i_ = 0; i_ < (n); i_++) {           \
+			if ((arr)[i_]->dead)             \
+				free((arr)[i_]);         \
+			else                             \
+				(arr)[j_++] = (arr)[i_]; \
+		}                                        \
+		(n) = j_;                                \
 	} while (0)
 
 static void collect(struct loom_loop *l)

@@ -13,10 +13,10 @@
 
 struct loom_metric {
 	struct family *fam;
-	char *labels;          /* rendered: `a="x",b="y"` (escaped), "" for none */
-	double value;          /* counter, gauge; a histogram's sum */
-	double count;          /* histogram: observations */
-	double *buckets;       /* histogram: per-bound counts (not cumulative) */
+	char *labels;    /* rendered: `a="x",b="y"` (escaped), "" for none */
+	double value;    /* counter, gauge; a histogram's sum */
+	double count;    /* histogram: observations */
+	double *buckets; /* histogram: per-bound counts (not cumulative) */
 	struct loom_metric *next;
 };
 
@@ -250,9 +250,8 @@ static struct family *family_get(struct loom_metrics *m, enum loom_metric_type t
 }
 
 struct loom_metric *loom_metrics_add(struct loom_metrics *m, enum loom_metric_type type,
-				     const char *name, const char *help,
-				     const char *const *labels, const double *bounds,
-				     size_t n_bounds)
+				     const char *name, const char *help, const char *const *labels,
+				     const double *bounds, size_t n_bounds)
 {
 	struct family *f;
 	struct loom_metric *s;
@@ -333,7 +332,9 @@ double loom_metric_value(const struct loom_metric *s)
 
 static const char *type_name(enum loom_metric_type t)
 {
-	return t == LOOM_METRIC_COUNTER ? "counter" : t == LOOM_METRIC_GAUGE ? "gauge" : "histogram";
+	return t == LOOM_METRIC_COUNTER ? "counter"
+	       : t == LOOM_METRIC_GAUGE ? "gauge"
+					: "histogram";
 }
 
 /* name{labels} or name{labels,extra} */

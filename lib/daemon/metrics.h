@@ -14,10 +14,14 @@
 
 #include <stddef.h>
 
-enum loom_metric_type { LOOM_METRIC_COUNTER, LOOM_METRIC_GAUGE, LOOM_METRIC_HISTOGRAM };
+enum loom_metric_type {
+	LOOM_METRIC_COUNTER,
+	LOOM_METRIC_GAUGE,
+	LOOM_METRIC_HISTOGRAM
+};
 
-struct loom_metrics;  /* the registry */
-struct loom_metric;   /* one series: a family and a set of label values */
+struct loom_metrics; /* the registry */
+struct loom_metric;  /* one series: a family and a set of label values */
 
 /* NULL on ENOMEM. */
 struct loom_metrics *loom_metrics_new(void);
@@ -32,9 +36,8 @@ void loom_metrics_free(struct loom_metrics *m);
  * NULL with errno EINVAL (a bad name, a counter without _total, a family
  * registered with another type, help or bounds, a bad label) or ENOMEM. */
 struct loom_metric *loom_metrics_add(struct loom_metrics *m, enum loom_metric_type type,
-				     const char *name, const char *help,
-				     const char *const *labels, const double *bounds,
-				     size_t n_bounds);
+				     const char *name, const char *help, const char *const *labels,
+				     const double *bounds, size_t n_bounds);
 
 /* Counters: add a non-negative amount (a negative one is ignored). */
 void loom_metric_inc(struct loom_metric *s);

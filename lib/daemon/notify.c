@@ -6,7 +6,7 @@
 #include <systemd/sd-daemon.h>
 
 static bool ready_sent;
-static int64_t next_ping = -1;  /* -1: not armed yet */
+static int64_t next_ping = -1;   /* -1: not armed yet */
 static int64_t interval_ms = -1; /* -1: not read yet */
 
 int loom_notify_ready(const char *status)

@@ -30,15 +30,19 @@
 #define BPFFS_ROOT "/sys/fs/bpf"
 
 struct loom_antispoof {
-	struct antispoof *skel;  /* private instances only */
+	struct antispoof *skel; /* private instances only */
 	int prog, allowed, counters;
 };
 
 static const char *const drop_names[LOOM_ANTISPOOF_DROP_MAX] = {
-	[LOOM_ANTISPOOF_DROP_MAC] = "mac",       [LOOM_ANTISPOOF_DROP_IP4] = "ipv4",
-	[LOOM_ANTISPOOF_DROP_IP6] = "ipv6",      [LOOM_ANTISPOOF_DROP_ARP] = "arp",
-	[LOOM_ANTISPOOF_DROP_ND] = "nd",         [LOOM_ANTISPOOF_DROP_PROTO] = "ethertype",
-	[LOOM_ANTISPOOF_DROP_MALFORMED] = "malformed", [LOOM_ANTISPOOF_DROP_UNKNOWN] = "no-entry",
+	[LOOM_ANTISPOOF_DROP_MAC] = "mac",
+	[LOOM_ANTISPOOF_DROP_IP4] = "ipv4",
+	[LOOM_ANTISPOOF_DROP_IP6] = "ipv6",
+	[LOOM_ANTISPOOF_DROP_ARP] = "arp",
+	[LOOM_ANTISPOOF_DROP_ND] = "nd",
+	[LOOM_ANTISPOOF_DROP_PROTO] = "ethertype",
+	[LOOM_ANTISPOOF_DROP_MALFORMED] = "malformed",
+	[LOOM_ANTISPOOF_DROP_UNKNOWN] = "no-entry",
 };
 
 const char *loom_antispoof_drop_name(int reason)
@@ -133,21 +137,24 @@ static int ensure_dirs(const char *pin_dir, char *sub, size_t len, struct loom_e
 		if (errno == ENODEV)
 			return no_bpf_err(err, errno, "no bpf filesystem");
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno,
-				      "antiSpoof: cannot mount the BPF filesystem on %s", BPFFS_ROOT);
+				      "antiSpoof: cannot mount the BPF filesystem on %s",
+				      BPFFS_ROOT);
 	}
 	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST)
 		return loom_err_errno(err, LOOM_ERR_INVALID_CONFIG, errno,
 				      "bpfPinDir: cannot create %s", pin_dir);
 	if (!is_bpffs(pin_dir))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "bpfPinDir: %s is not on a BPF filesystem (mount -t bpf bpf DIR)",
-				    pin_dir);
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"bpfPinDir: %s is not on a BPF filesystem (mount -t bpf bpf DIR)", pin_dir);
 	r = loom_antispoof_pin_path(pin_dir, sub, len);
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INVALID_CONFIG, -r,
-				      "bpfPinDir: no room for the per-netns directory under %s", pin_dir);
+				      "bpfPinDir: no room for the per-netns directory under %s",
+				      pin_dir);
 	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno, "antiSpoof: cannot create %s", sub);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno, "antiSpoof: cannot create %s",
+				      sub);
 	return 0;
 }
 
@@ -207,7 +214,8 @@ static int pin_one(int fd, const char *sub, const char *name, struct loom_err *e
 	/* A leftover of a load that died half way. */
 	unlink(path);
 	if (bpf_obj_pin(fd, path) < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno, "antiSpoof: cannot pin %s", path);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno, "antiSpoof: cannot pin %s",
+				      path);
 	return 0;
 }
 
@@ -278,8 +286,8 @@ int loom_antispoof_open_maps(const char *pin_dir, struct loom_antispoof **out, s
 		loom_antispoof_close(as);
 		if (r == -ENOENT || r == -ENOTDIR)
 			return -ENOENT;
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "antiSpoof: cannot open the maps in %s",
-				      sub);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
+				      "antiSpoof: cannot open the maps in %s", sub);
 	}
 	*out = as;
 	return 0;
@@ -309,7 +317,8 @@ static size_t counters_size(void)
 	return sizeof(struct loom_antispoof_counters) * (size_t)(n > 0 ? n : 1);
 }
 
-int loom_antispoof_set(struct loom_antispoof *as, const struct loom_antispoof_pod *p, struct loom_err *err)
+int loom_antispoof_set(struct loom_antispoof *as, const struct loom_antispoof_pod *p,
+		       struct loom_err *err)
 {
 	struct loom_antispoof_allowed v;
 	_cleanup_free_ void *zero = NULL;
@@ -323,15 +332,17 @@ int loom_antispoof_set(struct loom_antispoof *as, const struct loom_antispoof_po
 
 		if (ip->family == AF_INET) {
 			if (v.n_v4 >= LOOM_ANTISPOOF_MAX_V4)
-				return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-						    "antiSpoof: a pod may have at most %d IPv4 addresses",
-						    LOOM_ANTISPOOF_MAX_V4);
+				return loom_err_set(
+					err, LOOM_ERR_INVALID_CONFIG,
+					"antiSpoof: a pod may have at most %d IPv4 addresses",
+					LOOM_ANTISPOOF_MAX_V4);
 			memcpy(&v.v4[v.n_v4++], ip->addr, 4);
 		} else if (ip->family == AF_INET6) {
 			if (v.n_v6 >= LOOM_ANTISPOOF_MAX_V6)
-				return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-						    "antiSpoof: a pod may have at most %d IPv6 addresses",
-						    LOOM_ANTISPOOF_MAX_V6);
+				return loom_err_set(
+					err, LOOM_ERR_INVALID_CONFIG,
+					"antiSpoof: a pod may have at most %d IPv6 addresses",
+					LOOM_ANTISPOOF_MAX_V6);
 			memcpy(v.v6[v.n_v6++], ip->addr, 16);
 		}
 	}
@@ -356,15 +367,17 @@ int loom_antispoof_attach(struct loom_antispoof *as, int ifindex, struct loom_er
 	r = bpf_tc_hook_create(&hook);
 	if (r < 0 && r != -EEXIST)
 		return no_bpf(-r) ? no_bpf_err(err, -r, "no tc clsact qdisc")
-				  : loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
-						   "antiSpoof: cannot add the clsact qdisc to ifindex %d",
-						   ifindex);
+				  : loom_err_errno(
+					    err, LOOM_ERR_INTERNAL, -r,
+					    "antiSpoof: cannot add the clsact qdisc to ifindex %d",
+					    ifindex);
 	r = bpf_tc_attach(&hook, &opts);
 	if (r < 0)
 		return no_bpf(-r) ? no_bpf_err(err, -r, "no tc BPF classifier")
-				  : loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
-						   "antiSpoof: cannot attach the tc filter to ifindex %d",
-						   ifindex);
+				  : loom_err_errno(
+					    err, LOOM_ERR_INTERNAL, -r,
+					    "antiSpoof: cannot attach the tc filter to ifindex %d",
+					    ifindex);
 	return 0;
 }
 
@@ -432,7 +445,8 @@ int loom_antispoof_forget_stale(struct loom_antispoof *as)
 	return 0;
 }
 
-static struct loom_antispoof_stats *stats_slot(struct loom_antispoof_stats **v, size_t *n, uint32_t ifindex)
+static struct loom_antispoof_stats *stats_slot(struct loom_antispoof_stats **v, size_t *n,
+					       uint32_t ifindex)
 {
 	struct loom_antispoof_stats *s;
 	size_t i;
@@ -450,8 +464,8 @@ static struct loom_antispoof_stats *stats_slot(struct loom_antispoof_stats **v, 
 	return s;
 }
 
-int loom_antispoof_stats(struct loom_antispoof *as, struct loom_antispoof_stats **out, size_t *n_out,
-		  struct loom_err *err)
+int loom_antispoof_stats(struct loom_antispoof *as, struct loom_antispoof_stats **out,
+			 size_t *n_out, struct loom_err *err)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct loom_antispoof_stats *v = NULL, *s;
@@ -470,7 +484,8 @@ int loom_antispoof_stats(struct loom_antispoof *as, struct loom_antispoof_stats 
 	if (r == 0)
 		r = map_keys(as->counters, &ck, &nc);
 	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "antiSpoof: cannot list the maps");
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
+				      "antiSpoof: cannot list the maps");
 	for (i = 0; i < na; i++) {
 		s = stats_slot(&v, &n, ak[i]);
 		if (!s)

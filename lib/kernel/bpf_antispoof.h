@@ -30,7 +30,8 @@ struct loom_antispoof;
 int loom_antispoof_open(const char *pin_dir, struct loom_antispoof **out, struct loom_err *err);
 /* The pinned maps only (DEL, loom-bpf).  -ENOENT, err untouched, when
  * nothing was ever pinned for this netns. */
-int loom_antispoof_open_maps(const char *pin_dir, struct loom_antispoof **out, struct loom_err *err);
+int loom_antispoof_open_maps(const char *pin_dir, struct loom_antispoof **out,
+			     struct loom_err *err);
 /* A private, unpinned instance (unit tests run it with BPF_PROG_TEST_RUN). */
 int loom_antispoof_open_private(struct loom_antispoof **out, struct loom_err *err);
 void loom_antispoof_close(struct loom_antispoof *as); /* NULL-safe */
@@ -39,14 +40,15 @@ int loom_antispoof_prog_fd(const struct loom_antispoof *as);
 int loom_antispoof_pin_path(const char *pin_dir, char *buf, size_t len);
 
 struct loom_antispoof_pod {
-	int ifindex;                    /* host-side veth */
-	uint8_t mac[6];                 /* the pod interface's */
+	int ifindex;    /* host-side veth */
+	uint8_t mac[6]; /* the pod interface's */
 	size_t n_ips;
-	const struct loom_prefix *ips;  /* at most LOOM_ANTISPOOF_MAX_V4 / _V6 per family */
+	const struct loom_prefix *ips; /* at most LOOM_ANTISPOOF_MAX_V4 / _V6 per family */
 };
 
 /* Write the pod's `allowed` element and zeroed counters. */
-int loom_antispoof_set(struct loom_antispoof *as, const struct loom_antispoof_pod *p, struct loom_err *err);
+int loom_antispoof_set(struct loom_antispoof *as, const struct loom_antispoof_pod *p,
+		       struct loom_err *err);
 /* clsact on ifindex (kept when there) and the program as its ingress
  * filter, direct action; run in the veth's netns. */
 int loom_antispoof_attach(struct loom_antispoof *as, int ifindex, struct loom_err *err);
@@ -58,13 +60,14 @@ int loom_antispoof_forget_stale(struct loom_antispoof *as);
 
 struct loom_antispoof_stats {
 	uint32_t ifindex;
-	bool has_allowed;               /* an `allowed` element exists */
+	bool has_allowed; /* an `allowed` element exists */
 	uint64_t pass_packets, pass_bytes;
 	uint64_t drop[LOOM_ANTISPOOF_DROP_MAX];
 };
 /* Every interface in either map, counters summed over CPUs; *out is
  * malloc'd (free it). */
-int loom_antispoof_stats(struct loom_antispoof *as, struct loom_antispoof_stats **out, size_t *n, struct loom_err *err);
+int loom_antispoof_stats(struct loom_antispoof *as, struct loom_antispoof_stats **out, size_t *n,
+			 struct loom_err *err);
 /* "mac", "ipv4", ... for reports. */
 const char *loom_antispoof_drop_name(int reason);
 

@@ -41,7 +41,7 @@ static const char *lib_name = NFT_SONAME;
 
 struct loom_nft {
 	struct nft_ctx *ctx;
-	const char *output;   /* libnftables' buffer, owned by ctx */
+	const char *output; /* libnftables' buffer, owned by ctx */
 };
 
 /* nft_ctx_new() runs a one-time init behind an unlocked static flag and
@@ -72,12 +72,13 @@ static int load_lib(struct loom_err *err)
 		return -1;
 	}
 	/* POSIX guarantees a dlsym() result converts to a function pointer */
-#define NFT_LOAD(name)                                                                             \
-	do {                                                                                       \
-		api.name = (__typeof__(api.name))dlsym(h, #name);                                  \
-		if (!api.name)                                                                     \
-			return loom_err_set(err, LOOM_ERR_INTERNAL,                                \
-					    "nftables: %s has no %s: libnftables too old", lib_name, #name); \
+#define NFT_LOAD(name)                                                                     \
+	do {                                                                               \
+		api.name = (__typeof__(api.name))dlsym(h, #name);                          \
+		if (!api.name)                                                             \
+			return loom_err_set(err, LOOM_ERR_INTERNAL,                        \
+					    "nftables: %s has no %s: libnftables too old", \
+					    lib_name, #name);                              \
 	} while (0)
 	NFT_LOAD(nft_ctx_new);
 	NFT_LOAD(nft_ctx_free);
@@ -221,7 +222,8 @@ int loom_nft_exec(unsigned flags, const char *batch, char **output, struct loom_
 	if (output) {
 		*output = strdup(loom_nft_output(n));
 		if (!*output)
-			return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "nftables: out of memory");
+			return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM,
+					      "nftables: out of memory");
 	}
 	return 0;
 }

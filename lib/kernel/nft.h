@@ -39,7 +39,10 @@ struct loom_nft;
  * that is checked first because libnftables exit()s the process on it. */
 int loom_nft_new(unsigned flags, struct loom_nft **out, struct loom_err *err);
 void loom_nft_free(struct loom_nft *n); /* NULL-safe */
-static inline void loom_nft_freep(struct loom_nft **n) { loom_nft_free(*n); }
+static inline void loom_nft_freep(struct loom_nft **n)
+{
+	loom_nft_free(*n);
+}
 #define _cleanup_nft_ __attribute__((cleanup(loom_nft_freep)))
 
 /* Parse, evaluate and commit `batch` (one or more commands, newline or ';'

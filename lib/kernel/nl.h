@@ -44,8 +44,11 @@ int loom_nl_open(struct loom_nl **out);
  * enough to create the socket and is back on return (even on error; a
  * failed return is -ENOTRECOVERABLE, as loom_netns_run_fd()). */
 int loom_nl_open_netns(int netns_fd, struct loom_nl **out);
-void loom_nl_close(struct loom_nl *nl);   /* NULL-safe */
-static inline void loom_nl_closep(struct loom_nl **nl) { loom_nl_close(*nl); }
+void loom_nl_close(struct loom_nl *nl); /* NULL-safe */
+static inline void loom_nl_closep(struct loom_nl **nl)
+{
+	loom_nl_close(*nl);
+}
 #define _cleanup_nl_ __attribute__((cleanup(loom_nl_closep)))
 
 /* The kernel's extended-ack text for the last failed request on nl ("" if
@@ -56,23 +59,23 @@ const char *loom_nl_last_msg(const struct loom_nl *nl);
 
 /* Bridge port flags, as set by loom_bridge_port_set() and reported in
  * struct loom_link.brport_flags when the link is a bridge port. */
-#define LOOM_BRPORT_HAIRPIN   0x1u  /* reflect frames back out the port they came in on */
-#define LOOM_BRPORT_ISOLATED  0x2u  /* no forwarding to other isolated ports */
-#define LOOM_BRPORT_LEARNING  0x4u
-#define LOOM_BRPORT_FLOOD     0x8u  /* unknown unicast flooding */
+#define LOOM_BRPORT_HAIRPIN 0x1u  /* reflect frames back out the port they came in on */
+#define LOOM_BRPORT_ISOLATED 0x2u /* no forwarding to other isolated ports */
+#define LOOM_BRPORT_LEARNING 0x4u
+#define LOOM_BRPORT_FLOOD 0x8u /* unknown unicast flooding */
 
 struct loom_link {
 	int ifindex;
 	char name[IFNAMSIZ];
 	uint8_t mac[LOOM_MAC_LEN];
-	uint8_t mac_len;             /* 6 for Ethernet-like links, 0 for none */
+	uint8_t mac_len; /* 6 for Ethernet-like links, 0 for none */
 	uint32_t mtu;
-	unsigned flags;              /* IFF_* (IFF_UP, IFF_PROMISC, IFF_LOWER_UP, ...) */
-	int master;                  /* ifindex of the master (bridge), 0 if none */
-	int link;                    /* IFLA_LINK: a veth's peer ifindex (in the peer's netns), 0 if none */
-	char kind[LOOM_KIND_MAX];    /* "veth", "bridge", "vxlan", ...; "" for none (lo) */
-	bool is_bridge_port;         /* enslaved to a bridge: brport_flags is valid */
-	unsigned brport_flags;       /* LOOM_BRPORT_* */
+	unsigned flags; /* IFF_* (IFF_UP, IFF_PROMISC, IFF_LOWER_UP, ...) */
+	int master;     /* ifindex of the master (bridge), 0 if none */
+	int link;       /* IFLA_LINK: a veth's peer ifindex (in the peer's netns), 0 if none */
+	char kind[LOOM_KIND_MAX]; /* "veth", "bridge", "vxlan", ...; "" for none (lo) */
+	bool is_bridge_port;      /* enslaved to a bridge: brport_flags is valid */
+	unsigned brport_flags;    /* LOOM_BRPORT_* */
 };
 
 /* Look up one link (a single RTM_GETLINK, no dump).  -ENODEV if missing. */
@@ -81,12 +84,12 @@ int loom_link_get_index(struct loom_nl *nl, int ifindex, struct loom_link *out);
 
 /* A combined change: only the fields named in `set` are sent, all in one
  * request.  Renaming an up link is -EBUSY before Linux 6.2. */
-#define LOOM_LINK_SET_MTU     0x01u
-#define LOOM_LINK_SET_MAC     0x02u
-#define LOOM_LINK_SET_MASTER  0x04u   /* master 0 = release from its master */
-#define LOOM_LINK_SET_UP      0x08u   /* up true/false */
+#define LOOM_LINK_SET_MTU 0x01u
+#define LOOM_LINK_SET_MAC 0x02u
+#define LOOM_LINK_SET_MASTER 0x04u /* master 0 = release from its master */
+#define LOOM_LINK_SET_UP 0x08u     /* up true/false */
 #define LOOM_LINK_SET_PROMISC 0x10u
-#define LOOM_LINK_SET_NAME    0x20u
+#define LOOM_LINK_SET_NAME 0x20u
 struct loom_link_change {
 	unsigned set;
 	uint32_t mtu;
@@ -117,11 +120,11 @@ int loom_link_del_name(struct loom_nl *nl, const char *name, bool missing_ok);
  * is used as is (its MTU is not changed).  A link of that name that is not
  * a bridge is -EEXIST: loom never takes over another device. */
 struct loom_bridge_conf {
-	uint32_t mtu;                /* 0: kernel default */
+	uint32_t mtu; /* 0: kernel default */
 	bool vlan_filtering;
 };
-int loom_bridge_ensure(struct loom_nl *nl, const char *name,
-		       const struct loom_bridge_conf *conf, struct loom_link *out);
+int loom_bridge_ensure(struct loom_nl *nl, const char *name, const struct loom_bridge_conf *conf,
+		       struct loom_link *out);
 
 /* Set or clear bridge port flags on an enslaved link (AF_BRIDGE setlink,
  * IFLA_PROTINFO): flags in `mask` take their value from `values`.
@@ -141,23 +144,23 @@ struct loom_veth_req {
 	const char *peer_name;
 	int peer_netns_fd;
 	uint32_t mtu;
-	const uint8_t *mac;          /* NULL: random */
-	const uint8_t *peer_mac;     /* NULL: random */
-	int master;                  /* 0: none */
-	bool up;                     /* host end up */
+	const uint8_t *mac;      /* NULL: random */
+	const uint8_t *peer_mac; /* NULL: random */
+	int master;              /* 0: none */
+	bool up;                 /* host end up */
 };
 int loom_veth_create(struct loom_nl *nl, const struct loom_veth_req *req, struct loom_link *out);
 
 /* ---- addresses ---- */
 
-#define LOOM_ADDR_NODAD   0x1u   /* IPv6: usable at once, no duplicate detection */
-#define LOOM_ADDR_REPLACE 0x2u   /* an existing equal address is success */
+#define LOOM_ADDR_NODAD 0x1u   /* IPv6: usable at once, no duplicate detection */
+#define LOOM_ADDR_REPLACE 0x2u /* an existing equal address is success */
 
 struct loom_addr {
 	int ifindex;
-	struct loom_prefix prefix;   /* the local address with its prefix length */
-	uint8_t scope;               /* RT_SCOPE_* */
-	uint32_t flags;              /* IFA_F_* (IFA_F_TENTATIVE, IFA_F_NODAD, ...) */
+	struct loom_prefix prefix; /* the local address with its prefix length */
+	uint8_t scope;             /* RT_SCOPE_* */
+	uint32_t flags;            /* IFA_F_* (IFA_F_TENTATIVE, IFA_F_NODAD, ...) */
 };
 
 /* Add an address: IPv4 gets its broadcast (the prefix's last address, for
@@ -173,20 +176,20 @@ int loom_addr_list(struct loom_nl *nl, int ifindex, int family, struct loom_addr
 /* ---- routes ---- */
 
 struct loom_nl_route {
-	struct loom_prefix dst;      /* len 0: default route; dst.ip.family is the route's family */
-	struct loom_ip gw;           /* family 0: no gateway */
-	struct loom_ip prefsrc;      /* family 0: none */
-	int oif;                     /* 0: none */
-	uint32_t table;              /* 0: main */
-	uint8_t protocol;            /* 0: RTPROT_BOOT, as `ip route add`; loom's own: LOOM_RTPROT */
-	uint8_t scope;               /* RT_SCOPE_UNIVERSE (0) means: link for an IPv4 route without gateway */
-	uint8_t type;                /* 0: RTN_UNICAST */
-	bool onlink;                 /* gateway reachable on oif without a covering route */
-	uint32_t metric;             /* RTA_PRIORITY */
-	uint32_t mtu;                /* RTAX_MTU, 0: none */
+	struct loom_prefix dst; /* len 0: default route; dst.ip.family is the route's family */
+	struct loom_ip gw;      /* family 0: no gateway */
+	struct loom_ip prefsrc; /* family 0: none */
+	int oif;                /* 0: none */
+	uint32_t table;         /* 0: main */
+	uint8_t protocol;       /* 0: RTPROT_BOOT, as `ip route add`; loom's own: LOOM_RTPROT */
+	uint8_t scope;   /* RT_SCOPE_UNIVERSE (0) means: link for an IPv4 route without gateway */
+	uint8_t type;    /* 0: RTN_UNICAST */
+	bool onlink;     /* gateway reachable on oif without a covering route */
+	uint32_t metric; /* RTA_PRIORITY */
+	uint32_t mtu;    /* RTAX_MTU, 0: none */
 };
 
-#define LOOM_ROUTE_REPLACE 0x1u   /* add: replace a route with the same key */
+#define LOOM_ROUTE_REPLACE 0x1u /* add: replace a route with the same key */
 
 /* -EEXIST when present unless LOOM_ROUTE_REPLACE; -ENETUNREACH when the
  * gateway is not reachable (use onlink). */
@@ -196,14 +199,15 @@ int loom_route_add(struct loom_nl *nl, const struct loom_nl_route *r, unsigned f
 int loom_route_del(struct loom_nl *nl, const struct loom_nl_route *r, bool missing_ok);
 
 struct loom_route_filter {
-	int family;                  /* AF_INET, AF_INET6 or AF_UNSPEC */
-	uint32_t table;              /* 0: main; LOOM_TABLE_ANY: all */
-	int oif;                     /* 0: any */
-	uint8_t protocol;            /* 0: any */
+	int family;       /* AF_INET, AF_INET6 or AF_UNSPEC */
+	uint32_t table;   /* 0: main; LOOM_TABLE_ANY: all */
+	int oif;          /* 0: any */
+	uint8_t protocol; /* 0: any */
 };
 #define LOOM_TABLE_ANY UINT32_MAX
 /* List routes (cache clones excluded) as loom_addr_list() does. */
-int loom_route_list(struct loom_nl *nl, const struct loom_route_filter *f, struct loom_nl_route **out);
+int loom_route_list(struct loom_nl *nl, const struct loom_route_filter *f,
+		    struct loom_nl_route **out);
 
 /* ---- neighbours and FDB ---- */
 
@@ -245,8 +249,8 @@ struct loom_neigh {
 	struct loom_ip ip;
 	uint8_t mac[LOOM_MAC_LEN];
 	bool has_mac;
-	uint16_t state;              /* NUD_* */
-	uint8_t flags;               /* NTF_* */
+	uint16_t state; /* NUD_* */
+	uint8_t flags;  /* NTF_* */
 };
 /* The ARP/NDP entries of ifindex (0: every link), family AF_INET, AF_INET6
  * or AF_UNSPEC, as loom_addr_list(): a malloc()ed array, the count. */
@@ -255,9 +259,9 @@ int loom_neigh_list(struct loom_nl *nl, int ifindex, int family, struct loom_nei
 struct loom_fdb {
 	int ifindex;
 	uint8_t mac[LOOM_MAC_LEN];
-	struct loom_ip dst;          /* family 0: none (a bridge port entry) */
-	uint16_t state;              /* NUD_* */
-	uint8_t flags;               /* NTF_SELF, NTF_MASTER, ... */
+	struct loom_ip dst; /* family 0: none (a bridge port entry) */
+	uint16_t state;     /* NUD_* */
+	uint8_t flags;      /* NTF_SELF, NTF_MASTER, ... */
 };
 /* The FDB entries the device ifindex holds in its own table (NTF_SELF: a
  * vxlan device's remote VTEPs), as loom_neigh_list(). */
@@ -269,17 +273,17 @@ int loom_fdb_list(struct loom_nl *nl, int ifindex, struct loom_fdb **out);
  * local address, port or learning differ must be deleted and created again
  * (changelink refuses most of them, and the rest change the wire). */
 struct loom_vxlan_params {
-	uint32_t vni;                /* 1..2^24-1 */
-	struct loom_ip local;        /* the underlay source address */
-	uint16_t port;               /* UDP destination port, host order */
+	uint32_t vni;         /* 1..2^24-1 */
+	struct loom_ip local; /* the underlay source address */
+	uint16_t port;        /* UDP destination port, host order */
 	bool learning;
 };
 struct loom_vxlan_req {
 	const char *name;
 	struct loom_vxlan_params p;
-	int link;                    /* underlay ifindex, 0: none */
-	uint32_t mtu;                /* 0: kernel default */
-	const uint8_t *mac;          /* NULL: random */
+	int link;           /* underlay ifindex, 0: none */
+	uint32_t mtu;       /* 0: kernel default */
+	const uint8_t *mac; /* NULL: random */
 	bool up;
 };
 /* Create it in one request.  -EEXIST when the name (or, in the kernel's

@@ -54,7 +54,8 @@ int loom_addr_add(struct loom_nl *nl, int ifindex, const struct loom_prefix *p, 
 		return -EINVAL;
 	if ((flags & LOOM_ADDR_NODAD) && p->ip.family == AF_INET6)
 		ifa_flags |= IFA_F_NODAD;
-	r = addr_msg(RTM_NEWADDR, NLM_F_CREATE | ((flags & LOOM_ADDR_REPLACE) ? NLM_F_REPLACE : NLM_F_EXCL),
+	r = addr_msg(RTM_NEWADDR,
+		     NLM_F_CREATE | ((flags & LOOM_ADDR_REPLACE) ? NLM_F_REPLACE : NLM_F_EXCL),
 		     ifindex, p, ifa_flags, &m);
 	if (r < 0)
 		return r;
@@ -92,7 +93,8 @@ static int parse_addr(struct nlmsghdr *h, void *arg)
 	struct loom_addr *out;
 	struct loom_ip ip;
 
-	if (h->nlmsg_type != RTM_NEWADDR || nlmsg_parse(h, sizeof(*ifa), tb, IFA_MAX, addr_policy) < 0)
+	if (h->nlmsg_type != RTM_NEWADDR ||
+	    nlmsg_parse(h, sizeof(*ifa), tb, IFA_MAX, addr_policy) < 0)
 		return -EPROTO;
 	ifa = nlmsg_data(h);
 	/* Filtered by the kernel already when it has strict checking. */
@@ -120,7 +122,9 @@ static int parse_addr(struct nlmsghdr *h, void *arg)
 int loom_addr_list(struct loom_nl *nl, int ifindex, int family, struct loom_addr **out)
 {
 	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)family, .ifa_index = (uint32_t)ifindex };
-	struct addr_dump d = { .v.elsize = sizeof(struct loom_addr), .ifindex = ifindex, .family = family };
+	struct addr_dump d = { .v.elsize = sizeof(struct loom_addr),
+			       .ifindex = ifindex,
+			       .family = family };
 	int r = -EINTR, tries;
 	void *items;
 
@@ -130,7 +134,8 @@ int loom_addr_list(struct loom_nl *nl, int ifindex, int family, struct loom_addr
 	/* A dump interrupted by a concurrent change is complete but may be
 	 * inconsistent: read it again. */
 	for (tries = 0; tries < 3 && r == -EINTR; tries++) {
-		_cleanup_nlmsg_ struct nl_msg *m = loom_nlmsg_new(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+		_cleanup_nlmsg_ struct nl_msg *m =
+			loom_nlmsg_new(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
 
 		if (!m)
 			return -ENOMEM;

@@ -52,7 +52,8 @@ static int parse_linkinfo(struct nlattr *info, struct loom_link *l)
 		return -EPROTO;
 	if (ti[IFLA_INFO_KIND])
 		nla_strlcpy(l->kind, ti[IFLA_INFO_KIND], sizeof(l->kind));
-	if (!ti[IFLA_INFO_SLAVE_KIND] || strcmp(nla_get_string(ti[IFLA_INFO_SLAVE_KIND]), "bridge") != 0)
+	if (!ti[IFLA_INFO_SLAVE_KIND] ||
+	    strcmp(nla_get_string(ti[IFLA_INFO_SLAVE_KIND]), "bridge") != 0)
 		return 0;
 	l->is_bridge_port = true;
 	if (!ti[IFLA_INFO_SLAVE_DATA])
@@ -71,7 +72,8 @@ static int parse_link(struct nlmsghdr *h, void *arg)
 	struct loom_link *l = arg;
 	struct ifinfomsg *ifi;
 
-	if (h->nlmsg_type != RTM_NEWLINK || nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, link_policy) < 0)
+	if (h->nlmsg_type != RTM_NEWLINK ||
+	    nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, link_policy) < 0)
 		return -EPROTO;
 	ifi = nlmsg_data(h);
 	memset(l, 0, sizeof(*l));
@@ -265,8 +267,8 @@ static int bridge_create(struct loom_nl *nl, const char *name, const struct loom
 	return loom_nl_talk(nl, m, NULL, NULL);
 }
 
-int loom_bridge_ensure(struct loom_nl *nl, const char *name,
-		       const struct loom_bridge_conf *conf, struct loom_link *out)
+int loom_bridge_ensure(struct loom_nl *nl, const char *name, const struct loom_bridge_conf *conf,
+		       struct loom_link *out)
 {
 	struct loom_link l;
 	int r, tries;
@@ -326,7 +328,8 @@ int loom_bridge_port_set(struct loom_nl *nl, int ifindex, unsigned mask, unsigne
 		return -EMSGSIZE;
 	for (i = 0; i < sizeof(brport_flags) / sizeof(brport_flags[0]); i++)
 		if (mask & brport_flags[i].flag)
-			r |= nla_put_u8(m, brport_flags[i].attr, (values & brport_flags[i].flag) ? 1 : 0);
+			r |= nla_put_u8(m, brport_flags[i].attr,
+					(values & brport_flags[i].flag) ? 1 : 0);
 	nla_nest_end(m, prot);
 	if (r < 0)
 		return -EMSGSIZE;
@@ -364,7 +367,8 @@ int loom_veth_create(struct loom_nl *nl, const struct loom_veth_req *req, struct
 		return -EMSGSIZE;
 	if (!(info = nla_nest_start(m, IFLA_LINKINFO)))
 		return -EMSGSIZE;
-	if (nla_put_string(m, IFLA_INFO_KIND, "veth") < 0 || !(data = nla_nest_start(m, IFLA_INFO_DATA)))
+	if (nla_put_string(m, IFLA_INFO_KIND, "veth") < 0 ||
+	    !(data = nla_nest_start(m, IFLA_INFO_DATA)))
 		return -EMSGSIZE;
 	/* VETH_INFO_PEER holds a whole ifinfomsg, then the peer's attributes. */
 	if (!(pa = nla_nest_start(m, VETH_INFO_PEER)))

@@ -117,7 +117,8 @@ static int parse_neigh(struct nlmsghdr *h, void *arg)
 	const struct nlattr *mac;
 	struct loom_ip dst = { 0 };
 
-	if (h->nlmsg_type != RTM_NEWNEIGH || nlmsg_parse(h, sizeof(*ndm), tb, NDA_MAX, neigh_policy) < 0)
+	if (h->nlmsg_type != RTM_NEWNEIGH ||
+	    nlmsg_parse(h, sizeof(*ndm), tb, NDA_MAX, neigh_policy) < 0)
 		return -EPROTO;
 	ndm = nlmsg_data(h);
 	if (d->ifindex && ndm->ndm_ifindex != d->ifindex)
@@ -125,7 +126,9 @@ static int parse_neigh(struct nlmsghdr *h, void *arg)
 	mac = tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == LOOM_MAC_LEN ? tb[NDA_LLADDR] : NULL;
 	if (tb[NDA_DST]) {
 		/* An FDB entry's NDA_DST is the remote VTEP of either family. */
-		int fam = nla_len(tb[NDA_DST]) == 4 ? AF_INET : nla_len(tb[NDA_DST]) == 16 ? AF_INET6 : 0;
+		int fam = nla_len(tb[NDA_DST]) == 4    ? AF_INET
+			  : nla_len(tb[NDA_DST]) == 16 ? AF_INET6
+						       : 0;
 
 		if (!d->fdb)
 			fam = ndm->ndm_family;
@@ -170,13 +173,15 @@ static int neigh_dump(struct loom_nl *nl, struct neigh_dump *d, int family, void
 	/* With strict checking the kernel filters by link itself: for
 	 * AF_BRIDGE through ndm_ifindex (the port whose table is dumped), for
 	 * neighbours through NDA_IFINDEX (it refuses a header ifindex). */
-	struct ndmsg ndm = { .ndm_family = (uint8_t)family, .ndm_ifindex = d->fdb ? d->ifindex : 0 };
+	struct ndmsg ndm = { .ndm_family = (uint8_t)family,
+			     .ndm_ifindex = d->fdb ? d->ifindex : 0 };
 	int r = -EINTR, tries;
 
 	*out = NULL;
 	/* A dump racing a change ends with EINTR: start it over. */
 	for (tries = 0; tries < 3 && r == -EINTR; tries++) {
-		_cleanup_nlmsg_ struct nl_msg *m = loom_nlmsg_new(RTM_GETNEIGH, NLM_F_DUMP, &ndm, sizeof(ndm));
+		_cleanup_nlmsg_ struct nl_msg *m =
+			loom_nlmsg_new(RTM_GETNEIGH, NLM_F_DUMP, &ndm, sizeof(ndm));
 
 		if (!m)
 			return -ENOMEM;
@@ -199,7 +204,9 @@ int loom_neigh_list(struct loom_nl *nl, int ifindex, int family, struct loom_nei
 
 int loom_fdb_list(struct loom_nl *nl, int ifindex, struct loom_fdb **out)
 {
-	struct neigh_dump d = { .v.elsize = sizeof(struct loom_fdb), .ifindex = ifindex, .fdb = true };
+	struct neigh_dump d = { .v.elsize = sizeof(struct loom_fdb),
+				.ifindex = ifindex,
+				.fdb = true };
 
 	if (!out || ifindex <= 0)
 		return -EINVAL;

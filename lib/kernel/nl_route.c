@@ -79,8 +79,9 @@ int loom_route_add(struct loom_nl *nl, const struct loom_nl_route *r, unsigned f
 
 	if (!r)
 		return -EINVAL;
-	e = route_msg(RTM_NEWROUTE, NLM_F_CREATE | ((flags & LOOM_ROUTE_REPLACE) ? NLM_F_REPLACE : NLM_F_EXCL),
-		      r, &m);
+	e = route_msg(RTM_NEWROUTE,
+		      NLM_F_CREATE | ((flags & LOOM_ROUTE_REPLACE) ? NLM_F_REPLACE : NLM_F_EXCL), r,
+		      &m);
 	if (e < 0)
 		return e;
 	return loom_nl_talk(nl, m, NULL, NULL);
@@ -128,7 +129,8 @@ static int parse_route(struct nlmsghdr *h, void *arg)
 	struct rtmsg *rtm;
 	int family;
 
-	if (h->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(h, sizeof(*rtm), tb, RTA_MAX, route_policy) < 0)
+	if (h->nlmsg_type != RTM_NEWROUTE ||
+	    nlmsg_parse(h, sizeof(*rtm), tb, RTA_MAX, route_policy) < 0)
 		return -EPROTO;
 	rtm = nlmsg_data(h);
 	family = rtm->rtm_family;
@@ -138,7 +140,8 @@ static int parse_route(struct nlmsghdr *h, void *arg)
 	rt.oif = tb[RTA_OIF] ? (int)nla_get_u32(tb[RTA_OIF]) : 0;
 	if ((d->f.family != AF_UNSPEC && family != d->f.family) ||
 	    (d->f.table != LOOM_TABLE_ANY && rt.table != d->f.table) ||
-	    (d->f.oif && rt.oif != d->f.oif) || (d->f.protocol && rtm->rtm_protocol != d->f.protocol))
+	    (d->f.oif && rt.oif != d->f.oif) ||
+	    (d->f.protocol && rtm->rtm_protocol != d->f.protocol))
 		return 0;
 	rt.dst.ip.family = (uint8_t)family;
 	rt.dst.len = rtm->rtm_dst_len;
@@ -167,7 +170,8 @@ static int parse_route(struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-int loom_route_list(struct loom_nl *nl, const struct loom_route_filter *f, struct loom_nl_route **out)
+int loom_route_list(struct loom_nl *nl, const struct loom_route_filter *f,
+		    struct loom_nl_route **out)
 {
 	struct route_dump d = { .v.elsize = sizeof(struct loom_nl_route) };
 	struct rtmsg rtm = { 0 };
@@ -183,7 +187,8 @@ int loom_route_list(struct loom_nl *nl, const struct loom_route_filter *f, struc
 		d.f.table = RT_TABLE_MAIN;
 	rtm.rtm_family = (uint8_t)d.f.family;
 	for (tries = 0; tries < 3 && r == -EINTR; tries++) {
-		_cleanup_nlmsg_ struct nl_msg *m = loom_nlmsg_new(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+		_cleanup_nlmsg_ struct nl_msg *m =
+			loom_nlmsg_new(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
 
 		if (!m)
 			return -ENOMEM;

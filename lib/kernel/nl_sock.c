@@ -77,7 +77,8 @@ static void keep_ext_msg(struct loom_nl *nl, struct nlmsgerr *e)
 	}
 	if (off >= h->nlmsg_len)
 		return;
-	a = nla_find((struct nlattr *)((char *)h + off), (int)(h->nlmsg_len - off), NLMSGERR_ATTR_MSG);
+	a = nla_find((struct nlattr *)((char *)h + off), (int)(h->nlmsg_len - off),
+		     NLMSGERR_ATTR_MSG);
 	if (a && nla_len(a) > 0)
 		nla_strlcpy(nl->ext_msg, a, sizeof(nl->ext_msg));
 }
@@ -97,19 +98,32 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 static int nle_to_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_MSGSIZE: return -EMSGSIZE;
-	case NLE_MSG_TRUNC: return -EMSGSIZE;
-	case NLE_BAD_SOCK: return -EBADF;
-	case NLE_DUMP_INTR: return -EINTR;
-	case NLE_AGAIN: return -EAGAIN;
-	case NLE_INTR: return -EINTR;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_PERM: return -EPERM;
-	case NLE_NOACCESS: return -EACCES;
-	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
-	case NLE_PROTO_MISMATCH: return -EPROTONOSUPPORT;
-	default: return -EIO;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_MSGSIZE:
+		return -EMSGSIZE;
+	case NLE_MSG_TRUNC:
+		return -EMSGSIZE;
+	case NLE_BAD_SOCK:
+		return -EBADF;
+	case NLE_DUMP_INTR:
+		return -EINTR;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_PROTO_MISMATCH:
+		return -EPROTONOSUPPORT;
+	default:
+		return -EIO;
 	}
 }
 
@@ -177,7 +191,7 @@ void loom_nl_close(struct loom_nl *nl)
 	if (!nl)
 		return;
 	if (nl->sk)
-		nl_socket_free(nl->sk);   /* closes the fd */
+		nl_socket_free(nl->sk); /* closes the fd */
 	if (nl->cb)
 		nl_cb_put(nl->cb);
 	free(nl);
@@ -213,8 +227,8 @@ int loom_nl_open(struct loom_nl **out)
 	}
 	fd = nl_socket_get_fd(nl->sk);
 	set_opt(fd, NETLINK_EXT_ACK);
-	set_opt(fd, NETLINK_CAP_ACK);         /* errors need not echo our whole request */
-	set_opt(fd, NETLINK_GET_STRICT_CHK);  /* dumps honour the ifindex/table filters */
+	set_opt(fd, NETLINK_CAP_ACK);        /* errors need not echo our whole request */
+	set_opt(fd, NETLINK_GET_STRICT_CHK); /* dumps honour the ifindex/table filters */
 	nl_socket_disable_msg_peek(nl->sk);
 	nl_socket_set_msg_buf_size(nl->sk, RECV_BUF);
 

@@ -86,10 +86,11 @@ int loom_sysctl_write_if(int family, const char *ifname, const char *key, const 
 	char k[128];
 	int n;
 
-	if ((family != AF_INET && family != AF_INET6) || !ifname || !*ifname || strchr(ifname, '/') ||
-	    !key || !*key)
+	if ((family != AF_INET && family != AF_INET6) || !ifname || !*ifname ||
+	    strchr(ifname, '/') || !key || !*key)
 		return -EINVAL;
-	n = snprintf(k, sizeof(k), "net/%s/conf/%s/%s", family == AF_INET ? "ipv4" : "ipv6", ifname, key);
+	n = snprintf(k, sizeof(k), "net/%s/conf/%s/%s", family == AF_INET ? "ipv4" : "ipv6", ifname,
+		     key);
 	if (n < 0 || (size_t)n >= sizeof(k))
 		return -ENAMETOOLONG;
 	return loom_sysctl_write(k, value);

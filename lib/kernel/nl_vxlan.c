@@ -40,7 +40,8 @@ int loom_vxlan_create(struct loom_nl *nl, const struct loom_vxlan_req *req)
 	if (r < 0 || !data)
 		return -EMSGSIZE;
 	r |= nla_put_u32(m, IFLA_VXLAN_ID, req->p.vni);
-	r |= loom_nla_put_ip(m, req->p.local.family == AF_INET ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6,
+	r |= loom_nla_put_ip(m,
+			     req->p.local.family == AF_INET ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6,
 			     &req->p.local);
 	/* The port travels in network byte order. */
 	r |= nla_put_u16(m, IFLA_VXLAN_PORT, htons(req->p.port));

@@ -18,14 +18,15 @@
 #include "model/k8s_validate.h"
 #include "model/network.h"
 
-#define MAX_ITEMS 1024   /* rules, peers, ports, containers: bounds work and output */
+#define MAX_ITEMS 1024 /* rules, peers, ports, containers: bounds work and output */
 
 static const struct loom_kind_info kinds[LOOM_KIND_COUNT] = {
 	{ LOOM_KIND_NAMESPACE, "Namespace", "v1", "namespaces", "namespace", "ns", "namespace",
 	  "/loom/namespaces/", false },
 	{ LOOM_KIND_POD, "Pod", "v1", "pods", "pod", "po", "pod", "/loom/pods/", true },
 	{ LOOM_KIND_NETWORKPOLICY, "NetworkPolicy", "networking.k8s.io/v1", "networkpolicies",
-	  "networkpolicy", "netpol", "networkpolicy.networking.k8s.io", "/loom/networkpolicies/", true },
+	  "networkpolicy", "netpol", "networkpolicy.networking.k8s.io", "/loom/networkpolicies/",
+	  true },
 	{ LOOM_KIND_NETWORK, "Network", "loom.dev/v1", "networks", "network", "net",
 	  "network.loom.dev", "/loom/config/", false },
 };
@@ -198,7 +199,8 @@ static int check_string_map(const json_t *m, bool labels, const char *path, stru
 		if (loom_field_type(v, JSON_STRING, p, err) < 0)
 			return -1;
 		if (labels && (why = loom_k8s_label_value(json_string_value(v))))
-			return loom_field_bad(err, p, "invalid value \"%s\": %s", json_string_value(v), why);
+			return loom_field_bad(err, p, "invalid value \"%s\": %s",
+					      json_string_value(v), why);
 		total += strlen(k) + json_string_length(v);
 	}
 	if (!labels && total > 256 * 1024)
@@ -212,8 +214,9 @@ static int check_metadata(json_t *obj, const struct loom_kind_info *k, struct lo
 {
 	static const char *const allowed[] = { "name", "namespace", "labels", "annotations", NULL };
 	/* What a server adds and `kubectl get -o yaml` shows: accepted, dropped. */
-	static const char *const dropped[] = { "uid", "resourceVersion", "creationTimestamp",
-					       "generation", "managedFields", "selfLink", NULL };
+	static const char *const dropped[] = { "uid",        "resourceVersion", "creationTimestamp",
+					       "generation", "managedFields",   "selfLink",
+					       NULL };
 	json_t *md, *j;
 	size_t i;
 
@@ -227,8 +230,9 @@ static int check_metadata(json_t *obj, const struct loom_kind_info *k, struct lo
 		return -1;
 	/* Pods and policies are subdomains in Kubernetes; namespaces, and
 	 * networks (a CNI network name, used in file names), are labels. */
-	if (loom_field_name(json_string_value(j), k->kind == LOOM_KIND_POD || k->kind == LOOM_KIND_NETWORKPOLICY,
-		       "metadata.name", err) < 0)
+	if (loom_field_name(json_string_value(j),
+			    k->kind == LOOM_KIND_POD || k->kind == LOOM_KIND_NETWORKPOLICY,
+			    "metadata.name", err) < 0)
 		return -1;
 	if (k->namespaced) {
 		if (loom_field_default(md, "namespace", json_string("default")) < 0)
@@ -237,9 +241,11 @@ static int check_metadata(json_t *obj, const struct loom_kind_info *k, struct lo
 		    loom_field_name(json_string_value(j), false, "metadata.namespace", err) < 0)
 			return -1;
 	} else if (loom_json_member(md, "namespace")) {
-		return loom_field_bad(err, "metadata.namespace", "must not be set: %s is not namespaced", k->name);
+		return loom_field_bad(err, "metadata.namespace",
+				      "must not be set: %s is not namespaced", k->name);
 	}
-	if ((j = loom_json_member(md, "labels")) && check_string_map(j, true, "metadata.labels", err) < 0)
+	if ((j = loom_json_member(md, "labels")) &&
+	    check_string_map(j, true, "metadata.labels", err) < 0)
 		return -1;
 	if ((j = loom_json_member(md, "annotations")) &&
 	    check_string_map(j, false, "metadata.annotations", err) < 0)
@@ -256,7 +262,8 @@ static int check_selector(json_t *sel, const char *path, struct loom_err *err)
 	size_t i;
 	int r;
 
-	if (loom_field_type(sel, JSON_OBJECT, path, err) < 0 || loom_field_known(sel, allowed, path, err) < 0)
+	if (loom_field_type(sel, JSON_OBJECT, path, err) < 0 ||
+	    loom_field_known(sel, allowed, path, err) < 0)
 		return -1;
 	if ((j = loom_json_member(sel, "matchLabels"))) {
 		LOOM_FIELD_CHILD(p, path, "matchLabels");
@@ -272,7 +279,8 @@ static int check_selector(json_t *sel, const char *path, struct loom_err *err)
 		const char *o, *why;
 		size_t n = 0, vi;
 
-		if (loom_field_type(e, JSON_OBJECT, p, err) < 0 || loom_field_known(e, efields, p, err) < 0 ||
+		if (loom_field_type(e, JSON_OBJECT, p, err) < 0 ||
+		    loom_field_known(e, efields, p, err) < 0 ||
 		    loom_field_required(e, "key", JSON_STRING, p, &key, err) < 0 ||
 		    loom_field_required(e, "operator", JSON_STRING, p, &op, err) < 0 ||
 		    loom_field_member(e, "values", JSON_ARRAY, p, &vals, err) < 0)
@@ -290,12 +298,19 @@ static int check_selector(json_t *sel, const char *path, struct loom_err *err)
 
 			if (!strcmp(o, "In") || !strcmp(o, "NotIn")) {
 				if (n == 0)
-					return loom_field_bad(err, vp, "must be specified when `operator` is 'In' or 'NotIn'");
+					return loom_field_bad(
+						err, vp,
+						"must be specified when `operator` is 'In' or 'NotIn'");
 			} else if (!strcmp(o, "Exists") || !strcmp(o, "DoesNotExist")) {
 				if (n > 0)
-					return loom_field_bad(err, vp, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+					return loom_field_bad(
+						err, vp,
+						"may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
 			} else {
-				return loom_field_bad(err, opp, "unsupported value \"%s\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"", o);
+				return loom_field_bad(
+					err, opp,
+					"unsupported value \"%s\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"",
+					o);
 			}
 			if (vals)
 				json_array_foreach(vals, vi, v) {
@@ -304,7 +319,8 @@ static int check_selector(json_t *sel, const char *path, struct loom_err *err)
 					if (loom_field_type(v, JSON_STRING, ip, err) < 0)
 						return -1;
 					if ((why = loom_k8s_label_value(json_string_value(v))))
-						return loom_field_bad(err, ip, "\"%s\": %s", json_string_value(v), why);
+						return loom_field_bad(err, ip, "\"%s\": %s",
+								      json_string_value(v), why);
 				}
 		}
 	}
@@ -319,8 +335,9 @@ static int check_prefix(const json_t *j, const char *path, struct loom_prefix *o
 	if (loom_field_type(j, JSON_STRING, path, err) < 0)
 		return -1;
 	if (loom_prefix_parse(json_string_value(j), out) < 0)
-		return loom_field_bad(err, path, "\"%s\": must be a valid CIDR (like 10.0.0.0/16 or fd00::/64)",
-			   json_string_value(j));
+		return loom_field_bad(
+			err, path, "\"%s\": must be a valid CIDR (like 10.0.0.0/16 or fd00::/64)",
+			json_string_value(j));
 	return 0;
 }
 
@@ -332,7 +349,8 @@ static int check_ipblock(json_t *b, const char *path, struct loom_err *err)
 	size_t i;
 	int r;
 
-	if (loom_field_type(b, JSON_OBJECT, path, err) < 0 || loom_field_known(b, allowed, path, err) < 0 ||
+	if (loom_field_type(b, JSON_OBJECT, path, err) < 0 ||
+	    loom_field_known(b, allowed, path, err) < 0 ||
 	    loom_field_required(b, "cidr", JSON_STRING, path, &c, err) < 0)
 		return -1;
 	{
@@ -358,11 +376,13 @@ static int check_ipblock(json_t *b, const char *path, struct loom_err *err)
 
 static int check_peer(json_t *peer, const char *path, struct loom_err *err)
 {
-	static const char *const allowed[] = { "podSelector", "namespaceSelector", "ipBlock", NULL };
+	static const char *const allowed[] = { "podSelector", "namespaceSelector", "ipBlock",
+					       NULL };
 	json_t *j;
 	int selectors = 0, blocks = 0;
 
-	if (loom_field_type(peer, JSON_OBJECT, path, err) < 0 || loom_field_known(peer, allowed, path, err) < 0)
+	if (loom_field_type(peer, JSON_OBJECT, path, err) < 0 ||
+	    loom_field_known(peer, allowed, path, err) < 0)
 		return -1;
 	if ((j = loom_json_member(peer, "podSelector"))) {
 		LOOM_FIELD_CHILD(p, path, "podSelector");
@@ -401,7 +421,10 @@ static int check_protocol(json_t *o, const char *path, struct loom_err *err)
 	s = json_string_value(j);
 	if (strcmp(s, "TCP") && strcmp(s, "UDP") && strcmp(s, "SCTP")) {
 		LOOM_FIELD_CHILD(p, path, "protocol");
-		return loom_field_bad(err, p, "unsupported value \"%s\": supported values: \"TCP\", \"UDP\", \"SCTP\"", s);
+		return loom_field_bad(
+			err, p,
+			"unsupported value \"%s\": supported values: \"TCP\", \"UDP\", \"SCTP\"",
+			s);
 	}
 	return 0;
 }
@@ -413,8 +436,8 @@ static int check_np_port(json_t *port, const char *path, struct loom_err *err)
 	LOOM_FIELD_CHILD(pp, path, "port");
 	LOOM_FIELD_CHILD(ep, path, "endPort");
 
-	if (loom_field_type(port, JSON_OBJECT, path, err) < 0 || loom_field_known(port, allowed, path, err) < 0 ||
-	    check_protocol(port, path, err) < 0)
+	if (loom_field_type(port, JSON_OBJECT, path, err) < 0 ||
+	    loom_field_known(port, allowed, path, err) < 0 || check_protocol(port, path, err) < 0)
 		return -1;
 	p = loom_json_member(port, "port");
 	e = loom_json_member(port, "endPort");
@@ -422,7 +445,8 @@ static int check_np_port(json_t *port, const char *path, struct loom_err *err)
 		return -1;
 	if (!p) {
 		if (e)
-			return loom_field_bad(err, ep, "may not be specified when `port` is not specified");
+			return loom_field_bad(err, ep,
+					      "may not be specified when `port` is not specified");
 		return 0;
 	}
 	if (json_is_integer(p)) {
@@ -432,7 +456,8 @@ static int check_np_port(json_t *port, const char *path, struct loom_err *err)
 			return loom_field_bad(err, pp, "must be between 1 and 65535");
 		if (e) {
 			if (json_integer_value(e) < v)
-				return loom_field_bad(err, ep, "must be greater than or equal to `port`");
+				return loom_field_bad(err, ep,
+						      "must be greater than or equal to `port`");
 			if (json_integer_value(e) > 65535)
 				return loom_field_bad(err, ep, "must be between 1 and 65535");
 		}
@@ -444,7 +469,8 @@ static int check_np_port(json_t *port, const char *path, struct loom_err *err)
 		if (why)
 			return loom_field_bad(err, pp, "\"%s\": %s", json_string_value(p), why);
 		if (e)
-			return loom_field_bad(err, ep, "may not be specified when `port` is non-numeric");
+			return loom_field_bad(err, ep,
+					      "may not be specified when `port` is non-numeric");
 		return 0;
 	}
 	return loom_field_bad(err, pp, "must be a port number or name, not %s", loom_json_kind(p));
@@ -467,7 +493,8 @@ static int check_np_rules(json_t *spec, const char *dir, const char *peers, stru
 		const char *const allowed[] = { "ports", peers, NULL };
 		LOOM_FIELD_CHILD(rp, "spec", "%s[%zu]", dir, i);
 
-		if (loom_field_type(rule, JSON_OBJECT, rp, err) < 0 || loom_field_known(rule, allowed, rp, err) < 0)
+		if (loom_field_type(rule, JSON_OBJECT, rp, err) < 0 ||
+		    loom_field_known(rule, allowed, rp, err) < 0)
 			return -1;
 		if (loom_field_member(rule, "ports", JSON_ARRAY, rp, &list, err) < 0)
 			return -1;
@@ -491,7 +518,8 @@ static int check_np_rules(json_t *spec, const char *dir, const char *peers, stru
 
 static int check_networkpolicy(json_t *spec, struct loom_err *err)
 {
-	static const char *const allowed[] = { "podSelector", "policyTypes", "ingress", "egress", NULL };
+	static const char *const allowed[] = { "podSelector", "policyTypes", "ingress", "egress",
+					       NULL };
 	json_t *types, *t, *egress;
 	bool seen_in = false, seen_eg = false;
 	size_t i;
@@ -514,11 +542,13 @@ static int check_networkpolicy(json_t *spec, struct loom_err *err)
 		    (egress && json_array_size(egress) > 0 &&
 		     json_array_append_new(types, json_string("Egress")) < 0)) {
 			json_decref(types);
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "spec.policyTypes: out of memory");
+			return loom_err_set(err, LOOM_ERR_INTERNAL,
+					    "spec.policyTypes: out of memory");
 		}
 		/* set_new takes types even when it fails: not used after that */
 		if (json_object_set_new(spec, "policyTypes", types) < 0)
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "spec.policyTypes: out of memory");
+			return loom_err_set(err, LOOM_ERR_INTERNAL,
+					    "spec.policyTypes: out of memory");
 	}
 	json_array_foreach(types, i, t) {
 		LOOM_FIELD_CHILD(p, "spec", "policyTypes[%zu]", i);
@@ -534,7 +564,10 @@ static int check_networkpolicy(json_t *spec, struct loom_err *err)
 				return loom_field_bad(err, p, "duplicate value \"%s\"", s);
 			*seen = true;
 		} else {
-			return loom_field_bad(err, p, "unsupported value \"%s\": supported values: \"Ingress\", \"Egress\"", s);
+			return loom_field_bad(
+				err, p,
+				"unsupported value \"%s\": supported values: \"Ingress\", \"Egress\"",
+				s);
 		}
 	}
 	return 0;
@@ -555,7 +588,8 @@ static int check_pod(json_t *spec, struct loom_err *err)
 	if (json_array_size(containers) == 0)
 		return loom_field_bad(err, "spec.containers", "required");
 	if (json_array_size(containers) > MAX_ITEMS)
-		return loom_field_bad(err, "spec.containers", "must have at most %d items", MAX_ITEMS);
+		return loom_field_bad(err, "spec.containers", "must have at most %d items",
+				      MAX_ITEMS);
 	names = json_object(); /* container names, then port names: each must be unique */
 	json_array_foreach(containers, i, c) {
 		LOOM_FIELD_CHILD(cp, "spec", "containers[%zu]", i);
@@ -572,7 +606,8 @@ static int check_pod(json_t *spec, struct loom_err *err)
 				goto out;
 			snprintf(key, sizeof(key), "c/%s", json_string_value(name));
 			if (json_object_get(names, key)) {
-				loom_field_bad(err, np, "duplicate value \"%s\"", json_string_value(name));
+				loom_field_bad(err, np, "duplicate value \"%s\"",
+					       json_string_value(name));
 				goto out;
 			}
 			json_object_set_new(names, key, json_true());
@@ -602,7 +637,8 @@ static int check_pod(json_t *spec, struct loom_err *err)
 				goto out;
 			if (hip && loom_ip_parse(json_string_value(hip), &ip) < 0) {
 				LOOM_FIELD_CHILD(q, pp, "hostIP");
-				loom_field_bad(err, q, "\"%s\": must be a valid IP address", json_string_value(hip));
+				loom_field_bad(err, q, "\"%s\": must be a valid IP address",
+					       json_string_value(hip));
 				goto out;
 			}
 			if (pn) {
@@ -610,12 +646,14 @@ static int check_pod(json_t *spec, struct loom_err *err)
 				const char *why = loom_k8s_port_name(json_string_value(pn));
 
 				if (why) {
-					loom_field_bad(err, q, "\"%s\": %s", json_string_value(pn), why);
+					loom_field_bad(err, q, "\"%s\": %s", json_string_value(pn),
+						       why);
 					goto out;
 				}
 				snprintf(key, sizeof(key), "p/%s", json_string_value(pn));
 				if (json_object_get(names, key)) {
-					loom_field_bad(err, q, "duplicate value \"%s\"", json_string_value(pn));
+					loom_field_bad(err, q, "duplicate value \"%s\"",
+						       json_string_value(pn));
 					goto out;
 				}
 				json_object_set_new(names, key, json_true());
@@ -658,11 +696,13 @@ int loom_k8s_validate(json_t *obj, const struct loom_kind_info **kind, struct lo
 		if (!strcmp(json_string_value(kd), kinds[i].name))
 			k = &kinds[i];
 	if (!k)
-		return loom_field_bad(err, "kind", "unsupported kind \"%s\": supported kinds: Namespace, Pod, NetworkPolicy, Network",
-			   json_string_value(kd));
+		return loom_field_bad(
+			err, "kind",
+			"unsupported kind \"%s\": supported kinds: Namespace, Pod, NetworkPolicy, Network",
+			json_string_value(kd));
 	if (strcmp(json_string_value(av), k->api_version))
-		return loom_field_bad(err, "apiVersion", "\"%s\": must be \"%s\" for kind %s", json_string_value(av),
-			   k->api_version, k->name);
+		return loom_field_bad(err, "apiVersion", "\"%s\": must be \"%s\" for kind %s",
+				      json_string_value(av), k->api_version, k->name);
 	json_object_del(obj, "status"); /* the server's part, never the user's */
 	if (loom_field_known(obj, top, "", err) < 0 || check_metadata(obj, k, err) < 0)
 		return -1;
@@ -689,6 +729,7 @@ int loom_k8s_key(const struct loom_kind_info *k, const char *ns, const char *nam
 			      : snprintf(buf, len, "%s%s", k->prefix, name);
 
 	if (n < 0 || (size_t)n >= len)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s \"%s\": name too long", k->singular, name);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s \"%s\": name too long",
+				    k->singular, name);
 	return 0;
 }

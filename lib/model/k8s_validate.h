@@ -28,13 +28,13 @@ enum loom_kind {
 
 struct loom_kind_info {
 	enum loom_kind kind;
-	const char *name;          /* "NetworkPolicy" */
-	const char *api_version;   /* "networking.k8s.io/v1" */
-	const char *plural;        /* "networkpolicies" */
-	const char *singular;      /* "networkpolicy" */
-	const char *short_name;    /* "netpol" */
-	const char *qualified;     /* "networkpolicy.networking.k8s.io": kubectl's output prefix */
-	const char *prefix;        /* datastore prefix: "/loom/networkpolicies/" */
+	const char *name;        /* "NetworkPolicy" */
+	const char *api_version; /* "networking.k8s.io/v1" */
+	const char *plural;      /* "networkpolicies" */
+	const char *singular;    /* "networkpolicy" */
+	const char *short_name;  /* "netpol" */
+	const char *qualified;   /* "networkpolicy.networking.k8s.io": kubectl's output prefix */
+	const char *prefix;      /* datastore prefix: "/loom/networkpolicies/" */
 	bool namespaced;
 };
 

@@ -17,8 +17,8 @@
 struct builder {
 	yaml_parser_t parser;
 	struct loom_err *err;
-	int doc;          /* 1-based number of the document being read */
-	size_t nodes;     /* nodes built so far, over the whole stream */
+	int doc;      /* 1-based number of the document being read */
+	size_t nodes; /* nodes built so far, over the whole stream */
 };
 
 static int fail_at(struct builder *b, const yaml_mark_t *m, const char *what)
@@ -34,7 +34,8 @@ static int next_event(struct builder *b, yaml_event_t *ev)
 	if (b->parser.context)
 		return loom_err_set(b->err, LOOM_ERR_DECODE,
 				    "document %d: line %zu, column %zu: %s %s", b->doc,
-				    b->parser.problem_mark.line + 1, b->parser.problem_mark.column + 1,
+				    b->parser.problem_mark.line + 1,
+				    b->parser.problem_mark.column + 1,
 				    b->parser.problem ? b->parser.problem : "syntax error",
 				    b->parser.context);
 	return loom_err_set(b->err, LOOM_ERR_DECODE, "document %d: line %zu, column %zu: %s",
@@ -173,20 +174,22 @@ static json_t *build_scalar(struct builder *b, const yaml_event_t *ev)
 		return NULL;
 	}
 	if (tag && strcmp(tag, "!") && strcmp(tag, TAG_PREFIX "str")) {
-		const char *want = strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) ? NULL
-			: tag + strlen(TAG_PREFIX);
+		const char *want = strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX))
+					   ? NULL
+					   : tag + strlen(TAG_PREFIX);
 		json_t *typed = loom_manifest_plain_scalar(text, len);
 		bool ok = typed && want &&
-			((!strcmp(want, "int") && json_is_integer(typed)) ||
-			 (!strcmp(want, "float") && json_is_number(typed)) ||
-			 (!strcmp(want, "bool") && json_is_boolean(typed)) ||
-			 (!strcmp(want, "null") && json_is_null(typed)));
+			  ((!strcmp(want, "int") && json_is_integer(typed)) ||
+			   (!strcmp(want, "float") && json_is_number(typed)) ||
+			   (!strcmp(want, "bool") && json_is_boolean(typed)) ||
+			   (!strcmp(want, "null") && json_is_null(typed)));
 
 		if (!ok) {
 			char msg[160];
 
 			json_decref(typed);
-			snprintf(msg, sizeof(msg), "unsupported tag or a value that does not match it: %.80s", tag);
+			snprintf(msg, sizeof(msg),
+				 "unsupported tag or a value that does not match it: %.80s", tag);
 			fail_at(b, &ev->start_mark, msg);
 			return NULL;
 		}
@@ -239,7 +242,8 @@ static json_t *build_collection(struct builder *b, yaml_event_t *start, int dept
 			if (key && json_object_get(c, json_string_value(key))) {
 				char msg[160];
 
-				snprintf(msg, sizeof(msg), "duplicate key \"%.100s\"", json_string_value(key));
+				snprintf(msg, sizeof(msg), "duplicate key \"%.100s\"",
+					 json_string_value(key));
 				fail_at(b, &ev.start_mark, msg);
 				json_decref(key);
 				key = NULL;
@@ -261,7 +265,8 @@ static json_t *build_collection(struct builder *b, yaml_event_t *start, int dept
 		if (is_map ? json_object_set_new(c, json_string_value(key), val)
 			   : json_array_append_new(c, val)) {
 			json_decref(key);
-			loom_err_set(b->err, LOOM_ERR_INTERNAL, "document %d: out of memory", b->doc);
+			loom_err_set(b->err, LOOM_ERR_INTERNAL, "document %d: out of memory",
+				     b->doc);
 			goto fail;
 		}
 		json_decref(key);
@@ -327,18 +332,21 @@ static int add_root(struct loom_manifest *m, json_t *root, int doc, struct loom_
 	if (json_is_null(root))
 		return 0; /* an empty document */
 	if (!json_is_object(root))
-		return loom_err_set(err, LOOM_ERR_DECODE, "document %d: must be an object (a mapping), not %s",
-				    doc, json_is_array(root) ? "a list" : "a scalar");
+		return loom_err_set(err, LOOM_ERR_DECODE,
+				    "document %d: must be an object (a mapping), not %s", doc,
+				    json_is_array(root) ? "a list" : "a scalar");
 	kind = json_string_value(json_object_get(root, "kind"));
 	items = json_object_get(root, "items");
 	n = strlen(kind ? kind : "");
 	if (kind && n >= 4 && !strcmp(kind + n - 4, "List") && items) {
 		if (!json_is_array(items))
-			return loom_err_set(err, LOOM_ERR_DECODE, "document %d: items: must be a list", doc);
+			return loom_err_set(err, LOOM_ERR_DECODE,
+					    "document %d: items: must be a list", doc);
 		json_array_foreach(items, i, it) {
 			if (!json_is_object(it))
 				return loom_err_set(err, LOOM_ERR_DECODE,
-						    "document %d: items[%zu]: must be an object", doc, i);
+						    "document %d: items[%zu]: must be an object",
+						    doc, i);
 			snprintf(where, sizeof(where), "document %d: items[%zu]", doc, i);
 			if (json_array_append(m->objects, it) ||
 			    json_array_append_new(m->origins, json_string(where)))
@@ -347,7 +355,8 @@ static int add_root(struct loom_manifest *m, json_t *root, int doc, struct loom_
 		return 0;
 	}
 	snprintf(where, sizeof(where), "document %d", doc);
-	if (json_array_append(m->objects, root) || json_array_append_new(m->origins, json_string(where)))
+	if (json_array_append(m->objects, root) ||
+	    json_array_append_new(m->origins, json_string(where)))
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	return 0;
 }
@@ -359,8 +368,8 @@ static int parse_json(const char *data, size_t len, struct loom_manifest *m, str
 	int r;
 
 	if (!root)
-		return loom_err_set(err, LOOM_ERR_DECODE, "document 1: line %d, column %d: %s", je.line,
-				    je.column, je.text);
+		return loom_err_set(err, LOOM_ERR_DECODE, "document 1: line %d, column %d: %s",
+				    je.line, je.column, je.text);
 	if (!json_depth_ok(root, 0)) {
 		json_decref(root);
 		return loom_err_set(err, LOOM_ERR_DECODE, "document 1: nested too deeply");

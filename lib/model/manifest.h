@@ -22,8 +22,8 @@
 #define LOOM_MANIFEST_MAX_NODES 200000
 
 struct loom_manifest {
-	json_t *objects;   /* array of objects, in file order, Lists flattened */
-	json_t *origins;   /* array of strings, one per object: "document 2",
+	json_t *objects; /* array of objects, in file order, Lists flattened */
+	json_t *origins; /* array of strings, one per object: "document 2",
 			      "document 1: items[3]" (for error messages) */
 };
 
@@ -32,7 +32,7 @@ struct loom_manifest {
  * On success the caller frees with loom_manifest_free(). */
 int loom_manifest_parse(const char *data, size_t len, struct loom_manifest *out,
 			struct loom_err *err);
-void loom_manifest_free(struct loom_manifest *m);   /* NULL-safe, idempotent */
+void loom_manifest_free(struct loom_manifest *m); /* NULL-safe, idempotent */
 
 /* How a plain (unquoted, untagged) scalar is typed: a new reference to the
  * JSON value, or NULL when the text is a plain string.  The YAML emitter

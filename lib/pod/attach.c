@@ -81,7 +81,8 @@ static int undo_antispoof(void *arg, struct loom_err *why)
 
 	if (r < 0)
 		return loom_err_errno(why, LOOM_ERR_INTERNAL, -r,
-				      "cannot delete the antiSpoof map element of %s", a->veth.name);
+				      "cannot delete the antiSpoof map element of %s",
+				      a->veth.name);
 	return 0;
 }
 
@@ -140,10 +141,11 @@ static int veth_setup(const struct veth_step *v, struct loom_err *err)
 	/* A routed pod's gateway neighbour names the host end's MAC. */
 	if (!c->topo->bridge && (a->veth.link <= 0 || a->veth.mac_len != LOOM_MAC_LEN))
 		return loom_err_set(err, LOOM_ERR_INTERNAL,
-				    "%s: the kernel did not report its peer or its MAC", a->veth.name);
-	if (a->veth.link <= 0)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "%s: the kernel did not report its peer",
+				    "%s: the kernel did not report its peer or its MAC",
 				    a->veth.name);
+	if (a->veth.link <= 0)
+		return loom_err_set(err, LOOM_ERR_INTERNAL,
+				    "%s: the kernel did not report its peer", a->veth.name);
 	return v->port ? v->port(a, v->arg, err) : 0;
 }
 

@@ -54,7 +54,8 @@ static int check_bridge(struct loom_pod_check *k, const struct loom_pod_topology
 		return loom_pod_differs(err, "bridge %s: is a %s link, not a bridge", t->bridge,
 					br->kind[0] ? br->kind : "plain");
 	if (!!(br->flags & IFF_PROMISC) != t->promisc)
-		return loom_pod_differs(err, "bridge %s: promiscuous mode is %s, promiscMode says %s",
+		return loom_pod_differs(err,
+					"bridge %s: promiscuous mode is %s, promiscMode says %s",
 					t->bridge, (br->flags & IFF_PROMISC) ? "on" : "off",
 					t->promisc ? "on" : "off");
 	return 0;
@@ -93,10 +94,11 @@ static int check_links(struct loom_pod_check *k, const struct loom_pod_topology 
 	    (r == 0 && (strcmp(k->hl.kind, "veth") != 0 || k->hl.link != k->cl.ifindex)))
 		return loom_pod_differs(err, "%s: its host-side veth is missing", want->name);
 	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "%s: cannot look up its host side",
-				      want->name);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
+				      "%s: cannot look up its host side", want->name);
 	if (t->bridge && k->hl.master != br.ifindex)
-		return loom_pod_differs(err, "%s: its host-side veth %s is not attached to bridge %s",
+		return loom_pod_differs(err,
+					"%s: its host-side veth %s is not attached to bridge %s",
 					want->name, k->hl.name, t->bridge);
 	return 0;
 }
@@ -154,8 +156,8 @@ static int check_routes(struct loom_pod_check *k, const struct loom_pod_topology
 		f.oif = k->cl.ifindex;
 	n = loom_route_list(k->pod, &f, &have);
 	if (n < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -n, "%s: cannot list the pod's routes",
-				      k->cl.name);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -n,
+				      "%s: cannot list the pod's routes", k->cl.name);
 	for (i = 0; i < k->prev->n_routes; i++) {
 		const struct loom_route *want = &k->prev->routes[i];
 
@@ -163,11 +165,10 @@ static int check_routes(struct loom_pod_check *k, const struct loom_pod_topology
 			if (route_matches(&have[m], want))
 				break;
 		if (m == n)
-			return loom_pod_differs(err,
-						"route %s%s%s from prevResult is missing in the pod's netns",
-						loom_prefix_fmt(&want->dst, dst),
-						want->has_gw ? " via " : "",
-						want->has_gw ? loom_ip_fmt(&want->gw, gw) : "");
+			return loom_pod_differs(
+				err, "route %s%s%s from prevResult is missing in the pod's netns",
+				loom_prefix_fmt(&want->dst, dst), want->has_gw ? " via " : "",
+				want->has_gw ? loom_ip_fmt(&want->gw, gw) : "");
 	}
 	return 0;
 }

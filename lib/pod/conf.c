@@ -16,8 +16,8 @@ int loom_pod_json_str(const json_t *o, const char *key, const char *path, char *
 	if (!j)
 		return 0;
 	if (!json_is_string(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s", path,
-				    loom_json_kind(j));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s",
+				    path, loom_json_kind(j));
 	if (json_string_length(j) >= len)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %zu bytes", path,
 				    len - 1);
@@ -30,8 +30,8 @@ int loom_pod_json_str(const json_t *o, const char *key, const char *path, char *
 /* The reference's order: CNI_ARGS MAC, then args.cni.mac, then
  * runtimeConfig.mac, each later one winning when not empty. */
 int loom_pod_conf_mac(const struct loom_netconf *nc, const struct loom_cni_args *args,
-		      bool *has_mac, uint8_t mac[LOOM_MAC_LEN], char mac_from[LOOM_POD_MAC_FROM_MAX],
-		      struct loom_err *err)
+		      bool *has_mac, uint8_t mac[LOOM_MAC_LEN],
+		      char mac_from[LOOM_POD_MAC_FROM_MAX], struct loom_err *err)
 {
 	char buf[2][64];
 	const json_t *cni;
@@ -47,16 +47,16 @@ int loom_pod_conf_mac(const struct loom_netconf *nc, const struct loom_cni_args 
 	}
 	cni = loom_json_member(nc->args, "cni");
 	if (cni && !json_is_object(cni))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "args.cni: must be an object, not %s",
-				    loom_json_kind(cni));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "args.cni: must be an object, not %s", loom_json_kind(cni));
 	const struct {
 		const json_t *obj;
 		const char *path;
 	} from_json[2] = { { cni, "args.cni.mac" }, { nc->runtime_config, "runtimeConfig.mac" } };
 
 	for (i = 0; i < 2; i++) {
-		r = loom_pod_json_str(from_json[i].obj, "mac", from_json[i].path, buf[i], sizeof(buf[i]),
-				      err);
+		r = loom_pod_json_str(from_json[i].obj, "mac", from_json[i].path, buf[i],
+				      sizeof(buf[i]), err);
 		if (r < 0)
 			return -1;
 		if (r == 1 && buf[i][0]) {
@@ -68,10 +68,11 @@ int loom_pod_conf_mac(const struct loom_netconf *nc, const struct loom_cni_args 
 	if (!val)
 		return 0;
 	if (loom_mac_parse(val, mac) < 0)
-		return loom_err_set(err, code,
-				    "%s: \"%.64s\" is not a MAC address (expected six hex pairs such "
-				    "as 0a:58:0a:16:00:05)",
-				    mac_from, val);
+		return loom_err_set(
+			err, code,
+			"%s: \"%.64s\" is not a MAC address (expected six hex pairs such "
+			"as 0a:58:0a:16:00:05)",
+			mac_from, val);
 	*has_mac = true;
 	return 0;
 }
@@ -85,21 +86,22 @@ static int dns_list(const json_t *dns, const char *key, char (*out)[LOOM_DNS_STR
 	if (!list)
 		return 0;
 	if (!json_is_array(list))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: must be an array, not %s", key,
-				    loom_json_kind(list));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "dns.%s: must be an array, not %s", key, loom_json_kind(list));
 	if (json_array_size(list) > LOOM_DNS_MAX)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: more than %d entries", key,
-				    LOOM_DNS_MAX);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "dns.%s: more than %d entries",
+				    key, LOOM_DNS_MAX);
 	json_array_foreach(list, i, item) {
 		char path[48];
 
 		snprintf(path, sizeof(path), "dns.%s[%zu]", key, i);
 		if (!json_is_string(item))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a string, not %s",
-					    path, loom_json_kind(item));
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "%s: must be a string, not %s", path,
+					    loom_json_kind(item));
 		if (json_string_length(item) >= LOOM_DNS_STRLEN)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: longer than %d bytes",
-					    path, LOOM_DNS_STRLEN - 1);
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "%s: longer than %d bytes", path, LOOM_DNS_STRLEN - 1);
 		snprintf(out[i], LOOM_DNS_STRLEN, "%s", json_string_value(item));
 	}
 	*n = json_array_size(list);
@@ -122,15 +124,14 @@ int loom_pod_conf_dns(const struct loom_netconf *nc, bool *has_dns, struct loom_
 	if ((a = dns_list(d, "nameservers", dns->nameservers, &dns->n_nameservers, err)) < 0 ||
 	    (b = dns_list(d, "search", dns->search, &dns->n_search, err)) < 0 ||
 	    (o = dns_list(d, "options", dns->options, &dns->n_options, err)) < 0 ||
-	    (dom = loom_pod_json_str(d, "domain", "dns.domain", dns->domain, sizeof(dns->domain), err)) < 0)
+	    (dom = loom_pod_json_str(d, "domain", "dns.domain", dns->domain, sizeof(dns->domain),
+				     err)) < 0)
 		return -1;
 	*has_dns = a || b || o || (dom && dns->domain[0]);
 	return 0;
 }
 
-
-int loom_pod_mac_verify(const uint8_t mac[LOOM_MAC_LEN], const char *mac_from,
-			struct loom_err *err)
+int loom_pod_mac_verify(const uint8_t mac[LOOM_MAC_LEN], const char *mac_from, struct loom_err *err)
 {
 	char buf[LOOM_MAC_STRLEN];
 
@@ -145,8 +146,7 @@ int loom_pod_mac_verify(const uint8_t mac[LOOM_MAC_LEN], const char *mac_from,
 	return 0;
 }
 
-int loom_pod_conf_dirs(const json_t *root, char *state_dir, char *bpf_pin_dir,
-		       struct loom_err *err)
+int loom_pod_conf_dirs(const json_t *root, char *state_dir, char *bpf_pin_dir, struct loom_err *err)
 {
 	int r;
 

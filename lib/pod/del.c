@@ -76,8 +76,8 @@ static int del_link(const struct loom_cni_ctx *ctx, const struct loom_pod_topolo
 			return loom_pod_veth_del_derived(host, topo, ctx->env.container_id,
 							 ctx->env.ifname, err);
 		if (fd < 0)
-			return loom_err_errno(err, LOOM_ERR_INTERNAL, -fd, "CNI_NETNS: cannot open %s",
-					      ns);
+			return loom_err_errno(err, LOOM_ERR_INTERNAL, -fd,
+					      "CNI_NETNS: cannot open %s", ns);
 		r = loom_nl_open_netns(fd, &pod);
 		if (r < 0)
 			return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,
@@ -148,7 +148,8 @@ static int del_antispoof(const struct loom_pod_conf *c, const struct loom_endpoi
 		return 0; /* nothing was ever pinned here */
 	if (r < 0)
 		return -1;
-	r = rec ? loom_antispoof_forget(as, rec->antispoof_ifindex) : loom_antispoof_forget_stale(as);
+	r = rec ? loom_antispoof_forget(as, rec->antispoof_ifindex)
+		: loom_antispoof_forget_stale(as);
 	loom_antispoof_close(as);
 	if (r < 0)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r,

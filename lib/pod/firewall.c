@@ -49,7 +49,8 @@ static const char SETUP_INET[] =
 	"add set " INET " masq6 { type ipv6_addr; }\n"
 	"add set " INET " local4 { type ipv4_addr . ipv4_addr; flags interval; }\n"
 	"add set " INET " local6 { type ipv6_addr . ipv6_addr; flags interval; }\n"
-	"add chain " INET " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+	"add chain " INET
+	" postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
 	"flush chain " INET " postrouting\n"
 	/* the reference: no masquerade inside the pod's subnet nor to multicast */
 	"add rule " INET " postrouting ip saddr @masq4 ip daddr != 224.0.0.0/4 "
@@ -63,16 +64,18 @@ static const char SETUP_BRIDGE[] =
 	"add table " BRIDGE "\n"
 	"add set " BRIDGE " spoof_ifaces { type ifname; }\n"
 	"add set " BRIDGE " allowed { type ifname . ether_addr; }\n"
-	"add chain " BRIDGE " prerouting { type filter hook prerouting priority -300; policy accept; }\n"
+	"add chain " BRIDGE
+	" prerouting { type filter hook prerouting priority -300; policy accept; }\n"
 	"flush chain " BRIDGE " prerouting\n"
-	"add rule " BRIDGE " prerouting iifname @spoof_ifaces iifname . ether saddr != @allowed counter drop\n";
+	"add rule " BRIDGE
+	" prerouting iifname @spoof_ifaces iifname . ether saddr != @allowed counter drop\n";
 
 /* The sets purge looks through, per table. */
 static const struct {
 	const char *family, *name;
 } OUR_SETS[] = {
-	{ "inet", "masq4" }, { "inet", "masq6" }, { "inet", "local4" }, { "inet", "local6" },
-	{ "bridge", "spoof_ifaces" }, { "bridge", "allowed" },
+	{ "inet", "masq4" },  { "inet", "masq6" },          { "inet", "local4" },
+	{ "inet", "local6" }, { "bridge", "spoof_ifaces" }, { "bridge", "allowed" },
 };
 
 /* Names go into nft's text syntax between double quotes, which cannot
@@ -86,15 +89,16 @@ static int check_name(const char *field, const char *s, size_t max, struct loom_
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: missing", field);
 	len = strlen(s);
 	if (len > max)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s \"%.64s\": longer than %zu bytes", field,
-				    s, max);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "%s \"%.64s\": longer than %zu bytes", field, s, max);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "%s \"%.64s\": character 0x%02x cannot go into an nftables rule",
-					    field, s, c);
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"%s \"%.64s\": character 0x%02x cannot go into an nftables rule",
+				field, s, c);
 	}
 	return 0;
 }
@@ -109,7 +113,8 @@ static int make_tag(const char *network, const char *cid, const char *ifname, ch
 	int n;
 
 	if (check_name("network name", network, 256, err) < 0 ||
-	    check_name("container ID", cid, 512, err) < 0 || check_name("ifname", ifname, IFNAME_MAX, err) < 0)
+	    check_name("container ID", cid, 512, err) < 0 ||
+	    check_name("ifname", ifname, IFNAME_MAX, err) < 0)
 		return -1;
 	n = snprintf(full, sizeof(full), "%s/%s/%s", network, cid, ifname);
 	if (n <= TAG_MAX) {
@@ -139,7 +144,8 @@ static int norm_mac(const char *s, char out[18], struct loom_err *err)
 	out[17] = '\0';
 	return 0;
 bad:
-	return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "mac \"%.32s\": not an Ethernet address aa:bb:cc:dd:ee:ff",
+	return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+			    "mac \"%.32s\": not an Ethernet address aa:bb:cc:dd:ee:ff",
 			    s ? s : "(none)");
 }
 
@@ -150,7 +156,8 @@ struct pod_keys {
 	bool has_mac;
 };
 
-static int check_pod(const struct loom_fw_pod *p, bool need_mac, struct pod_keys *k, struct loom_err *err)
+static int check_pod(const struct loom_fw_pod *p, bool need_mac, struct pod_keys *k,
+		     struct loom_err *err)
 {
 	size_t i;
 
@@ -160,22 +167,26 @@ static int check_pod(const struct loom_fw_pod *p, bool need_mac, struct pod_keys
 	if (make_tag(p->network, p->container_id, p->ifname, k->tag, err) < 0)
 		return -1;
 	if (p->n_ips && !p->ips)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: %zu addresses but no array", p->n_ips);
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: %zu addresses but no array",
+				    p->n_ips);
 	for (i = 0; i < p->n_ips; i++) {
 		const struct loom_prefix *a = &p->ips[i];
 
-		if ((a->ip.family != AF_INET && a->ip.family != AF_INET6) || a->len > loom_ip_bits(&a->ip))
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: address %zu is not an IP prefix", i);
+		if ((a->ip.family != AF_INET && a->ip.family != AF_INET6) ||
+		    a->len > loom_ip_bits(&a->ip))
+			return loom_err_set(err, LOOM_ERR_INTERNAL,
+					    "firewall: address %zu is not an IP prefix", i);
 	}
 	if (p->n_exempt > LOOM_FW_EXEMPT_MAX || (p->n_exempt && !p->exempt))
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: %zu exempt prefixes", p->n_exempt);
+		return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: %zu exempt prefixes",
+				    p->n_exempt);
 	for (i = 0; i < p->n_exempt; i++) {
 		const struct loom_prefix *a = &p->exempt[i];
 
-		if ((a->ip.family != AF_INET && a->ip.family != AF_INET6) || a->len > loom_ip_bits(&a->ip) ||
-		    !loom_prefix_is_network(a))
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: exempt prefix %zu is not a network",
-					    i);
+		if ((a->ip.family != AF_INET && a->ip.family != AF_INET6) ||
+		    a->len > loom_ip_bits(&a->ip) || !loom_prefix_is_network(a))
+			return loom_err_set(err, LOOM_ERR_INTERNAL,
+					    "firewall: exempt prefix %zu is not a network", i);
 	}
 	if (p->spoofchk) {
 		if (check_name("host veth", p->host_veth, IFNAME_MAX, err) < 0)
@@ -185,7 +196,8 @@ static int check_pod(const struct loom_fw_pod *p, bool need_mac, struct pod_keys
 				return -1;
 			k->has_mac = true;
 		} else if (need_mac) {
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "macspoofchk: the interface's MAC is unknown");
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "macspoofchk: the interface's MAC is unknown");
 		}
 	}
 	return 0;
@@ -233,7 +245,8 @@ static size_t local_prefixes(const struct loom_fw_pod *p, const struct loom_pref
 }
 
 /* Hand each of the pod's elements (set, key) to `emit`. */
-static void pod_elements(FILE *f, const struct loom_fw_pod *p, const struct pod_keys *k, emit_fn emit)
+static void pod_elements(FILE *f, const struct loom_fw_pod *p, const struct pod_keys *k,
+			 emit_fn emit)
 {
 	const char *tag = k->tag;
 	char key[2 * LOOM_PREFIX_STRLEN + 40];
@@ -250,7 +263,8 @@ static void pod_elements(FILE *f, const struct loom_fw_pod *p, const struct pod_
 			loom_ip_fmt(&a->ip, ip);
 			emit(f, v4 ? INET " masq4" : INET " masq6", ip, tag);
 			for (l = 0; l < n; l++) {
-				snprintf(key, sizeof(key), "%s . %s", ip, loom_prefix_fmt(&locals[l], pfx));
+				snprintf(key, sizeof(key), "%s . %s", ip,
+					 loom_prefix_fmt(&locals[l], pfx));
 				emit(f, v4 ? INET " local4" : INET " local6", key, tag);
 			}
 		}
@@ -327,9 +341,11 @@ static int run_with_setup(const struct loom_fw_pod *p, const char *body, struct 
 		return -1;
 	if (loom_nft_run(n, body, NULL) < 0) {
 		setups_needed(n, p, &inet, &bridge);
-		if (asprintf(&full, "%s%s%s", inet ? SETUP_INET : "", bridge ? SETUP_BRIDGE : "", body) < 0) {
+		if (asprintf(&full, "%s%s%s", inet ? SETUP_INET : "", bridge ? SETUP_BRIDGE : "",
+			     body) < 0) {
 			full = NULL;
-			return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "firewall: out of memory");
+			return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM,
+					      "firewall: out of memory");
 		}
 		if (loom_nft_run(n, full, err) < 0)
 			return -1;
@@ -363,13 +379,16 @@ int loom_fw_add(const struct loom_fw_pod *p, struct loom_err *err)
 	if (check_pod(p, true, &k, err) < 0)
 		return -1;
 	if (build_and_run(p, &k, emit_add, &n, err) < 0) {
-		loom_err_prefix(err, p->masq && p->spoofchk ? "ipMasq/macspoofchk" : p->masq ? "ipMasq" : "macspoofchk");
+		loom_err_prefix(err, p->masq && p->spoofchk ? "ipMasq/macspoofchk"
+				     : p->masq              ? "ipMasq"
+							    : "macspoofchk");
 		return -1;
 	}
 	return 0;
 }
 
-int loom_fw_del_deferred(const struct loom_fw_pod *p, struct loom_nft **pending, struct loom_err *err)
+int loom_fw_del_deferred(const struct loom_fw_pod *p, struct loom_nft **pending,
+			 struct loom_err *err)
 {
 	struct pod_keys k;
 
@@ -404,10 +423,11 @@ static bool our_set(const char *family, const char *name)
 }
 
 /* {"VERB": {"element": {"family", "table", "name", "elem": [...]}}} */
-static int append_cmd(json_t *cmds, const char *verb, const char *family, const char *set, json_t *vals)
+static int append_cmd(json_t *cmds, const char *verb, const char *family, const char *set,
+		      json_t *vals)
 {
-	json_t *c = json_pack("{s:{s:{s:s, s:s, s:s, s:O}}}", verb, "element", "family", family, "table", TABLE,
-			      "name", set, "elem", vals);
+	json_t *c = json_pack("{s:{s:{s:s, s:s, s:s, s:O}}}", verb, "element", "family", family,
+			      "table", TABLE, "name", set, "elem", vals);
 
 	return c ? json_array_append_new(cmds, c) : -1;
 }
@@ -444,8 +464,8 @@ static int collect(json_t *listing, const char *tag, json_t *cmds)
 			if (c && !strcmp(c, tag))
 				json_array_append(vals, json_object_get(inner, "val"));
 		}
-		if (json_array_size(vals) &&
-		    (append_cmd(cmds, "add", family, name, vals) < 0 || append_cmd(cmds, "delete", family, name, vals) < 0)) {
+		if (json_array_size(vals) && (append_cmd(cmds, "add", family, name, vals) < 0 ||
+					      append_cmd(cmds, "delete", family, name, vals) < 0)) {
 			json_decref(vals);
 			return -1;
 		}
@@ -504,7 +524,8 @@ int loom_fw_purge_deferred(const char *network, const char *container_id, const 
 	if (loom_nft_run(n, "list tables", err) < 0)
 		return -1;
 	if (our_tables(loom_nft_output(n), &have[0], &have[1]) < 0)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: cannot read nftables' list of tables");
+		return loom_err_set(err, LOOM_ERR_INTERNAL,
+				    "firewall: cannot read nftables' list of tables");
 	cmds = json_array();
 	if (!cmds)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "firewall: out of memory");
@@ -522,7 +543,8 @@ int loom_fw_purge_deferred(const char *network, const char *container_id, const 
 		json_decref(listing);
 		if (r < 0) {
 			json_decref(cmds);
-			return loom_err_set(err, LOOM_ERR_INTERNAL, "firewall: cannot read nftables' listing of %s",
+			return loom_err_set(err, LOOM_ERR_INTERNAL,
+					    "firewall: cannot read nftables' listing of %s",
 					    list[i] + strlen("list table "));
 		}
 	}
@@ -542,7 +564,8 @@ int loom_fw_purge_deferred(const char *network, const char *container_id, const 
 	return 0;
 }
 
-int loom_fw_purge(const char *network, const char *container_id, const char *ifname, struct loom_err *err)
+int loom_fw_purge(const char *network, const char *container_id, const char *ifname,
+		  struct loom_err *err)
 {
 	_cleanup_nft_ struct loom_nft *n = NULL;
 

@@ -41,17 +41,18 @@
 #define LOOM_FW_EXEMPT_MAX 4
 
 struct loom_fw_pod {
-	const char *network;        /* network name (config "name") */
+	const char *network; /* network name (config "name") */
 	const char *container_id;
-	const char *ifname;         /* container-side interface name */
-	const char *host_veth;      /* host-side veth name */
-	const char *mac;            /* container interface MAC "aa:bb:..", for macspoofchk; may be NULL */
+	const char *ifname;    /* container-side interface name */
+	const char *host_veth; /* host-side veth name */
+	const char *mac; /* container interface MAC "aa:bb:..", for macspoofchk; may be NULL */
 	size_t n_ips;
-	const struct loom_prefix *ips;   /* the pod's addresses with their subnet length (lib/base/ip.h) */
-	bool masq;                  /* ipMasq */
-	size_t n_exempt;            /* ipMasq: destinations beyond the pod's subnet */
+	const struct loom_prefix
+		*ips;    /* the pod's addresses with their subnet length (lib/base/ip.h) */
+	bool masq;       /* ipMasq */
+	size_t n_exempt; /* ipMasq: destinations beyond the pod's subnet */
 	const struct loom_prefix *exempt; /* not masqueraded to (network prefixes; may be NULL) */
-	bool spoofchk;              /* macspoofchk */
+	bool spoofchk;                    /* macspoofchk */
 };
 
 /* Install the pod's rules in one transaction (idempotent: a retried ADD
@@ -77,12 +78,14 @@ int loom_fw_del(const struct loom_fw_pod *p, struct loom_err *err);
  * then frees *pending, pays that wait once instead of twice.  The rules
  * are gone when this returns; only the socket is left open. */
 struct loom_nft;
-int loom_fw_del_deferred(const struct loom_fw_pod *p, struct loom_nft **pending, struct loom_err *err);
+int loom_fw_del_deferred(const struct loom_fw_pod *p, struct loom_nft **pending,
+			 struct loom_err *err);
 
 /* Slow path for a DEL that has no record of the pod: remove whatever loom
  * holds for (network, container_id, ifname), found by element comments
  * (lists loom's two tables, then one transaction). */
-int loom_fw_purge(const char *network, const char *container_id, const char *ifname, struct loom_err *err);
+int loom_fw_purge(const char *network, const char *container_id, const char *ifname,
+		  struct loom_err *err);
 
 /* loom_fw_purge(), with the context handed back as loom_fw_del_deferred()
  * does (NULL when nothing was deleted). */

@@ -40,10 +40,11 @@ static int add_addr(struct loom_nl *pod, int netns_fd, const struct loom_pod_con
 		int s = loom_netns_run_fd(netns_fd, ipv6_enable, &a);
 
 		if (s < 0)
-			return loom_err_errno(err, LOOM_ERR_INTERNAL, -s,
-					      "%s: IPv6 is disabled in the pod's netns and cannot be "
-					      "enabled (net.ipv6.conf.%s.disable_ipv6)",
-					      ifname, ifname);
+			return loom_err_errno(
+				err, LOOM_ERR_INTERNAL, -s,
+				"%s: IPv6 is disabled in the pod's netns and cannot be "
+				"enabled (net.ipv6.conf.%s.disable_ipv6)",
+				ifname, ifname);
 		r = loom_addr_add(pod, ifindex, p, flags);
 	}
 	if (r == -EEXIST)
@@ -93,8 +94,8 @@ static int add_route(struct loom_nl *pod, const char *ifname, int ifindex,
 	if (r == -EEXIST)
 		return 0;
 	if (r < 0) {
-		snprintf(what, sizeof(what), "%s%s%s", loom_prefix_fmt(&rt->dst, dst), gw ? " via " : "",
-			 gw ? loom_ip_fmt(gw, gbuf) : "");
+		snprintf(what, sizeof(what), "%s%s%s", loom_prefix_fmt(&rt->dst, dst),
+			 gw ? " via " : "", gw ? loom_ip_fmt(gw, gbuf) : "");
 		return loom_pod_nl_err(err, pod, r, "%s: cannot add route %s", ifname, what);
 	}
 	return 0;

@@ -22,9 +22,9 @@ struct loom_ipam_client {
 	/* env (container ID, ifname, CNI_PATH), args, the netconf whose ipam
 	 * section loom-ipam reads, the stdin an exec'd plugin gets */
 	const struct loom_cni_ctx *ctx;
-	bool layer3;                       /* an ipam.type: false for "ipam": {} */
-	bool in_process;                   /* ipam.type is "loom-ipam" */
-	const char *type;                  /* ipam.type */
+	bool layer3;      /* an ipam.type: false for "ipam": {} */
+	bool in_process;  /* ipam.type is "loom-ipam" */
+	const char *type; /* ipam.type */
 	/* In-process: the allocator's config, built by the caller; NULL: parsed
 	 * from ctx's netconf by each call (off the caller's thread on ADD). */
 	const struct loom_ipam_conf *conf;

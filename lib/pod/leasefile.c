@@ -30,7 +30,8 @@ int loom_leasefile_read(const char *path, char **out)
 	buf = malloc(LOOM_LEASEFILE_MAX + 1);
 	if (!buf)
 		return -ENOMEM;
-	while (got < LOOM_LEASEFILE_MAX && (n = read(fd, buf + got, LOOM_LEASEFILE_MAX - got)) != 0) {
+	while (got < LOOM_LEASEFILE_MAX &&
+	       (n = read(fd, buf + got, LOOM_LEASEFILE_MAX - got)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -88,8 +89,8 @@ static int need_prefix(const char *text, const char *var, const char *path, int 
 	if (r == -ENOENT && !required)
 		return 0;
 	if (r == -ENOENT)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "lease file %s: %s is missing", path,
-				    var);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "lease file %s: %s is missing",
+				    path, var);
 	if (r < 0 || (family != AF_UNSPEC && out->ip.family != family))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "lease file %s: %s is not an %s prefix", path, var,
@@ -131,11 +132,12 @@ int loom_lease_parse(const char *text, const char *path, struct loom_lease *out,
 	if (r6s < 0)
 		return -1;
 	if (r6n != r6s)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "lease file %s: LOOM_IPV6_NETWORK and LOOM_IPV6_SUBNET go together",
-				    path);
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"lease file %s: LOOM_IPV6_NETWORK and LOOM_IPV6_SUBNET go together", path);
 	out->has_ipv6 = r6n == 1;
-	if (out->has_ipv6 && inside(&out->network6, &out->subnet6, path, "LOOM_IPV6_SUBNET", err) < 0)
+	if (out->has_ipv6 &&
+	    inside(&out->network6, &out->subnet6, path, "LOOM_IPV6_SUBNET", err) < 0)
 		return -1;
 
 	r = get_value(text, "LOOM_MTU", val, sizeof(val));
@@ -147,7 +149,8 @@ int loom_lease_parse(const char *text, const char *path, struct loom_lease *out,
 		m = r == 0 && val[0] >= '0' && val[0] <= '9' ? strtoul(val, &end, 10) : 0;
 		if (r < 0 || errno || m < 68 || m > 65535 || *end)
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "lease file %s: LOOM_MTU is not an MTU (68..65535)", path);
+					    "lease file %s: LOOM_MTU is not an MTU (68..65535)",
+					    path);
 		out->mtu = (uint32_t)m;
 	}
 	r = get_value(text, "LOOM_IPMASQ", val, sizeof(val));
@@ -158,7 +161,8 @@ int loom_lease_parse(const char *text, const char *path, struct loom_lease *out,
 			out->ipmasq = false;
 		else
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "lease file %s: LOOM_IPMASQ is neither true nor false", path);
+					    "lease file %s: LOOM_IPMASQ is neither true nor false",
+					    path);
 	}
 	return 0;
 }

@@ -24,13 +24,13 @@
 #define LOOM_DEFAULT_RUN_DIR "/run/loom"
 
 struct loom_lease {
-	struct loom_prefix network;    /* LOOM_NETWORK, host bits clear */
-	struct loom_prefix subnet;     /* LOOM_SUBNET, inside network */
-	bool has_ipv6;                 /* both IPv6 lines present */
-	struct loom_prefix network6;   /* LOOM_IPV6_NETWORK */
-	struct loom_prefix subnet6;    /* LOOM_IPV6_SUBNET, inside network6 */
-	uint32_t mtu;                  /* LOOM_MTU, 0 when absent */
-	bool ipmasq;                   /* LOOM_IPMASQ, true when absent */
+	struct loom_prefix network;  /* LOOM_NETWORK, host bits clear */
+	struct loom_prefix subnet;   /* LOOM_SUBNET, inside network */
+	bool has_ipv6;               /* both IPv6 lines present */
+	struct loom_prefix network6; /* LOOM_IPV6_NETWORK */
+	struct loom_prefix subnet6;  /* LOOM_IPV6_SUBNET, inside network6 */
+	uint32_t mtu;                /* LOOM_MTU, 0 when absent */
+	bool ipmasq;                 /* LOOM_IPMASQ, true when absent */
 };
 
 /* "<run_dir>/<network>.env".  0 or -ENAMETOOLONG. */

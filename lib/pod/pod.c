@@ -28,7 +28,8 @@ int loom_pod_nl_err(struct loom_err *err, struct loom_nl *nl, int r, const char 
 int loom_mac_random(uint8_t mac[LOOM_MAC_LEN], struct loom_err *err)
 {
 	if (getrandom(mac, LOOM_MAC_LEN, 0) != LOOM_MAC_LEN)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno, "cannot get random bytes for a MAC");
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, errno,
+				      "cannot get random bytes for a MAC");
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
 	return 0;
 }
@@ -53,8 +54,10 @@ int loom_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN])
 				return -EINVAL;
 			sep = p[2];
 		}
-		hi = isdigit((unsigned char)p[0]) ? p[0] - '0' : (tolower((unsigned char)p[0]) - 'a' + 10);
-		lo = isdigit((unsigned char)p[1]) ? p[1] - '0' : (tolower((unsigned char)p[1]) - 'a' + 10);
+		hi = isdigit((unsigned char)p[0]) ? p[0] - '0'
+						  : (tolower((unsigned char)p[0]) - 'a' + 10);
+		lo = isdigit((unsigned char)p[1]) ? p[1] - '0'
+						  : (tolower((unsigned char)p[1]) - 'a' + 10);
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
@@ -62,14 +65,15 @@ int loom_mac_parse(const char *s, uint8_t mac[LOOM_MAC_LEN])
 
 const char *loom_mac_fmt(const uint8_t mac[LOOM_MAC_LEN], char buf[LOOM_MAC_STRLEN])
 {
-	snprintf(buf, LOOM_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	snprintf(buf, LOOM_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
 	return buf;
 }
 
 static int forwarding_enable(int family, struct loom_err *err)
 {
-	const char *key = family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding";
+	const char *key =
+		family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding";
 	char buf[8];
 	int r;
 
@@ -79,7 +83,8 @@ static int forwarding_enable(int family, struct loom_err *err)
 		return 0;
 	r = loom_sysctl_write(key, "1");
 	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "cannot enable forwarding (%s)", key);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "cannot enable forwarding (%s)",
+				      key);
 	return 0;
 }
 

@@ -93,8 +93,8 @@ int loom_pod_json_str(const json_t *o, const char *key, const char *path, char *
  * which ("runtimeConfig.mac").  A bad CNI_ARGS value is
  * LOOM_ERR_INVALID_ENV, a bad config value LOOM_ERR_INVALID_CONFIG. */
 int loom_pod_conf_mac(const struct loom_netconf *nc, const struct loom_cni_args *args,
-		      bool *has_mac, uint8_t mac[LOOM_MAC_LEN], char mac_from[LOOM_POD_MAC_FROM_MAX],
-		      struct loom_err *err);
+		      bool *has_mac, uint8_t mac[LOOM_MAC_LEN],
+		      char mac_from[LOOM_POD_MAC_FROM_MAX], struct loom_err *err);
 /* "dns": *has_dns when it sets any field (it then replaces IPAM's). */
 int loom_pod_conf_dns(const struct loom_netconf *nc, bool *has_dns, struct loom_dns *dns,
 		      struct loom_err *err);
@@ -113,9 +113,9 @@ int loom_pod_mac_verify(const uint8_t mac[LOOM_MAC_LEN], const char *mac_from,
  * name and what CHECK expects. */
 struct loom_pod_check;
 struct loom_pod_topology {
-	const char *veth_prefix;     /* host veth names, at most 6 bytes; NULL: "veth" */
-	const char *bridge;          /* the host ends' master; NULL: routed (no master) */
-	bool promisc;                /* bridged: promiscMode, which CHECK compares */
+	const char *veth_prefix; /* host veth names, at most 6 bytes; NULL: "veth" */
+	const char *bridge;      /* the host ends' master; NULL: routed (no master) */
+	bool promisc;            /* bridged: promiscMode, which CHECK compares */
 	/* Routed: the host holds a route per address (protocol LOOM_RTPROT)
 	 * that DEL removes with the record's addresses. */
 	bool host_routes;
@@ -126,17 +126,17 @@ struct loom_pod_topology {
 /* What the shared steps need of a plugin's config: a view, pointing into
  * the plugin's own struct (which must outlive it). */
 struct loom_pod_conf {
-	const char *network;           /* "name" */
-	const char *state_dir;         /* endpoint records */
-	uint32_t mtu;                  /* 0: the kernel's */
-	const uint8_t *mac;            /* the pod side's MAC, NULL: random */
-	bool enable_dad;               /* false: IPv6 addresses get NODAD */
-	bool disable_container_iface;  /* leave the pod's interface down */
-	bool layer3;                   /* an IPAM: addresses to masquerade and hold to */
-	bool ip_masq, spoofchk;        /* firewall elements */
-	size_t n_masq_exempt;          /* ipMasq leaves these destinations alone too */
+	const char *network;          /* "name" */
+	const char *state_dir;        /* endpoint records */
+	uint32_t mtu;                 /* 0: the kernel's */
+	const uint8_t *mac;           /* the pod side's MAC, NULL: random */
+	bool enable_dad;              /* false: IPv6 addresses get NODAD */
+	bool disable_container_iface; /* leave the pod's interface down */
+	bool layer3;                  /* an IPAM: addresses to masquerade and hold to */
+	bool ip_masq, spoofchk;       /* firewall elements */
+	size_t n_masq_exempt;         /* ipMasq leaves these destinations alone too */
 	const struct loom_prefix *masq_exempt;
-	bool anti_spoof;               /* BPF source checks */
+	bool anti_spoof; /* BPF source checks */
 	const char *bpf_pin_dir;
 	const struct loom_pod_topology *topo;
 	const struct loom_ipam_client *ipam;
@@ -159,13 +159,13 @@ void loom_pod_veth_name(const char *prefix, const char *container_id, const char
 
 struct loom_pod_veth_req {
 	const char *container_id;
-	const char *ifname;          /* the pod side's name */
-	int netns_fd;                /* the pod's netns */
-	uint32_t mtu;                /* 0: default */
-	const uint8_t *peer_mac;     /* the pod side's MAC */
-	int master;                  /* the bridge, 0: none */
-	const char *state_dir;       /* records: a completed attachment is no leftover */
-	const char *name_prefix;     /* host end's name prefix, NULL: "veth" */
+	const char *ifname;      /* the pod side's name */
+	int netns_fd;            /* the pod's netns */
+	uint32_t mtu;            /* 0: default */
+	const uint8_t *peer_mac; /* the pod side's MAC */
+	int master;              /* the bridge, 0: none */
+	const char *state_dir;   /* records: a completed attachment is no leftover */
+	const char *name_prefix; /* host end's name prefix, NULL: "veth" */
 };
 
 /* Create the pair, host end enslaved and up.  A leftover pair of an earlier
@@ -210,14 +210,14 @@ struct loom_pod_attach {
 	struct loom_pod_undo undo;
 	struct loom_nl *host, *pod;
 	int netns_fd;
-	struct loom_link veth;           /* host end; .link = the pod end's ifindex */
-	uint8_t mac[LOOM_MAC_LEN];       /* the pod side's */
+	struct loom_link veth;     /* host end; .link = the pod end's ifindex */
+	uint8_t mac[LOOM_MAC_LEN]; /* the pod side's */
 	char mac_str[LOOM_MAC_STRLEN];
-	struct loom_result ipam;         /* IPAM's answer; the topology may shape it */
+	struct loom_result ipam;                     /* IPAM's answer; the topology may shape it */
 	struct loom_prefix ips[LOOM_RESULT_MAX_IPS]; /* IPAM's addresses, subnet lengths */
 	struct loom_fw_pod fw;
 	struct loom_endpoint_record rec;
-	struct loom_antispoof *as;       /* antiSpoof's pinned program and maps */
+	struct loom_antispoof *as; /* antiSpoof's pinned program and maps */
 };
 
 /* calloc'd (the job holds result-sized tables): NULL when out of memory. */
@@ -269,12 +269,13 @@ struct loom_pod_check {
 	const struct loom_result *prev;
 	const char *netns;
 	struct loom_nl *host, *pod;
-	int iface;                   /* prevResult's container interface */
-	struct loom_link cl, hl;     /* container end, host end */
+	int iface;               /* prevResult's container interface */
+	struct loom_link cl, hl; /* container end, host end */
 };
 
 /* Fill err as a CHECK difference (LOOM_ERR_NOT_FOUND).  Returns -1. */
-int loom_pod_differs(struct loom_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int loom_pod_differs(struct loom_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* The one CHECK: prevResult and CNI_NETNS required, IPAM's own check, the
  * container interface (a veth, prevResult's MAC), the bridge (bridged),
@@ -288,10 +289,10 @@ int loom_pod_check(const struct loom_cni_ctx *ctx, const struct loom_pod_conf *c
  * network from the lease file, `lenient` when a missing lease is no error,
  * else fail with `make_code`) around one pod-library step.  One line per
  * command instead of the same three-line wrapper in every plugin. */
-#define LOOM_POD_LEASE_CMD(NAME, RUN, LENIENT, STEP, MAKE_CODE)               \
-	int NAME(struct loom_cni_ctx *ctx, struct loom_err *err)              \
-	{                                                                     \
-		return RUN(ctx, LENIENT, STEP, MAKE_CODE, err);               \
+#define LOOM_POD_LEASE_CMD(NAME, RUN, LENIENT, STEP, MAKE_CODE)  \
+	int NAME(struct loom_cni_ctx *ctx, struct loom_err *err) \
+	{                                                        \
+		return RUN(ctx, LENIENT, STEP, MAKE_CODE, err);  \
 	}
 
 #endif

@@ -30,7 +30,7 @@
 #define RECORD_MAX (64 * 1024)
 
 int loom_endpoint_record_path(const char *dir, const char *network, const char *container_id,
-			const char *ifname, char *buf, size_t len)
+			      const char *ifname, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s:%s:%s.json", dir, network, container_id, ifname);
 
@@ -68,7 +68,9 @@ static json_t *to_json(const struct loom_endpoint_record *r)
 		json_t *ex = json_array();
 
 		for (i = 0; ex && i < r->n_masq_exempt; i++)
-			e |= json_array_append_new(ex, json_string(loom_prefix_fmt(&r->masq_exempt[i], buf)));
+			e |= json_array_append_new(ex,
+						   json_string(loom_prefix_fmt(&r->masq_exempt[i],
+									       buf)));
 		e |= ex ? json_object_set_new(o, "ipMasqExempt", ex) : -1;
 	}
 	if (r->antispoof_ifindex > 0) {
@@ -82,7 +84,8 @@ static json_t *to_json(const struct loom_endpoint_record *r)
 	return o;
 }
 
-int loom_endpoint_record_write(const char *dir, const struct loom_endpoint_record *r, struct loom_err *err)
+int loom_endpoint_record_write(const char *dir, const struct loom_endpoint_record *r,
+			       struct loom_err *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	_cleanup_close_ int fd = -1;
@@ -92,16 +95,18 @@ int loom_endpoint_record_write(const char *dir, const struct loom_endpoint_recor
 	ssize_t n;
 	int e;
 
-	if (loom_endpoint_record_path(dir, r->network, r->container_id, r->ifname, path, sizeof(path)) < 0 ||
+	if (loom_endpoint_record_path(dir, r->network, r->container_id, r->ifname, path,
+				      sizeof(path)) < 0 ||
 	    snprintf(tmp, sizeof(tmp), "%s/.%s:%s:%s.%d.tmp", dir, r->network, r->container_id,
 		     r->ifname, (int)getpid()) >= (int)sizeof(tmp))
-		return loom_err_set(err, LOOM_ERR_IO, "stateDir: %s makes the record's path too long",
-				    dir);
+		return loom_err_set(err, LOOM_ERR_IO,
+				    "stateDir: %s makes the record's path too long", dir);
 	j = to_json(r);
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (!text)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory writing the endpoint record");
+		return loom_err_set(err, LOOM_ERR_INTERNAL,
+				    "out of memory writing the endpoint record");
 	len = strlen(text);
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -110,14 +115,16 @@ int loom_endpoint_record_write(const char *dir, const struct loom_endpoint_recor
 		e = loom_mkdir_p(dir, 0755);
 		if (e < 0) {
 			free(text);
-			return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create stateDir %s", dir);
+			return loom_err_errno(err, LOOM_ERR_IO, -e, "cannot create stateDir %s",
+					      dir);
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
 	if (fd < 0) {
 		e = errno;
 		free(text);
-		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write the endpoint record %s", tmp);
+		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write the endpoint record %s",
+				      tmp);
 	}
 	n = write(fd, text, len);
 	e = errno;
@@ -128,7 +135,8 @@ int loom_endpoint_record_write(const char *dir, const struct loom_endpoint_recor
 		else if (n >= 0)
 			e = EIO;
 		unlink(tmp);
-		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write the endpoint record %s", path);
+		return loom_err_errno(err, LOOM_ERR_IO, e, "cannot write the endpoint record %s",
+				      path);
 	}
 	return 0;
 }
@@ -151,7 +159,8 @@ static int from_json(const json_t *o, struct loom_endpoint_record *r)
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	if (!json_is_object(o) || str_field(o, "network", r->network, sizeof(r->network), true) < 0 ||
+	if (!json_is_object(o) ||
+	    str_field(o, "network", r->network, sizeof(r->network), true) < 0 ||
 	    str_field(o, "containerID", r->container_id, sizeof(r->container_id), true) < 0 ||
 	    str_field(o, "ifname", r->ifname, sizeof(r->ifname), true) < 0 ||
 	    str_field(o, "hostVeth", r->host_veth, sizeof(r->host_veth), true) < 0 ||
@@ -184,7 +193,8 @@ static int from_json(const json_t *o, struct loom_endpoint_record *r)
 	if (ip) {
 		if (!json_is_integer(ip) || json_integer_value(ip) <= 0 ||
 		    json_integer_value(ip) > INT_MAX ||
-		    str_field(o, "bpfPinDir", r->antispoof_pin_dir, sizeof(r->antispoof_pin_dir), true) < 0)
+		    str_field(o, "bpfPinDir", r->antispoof_pin_dir, sizeof(r->antispoof_pin_dir),
+			      true) < 0)
 			return -EINVAL;
 		r->antispoof_ifindex = (int)json_integer_value(ip);
 	}
@@ -192,7 +202,8 @@ static int from_json(const json_t *o, struct loom_endpoint_record *r)
 }
 
 int loom_endpoint_record_read(const char *dir, const char *network, const char *container_id,
-			const char *ifname, struct loom_endpoint_record *out, struct loom_err *err)
+			      const char *ifname, struct loom_endpoint_record *out,
+			      struct loom_err *err)
 {
 	char path[PATH_MAX];
 	json_error_t jerr;
@@ -205,29 +216,32 @@ int loom_endpoint_record_read(const char *dir, const char *network, const char *
 	if (!j) {
 		if (access(path, F_OK) < 0 && errno == ENOENT)
 			return -ENOENT;
-		loom_err_set(err, LOOM_ERR_IO, "endpoint record %s is unreadable: %s", path, jerr.text);
+		loom_err_set(err, LOOM_ERR_IO, "endpoint record %s is unreadable: %s", path,
+			     jerr.text);
 		return -EINVAL;
 	}
 	r = from_json(j, out);
 	json_decref(j);
-	if (r == 0 && (strcmp(out->network, network) != 0 ||
-		       strcmp(out->container_id, container_id) != 0 || strcmp(out->ifname, ifname) != 0))
+	if (r == 0 &&
+	    (strcmp(out->network, network) != 0 || strcmp(out->container_id, container_id) != 0 ||
+	     strcmp(out->ifname, ifname) != 0))
 		r = -EINVAL;
 	if (r < 0)
-		loom_err_set(err, LOOM_ERR_IO, "endpoint record %s is not a loom-bridge record", path);
+		loom_err_set(err, LOOM_ERR_IO, "endpoint record %s is not a loom-bridge record",
+			     path);
 	return r;
 }
 
 int loom_endpoint_record_remove(const char *dir, const char *network, const char *container_id,
-			  const char *ifname, struct loom_err *err)
+				const char *ifname, struct loom_err *err)
 {
 	char path[PATH_MAX];
 
 	if (loom_endpoint_record_path(dir, network, container_id, ifname, path, sizeof(path)) < 0)
 		return 0;
 	if (unlink(path) < 0 && errno != ENOENT)
-		return loom_err_errno(err, LOOM_ERR_IO, errno, "cannot remove the endpoint record %s",
-				      path);
+		return loom_err_errno(err, LOOM_ERR_IO, errno,
+				      "cannot remove the endpoint record %s", path);
 	return 0;
 }
 
@@ -239,7 +253,8 @@ bool loom_endpoint_record_any(const char *dir, const char *container_id, const c
 	bool found = false;
 	DIR *d;
 
-	if (snprintf(suffix, sizeof(suffix), ":%s:%s.json", container_id, ifname) >= (int)sizeof(suffix))
+	if (snprintf(suffix, sizeof(suffix), ":%s:%s.json", container_id, ifname) >=
+	    (int)sizeof(suffix))
 		return false;
 	sl = strlen(suffix);
 	d = opendir(dir);
@@ -249,7 +264,8 @@ bool loom_endpoint_record_any(const char *dir, const char *container_id, const c
 	while (!found && (de = readdir(d)) != NULL) {
 		size_t nl = strlen(de->d_name);
 
-		found = de->d_name[0] != '.' && nl > sl && strcmp(de->d_name + nl - sl, suffix) == 0 &&
+		found = de->d_name[0] != '.' && nl > sl &&
+			strcmp(de->d_name + nl - sl, suffix) == 0 &&
 			memchr(de->d_name, ':', nl - sl) == NULL;
 	}
 	closedir(d);
@@ -291,8 +307,9 @@ static int remove_temps(const char *dir, const char *stem, bool only_dead, struc
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 :
-		       loom_err_errno(err, LOOM_ERR_IO, errno, "cannot open stateDir %s", dir);
+		return errno == ENOENT ? 0
+				       : loom_err_errno(err, LOOM_ERR_IO, errno,
+							"cannot open stateDir %s", dir);
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);

@@ -23,17 +23,17 @@ struct loom_endpoint_record {
 	char container_id[256];
 	char ifname[IFNAMSIZ];
 	char host_veth[IFNAMSIZ];
-	char bridge[IFNAMSIZ];       /* "" when routed */
-	char mac[LOOM_MAC_STRLEN];   /* the pod side's */
+	char bridge[IFNAMSIZ];     /* "" when routed */
+	char mac[LOOM_MAC_STRLEN]; /* the pod side's */
 	char netns[PATH_MAX];
-	char pod_namespace[256];     /* from CNI_ARGS K8S_POD_NAMESPACE, "" when absent */
+	char pod_namespace[256]; /* from CNI_ARGS K8S_POD_NAMESPACE, "" when absent */
 	char pod_name[256];
 	size_t n_ips;
 	struct loom_prefix ips[LOOM_RESULT_MAX_IPS]; /* with their subnet's (block's) length */
-	bool masq, spoofchk;         /* firewall elements the ADD made */
-	size_t n_masq_exempt;        /* ipMasq: the conf's masq_exempt at ADD */
+	bool masq, spoofchk;                         /* firewall elements the ADD made */
+	size_t n_masq_exempt;                        /* ipMasq: the conf's masq_exempt at ADD */
 	struct loom_prefix masq_exempt[LOOM_RECORD_MASQ_EXEMPT_MAX];
-	int antispoof_ifindex;       /* antiSpoof: the host veth's map key, 0 = none */
+	int antispoof_ifindex;                 /* antiSpoof: the host veth's map key, 0 = none */
 	char antispoof_pin_dir[PATH_MAX - 64]; /* antiSpoof: where the maps are pinned */
 };
 

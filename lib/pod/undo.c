@@ -12,7 +12,7 @@ void loom_pod_undo_init(struct loom_pod_undo *u)
 }
 
 int loom_pod_undo_push(struct loom_pod_undo *u, loom_pod_undo_fn fn, void *arg, const char *what,
-		      struct loom_err *err)
+		       struct loom_err *err)
 {
 	if (u->n >= LOOM_POD_UNDO_MAX)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "too many steps to undo (%s)", what);
@@ -38,7 +38,9 @@ void loom_pod_undo_run(struct loom_pod_undo *u, struct loom_err *err)
 			/* The person needs to know what was left behind. */
 			snprintf(err->details + used, sizeof(err->details) - used,
 				 "%srollback could not %s: %s", used ? "; " : "", u->s[u->n].what,
-				 why.msg[0] ? why.msg : r == -1 ? "unknown error" : strerror(-r));
+				 why.msg[0] ? why.msg
+				 : r == -1  ? "unknown error"
+					    : strerror(-r));
 		}
 	}
 }

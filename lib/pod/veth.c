@@ -68,8 +68,7 @@ static int drop_leftover(struct loom_nl *host, const struct loom_link *pl,
 	if (!paired(&hl, pl))
 		return 0;
 	for (salt = 0; salt < LOOM_POD_NAME_SALTS; salt++) {
-		loom_pod_veth_name(req->name_prefix, req->container_id, req->ifname, salt,
-					   name);
+		loom_pod_veth_name(req->name_prefix, req->container_id, req->ifname, salt, name);
 		if (strcmp(name, hl.name) == 0) {
 			r = loom_link_del(host, hl.ifindex, true);
 			return r < 0 ? r : 1;
@@ -79,8 +78,8 @@ static int drop_leftover(struct loom_nl *host, const struct loom_link *pl,
 }
 
 int loom_pod_veth_create(struct loom_nl *host, struct loom_nl *pod,
-			const struct loom_pod_veth_req *req, struct loom_link *out,
-			struct loom_err *err)
+			 const struct loom_pod_veth_req *req, struct loom_link *out,
+			 struct loom_err *err)
 {
 	struct loom_veth_req vr = {
 		.peer_name = req->ifname,
@@ -96,22 +95,24 @@ int loom_pod_veth_create(struct loom_nl *host, struct loom_nl *pod,
 
 	/* Each round either succeeds, removes one leftover or moves to the next
 	 * salt; a concurrent creator of the same names can cost a round more. */
-	for (tries = 0; tries < 2 * LOOM_POD_NAME_SALTS + 2 && salt < LOOM_POD_NAME_SALTS; tries++) {
+	for (tries = 0; tries < 2 * LOOM_POD_NAME_SALTS + 2 && salt < LOOM_POD_NAME_SALTS;
+	     tries++) {
 		struct loom_link hl, pl;
 		bool pod_has, host_has;
 
-		loom_pod_veth_name(req->name_prefix, req->container_id, req->ifname, salt,
-					   name);
+		loom_pod_veth_name(req->name_prefix, req->container_id, req->ifname, salt, name);
 		vr.name = name;
 		r = loom_veth_create(host, &vr, out);
 		if (r == 0)
 			return 0;
 		if (r != -EEXIST)
-			return loom_pod_nl_err(err, host, r, "cannot create the veth pair %s", name);
+			return loom_pod_nl_err(err, host, r, "cannot create the veth pair %s",
+					       name);
 
 		r = loom_link_get(pod, req->ifname, &pl);
 		if (r < 0 && r != -ENODEV)
-			return loom_pod_nl_err(err, pod, r, "cannot look up in the pod's netns %s", req->ifname);
+			return loom_pod_nl_err(err, pod, r, "cannot look up in the pod's netns %s",
+					       req->ifname);
 		pod_has = r == 0;
 		r = loom_link_get(host, name, &hl);
 		if (r < 0 && r != -ENODEV)
@@ -120,20 +121,25 @@ int loom_pod_veth_create(struct loom_nl *host, struct loom_nl *pod,
 
 		if (pod_has) {
 			if (req->state_dir &&
-			    loom_endpoint_record_any(req->state_dir, req->container_id, req->ifname))
-				return loom_err_set(err, LOOM_ERR_DUPLICATE,
-						    "%s already exists in the pod's netns (CNI_NETNS): "
-						    "container %s is attached on it already (DEL it first)",
-						    req->ifname, req->container_id);
+			    loom_endpoint_record_any(req->state_dir, req->container_id,
+						     req->ifname))
+				return loom_err_set(
+					err, LOOM_ERR_DUPLICATE,
+					"%s already exists in the pod's netns (CNI_NETNS): "
+					"container %s is attached on it already (DEL it first)",
+					req->ifname, req->container_id);
 			r = drop_leftover(host, &pl, req);
 			if (r < 0)
-				return loom_pod_nl_err(err, host, r, "cannot delete the leftover veth of %s", req->ifname);
+				return loom_pod_nl_err(err, host, r,
+						       "cannot delete the leftover veth of %s",
+						       req->ifname);
 			if (r == 1)
 				continue;
-			return loom_err_set(err, LOOM_ERR_INTERNAL,
-					    "%s already exists in the pod's netns (CNI_NETNS) and is not "
-					    "a leftover of this attachment",
-					    req->ifname);
+			return loom_err_set(
+				err, LOOM_ERR_INTERNAL,
+				"%s already exists in the pod's netns (CNI_NETNS) and is not "
+				"a leftover of this attachment",
+				req->ifname);
 		}
 		/* Our name is someone else's link (its peer is not our pod
 		 * interface, which does not exist): take the next name. */

@@ -73,12 +73,14 @@ int loom_etcd_endpoints_parse(struct etcd_store *s, const char *rest, struct loo
 			len--;
 		if (s->n_endpoints == ETCD_MAX_ENDPOINTS)
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "etcd store URL has more than %d endpoints", ETCD_MAX_ENDPOINTS);
+					    "etcd store URL has more than %d endpoints",
+					    ETCD_MAX_ENDPOINTS);
 		for (i = 0; i < len; i++)
 			if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f)
-				return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-						    "etcd endpoint \"%.*s\" holds a space or control character",
-						    (int)len, p);
+				return loom_err_set(
+					err, LOOM_ERR_INVALID_CONFIG,
+					"etcd endpoint \"%.*s\" holds a space or control character",
+					(int)len, p);
 		if (len >= 7 && !strncmp(p, "http://", 7)) {
 			hostpart = p + 7;
 			ep = strndup(p, len);
@@ -86,9 +88,10 @@ int loom_etcd_endpoints_parse(struct etcd_store *s, const char *rest, struct loo
 			hostpart = p + 8;
 			ep = strndup(p, len);
 		} else if (memmem(p, len, "://", 3)) {
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "etcd endpoint \"%.*s\": only http:// and https:// are supported",
-					    (int)len, p);
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"etcd endpoint \"%.*s\": only http:// and https:// are supported",
+				(int)len, p);
 		} else {
 			hostpart = p;
 			if (asprintf(&ep, "http://%.*s", (int)len, p) < 0)
@@ -100,7 +103,8 @@ int loom_etcd_endpoints_parse(struct etcd_store *s, const char *rest, struct loo
 		    memchr(hostpart, '/', (size_t)(p + len - hostpart))) {
 			free(ep);
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "etcd endpoint \"%.*s\" must be http://HOST:PORT", (int)len, p);
+					    "etcd endpoint \"%.*s\" must be http://HOST:PORT",
+					    (int)len, p);
 		}
 		s->endpoints[s->n_endpoints++] = ep;
 		if (!end)
@@ -160,8 +164,8 @@ int loom_etcd_call(struct etcd_store *s, const char *path, const json_t *req, js
 			if (rc == CURLE_OK)
 				curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 			if (round == 0)
-				snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried), "%s%s",
-					 i ? ", " : "", s->endpoints[ep]);
+				snprintf(tried + strlen(tried), sizeof(tried) - strlen(tried),
+					 "%s%s", i ? ", " : "", s->endpoints[ep]);
 			if (rc == CURLE_OK && status < 500) {
 				int r;
 
@@ -169,16 +173,18 @@ int loom_etcd_call(struct etcd_store *s, const char *path, const json_t *req, js
 				if (status != 200 && (!b.len || b.data[0] != '{')) {
 					free(b.data);
 					return loom_err_set(err, LOOM_ERR_STORE,
-							    "etcd %s%s answered HTTP %ld", s->endpoints[ep],
-							    path, status);
+							    "etcd %s%s answered HTTP %ld",
+							    s->endpoints[ep], path, status);
 				}
-				r = loom_etcd_parse_response(b.data ? b.data : "", b.len, resp, err);
+				r = loom_etcd_parse_response(b.data ? b.data : "", b.len, resp,
+							     err);
 				free(b.data);
 				return r;
 			}
 			if (rc == CURLE_OK) {
 				someone_alive = true;
-				snprintf(last, sizeof(last), "%s answered HTTP %ld", s->endpoints[ep], status);
+				snprintf(last, sizeof(last), "%s answered HTTP %ld",
+					 s->endpoints[ep], status);
 			} else {
 				if (rc == CURLE_OPERATION_TIMEDOUT)
 					someone_alive = true;

@@ -157,22 +157,25 @@ static int member_bytes(const json_t *o, const char *key, size_t max, char **out
 		return *out ? 0 : loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "out of memory");
 	}
 	if (!json_is_string(j))
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed %s: %s is %s, not a string",
-				    what, key, kind(j));
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a malformed %s: %s is %s, not a string", what,
+				    key, kind(j));
 	if (json_string_length(j) / 4 * 3 > max + 3)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a %s whose %s is over %zu bytes",
-				    what, key, max);
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a %s whose %s is over %zu bytes", what, key,
+				    max);
 	r = loom_etcd_b64_decode(json_string_value(j), json_string_length(j), out, len);
 	if (r == -ENOMEM)
 		return loom_err_errno(err, LOOM_ERR_INTERNAL, ENOMEM, "out of memory");
 	if (r < 0)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed %s: %s is not base64",
-				    what, key);
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a malformed %s: %s is not base64", what, key);
 	if (*len > max) {
 		free(*out);
 		*out = NULL;
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a %s whose %s is over %zu bytes",
-				    what, key, max);
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a %s whose %s is over %zu bytes", what, key,
+				    max);
 	}
 	return 0;
 }
@@ -183,13 +186,15 @@ int loom_etcd_parse_response(const char *buf, size_t len, json_t **out, struct l
 	json_t *j;
 
 	if (len > LOOM_ETCD_RESPONSE_MAX)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered over %u bytes", LOOM_ETCD_RESPONSE_MAX);
+		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered over %u bytes",
+				    LOOM_ETCD_RESPONSE_MAX);
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j)
 		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered invalid JSON: %s", je.text);
 	if (!json_is_object(j)) {
 		/* the message first: kind() reads j, which the decref frees */
-		loom_err_set(err, LOOM_ERR_STORE, "etcd answered a JSON %s, not an object", kind(j));
+		loom_err_set(err, LOOM_ERR_STORE, "etcd answered a JSON %s, not an object",
+			     kind(j));
 		json_decref(j);
 		return -1;
 	}
@@ -197,12 +202,14 @@ int loom_etcd_parse_response(const char *buf, size_t len, json_t **out, struct l
 	if (e) {
 		int64_t code = 0;
 		const json_t *m = json_object_get(j, "message");
-		const char *msg = json_is_string(m) ? json_string_value(m)
-				  : json_is_string(e) ? json_string_value(e) : "unknown error";
+		const char *msg = json_is_string(m)   ? json_string_value(m)
+				  : json_is_string(e) ? json_string_value(e)
+						      : "unknown error";
 
 		if (loom_etcd_int64(json_object_get(j, "code"), &code) < 0)
 			code = 0;
-		loom_err_set(err, code == 5 ? LOOM_ERR_NOT_FOUND : LOOM_ERR_STORE, "etcd: %.400s", msg);
+		loom_err_set(err, code == 5 ? LOOM_ERR_NOT_FOUND : LOOM_ERR_STORE, "etcd: %.400s",
+			     msg);
 		json_decref(j);
 		return -1;
 	}
@@ -239,9 +246,11 @@ int loom_etcd_parse_kv(const json_t *o, struct loom_kv *kv, struct loom_err *err
 		return -1;
 	if (klen == 0 || strlen(k.key) != klen) {
 		free(k.key);
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered an empty key or a key holding NUL");
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered an empty key or a key holding NUL");
 	}
-	if (member_bytes(o, "value", LOOM_STORE_VALUE_MAX, &k.value, &k.value_len, "key-value", err) < 0) {
+	if (member_bytes(o, "value", LOOM_STORE_VALUE_MAX, &k.value, &k.value_len, "key-value",
+			 err) < 0) {
 		free(k.key);
 		return -1;
 	}
@@ -352,7 +361,8 @@ static int parse_result(const json_t *r, struct loom_etcd_watch_msg *m, struct l
 	m->canceled = json_is_true(b);
 	reason = json_object_get(r, "cancel_reason");
 	if (json_is_string(reason))
-		snprintf(m->cancel_reason, sizeof(m->cancel_reason), "%s", json_string_value(reason));
+		snprintf(m->cancel_reason, sizeof(m->cancel_reason), "%s",
+			 json_string_value(reason));
 	evs = json_object_get(r, "events");
 	if (evs && !json_is_array(evs))
 		return loom_err_set(err, LOOM_ERR_STORE, "etcd watch: events is %s", kind(evs));
@@ -369,7 +379,8 @@ static int parse_result(const json_t *r, struct loom_etcd_watch_msg *m, struct l
 		/* etcd sends a response's events in revision order; resume and
 		 * dedupe depend on it, so refuse anything else */
 		if (i && m->events[i].kv.mod_revision < m->events[i - 1].kv.mod_revision)
-			return loom_err_set(err, LOOM_ERR_STORE, "etcd watch events out of revision order");
+			return loom_err_set(err, LOOM_ERR_STORE,
+					    "etcd watch events out of revision order");
 	}
 	return 0;
 }
@@ -387,7 +398,8 @@ int loom_etcd_parse_watch_line(const char *line, size_t len, struct loom_etcd_wa
 				    LOOM_ETCD_RESPONSE_MAX);
 	j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd watch stream sent invalid JSON: %s", je.text);
+		return loom_err_set(err, LOOM_ERR_STORE, "etcd watch stream sent invalid JSON: %s",
+				    je.text);
 	if (!json_is_object(j)) {
 		r = loom_err_set(err, LOOM_ERR_STORE, "etcd watch stream sent %s, not an object",
 				 kind(j));

@@ -52,8 +52,8 @@ int loom_etcd_parse_range(const json_t *resp, struct loom_kv **kvs, size_t *n, i
 /* One line of the /v3/watch stream: {"result": WatchResponse} or
  * {"error": {...}} (the stream failed: -1, err says why). */
 struct loom_etcd_watch_msg {
-	int64_t revision;          /* header.revision; 0 when absent */
-	int64_t compact_revision;  /* > 0: history before it is gone, watch canceled */
+	int64_t revision;         /* header.revision; 0 when absent */
+	int64_t compact_revision; /* > 0: history before it is gone, watch canceled */
 	bool created;
 	bool canceled;
 	char cancel_reason[128];

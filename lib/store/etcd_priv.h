@@ -13,12 +13,12 @@
 #define ETCD_REQUEST_TIMEOUT_MS 5000L
 
 struct etcd_store {
-	struct loom_store base;          /* first: the seam casts */
+	struct loom_store base;              /* first: the seam casts */
 	char *endpoints[ETCD_MAX_ENDPOINTS]; /* owned, "http://host:port" without trailing '/' */
 	size_t n_endpoints;
-	size_t cur;                      /* the endpoint that answered last */
-	CURL *easy;                      /* reused for keep-alive; unary calls only */
-	struct curl_slist *headers;      /* owned */
+	size_t cur;                 /* the endpoint that answered last */
+	CURL *easy;                 /* reused for keep-alive; unary calls only */
+	struct curl_slist *headers; /* owned */
 };
 
 /* Parse "http://A:P[,http://B:P...]" (the scheme may be left out after the

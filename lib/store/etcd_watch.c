@@ -37,27 +37,27 @@
 #define ETCD_WATCH_GIVEUP_MS 5000L /* every endpoint failing this long: report -1 */
 
 struct etcd_watch {
-	struct loom_watch base;      /* first: the seam casts */
-	struct etcd_store *s;        /* not owned: the store outlives its watches */
+	struct loom_watch base; /* first: the seam casts */
+	struct etcd_store *s;   /* not owned: the store outlives its watches */
 	char *prefix, *key_b64, *end_b64;
 	CURLM *multi;
 	CURL *h;
-	int epfd, tfd;               /* the watch's fd: curl's sockets + the timer */
-	struct timespec curl_at;     /* curl's timeout, valid when curl_timer */
+	int epfd, tfd;           /* the watch's fd: curl's sockets + the timer */
+	struct timespec curl_at; /* curl's timeout, valid when curl_timer */
 	bool curl_timer;
-	bool running;                /* h is in multi */
-	bool created;                /* this stream was accepted by etcd */
-	bool drop;                   /* this stream must end (error line, cancel) */
+	bool running; /* h is in multi */
+	bool created; /* this stream was accepted by etcd */
+	bool drop;    /* this stream must end (error line, cancel) */
 	bool need_resync;
-	size_t ep;                   /* endpoint of the stream */
-	char *in;                    /* bytes received, not yet a complete line */
+	size_t ep; /* endpoint of the stream */
+	char *in;  /* bytes received, not yet a complete line */
 	size_t in_len, in_cap;
 	int64_t last_rev;
-	size_t n_at_last, skip;      /* skip: events at last_rev the new stream repeats */
-	struct loom_event *q;        /* FIFO of events not yet returned */
+	size_t n_at_last, skip; /* skip: events at last_rev the new stream repeats */
+	struct loom_event *q;   /* FIFO of events not yet returned */
 	size_t q_head, q_len, q_cap;
-	struct loom_strset keys;     /* keys reported alive (PUT queued, no DELETE since) */
-	size_t fails;                /* streams in a row that ended before "created" */
+	struct loom_strset keys; /* keys reported alive (PUT queued, no DELETE since) */
+	size_t fails;            /* streams in a row that ended before "created" */
 	struct timespec first_fail, last_data, retry_at;
 	char cerr[CURL_ERROR_SIZE];
 	char last_error[256];
@@ -245,7 +245,8 @@ static void end_stream(struct etcd_watch *w, bool advance)
 		if (w->fails++ == 0)
 			now(&w->first_fail);
 		if (!w->last_error[0] || w->cerr[0])
-			snprintf(w->last_error, sizeof(w->last_error), "%.100s: %.150s", w->s->endpoints[w->ep],
+			snprintf(w->last_error, sizeof(w->last_error), "%.100s: %.150s",
+				 w->s->endpoints[w->ep],
 				 w->cerr[0] ? w->cerr : "the stream ended before etcd accepted it");
 		advance = true;
 	}
@@ -289,7 +290,8 @@ static int handle_line(struct etcd_watch *w, const char *line, size_t len, struc
 	if (loom_etcd_parse_watch_line(line, len, &m, &perr) < 0) {
 		/* a bad line or an error from etcd: this stream is done, the
 		 * next one resumes from what we have */
-		snprintf(w->last_error, sizeof(w->last_error), "%.100s: %.150s", w->s->endpoints[w->ep], perr.msg);
+		snprintf(w->last_error, sizeof(w->last_error), "%.100s: %.150s",
+			 w->s->endpoints[w->ep], perr.msg);
 		w->drop = true;
 		return 0;
 	}
@@ -300,7 +302,8 @@ static int handle_line(struct etcd_watch *w, const char *line, size_t len, struc
 		w->drop = true;
 	} else if (m.canceled) {
 		snprintf(w->last_error, sizeof(w->last_error), "%.100s canceled the watch: %.120s",
-			 w->s->endpoints[w->ep], m.cancel_reason[0] ? m.cancel_reason : "no reason given");
+			 w->s->endpoints[w->ep],
+			 m.cancel_reason[0] ? m.cancel_reason : "no reason given");
 		w->drop = true;
 	}
 	for (i = 0; i < m.n_events && !w->drop; i++) {
@@ -402,7 +405,8 @@ int loom_etcd_watch(struct loom_store *base, const char *prefix, int64_t from,
 	w->s = s;
 	w->ep = s->cur;
 	w->prefix = strdup(prefix);
-	w->key_b64 = *prefix ? loom_etcd_b64_encode(prefix, strlen(prefix)) : loom_etcd_b64_encode("", 1);
+	w->key_b64 = *prefix ? loom_etcd_b64_encode(prefix, strlen(prefix))
+			     : loom_etcd_b64_encode("", 1);
 	w->end_b64 = loom_etcd_prefix_end_b64(prefix);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -527,11 +531,13 @@ int loom_etcd_watch_next(struct loom_watch *base, struct loom_event *ev, struct 
 			}
 			continue;
 		}
-		if (w->fails >= w->s->n_endpoints && ms_since(&w->first_fail) >= ETCD_WATCH_GIVEUP_MS) {
+		if (w->fails >= w->s->n_endpoints &&
+		    ms_since(&w->first_fail) >= ETCD_WATCH_GIVEUP_MS) {
 			w->fails = 0;
-			r = loom_err_set(err, LOOM_ERR_STORE,
-					 "etcd watch on %s: no endpoint accepted the stream (last: %s)",
-					 w->prefix, w->last_error);
+			r = loom_err_set(
+				err, LOOM_ERR_STORE,
+				"etcd watch on %s: no endpoint accepted the stream (last: %s)",
+				w->prefix, w->last_error);
 			break;
 		}
 		if (!w->running) {
@@ -551,7 +557,8 @@ int loom_etcd_watch_next(struct loom_watch *base, struct loom_event *ev, struct 
 		while ((msg = curl_multi_info_read(w->multi, &still)))
 			if (msg->msg == CURLMSG_DONE && msg->easy_handle == w->h) {
 				/* the last line may lack its newline */
-				if (!w->drop && w->in_len && handle_line(w, w->in, w->in_len, err) < 0)
+				if (!w->drop && w->in_len &&
+				    handle_line(w, w->in, w->in_len, err) < 0)
 					return -1;
 				w->in_len = 0;
 				w->drop = true;

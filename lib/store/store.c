@@ -44,9 +44,10 @@ int loom_store_open(const char *url, struct loom_store **out, struct loom_err *e
 
 	*out = NULL;
 	if (!url || !(colon = strchr(url, ':')))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "store URL \"%s\": expected file:DIR or etcd:http://HOST:PORT[,...]",
-				    url ? url : "");
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"store URL \"%s\": expected file:DIR or etcd:http://HOST:PORT[,...]",
+			url ? url : "");
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		const struct loom_store_ops *ops = backends[i];
 		struct loom_store *s = NULL;
@@ -56,7 +57,8 @@ int loom_store_open(const char *url, struct loom_store **out, struct loom_err *e
 			continue;
 		if (colon[1] == '\0')
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "store URL \"%s\": nothing after \"%s:\"", url, ops->scheme);
+					    "store URL \"%s\": nothing after \"%s:\"", url,
+					    ops->scheme);
 		if (ops->open(colon + 1, &s, err) < 0)
 			return -1;
 		s->ops = ops;
@@ -111,19 +113,19 @@ static int check_value(const char *key, const void *value, size_t len, int64_t l
 {
 	if (len > LOOM_STORE_VALUE_MAX)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "store key \"%s\": value of %zu bytes is larger than %d", key, len,
-				    LOOM_STORE_VALUE_MAX);
+				    "store key \"%s\": value of %zu bytes is larger than %d", key,
+				    len, LOOM_STORE_VALUE_MAX);
 	if (!value && len > 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "store key \"%s\": value missing",
 				    key);
 	if (lease < 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "store key \"%s\": lease %lld is negative", key, (long long)lease);
+				    "store key \"%s\": lease %lld is negative", key,
+				    (long long)lease);
 	return 0;
 }
 
-int loom_store_get(struct loom_store *s, const char *key, struct loom_kv *out,
-		   struct loom_err *err)
+int loom_store_get(struct loom_store *s, const char *key, struct loom_kv *out, struct loom_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (check_key(key, false, err) < 0)
@@ -142,7 +144,8 @@ static int put_mode(struct loom_store *s, int mode, const char *key, int64_t exp
 	if (mode == LOOM_STORE_CAS && expected < 1)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "store key \"%s\": compare-and-swap needs a revision >= 1 "
-				    "(use create for an absent key)", key);
+				    "(use create for an absent key)",
+				    key);
 	return s->ops->put(s, mode, key, expected, value ? value : "", len, lease,
 			   rev ? rev : &dummy, err);
 }
@@ -191,7 +194,8 @@ int loom_store_lease_grant(struct loom_store *s, int64_t ttl_seconds, int64_t *l
 {
 	if (ttl_seconds < 1)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "lease TTL %lld: must be at least 1 second", (long long)ttl_seconds);
+				    "lease TTL %lld: must be at least 1 second",
+				    (long long)ttl_seconds);
 	return s->ops->lease_grant(s, ttl_seconds, lease, err);
 }
 
@@ -229,7 +233,8 @@ int loom_store_watch(struct loom_store *s, const char *prefix, int64_t from, str
 		return -1;
 	if (from < 0)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "watch of \"%s\": revision %lld is negative", prefix, (long long)from);
+				    "watch of \"%s\": revision %lld is negative", prefix,
+				    (long long)from);
 	if (s->ops->watch(s, prefix, from, w, err) < 0)
 		return -1;
 	(*w)->ops = s->ops;

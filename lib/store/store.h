@@ -29,21 +29,21 @@
 struct loom_store;
 
 struct loom_kv {
-	char *key;                 /* owned, NUL-terminated */
-	char *value;               /* owned, NUL-terminated for convenience; may hold NULs */
+	char *key;   /* owned, NUL-terminated */
+	char *value; /* owned, NUL-terminated for convenience; may hold NULs */
 	size_t value_len;
 	int64_t create_revision;
-	int64_t mod_revision;      /* the revision of the last change: the CAS token */
-	int64_t lease;             /* 0 = none */
+	int64_t mod_revision; /* the revision of the last change: the CAS token */
+	int64_t lease;        /* 0 = none */
 };
 
-void loom_kv_clear(struct loom_kv *kv);             /* frees members, NULL-safe */
-void loom_kvs_free(struct loom_kv *kvs, size_t n);  /* frees an array from list */
+void loom_kv_clear(struct loom_kv *kv);            /* frees members, NULL-safe */
+void loom_kvs_free(struct loom_kv *kvs, size_t n); /* frees an array from list */
 
 /* Open a store by URL.  Does not need the store to be reachable yet for
  * etcd (the first call will fail with LOOM_ERR_STORE); file: creates DIR. */
 int loom_store_open(const char *url, struct loom_store **out, struct loom_err *err);
-void loom_store_close(struct loom_store *s);        /* NULL-safe */
+void loom_store_close(struct loom_store *s); /* NULL-safe */
 const char *loom_store_url(const struct loom_store *s);
 
 /* 1 and *out filled when the key exists, 0 when it does not. */
@@ -90,11 +90,15 @@ int loom_store_lease_ttl(struct loom_store *s, int64_t lease, int64_t *remaining
 			 struct loom_err *err);
 
 /* Watches. */
-enum loom_event_type { LOOM_EV_PUT = 1, LOOM_EV_DELETE = 2 };
+enum loom_event_type {
+	LOOM_EV_PUT = 1,
+	LOOM_EV_DELETE = 2
+};
 
 struct loom_event {
 	enum loom_event_type type;
-	struct loom_kv kv;         /* for DELETE: key and mod_revision (the delete's revision); value empty */
+	struct loom_kv
+		kv; /* for DELETE: key and mod_revision (the delete's revision); value empty */
 };
 
 struct loom_watch;
@@ -129,6 +133,6 @@ int loom_watch_next(struct loom_watch *w, struct loom_event *ev, int timeout_ms,
  * timerfd of its own.  etcd: an epoll set of curl's sockets (curl's multi
  * socket interface) and a timerfd for curl's and the watch's timers. */
 int loom_watch_fd(const struct loom_watch *w);
-void loom_watch_close(struct loom_watch *w);          /* NULL-safe */
+void loom_watch_close(struct loom_watch *w); /* NULL-safe */
 
 #endif

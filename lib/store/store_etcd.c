@@ -139,7 +139,8 @@ static int etcd_get(struct loom_store *base, const char *key, struct loom_kv *ou
 		return 0;
 	if (n != 1 || strcmp(kvs[0].key, key) != 0) {
 		loom_kvs_free(kvs, n);
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a get of %s with other keys", key);
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a get of %s with other keys", key);
 	}
 	*out = kvs[0];
 	free(kvs);
@@ -148,7 +149,8 @@ static int etcd_get(struct loom_store *base, const char *key, struct loom_kv *ou
 
 static json_t *put_request(const char *key, const void *value, size_t len, int64_t lease)
 {
-	json_t *p = json_pack("{s:o*, s:o*}", "key", jb64(key, strlen(key)), "value", jb64(value, len));
+	json_t *p =
+		json_pack("{s:o*, s:o*}", "key", jb64(key, strlen(key)), "value", jb64(value, len));
 
 	if (p && lease && json_object_set_new(p, "lease", jint(lease)) < 0) {
 		json_decref(p);
@@ -158,7 +160,8 @@ static json_t *put_request(const char *key, const void *value, size_t len, int64
 }
 
 static int etcd_put(struct loom_store *base, int mode, const char *key, int64_t expected,
-		    const void *value, size_t len, int64_t lease, int64_t *rev, struct loom_err *err)
+		    const void *value, size_t len, int64_t lease, int64_t *rev,
+		    struct loom_err *err)
 {
 	_cleanup_json_ json_t *req = NULL, *resp = NULL;
 	json_t *put, *cmp;
@@ -167,10 +170,12 @@ static int etcd_put(struct loom_store *base, int mode, const char *key, int64_t 
 	if (check_key(key, err) < 0)
 		return -1;
 	if (len > LOOM_STORE_VALUE_MAX)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "datastore value for %s is over %d bytes",
-				    key, LOOM_STORE_VALUE_MAX);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "datastore value for %s is over %d bytes", key,
+				    LOOM_STORE_VALUE_MAX);
 	if (lease < 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "lease %lld is not valid", (long long)lease);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "lease %lld is not valid",
+				    (long long)lease);
 	put = put_request(key, value ? value : "", len, lease);
 	if (!put)
 		return oom(err);
@@ -189,9 +194,10 @@ static int etcd_put(struct loom_store *base, int mode, const char *key, int64_t 
 	} else {
 		/* a missing key's mod_revision compares as 0: also require it
 		 * to exist, so CAS never creates */
-		cmp = json_pack("[{s:s, s:s, s:s, s:o*}, {s:s, s:s, s:s, s:o*}]", "key", "", "target",
-				"MOD", "result", "EQUAL", "mod_revision", jint(expected), "key", "",
-				"target", "VERSION", "result", "GREATER", "version", jint(0));
+		cmp = json_pack("[{s:s, s:s, s:s, s:o*}, {s:s, s:s, s:s, s:o*}]", "key", "",
+				"target", "MOD", "result", "EQUAL", "mod_revision", jint(expected),
+				"key", "", "target", "VERSION", "result", "GREATER", "version",
+				jint(0));
 	}
 	if (cmp) {
 		size_t i;
@@ -208,7 +214,8 @@ static int etcd_put(struct loom_store *base, int mode, const char *key, int64_t 
 		return -1;
 	const json_t *ok = json_object_get(resp, "succeeded");
 	if (ok && !json_is_boolean(ok))
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a txn whose succeeded is %s",
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a txn whose succeeded is %s",
 				    json_is_string(ok) ? "a string" : "not a boolean");
 	if (!json_is_true(ok))
 		return 0;
@@ -225,8 +232,10 @@ static int etcd_del(struct loom_store *base, const char *key, int64_t *rev, stru
 	if (key_call(base, "/v3/kv/deleterange", key, &resp, err) < 0 ||
 	    loom_etcd_header_revision(resp, &r, err) < 0)
 		return -1;
-	if (loom_etcd_int64(json_object_get(resp, "deleted"), &deleted) < 0 || deleted < 0 || deleted > 1)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed delete of %s", key);
+	if (loom_etcd_int64(json_object_get(resp, "deleted"), &deleted) < 0 || deleted < 0 ||
+	    deleted > 1)
+		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed delete of %s",
+				    key);
 	if (rev)
 		*rev = r;
 	return deleted ? 1 : 0;
@@ -277,8 +286,10 @@ int loom_etcd_list(struct loom_store *base, const char *prefix, struct loom_kv *
 			loom_kvs_free(*kvs, *n);
 			*kvs = NULL;
 			*n = 0;
-			return loom_err_set(err, LOOM_ERR_STORE,
-					    "etcd answered a list of %s with keys out of order or range", prefix);
+			return loom_err_set(
+				err, LOOM_ERR_STORE,
+				"etcd answered a list of %s with keys out of order or range",
+				prefix);
 		}
 	}
 	if (rev)
@@ -293,14 +304,16 @@ static int etcd_lease_grant(struct loom_store *base, int64_t ttl, int64_t *lease
 	int64_t id;
 
 	if (ttl < 1)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "lease TTL must be at least 1 second");
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "lease TTL must be at least 1 second");
 	req = json_pack("{s:o*}", "TTL", jint(ttl));
 	if (!req)
 		return oom(err);
 	if (loom_etcd_call(E(base), "/v3/lease/grant", req, &resp, err) < 0)
 		return -1;
 	if (loom_etcd_int64(json_object_get(resp, "ID"), &id) < 0 || id <= 0)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a lease grant without an ID");
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a lease grant without an ID");
 	*lease = id;
 	return 0;
 }
@@ -318,7 +331,8 @@ static int etcd_lease_keepalive(struct loom_store *base, int64_t lease, struct l
 		return -1;
 	const json_t *res = json_object_get(resp, "result");
 	if (!json_is_object(res) || loom_etcd_int64(json_object_get(res, "TTL"), &ttl) < 0)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed lease keep-alive");
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a malformed lease keep-alive");
 	/* an expired or unknown lease is answered with TTL 0 (omitted) */
 	if (ttl <= 0)
 		return loom_err_set(err, LOOM_ERR_NOT_FOUND, "lease %llx has expired",
@@ -360,7 +374,8 @@ static int etcd_lease_ttl(struct loom_store *base, int64_t lease, int64_t *remai
 	if (lease_call(base, "/v3/lease/timetolive", lease, &resp, err) < 0)
 		return -1;
 	if (loom_etcd_int64(json_object_get(resp, "TTL"), &ttl) < 0)
-		return loom_err_set(err, LOOM_ERR_STORE, "etcd answered a malformed lease time-to-live");
+		return loom_err_set(err, LOOM_ERR_STORE,
+				    "etcd answered a malformed lease time-to-live");
 	/* an unknown lease is TTL -1; one past its expiry that the leader has
 	 * not revoked yet reads below 0 too: both are gone for the caller */
 	if (ttl < 0)

@@ -81,7 +81,7 @@ struct fstore {
 	struct loom_store base;
 	char *dir;
 	int dirfd, datafd, leasefd, lockfd, revfd;
-	int logfd;        /* the log as last seen under the lock */
+	int logfd; /* the log as last seen under the lock */
 	ino_t log_ino;
 	uint64_t log_end; /* offset just after its last valid record */
 	int64_t log_last; /* revision of that record */
@@ -151,8 +151,7 @@ static char *dup_bytes(const void *p, size_t n)
 	return s;
 }
 
-int loom_store_file_parse_kv(const void *buf, size_t len, struct loom_kv *out,
-			     struct loom_err *err)
+int loom_store_file_parse_kv(const void *buf, size_t len, struct loom_kv *out, struct loom_err *err)
 {
 	const unsigned char *p = buf;
 	uint32_t klen, vlen;
@@ -172,7 +171,8 @@ int loom_store_file_parse_kv(const void *buf, size_t len, struct loom_kv *out,
 	out->create_revision = get64(p + 16);
 	out->mod_revision = get64(p + 24);
 	out->lease = get64(p + 32);
-	if (out->create_revision < 1 || out->mod_revision < out->create_revision || out->lease < 0) {
+	if (out->create_revision < 1 || out->mod_revision < out->create_revision ||
+	    out->lease < 0) {
 		memset(out, 0, sizeof(*out));
 		return loom_err_set(err, LOOM_ERR_STORE, "store record: bad revisions");
 	}
@@ -530,8 +530,7 @@ static void log_compact(struct fstore *f)
 	f->log_end = LOG_HDR + len - keep;
 }
 
-static int log_append(struct fstore *f, int type, const struct loom_kv *kv,
-		      struct loom_err *err)
+static int log_append(struct fstore *f, int type, const struct loom_kv *kv, struct loom_err *err)
 {
 	size_t klen = strlen(kv->key), plen = REC_FIXED + klen + kv->value_len;
 	_cleanup_free_ unsigned char *b = malloc(REC_FRAME + plen);
@@ -643,8 +642,8 @@ static int kv_read(struct fstore *f, const char *key, struct loom_kv *out, struc
 	}
 	if (strcmp(out->key, key) != 0) {
 		loom_err_set(err, LOOM_ERR_STORE,
-			     "store file:%s: data/%s holds \"%s\", not \"%s\" (hash collision)", f->dir,
-			     name, out->key, key);
+			     "store file:%s: data/%s holds \"%s\", not \"%s\" (hash collision)",
+			     f->dir, name, out->key, key);
 		loom_kv_clear(out);
 		return -1;
 	}
@@ -855,7 +854,8 @@ static int kv_scan(struct fstore *f, const char *prefix, int64_t lease, struct l
 		if (loom_store_file_parse_kv(buf, len, &kv, err) < 0) {
 			char where[NAME_MAX + 64];
 
-			snprintf(where, sizeof(where), "store file:%s: data/%s", f->dir, de->d_name);
+			snprintf(where, sizeof(where), "store file:%s: data/%s", f->dir,
+				 de->d_name);
 			loom_err_prefix(err, where);
 			r = -1;
 			break;
@@ -937,8 +937,8 @@ static int file_open(const char *rest, struct loom_store **out, struct loom_err 
 	}
 	r = loom_mkdir_p(rest, 0755);
 	if (r < 0) {
-		loom_err_errno(err, LOOM_ERR_STORE, -r, "store file:%s: cannot create the directory",
-			       rest);
+		loom_err_errno(err, LOOM_ERR_STORE, -r,
+			       "store file:%s: cannot create the directory", rest);
 		goto fail;
 	}
 	f->dirfd = open(rest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1070,8 +1070,7 @@ static int file_list(struct loom_store *s, const char *prefix, struct loom_kv **
 	return r;
 }
 
-static int file_lease_grant(struct loom_store *s, int64_t ttl, int64_t *lease,
-			    struct loom_err *err)
+static int file_lease_grant(struct loom_store *s, int64_t ttl, int64_t *lease, struct loom_err *err)
 {
 	struct fstore *f = (struct fstore *)s;
 	int64_t id = 0;
@@ -1108,8 +1107,8 @@ static int file_lease_keepalive(struct loom_store *s, int64_t lease, struct loom
 	if (lease_read(f->leasefd, name, &ttl, &exp) != 1) {
 		lock_end(f);
 		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
-				    "store file:%s: lease %lld not found (expired or revoked)", f->dir,
-				    (long long)lease);
+				    "store file:%s: lease %lld not found (expired or revoked)",
+				    f->dir, (long long)lease);
 	}
 	/* not fsync'ed: after a power loss the lease falls back to its last
 	 * durable expiry, which only makes it expire sooner */
@@ -1136,8 +1135,8 @@ static int file_lease_ttl(struct loom_store *s, int64_t lease, int64_t *remainin
 	lock_end(f);
 	if (r != 1)
 		return loom_err_set(err, LOOM_ERR_NOT_FOUND,
-				    "store file:%s: lease %lld not found (expired or revoked)", f->dir,
-				    (long long)lease);
+				    "store file:%s: lease %lld not found (expired or revoked)",
+				    f->dir, (long long)lease);
 	left = exp - now_ms(CLOCK_REALTIME);
 	/* rounded down like etcd's; a clock stepped back cannot stretch it */
 	*remaining = left <= 0 ? 0 : left / 1000 > ttl ? ttl : left / 1000;
@@ -1179,12 +1178,12 @@ struct fwatch;
 
 static struct {
 	pthread_mutex_t lock;
-	pid_t pid;              /* a forked child starts a hub of its own */
-	int ifd;                /* -1 when no watch is open */
+	pid_t pid; /* a forked child starts a hub of its own */
+	int ifd;   /* -1 when no watch is open */
 	struct hub_dir {
 		int wd;
 		unsigned refs;
-	} *dirs;
+	} * dirs;
 	size_t n_dirs;
 	struct fwatch **watches;
 	size_t n_watches;
@@ -1192,20 +1191,20 @@ static struct {
 
 struct fwatch {
 	struct loom_watch base;
-	struct fstore *f;       /* a handle of its own: sweeps, resyncs */
+	struct fstore *f; /* a handle of its own: sweeps, resyncs */
 	char *prefix;
 	size_t plen;
-	int wd;                 /* the hub's inotify watch of DIR, -1 = none */
-	int epfd, tfd;          /* the watch's pollable fd; its timer */
+	int wd;        /* the hub's inotify watch of DIR, -1 = none */
+	int epfd, tfd; /* the watch's pollable fd; its timer */
 	int logfd;
 	ino_t log_ino;
-	uint64_t off;           /* next byte of the log to read */
-	int64_t next;           /* next revision to deliver */
-	struct loom_event *q;   /* pending events, q[qhead..qn) */
+	uint64_t off;         /* next byte of the log to read */
+	int64_t next;         /* next revision to deliver */
+	struct loom_event *q; /* pending events, q[qhead..qn) */
 	size_t qhead, qn, qcap;
 	struct loom_strset known; /* keys delivered as present: for resync */
-	int64_t next_sweep;     /* CLOCK_REALTIME ms of the next lease expiry, 0 = none */
-	int64_t last_scan;      /* CLOCK_MONOTONIC ms of the last look at the leases */
+	int64_t next_sweep;       /* CLOCK_REALTIME ms of the next lease expiry, 0 = none */
+	int64_t last_scan;        /* CLOCK_MONOTONIC ms of the last look at the leases */
 };
 
 /* Under hub.lock: after a fork, the parent's hub is not ours. */
@@ -1418,8 +1417,8 @@ static int watch_fill(struct fwatch *w, struct loom_err *err)
 		if (w->next < first && watch_resync(w, err) < 0)
 			return -1;
 	} else if (fstat(w->logfd, &st) < 0) {
-		return loom_err_errno(err, LOOM_ERR_STORE, errno, "store file:%s: cannot stat the log",
-				      f->dir);
+		return loom_err_errno(err, LOOM_ERR_STORE, errno,
+				      "store file:%s: cannot stat the log", f->dir);
 	}
 	if ((uint64_t)st.st_size < w->off)
 		w->off = LOG_HDR; /* a torn tail was cut: records may now differ */
@@ -1435,8 +1434,8 @@ static int watch_fill(struct fwatch *w, struct loom_err *err)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	n = read_at(w->logfd, buf, (size_t)avail, w->off);
 	if (n < 0)
-		return loom_err_errno(err, LOOM_ERR_STORE, (int)-n, "store file:%s: cannot read the log",
-				      f->dir);
+		return loom_err_errno(err, LOOM_ERR_STORE, (int)-n,
+				      "store file:%s: cannot read the log", f->dir);
 	for (pos = 0; pos < (size_t)n;) {
 		struct rec r;
 		size_t len = rec_check(buf + pos, (size_t)n - pos, &r);

@@ -8,14 +8,16 @@
 #include "store/store.h"
 
 struct loom_store_ops {
-	const char *scheme;  /* "file" or "etcd" */
+	const char *scheme; /* "file" or "etcd" */
 	/* `rest` is the URL after "scheme:" */
 	int (*open)(const char *rest, struct loom_store **out, struct loom_err *err);
 	void (*close)(struct loom_store *s);
-	int (*get)(struct loom_store *s, const char *key, struct loom_kv *out, struct loom_err *err);
+	int (*get)(struct loom_store *s, const char *key, struct loom_kv *out,
+		   struct loom_err *err);
 	/* mode: PUT (unconditional), CREATE (if absent), CAS (if mod_revision == expected) */
-	int (*put)(struct loom_store *s, int mode, const char *key, int64_t expected, const void *value,
-		   size_t len, int64_t lease, int64_t *rev, struct loom_err *err);
+	int (*put)(struct loom_store *s, int mode, const char *key, int64_t expected,
+		   const void *value, size_t len, int64_t lease, int64_t *rev,
+		   struct loom_err *err);
 	int (*del)(struct loom_store *s, const char *key, int64_t *rev, struct loom_err *err);
 	int (*list)(struct loom_store *s, const char *prefix, struct loom_kv **kvs, size_t *n,
 		    int64_t *rev, struct loom_err *err);
@@ -35,18 +37,21 @@ struct loom_store_ops {
 	void (*watch_close)(struct loom_watch *w);
 };
 
-enum { LOOM_STORE_PUT, LOOM_STORE_CREATE, LOOM_STORE_CAS };
+enum {
+	LOOM_STORE_PUT,
+	LOOM_STORE_CREATE,
+	LOOM_STORE_CAS
+};
 
 /* A backend's ops table names its functions by one prefix: P_open, P_get,
  * P_lease_grant, ... (LOOM_STORE_KV_OPS) and P_list, P_watch, P_watch_next,
  * P_watch_fd, P_watch_close (LOOM_STORE_WATCH_OPS). */
-#define LOOM_STORE_KV_OPS(P)                                                  \
-	.open = P##_open, .close = P##_close, .get = P##_get, .put = P##_put,  \
-	.del = P##_del, .lease_grant = P##_lease_grant,                        \
-	.lease_keepalive = P##_lease_keepalive,                                \
+#define LOOM_STORE_KV_OPS(P)                                                                  \
+	.open = P##_open, .close = P##_close, .get = P##_get, .put = P##_put, .del = P##_del, \
+	.lease_grant = P##_lease_grant, .lease_keepalive = P##_lease_keepalive,               \
 	.lease_revoke = P##_lease_revoke, .lease_ttl = P##_lease_ttl
-#define LOOM_STORE_WATCH_OPS(P)                                               \
-	.list = P##_list, .watch = P##_watch, .watch_next = P##_watch_next,    \
+#define LOOM_STORE_WATCH_OPS(P)                                             \
+	.list = P##_list, .watch = P##_watch, .watch_next = P##_watch_next, \
 	.watch_fd = P##_watch_fd, .watch_close = P##_watch_close
 
 /* Every backend's store and watch start with these.  lib/store/store.c sets `ops`

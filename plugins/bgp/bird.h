@@ -24,11 +24,11 @@ bool loom_bgp_is_reflector(const struct loom_bgp_spec *s, const char *node);
 
 /* One BGP session in the rendered configuration. */
 struct loom_bird_neighbor {
-	char proto[64];                    /* BIRD protocol name, from the address */
-	char node[LOOM_BGP_NAME_MAX];      /* the peer node's name; "" = external peer */
+	char proto[64];               /* BIRD protocol name, from the address */
+	char node[LOOM_BGP_NAME_MAX]; /* the peer node's name; "" = external peer */
 	struct loom_ip address;
 	uint32_t as;
-	bool rr_client;                    /* we reflect routes to it */
+	bool rr_client; /* we reflect routes to it */
 };
 
 /* A node as the neighbour choice needs it. */
@@ -47,13 +47,13 @@ int loom_bird_neighbors(const struct loom_bgp_spec *s, const char *self,
 			struct loom_bird_neighbor **out, size_t *n_out, struct loom_err *err);
 
 struct loom_bird_conf {
-	const char *node;                  /* for the header comment */
-	struct loom_ip router_id;          /* IPv4: the node's underlay address */
+	const char *node;         /* for the header comment */
+	struct loom_ip router_id; /* IPv4: the node's underlay address */
 	uint32_t as;
 	unsigned hold_time;
-	struct loom_prefix pool;           /* the Network's cidr */
-	struct loom_prefix block;          /* this node's block */
-	const char *log_path;              /* NULL: no log clause */
+	struct loom_prefix pool;  /* the Network's cidr */
+	struct loom_prefix block; /* this node's block */
+	const char *log_path;     /* NULL: no log clause */
 	const struct loom_bird_neighbor *nbrs;
 	size_t n_nbrs;
 };
@@ -65,10 +65,10 @@ char *loom_bird_render(const struct loom_bird_conf *c, struct loom_err *err);
 /* This node, as its BIRD configuration names it. */
 struct loom_bird_self {
 	const char *node;
-	struct loom_ip router_id;          /* IPv4: the node's underlay address */
-	struct loom_prefix pool;           /* the Network's cidr */
-	struct loom_prefix block;          /* this node's block */
-	const char *log_path;              /* NULL: no log clause */
+	struct loom_ip router_id; /* IPv4: the node's underlay address */
+	struct loom_prefix pool;  /* the Network's cidr */
+	struct loom_prefix block; /* this node's block */
+	const char *log_path;     /* NULL: no log clause */
 };
 
 /* The configuration BIRD should run with, from the spec and the other
@@ -83,19 +83,23 @@ int loom_bird_desired(const struct loom_bgp_spec *s, const struct loom_bird_self
 /* What to do with BIRD once its configuration file is written: start one
  * (ours, and none runs: it reads the file), tell it to reload (the file
  * changed since it last read it), or nothing. */
-enum loom_bird_action { LOOM_BIRD_NOTHING, LOOM_BIRD_START, LOOM_BIRD_RELOAD };
+enum loom_bird_action {
+	LOOM_BIRD_NOTHING,
+	LOOM_BIRD_START,
+	LOOM_BIRD_RELOAD
+};
 enum loom_bird_action loom_bird_next(bool external, bool running, bool reload_pending);
 
 /* One protocol of `show protocols all`. */
 struct loom_bird_proto {
 	char name[64];
-	char proto[16];                    /* "BGP", "Kernel", ... */
-	char state[16];                    /* "up", "start", "down" */
-	char bgp_state[32];                /* "Established", "Active", ... ("" if not BGP) */
+	char proto[16];     /* "BGP", "Kernel", ... */
+	char state[16];     /* "up", "start", "down" */
+	char bgp_state[32]; /* "Established", "Active", ... ("" if not BGP) */
 	bool has_neighbor;
 	struct loom_ip neighbor;
 	uint32_t neighbor_as;
-	long imported, exported;           /* -1 = not shown */
+	long imported, exported; /* -1 = not shown */
 };
 
 /* Parse the reply text (codes stripped, as loom_bird_cmd gives it).

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REPLY_MAX (4u << 20)   /* a status reply of thousands of peers fits */
+#define REPLY_MAX (4u << 20) /* a status reply of thousands of peers fits */
 
 static long long now_ms(void)
 {
@@ -120,7 +120,7 @@ int loom_bird_cmd(const char *sock, const char *cmd, int timeout_ms, char **repl
 		goto out;
 	}
 	buf[0] = '\0';
-	r = read_reply(fd, deadline, &buf, &len, &cap);   /* the "0001 BIRD ... ready." greeting */
+	r = read_reply(fd, deadline, &buf, &len, &cap); /* the "0001 BIRD ... ready." greeting */
 	if (r != 0) {
 		r = r < 0 ? r : -EPROTO;
 		goto out;

@@ -82,7 +82,7 @@ int loom_bird_spawn(const char *conf, const char *sock, const char *pidfile, str
 	 * complaints (a few lines) fit in the pipe's buffer. */
 	if (waitpid(pid, &st, 0) < 0) {
 		close(pfd[0]);
-		return errno == ECHILD ? 0 : -errno;   /* SIGCHLD ignored: no status to read */
+		return errno == ECHILD ? 0 : -errno; /* SIGCHLD ignored: no status to read */
 	}
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	while (n < (ssize_t)sizeof(msg) - 1 &&
@@ -95,9 +95,11 @@ int loom_bird_spawn(const char *conf, const char *sock, const char *pidfile, str
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "cannot run bird (is BIRD 2 installed?)"),
+		return loom_err_set(err, LOOM_ERR_INTERNAL,
+				    "cannot run bird (is BIRD 2 installed?)"),
 		       -ENOENT;
-	loom_err_set(err, LOOM_ERR_INTERNAL, "bird -c %s failed: %s", conf, msg[0] ? msg : "no message");
+	loom_err_set(err, LOOM_ERR_INTERNAL, "bird -c %s failed: %s", conf,
+		     msg[0] ? msg : "no message");
 	return -EINVAL;
 }
 

@@ -27,7 +27,8 @@ static void render_timers(FILE *f, unsigned hold)
 		hold, hold / 3 ? hold / 3 : 1);
 }
 
-static void render_neighbor(FILE *f, const struct loom_bird_conf *c, const struct loom_bird_neighbor *nb)
+static void render_neighbor(FILE *f, const struct loom_bird_conf *c,
+			    const struct loom_bird_neighbor *nb)
 {
 	char ip[LOOM_IP_STRLEN];
 

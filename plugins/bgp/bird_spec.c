@@ -86,9 +86,15 @@ int loom_bird_desired(const struct loom_bgp_spec *s, const struct loom_bird_self
 	if (loom_bird_neighbors(s, self->node, nodes, n, nbrs, n_nbrs, err) < 0)
 		return -1;
 	c = (struct loom_bird_conf){
-		.node = self->node, .router_id = self->router_id, .as = s->as,
-		.hold_time = s->hold_time, .pool = self->pool, .block = self->block,
-		.log_path = self->log_path, .nbrs = *nbrs, .n_nbrs = *n_nbrs,
+		.node = self->node,
+		.router_id = self->router_id,
+		.as = s->as,
+		.hold_time = s->hold_time,
+		.pool = self->pool,
+		.block = self->block,
+		.log_path = self->log_path,
+		.nbrs = *nbrs,
+		.n_nbrs = *n_nbrs,
 	};
 	*text = loom_bird_render(&c, err);
 	if (*text)

@@ -55,7 +55,8 @@ int loom_bird_status_parse(const char *text, struct loom_bird_proto **out, size_
 		size_t len = nl ? (size_t)(nl - s) : strlen(s);
 		char line[512];
 
-		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), s);
+		snprintf(line, sizeof(line), "%.*s",
+			 (int)(len < sizeof(line) ? len : sizeof(line) - 1), s);
 		s += len + (nl ? 1 : 0);
 		if (line[0] == ' ' || line[0] == '\t') {
 			if (cur)

@@ -23,19 +23,19 @@ struct bgp {
 	char network[LOOMD_NAME_MAX];
 	struct loom_ip address;
 	struct loom_prefix pool, block;
-	struct loom_store *store;              /* loomd's */
-	const int64_t *lease;                  /* loomd's node lease: the status dies with it */
-	bool external;                         /* a BIRD we did not start */
+	struct loom_store *store; /* loomd's */
+	const int64_t *lease;     /* loomd's node lease: the status dies with it */
+	bool external;            /* a BIRD we did not start */
 	char conf[PATH_MAX], sock[PATH_MAX], pidfile[PATH_MAX], log[PATH_MAX];
 	struct loom_bgp_spec spec;
-	struct loomd_node *nodes;              /* the remote nodes, as last told */
+	struct loomd_node *nodes; /* the remote nodes, as last told */
 	size_t n_nodes;
-	struct loom_bird_neighbor *nbrs;       /* the sessions rendered last */
+	struct loom_bird_neighbor *nbrs; /* the sessions rendered last */
 	size_t n_nbrs;
-	bool reload_pending;                   /* the file changed, BIRD not told yet */
+	bool reload_pending; /* the file changed, BIRD not told yet */
 	long long next_tick;
-	char *published;                       /* the status text last put */
-	int64_t published_lease;               /* ... under this lease */
+	char *published;         /* the status text last put */
+	int64_t published_lease; /* ... under this lease */
 };
 
 static long long now_ms(void)
@@ -54,7 +54,7 @@ static int spawn(struct bgp *b, struct loom_err *err)
 	if (r < 0)
 		return -1;
 	loomd_log("started BIRD for node %s (%s)", b->node, b->conf);
-	b->reload_pending = false;   /* it read the current file */
+	b->reload_pending = false; /* it read the current file */
 	return 0;
 }
 
@@ -105,7 +105,10 @@ static int apply(struct bgp *b, struct loom_err *err)
 {
 	struct loom_bird_node *nodes = calloc(b->n_nodes + 1, sizeof(*nodes));
 	struct loom_bird_self self = {
-		.node = b->node, .router_id = b->address, .pool = b->pool, .block = b->block,
+		.node = b->node,
+		.router_id = b->address,
+		.pool = b->pool,
+		.block = b->block,
 		.log_path = b->external ? NULL : b->log,
 	};
 	struct loom_bird_neighbor *nbrs = NULL;
@@ -116,7 +119,8 @@ static int apply(struct bgp *b, struct loom_err *err)
 	if (!nodes)
 		return loom_err_set(err, LOOM_ERR_INTERNAL, "out of memory");
 	for (i = 0; i < b->n_nodes; i++)
-		nodes[i] = (struct loom_bird_node){ .name = b->nodes[i].name, .address = b->nodes[i].address };
+		nodes[i] = (struct loom_bird_node){ .name = b->nodes[i].name,
+						    .address = b->nodes[i].address };
 	r = loom_bird_desired(&b->spec, &self, nodes, b->n_nodes, &nbrs, &n_nbrs, &text, err);
 	free(nodes);
 	if (r < 0)
@@ -176,7 +180,8 @@ static int bgp_start(void **state, const struct loomd_controller_ctx *ctx, struc
 	}
 	if (!b->store) {
 		free(b);
-		return loom_err_set(err, LOOM_ERR_INTERNAL, "bgp controller started without a store");
+		return loom_err_set(err, LOOM_ERR_INTERNAL,
+				    "bgp controller started without a store");
 	}
 	b->spec = *loom_bgp_section(ctx->net);
 	*state = b;
@@ -191,7 +196,8 @@ static int bgp_network_changed(void *state, const struct loom_network *net, stru
 	return apply(b, err);
 }
 
-static int bgp_reconcile(void *state, const struct loomd_node *nodes, size_t n, struct loom_err *err)
+static int bgp_reconcile(void *state, const struct loomd_node *nodes, size_t n,
+			 struct loom_err *err)
 {
 	struct bgp *b = state;
 
@@ -263,7 +269,8 @@ json_t *loom_bgp_status_json(const char *node, const struct loom_bird_proto *p, 
 		if (e && who)
 			json_object_set_new(e, "node", json_string(who));
 		if (e && p[i].has_neighbor) {
-			json_object_set_new(e, "address", json_string(loom_ip_fmt(&p[i].neighbor, ip)));
+			json_object_set_new(e, "address",
+					    json_string(loom_ip_fmt(&p[i].neighbor, ip)));
 			json_object_set_new(e, "asNumber", json_integer(p[i].neighbor_as));
 		}
 		if (!e || json_array_append_new(peers, e) < 0) {
@@ -289,7 +296,7 @@ static int publish(struct bgp *b, struct loom_err *err)
 		r = loom_bird_status_parse(reply, &p, &n);
 	free(reply);
 	if (r < 0)
-		return 0;   /* BIRD away: tick()'s business (it starts one), the old status stands */
+		return 0; /* BIRD away: tick()'s business (it starts one), the old status stands */
 	o = loom_bgp_status_json(b->node, p, n, b->nbrs, b->n_nbrs);
 	free(p);
 	text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

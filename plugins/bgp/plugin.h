@@ -43,7 +43,7 @@
 #define LOOM_BGP_GW6 "fe80::1"
 
 struct loom_bgp_conf {
-	struct loom_lease_conf lc;  /* name, runDir, the lease file, stateDir */
+	struct loom_lease_conf lc; /* name, runDir, the lease file, stateDir */
 };
 
 /* Type-check loom-bgp's keys ("mtu", "ipMasq", "antiSpoof", "stateDir",
@@ -67,7 +67,7 @@ struct loom_bgp_net {
 	struct loom_ipam_conf ipam;    /* loom-ipam over the whole block */
 	struct loom_pod_topology topo; /* routed, "lbg" veths */
 	struct loom_ipam_client client;
-	struct loom_pod_conf view;     /* the pod library's view of all of it */
+	struct loom_pod_conf view; /* the pod library's view of all of it */
 };
 
 /* Build and verify it for ctx's command; with `lenient` (DEL, GC) a lost

@@ -32,8 +32,8 @@
 struct job {
 	const struct loom_bgp_net *n;
 	struct loom_pod_attach *a;
-	struct loom_result pod_res;      /* what the pod gets: /32, /128, gateway routes */
-	size_t n_routes;                 /* host routes installed */
+	struct loom_result pod_res; /* what the pod gets: /32, /128, gateway routes */
+	size_t n_routes;            /* host routes installed */
 };
 
 static void host_route(const struct job *j, size_t i, struct loom_nl_route *nr)
@@ -59,8 +59,8 @@ static int undo_routes(void *arg, struct loom_err *why)
 		host_route(j, i, &nr);
 		r = loom_route_del(j->a->host, &nr, true);
 		if (r < 0 && r != -ENODEV)
-			return loom_err_errno(why, LOOM_ERR_INTERNAL, -r, "cannot delete the route to %s",
-					      "the pod");
+			return loom_err_errno(why, LOOM_ERR_INTERNAL, -r,
+					      "cannot delete the route to %s", "the pod");
 	}
 	return 0;
 }
@@ -143,7 +143,8 @@ static int host_routes(struct job *j, struct loom_err *err)
 		/* IPAM just gave us the address: a route to it is a stale one. */
 		r = loom_route_add(j->a->host, &nr, LOOM_ROUTE_REPLACE);
 		if (r < 0)
-			return loom_pod_nl_err(err, j->a->host, r, "cannot add the host route to %s",
+			return loom_pod_nl_err(err, j->a->host, r,
+					       "cannot add the host route to %s",
 					       loom_prefix_fmt(&nr.dst, buf));
 		j->n_routes = i + 1;
 		fwd[nr.dst.ip.family == AF_INET6] = true;

@@ -38,17 +38,19 @@ static int gateway_neighbours(const struct loom_pod_check *k, struct loom_err *e
 			    memcmp(have[m].mac, k->hl.mac, LOOM_MAC_LEN) == 0)
 				break;
 		if (m == n)
-			return loom_pod_differs(err,
-						"%s: the neighbour entry of gateway %s (%s's MAC) is "
-						"missing",
-						k->cl.name, gw, k->hl.name);
+			return loom_pod_differs(
+				err,
+				"%s: the neighbour entry of gateway %s (%s's MAC) is "
+				"missing",
+				k->cl.name, gw, k->hl.name);
 	}
 	return 0;
 }
 
 static int host_routes(const struct loom_pod_check *k, struct loom_err *err)
 {
-	struct loom_route_filter f = { .family = AF_UNSPEC, .oif = k->hl.ifindex,
+	struct loom_route_filter f = { .family = AF_UNSPEC,
+				       .oif = k->hl.ifindex,
 				       .protocol = LOOM_RTPROT };
 	_cleanup_free_ struct loom_nl_route *have = NULL;
 	char buf[LOOM_IP_STRLEN];
@@ -57,8 +59,8 @@ static int host_routes(const struct loom_pod_check *k, struct loom_err *err)
 
 	n = loom_route_list(k->host, &f, &have);
 	if (n < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -n, "%s: cannot list the host's routes",
-				      k->hl.name);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -n,
+				      "%s: cannot list the host's routes", k->hl.name);
 	for (i = 0; i < k->prev->n_ips; i++) {
 		const struct loom_ip *ip = &k->prev->ips[i].address.ip;
 

@@ -6,23 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Our keys, type-checked before anything reads them. */
 static const struct loom_lc_key keys[] = {
-	{ "mtu", LOOM_LC_MTU },	      { "ipMasq", LOOM_LC_BOOL },	  { "antiSpoof", LOOM_LC_BOOL },
-	{ "stateDir", LOOM_LC_STRING }, { "dataDir", LOOM_LC_STRING }, { "bpfPinDir", LOOM_LC_STRING },
+	{ "mtu", LOOM_LC_MTU },        { "ipMasq", LOOM_LC_BOOL },
+	{ "antiSpoof", LOOM_LC_BOOL }, { "stateDir", LOOM_LC_STRING },
+	{ "dataDir", LOOM_LC_STRING }, { "bpfPinDir", LOOM_LC_STRING },
 	{ "runDir", LOOM_LC_STRING },
 };
 
 int loom_bgp_conf_parse(const struct loom_netconf *nc, struct loom_bgp_conf *out,
 			struct loom_err *err)
 {
-	return loom_lease_conf_parse(nc, keys, sizeof(keys) / sizeof(keys[0]), "loom-bgp",
-				     "block", &out->lc, err);
+	return loom_lease_conf_parse(nc, keys, sizeof(keys) / sizeof(keys[0]), "loom-bgp", "block",
+				     &out->lc, err);
 }
 
-int loom_bgp_lease_load(const struct loom_bgp_conf *c, struct loom_lease *out,
-			struct loom_err *err)
+int loom_bgp_lease_load(const struct loom_bgp_conf *c, struct loom_lease *out, struct loom_err *err)
 {
 	return loom_lease_conf_load(&c->lc, out, err);
 }

@@ -84,10 +84,11 @@ static int shape_ipam(struct job *j, struct loom_err *err)
 		if (have_default[fam])
 			continue;
 		if (r->n_routes >= LOOM_RESULT_MAX_ROUTES)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "isDefaultGateway: IPAM returned %d routes, no room for the "
-					    "default route",
-					    LOOM_RESULT_MAX_ROUTES);
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"isDefaultGateway: IPAM returned %d routes, no room for the "
+				"default route",
+				LOOM_RESULT_MAX_ROUTES);
 		memset(&r->routes[r->n_routes], 0, sizeof(r->routes[0]));
 		r->routes[r->n_routes].dst.ip.family = ip->address.ip.family;
 		r->routes[r->n_routes].has_gw = true;
@@ -181,13 +182,13 @@ static int run(struct job *j, struct loom_err *err)
 	 * was set: report the one it has now. */
 	r = loom_link_get_index(a->host, j->br.ifindex, &j->br);
 	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "bridge: cannot look up %s", c->bridge);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "bridge: cannot look up %s",
+				      c->bridge);
 	return loom_pod_record(a, c->bridge, err);
 }
 
 int loom_br_add_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
-		     const struct loom_ipam_conf *ic, struct loom_result *res,
-		     struct loom_err *err)
+		     const struct loom_ipam_conf *ic, struct loom_result *res, struct loom_err *err)
 {
 	struct loom_br_view v;
 	struct job j = { .c = c };

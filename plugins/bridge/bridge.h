@@ -51,7 +51,7 @@ int loom_br_status_conf(struct loom_cni_ctx *ctx, const struct loom_br_conf *c,
 /* ---- the pod library's view of a loom-bridge config ---- */
 
 struct loom_br_view {
-	struct loom_pod_topology topo;   /* veths on c->bridge */
+	struct loom_pod_topology topo; /* veths on c->bridge */
 	struct loom_ipam_client ipam;
 	struct loom_pod_conf pod;
 };

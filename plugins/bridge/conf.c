@@ -38,8 +38,9 @@ static int parse_bools(const json_t *root, struct loom_br_conf *c, struct loom_e
 		if (!j)
 			continue;
 		if (!json_is_boolean(j))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be a boolean, not %s",
-					    bool_keys[i].key, loom_json_kind(j));
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "%s: must be a boolean, not %s", bool_keys[i].key,
+					    loom_json_kind(j));
 		*(bool *)((char *)c + bool_keys[i].off) = json_is_true(j);
 	}
 	return 0;
@@ -54,8 +55,8 @@ static int get_int(const json_t *o, const char *key, const char *path, long long
 	if (!j)
 		return 0;
 	if (!json_is_integer(j))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an integer, not %s", path,
-				    loom_json_kind(j));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an integer, not %s",
+				    path, loom_json_kind(j));
 	*out = json_integer_value(j);
 	if (*out < lo || *out > hi)
 		return -2;
@@ -79,10 +80,11 @@ int loom_br_conf_bridge(const json_t *root, const char *dflt, struct loom_br_con
 				    "bridge: \"%s\" is not a valid interface name", c->bridge);
 	for (p = (const unsigned char *)c->bridge; *p; p++)
 		if (*p == '/' || *p == ':' || isspace(*p))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "bridge: \"%s\" contains '/', ':' or whitespace, which an "
-					    "interface name cannot",
-					    c->bridge);
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"bridge: \"%s\" contains '/', ':' or whitespace, which an "
+				"interface name cannot",
+				c->bridge);
 	return 0;
 }
 
@@ -112,8 +114,8 @@ static int trunk_id(const json_t *item, const char *key, const char *path, long 
 	r = get_int(item, key, where, 1, LOOM_BR_VLAN_MAX, out, err);
 	if (r == -2)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "%s: %lld is not a VLAN ID (must be between 1 and %d)", where, *out,
-				    LOOM_BR_VLAN_MAX);
+				    "%s: %lld is not a VLAN ID (must be between 1 and %d)", where,
+				    *out, LOOM_BR_VLAN_MAX);
 	return r;
 }
 
@@ -138,8 +140,8 @@ static int parse_vlans(const json_t *root, struct loom_br_conf *c, struct loom_e
 	if (!trunk)
 		return 0;
 	if (!json_is_array(trunk))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "vlanTrunk: must be an array, not %s",
-				    loom_json_kind(trunk));
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "vlanTrunk: must be an array, not %s", loom_json_kind(trunk));
 	memset(seen, 0, sizeof(seen));
 	json_array_foreach(trunk, i, item) {
 		long long lo = 0, hi = 0, id = 0;
@@ -148,19 +150,22 @@ static int parse_vlans(const json_t *root, struct loom_br_conf *c, struct loom_e
 
 		snprintf(path, sizeof(path), "vlanTrunk[%zu]", i);
 		if (!json_is_object(item))
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "%s: must be an object, not %s",
-					    path, loom_json_kind(item));
+			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+					    "%s: must be an object, not %s", path,
+					    loom_json_kind(item));
 		if ((has_lo = trunk_id(item, "minID", path, &lo, err)) < 0 ||
 		    (has_hi = trunk_id(item, "maxID", path, &hi, err)) < 0 ||
 		    (has_id = trunk_id(item, "id", path, &id, err)) < 0)
 			return -1;
 		if (has_lo != has_hi)
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "%s: minID and maxID must be given together, %s is missing",
-					    path, has_lo ? "maxID" : "minID");
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"%s: minID and maxID must be given together, %s is missing", path,
+				has_lo ? "maxID" : "minID");
 		if (has_lo && hi < lo)
 			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "%s: minID %lld is greater than maxID %lld", path, lo, hi);
+					    "%s: minID %lld is greater than maxID %lld", path, lo,
+					    hi);
 		for (v = lo; has_lo && v <= hi; v++)
 			seen[v] = 1;
 		if (has_id)
@@ -179,14 +184,16 @@ static int parse_ipam(const struct loom_netconf *nc, struct loom_br_conf *c, str
 	if (nc->ipam && !json_is_null(nc->ipam) && !json_is_object(nc->ipam))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "ipam: must be an object, not %s",
 				    loom_json_kind(nc->ipam));
-	r = loom_pod_json_str(nc->ipam, "type", "ipam.type", c->ipam_type, sizeof(c->ipam_type), err);
+	r = loom_pod_json_str(nc->ipam, "type", "ipam.type", c->ipam_type, sizeof(c->ipam_type),
+			      err);
 	if (r < 0)
 		return -1;
 	c->layer3 = c->ipam_type[0] != '\0';
 	c->ipam_in_process = strcmp(c->ipam_type, "loom-ipam") == 0;
 	if (c->layer3 && (strchr(c->ipam_type, '/') || c->ipam_type[0] == '.'))
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "ipam.type: \"%s\" must be a plugin name, not a path", c->ipam_type);
+				    "ipam.type: \"%s\" must be a plugin name, not a path",
+				    c->ipam_type);
 	return 0;
 }
 
@@ -195,7 +202,8 @@ static int parse_misc(const json_t *root, struct loom_br_conf *c, struct loom_er
 	char backend[16];
 	int r;
 
-	r = loom_pod_json_str(root, "ipMasqBackend", "ipMasqBackend", backend, sizeof(backend), err);
+	r = loom_pod_json_str(root, "ipMasqBackend", "ipMasqBackend", backend, sizeof(backend),
+			      err);
 	if (r < 0)
 		return -1;
 	/* loom masquerades with nftables whatever is asked; the reference's two
@@ -210,31 +218,36 @@ static int parse_misc(const json_t *root, struct loom_br_conf *c, struct loom_er
 int loom_br_conf_verify(const struct loom_br_conf *c, struct loom_err *err)
 {
 	if (c->hairpin && c->promisc)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "hairpinMode, promiscMode: cannot set hairpin mode and promiscuous "
-				    "mode at the same time");
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"hairpinMode, promiscMode: cannot set hairpin mode and promiscuous "
+			"mode at the same time");
 	if (c->vlan > 0 && c->n_trunk > 0)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "vlan, vlanTrunk: cannot set both (a port is either an untagged "
-				    "access port or a tagged trunk)");
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"vlan, vlanTrunk: cannot set both (a port is either an untagged "
+			"access port or a tagged trunk)");
 	if (c->vlan < 0 || c->vlan > LOOM_BR_VLAN_MAX)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "vlan: invalid VLAN ID %d (must be between 0 and %d)", c->vlan,
 				    LOOM_BR_VLAN_MAX);
 	if (c->disable_container_iface && c->layer3)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "disableContainerInterface: cannot be used with IPAM (ipam.type "
-				    "\"%s\"): addresses and routes need the interface up",
-				    c->ipam_type);
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"disableContainerInterface: cannot be used with IPAM (ipam.type "
+			"\"%s\"): addresses and routes need the interface up",
+			c->ipam_type);
 	if (c->is_default_gw && !c->is_gw)
 		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
 				    "isDefaultGateway: implies isGateway, which is false");
 	if (c->mtu != 0 && (c->mtu < 68 || c->mtu > 65535))
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "mtu: %u is out of range", c->mtu);
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "mtu: %u is out of range",
+				    c->mtu);
 	if (c->has_mac && loom_pod_mac_verify(c->mac, c->mac_from, err) < 0)
 		return -1;
 	if (c->state_dir[0] != '/')
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG, "stateDir: must be an absolute path");
+		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
+				    "stateDir: must be an absolute path");
 	return 0;
 }
 
@@ -260,7 +273,8 @@ int loom_br_conf_parse(const struct loom_netconf *nc, const struct loom_cni_args
 	    loom_br_conf_bridge(nc->root, LOOM_BR_DEFAULT_BRIDGE, out, err) < 0 ||
 	    parse_mtu(nc->root, out, err) < 0 || parse_vlans(nc->root, out, err) < 0 ||
 	    loom_pod_conf_mac(nc, args, &out->has_mac, out->mac, out->mac_from, err) < 0 ||
-	    parse_ipam(nc, out, err) < 0 || loom_pod_conf_dns(nc, &out->has_dns, &out->dns, err) < 0 ||
+	    parse_ipam(nc, out, err) < 0 ||
+	    loom_pod_conf_dns(nc, &out->has_dns, &out->dns, err) < 0 ||
 	    parse_misc(nc->root, out, err) < 0)
 		return -1;
 	if (out->is_default_gw)

@@ -26,40 +26,40 @@
 #define LOOM_BR_MASQ_EXEMPT_MAX LOOM_RECORD_MASQ_EXEMPT_MAX /* one per family */
 
 struct loom_br_conf {
-	char network[256];              /* "name" */
-	char bridge[IFNAMSIZ];          /* "bridge", default cni0 */
-	bool is_gw;                     /* "isGateway" (or implied by isDefaultGateway) */
-	bool is_default_gw;             /* "isDefaultGateway" */
-	bool force_address;             /* "forceAddress" */
-	bool ip_masq;                   /* "ipMasq" (nftables whatever ipMasqBackend says) */
-	bool hairpin;                   /* "hairpinMode" */
-	bool promisc;                   /* "promiscMode" */
-	bool spoofchk;                  /* "macspoofchk" */
-	bool enable_dad;                /* "enabledad": false means IPv6 addresses get NODAD */
-	bool disable_container_iface;   /* "disableContainerInterface": leave it down */
-	bool port_isolation;            /* "portIsolation" */
-	uint32_t mtu;                   /* "mtu", 0 = kernel default */
+	char network[256];            /* "name" */
+	char bridge[IFNAMSIZ];        /* "bridge", default cni0 */
+	bool is_gw;                   /* "isGateway" (or implied by isDefaultGateway) */
+	bool is_default_gw;           /* "isDefaultGateway" */
+	bool force_address;           /* "forceAddress" */
+	bool ip_masq;                 /* "ipMasq" (nftables whatever ipMasqBackend says) */
+	bool hairpin;                 /* "hairpinMode" */
+	bool promisc;                 /* "promiscMode" */
+	bool spoofchk;                /* "macspoofchk" */
+	bool enable_dad;              /* "enabledad": false means IPv6 addresses get NODAD */
+	bool disable_container_iface; /* "disableContainerInterface": leave it down */
+	bool port_isolation;          /* "portIsolation" */
+	uint32_t mtu;                 /* "mtu", 0 = kernel default */
 
-	int vlan;                       /* "vlan": access VLAN, 0 = none */
-	size_t n_trunk;                 /* "vlanTrunk": VLAN IDs, sorted, unique */
+	int vlan;       /* "vlan": access VLAN, 0 = none */
+	size_t n_trunk; /* "vlanTrunk": VLAN IDs, sorted, unique */
 	uint16_t trunk[LOOM_BR_VLAN_MAX];
-	bool preserve_default_vlan;     /* "preserveDefaultVlan", default true */
+	bool preserve_default_vlan; /* "preserveDefaultVlan", default true */
 
-	bool has_mac;                   /* runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC */
+	bool has_mac; /* runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC */
 	uint8_t mac[LOOM_MAC_LEN];
-	char mac_from[32];              /* where the MAC came from, for messages */
+	char mac_from[32]; /* where the MAC came from, for messages */
 
-	bool layer3;                    /* ipam.type given: false for "ipam": {} */
-	bool ipam_in_process;           /* ipam.type is "loom-ipam" */
+	bool layer3;          /* ipam.type given: false for "ipam": {} */
+	bool ipam_in_process; /* ipam.type is "loom-ipam" */
 	char ipam_type[LOOM_BR_IPAM_TYPE_MAX];
 
-	bool has_dns;                   /* "dns" sets at least one field: it replaces IPAM's */
+	bool has_dns; /* "dns" sets at least one field: it replaces IPAM's */
 	struct loom_dns dns;
 
-	char state_dir[PATH_MAX];       /* "stateDir": endpoint records, absolute */
+	char state_dir[PATH_MAX]; /* "stateDir": endpoint records, absolute */
 
-	bool anti_spoof;                /* "antiSpoof", default true: BPF source checks */
-	char bpf_pin_dir[PATH_MAX - 64];/* "bpfPinDir", default /sys/fs/bpf/loom, absolute */
+	bool anti_spoof;                 /* "antiSpoof", default true: BPF source checks */
+	char bpf_pin_dir[PATH_MAX - 64]; /* "bpfPinDir", default /sys/fs/bpf/loom, absolute */
 
 	/* Not a config key: set in-process by loom-vxlan (the cluster CIDRs).
 	 * ipMasq leaves traffic to these alone as well as to the pod's own

@@ -54,10 +54,11 @@ int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 			continue;
 		if (!force) {
 			loom_addr_del(host, br->ifindex, gw);
-			return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-					    "bridge: %s already has an IP address different from %s "
-					    "(%s); set forceAddress to replace it",
-					    br->name, want, loom_prefix_fmt(&addrs[i].prefix, have));
+			return loom_err_set(
+				err, LOOM_ERR_INVALID_CONFIG,
+				"bridge: %s already has an IP address different from %s "
+				"(%s); set forceAddress to replace it",
+				br->name, want, loom_prefix_fmt(&addrs[i].prefix, have));
 		}
 		r = loom_addr_del(host, br->ifindex, &addrs[i].prefix);
 		if (r < 0 && r != -EADDRNOTAVAIL)
@@ -70,8 +71,8 @@ int loom_br_gateway_ensure(struct loom_nl *host, const struct loom_link *br,
 		 * among them. */
 		r = loom_addr_add(host, br->ifindex, gw, flags | LOOM_ADDR_REPLACE);
 		if (r < 0 && r != -EEXIST)
-			return loom_pod_nl_err(err, host, r, "%s: cannot add gateway address %s", br->name,
-				       want);
+			return loom_pod_nl_err(err, host, r, "%s: cannot add gateway address %s",
+					       br->name, want);
 	}
 	/* Pin the bridge's MAC, as the reference does: otherwise the bridge
 	 * takes the lowest MAC of its ports and changes as pods come and go,

@@ -108,7 +108,7 @@ int loom_br_vlan_setup(const struct loom_br_conf *c, const struct loom_link *por
 				    "(CONFIG_BRIDGE_VLAN_FILTERING), which %s needs",
 				    what, what);
 	if (r < 0)
-		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "%s: cannot set the VLANs of %s", what,
-				      port->name);
+		return loom_err_errno(err, LOOM_ERR_INTERNAL, -r, "%s: cannot set the VLANs of %s",
+				      what, port->name);
 	return 0;
 }

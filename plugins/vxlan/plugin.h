@@ -28,7 +28,7 @@
 #define LOOM_VX_DEFAULT_BRIDGE "loom0"
 
 struct loom_vx_conf {
-	struct loom_lease_conf lc;  /* name, runDir, the lease file, stateDir */
+	struct loom_lease_conf lc; /* name, runDir, the lease file, stateDir */
 };
 
 /* Type-check loom-vxlan's keys ("bridge", "mtu", "ipMasq", "hairpinMode",
@@ -41,13 +41,12 @@ int loom_vx_conf_parse(const struct loom_netconf *nc, struct loom_vx_conf *out,
 /* Read and parse the lease file.  A missing file is LOOM_ERR_TRY_AGAIN
  * (loomd has not leased a subnet yet); unreadable LOOM_ERR_IO; malformed
  * LOOM_ERR_INVALID_CONFIG. */
-int loom_vx_lease_load(const struct loom_vx_conf *c, struct loom_lease *out,
-		       struct loom_err *err);
+int loom_vx_lease_load(const struct loom_vx_conf *c, struct loom_lease *out, struct loom_err *err);
 
 /* What loom-bridge's commands run with, on the heap (~60 KiB). */
 struct loom_vx_net {
-	struct loom_br_conf br;       /* verified, masq_exempt = the cluster CIDRs */
-	struct loom_ipam_conf ipam;   /* loom-ipam over the node subnet */
+	struct loom_br_conf br;     /* verified, masq_exempt = the cluster CIDRs */
+	struct loom_ipam_conf ipam; /* loom-ipam over the node subnet */
 };
 
 /* Build and verify both from ctx's config and args and the lease.  -1 with

@@ -11,11 +11,11 @@
 
 /* Our keys, type-checked before anything reads them. */
 static const struct loom_lc_key keys[] = {
-	{ "bridge", LOOM_LC_STRING },      { "mtu", LOOM_LC_MTU },
-	{ "ipMasq", LOOM_LC_BOOL },        { "hairpinMode", LOOM_LC_BOOL },
+	{ "bridge", LOOM_LC_STRING },         { "mtu", LOOM_LC_MTU },
+	{ "ipMasq", LOOM_LC_BOOL },           { "hairpinMode", LOOM_LC_BOOL },
 	{ "isDefaultGateway", LOOM_LC_BOOL }, { "antiSpoof", LOOM_LC_BOOL },
-	{ "macspoofchk", LOOM_LC_BOOL },   { "stateDir", LOOM_LC_STRING },
-	{ "dataDir", LOOM_LC_STRING },     { "bpfPinDir", LOOM_LC_STRING },
+	{ "macspoofchk", LOOM_LC_BOOL },      { "stateDir", LOOM_LC_STRING },
+	{ "dataDir", LOOM_LC_STRING },        { "bpfPinDir", LOOM_LC_STRING },
 	{ "runDir", LOOM_LC_STRING },
 };
 
@@ -26,8 +26,7 @@ int loom_vx_conf_parse(const struct loom_netconf *nc, struct loom_vx_conf *out,
 				     "subnet", &out->lc, err);
 }
 
-int loom_vx_lease_load(const struct loom_vx_conf *c, struct loom_lease *out,
-		       struct loom_err *err)
+int loom_vx_lease_load(const struct loom_vx_conf *c, struct loom_lease *out, struct loom_err *err)
 {
 	return loom_lease_conf_load(&c->lc, out, err);
 }

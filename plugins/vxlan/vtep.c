@@ -132,13 +132,15 @@ int loom_vtep_ensure(struct loom_nl *nl, const struct loom_vtep_conf *c, bool *c
 
 	r = loom_vxlan_get(nl, dev, &link, &have);
 	if (r == -EMEDIUMTYPE)
-		return loom_err_set(err, LOOM_ERR_INVALID_CONFIG,
-				    "a %s link named %s exists: loom does not take over other devices "
-				    "(delete it, or choose another vni)",
-				    link.kind[0] ? link.kind : "non-vxlan", dev);
+		return loom_err_set(
+			err, LOOM_ERR_INVALID_CONFIG,
+			"a %s link named %s exists: loom does not take over other devices "
+			"(delete it, or choose another vni)",
+			link.kind[0] ? link.kind : "non-vxlan", dev);
 	if (r == 0 && !params_match(&have, &want)) {
 		loomd_log("%s has vni %u, local %s, port %u%s: recreating it", dev, have.vni,
-			  loom_ip_fmt(&have.local, addr), have.port, have.learning ? ", learning" : "");
+			  loom_ip_fmt(&have.local, addr), have.port,
+			  have.learning ? ", learning" : "");
 		r = loom_link_del(nl, link.ifindex, true);
 		if (r < 0)
 			return nl_fail(err, nl, r, "cannot delete", dev);
@@ -146,7 +148,12 @@ int loom_vtep_ensure(struct loom_nl *nl, const struct loom_vtep_conf *c, bool *c
 	}
 	if (r == -ENODEV) {
 		struct loom_vxlan_req req = {
-			.name = dev, .p = want, .link = link_ifindex, .mtu = mtu, .mac = c->mac, .up = true,
+			.name = dev,
+			.p = want,
+			.link = link_ifindex,
+			.mtu = mtu,
+			.mac = c->mac,
+			.up = true,
 		};
 
 		r = loom_vxlan_create(nl, &req);
@@ -157,9 +164,12 @@ int loom_vtep_ensure(struct loom_nl *nl, const struct loom_vtep_conf *c, bool *c
 	}
 	if (r < 0)
 		return nl_fail(err, nl, r, "cannot read", dev);
-	if (link.mtu != mtu || memcmp(link.mac, c->mac, LOOM_MAC_LEN) != 0 || !(link.flags & IFF_UP)) {
-		struct loom_link_change ch = { .set = LOOM_LINK_SET_MTU | LOOM_LINK_SET_MAC | LOOM_LINK_SET_UP,
-					       .mtu = mtu, .up = true };
+	if (link.mtu != mtu || memcmp(link.mac, c->mac, LOOM_MAC_LEN) != 0 ||
+	    !(link.flags & IFF_UP)) {
+		struct loom_link_change ch = { .set = LOOM_LINK_SET_MTU | LOOM_LINK_SET_MAC |
+						      LOOM_LINK_SET_UP,
+					       .mtu = mtu,
+					       .up = true };
 
 		memcpy(ch.mac, c->mac, LOOM_MAC_LEN);
 		r = loom_link_change(nl, link.ifindex, &ch);

@@ -21,10 +21,10 @@ void loom_vtep_mac(const char *node, uint8_t mac[LOOM_MAC_LEN]);
 struct loom_vtep_conf {
 	uint32_t vni;
 	uint16_t port;
-	struct loom_ip local;           /* the node's underlay address */
-	uint32_t underlay_mtu;          /* 0: look it up (1500 when no link holds local) */
+	struct loom_ip local;  /* the node's underlay address */
+	uint32_t underlay_mtu; /* 0: look it up (1500 when no link holds local) */
 	uint8_t mac[LOOM_MAC_LEN];
-	struct loom_ip gw;              /* the node subnet's first address: the device's /32 */
+	struct loom_ip gw; /* the node subnet's first address: the device's /32 */
 };
 
 /* Make loom.<vni> exist with exactly conf's vni, local, port and learning

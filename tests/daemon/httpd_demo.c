@@ -74,15 +74,17 @@ static int64_t now_ms(void)
 
 static void sample(void)
 {
-	static const double secs[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-				       0.5, 1, 2.5 };
+	static const double secs[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+				       0.05,   0.1,   0.25,   0.5,   1,    2.5 };
 	const char *build[] = { "version", "0.1.0", NULL };
 	const char *ok[] = { "result", "success", NULL }, *bad[] = { "result", "failure", NULL };
-	const char *peer[] = { "peer", "192.0.2.12", NULL }, *range[] = { "range", "10.244.3.0/24", NULL };
+	const char *peer[] = { "peer", "192.0.2.12", NULL },
+		   *range[] = { "range", "10.244.3.0/24", NULL };
 	struct loom_metric *h;
 
 	loom_metric_set(loom_metrics_add(reg, LOOM_METRIC_GAUGE, "loom_build_info",
-					 "loom's version, as a label; always 1.", build, NULL, 0), 1);
+					 "loom's version, as a label; always 1.", build, NULL, 0),
+			1);
 	h = loom_metrics_add(reg, LOOM_METRIC_HISTOGRAM, "loom_dataplane_apply_duration_seconds",
 			     "Time to apply one change to the dataplane.", NULL, secs,
 			     sizeof(secs) / sizeof(secs[0]));
@@ -91,16 +93,20 @@ static void sample(void)
 	loom_metrics_add(reg, LOOM_METRIC_COUNTER, "loom_dataplane_apply_errors_total",
 			 "Dataplane changes that failed to apply.", NULL, NULL, 0);
 	loom_metric_add(loom_metrics_add(reg, LOOM_METRIC_COUNTER, "loom_lease_renewals_total",
-					 "Node lease renewals, by result.", ok, NULL, 0), 42);
+					 "Node lease renewals, by result.", ok, NULL, 0),
+			42);
 	loom_metrics_add(reg, LOOM_METRIC_COUNTER, "loom_lease_renewals_total",
 			 "Node lease renewals, by result.", bad, NULL, 0);
 	loom_metric_set(loom_metrics_add(reg, LOOM_METRIC_GAUGE, "loom_bgp_peer_up",
 					 "1 when the BGP session to the peer is established.", peer,
-					 NULL, 0), 1);
+					 NULL, 0),
+			1);
 	loom_metric_set(loom_metrics_add(reg, LOOM_METRIC_GAUGE, "loom_ipam_addresses_in_use",
-					 "Pod addresses held, per range.", range, NULL, 0), 7);
+					 "Pod addresses held, per range.", range, NULL, 0),
+			7);
 	loom_metric_set(loom_metrics_add(reg, LOOM_METRIC_GAUGE, "loom_ipam_addresses_capacity",
-					 "Pod addresses a range can hold.", range, NULL, 0), 253);
+					 "Pod addresses a range can hold.", range, NULL, 0),
+			253);
 	scrapes = loom_metrics_add(reg, LOOM_METRIC_COUNTER, "loom_http_requests_total",
 				   "Scrapes of /metrics served.", NULL, NULL, 0);
 }
@@ -151,7 +157,8 @@ int main(int argc, char **argv)
 		}
 		for (i = 0; i < n; i++)
 			if (ready_fds[i].revents)
-				loom_httpd_handle_ready(h, ready_fds[i].fd, ready_fds[i].revents, now_ms());
+				loom_httpd_handle_ready(h, ready_fds[i].fd, ready_fds[i].revents,
+							now_ms());
 	}
 	loom_httpd_close(h);
 	loom_metrics_free(reg);

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < a.n; i++) {
 			const char *v = loom_cni_args_get(&a, a.kv[i].key);
 
-			if (!v || strlen(a.kv[i].key) >= LOOM_CNI_ARG_MAX || strchr(a.kv[i].key, ';') ||
-			    strcmp(v, a.kv[i].value) != 0)
+			if (!v || strlen(a.kv[i].key) >= LOOM_CNI_ARG_MAX ||
+			    strchr(a.kv[i].key, ';') || strcmp(v, a.kv[i].value) != 0)
 				abort();
 		}
 	} else if (err.code != LOOM_ERR_INVALID_ENV || !strstr(err.msg, "CNI_ARGS")) {

@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (loom_ipam_conf_parse(&in.nc, &in.args, &conf, &in.err) == 0)
 		check_conf(&conf);
-	else if ((in.err.code != LOOM_ERR_INVALID_CONFIG && in.err.code != LOOM_ERR_UNSUPPORTED_FIELD &&
+	else if ((in.err.code != LOOM_ERR_INVALID_CONFIG &&
+		  in.err.code != LOOM_ERR_UNSUPPORTED_FIELD &&
 		  in.err.code != LOOM_ERR_INVALID_ENV) ||
 		 !in.err.msg[0])
 		abort();

@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum loom_cni_cmd cmds[] = {
-		LOOM_CMD_ADD, LOOM_CMD_DEL, LOOM_CMD_CHECK, LOOM_CMD_VERSION, LOOM_CMD_GC, LOOM_CMD_STATUS,
+		LOOM_CMD_ADD,     LOOM_CMD_DEL, LOOM_CMD_CHECK,
+		LOOM_CMD_VERSION, LOOM_CMD_GC,  LOOM_CMD_STATUS,
 	};
 	size_t i;
 
@@ -30,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (c.has_prev_result) {
 			for (v = 0; v < LOOM_CNI_VERSION_COUNT; v++) {
-				json_t *j = loom_result_to_json(&c.prev_result, (enum loom_cni_version)v);
+				json_t *j = loom_result_to_json(&c.prev_result,
+								(enum loom_cni_version)v);
 				char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 				free(s);

@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (kind) {
 	case 0:
 		if (loomd_node_parse(v, size - 1, &node, &err) == 0 &&
-		    (!loomd_node_same(&node, &node) || memchr(node.name, '\0', sizeof(node.name)) == NULL))
+		    (!loomd_node_same(&node, &node) ||
+		     memchr(node.name, '\0', sizeof(node.name)) == NULL))
 			abort();
 		break;
 	case 1:

@@ -35,8 +35,8 @@ static double now_ms(void)
 
 static int die(const char *what, const struct loom_err *err)
 {
-	fprintf(stderr, "FAIL %s: %s%s%s\n", what, err ? err->msg : "", err && err->details[0] ? ": " : "",
-		err ? err->details : "");
+	fprintf(stderr, "FAIL %s: %s%s%s\n", what, err ? err->msg : "",
+		err && err->details[0] ? ": " : "", err ? err->details : "");
 	return 1;
 }
 
@@ -69,7 +69,7 @@ static int wait_file(const char *dir, const char *name, int seconds)
 }
 
 struct seen {
-	int next;  /* index of the next key the watch must show */
+	int next; /* index of the next key the watch must show */
 };
 
 /* Check one watch event against the write order. */
@@ -79,7 +79,8 @@ static int check_event(const struct loom_event *ev, const char *prefix, struct s
 
 	snprintf(want, sizeof(want), "%s%05d", prefix, s->next);
 	snprintf(val, sizeof(val), "v%d", s->next);
-	if (ev->type != LOOM_EV_PUT || strcmp(ev->kv.key, want) != 0 || strcmp(ev->kv.value, val) != 0) {
+	if (ev->type != LOOM_EV_PUT || strcmp(ev->kv.key, want) != 0 ||
+	    strcmp(ev->kv.value, val) != 0) {
 		fprintf(stderr, "FAIL watch: expected PUT %s=%s, got %s %s=%s\n", want, val,
 			ev->type == LOOM_EV_PUT ? "PUT" : "DELETE", ev->kv.key, ev->kv.value);
 		return -1;
@@ -170,7 +171,8 @@ static int run_loss(const char *url, const char *prefix, const char *dir)
 		r = loom_store_get(st, key, &kv, &err);
 		get_ms[i] = now_ms() - t;
 		if (r != 1 || strcmp(kv.value, val) != 0) {
-			rc = r < 0 ? die("get", &err) : die("get: key missing or wrong value", NULL);
+			rc = r < 0 ? die("get", &err)
+				   : die("get: key missing or wrong value", NULL);
 			if (r == 1)
 				loom_kv_clear(&kv);
 			goto out;
@@ -198,8 +200,8 @@ static int run_loss(const char *url, const char *prefix, const char *dir)
 	qsort(get_ms, N_KEYS, sizeof(double), cmp_double);
 	printf("loss: %d writes read back and watched in order; put p50 %.2f ms p99 %.2f ms max %.0f ms; "
 	       "get p50 %.2f ms p99 %.2f ms\n",
-	       N_KEYS, put_ms[N_KEYS / 2], put_ms[N_KEYS * 99 / 100], put_ms[N_KEYS - 1], get_ms[N_KEYS / 2],
-	       get_ms[N_KEYS * 99 / 100]);
+	       N_KEYS, put_ms[N_KEYS / 2], put_ms[N_KEYS * 99 / 100], put_ms[N_KEYS - 1],
+	       get_ms[N_KEYS / 2], get_ms[N_KEYS * 99 / 100]);
 	rc = 0;
 out:
 	loom_watch_close(w);
@@ -222,10 +224,8 @@ static int run_compact(const char *url, const char *prefix, const char *dir)
 	int i, rc = 1;
 	struct want want[] = {
 		{ LOOM_EV_PUT, k[0], "new" }, /* list order: by key */
-		{ LOOM_EV_PUT, k[2], "old" },
-		{ LOOM_EV_PUT, k[3], "new" },
-		{ LOOM_EV_DELETE, k[1], "" },
-		{ LOOM_EV_PUT, k[4], "live" },
+		{ LOOM_EV_PUT, k[2], "old" }, { LOOM_EV_PUT, k[3], "new" },
+		{ LOOM_EV_DELETE, k[1], "" }, { LOOM_EV_PUT, k[4], "live" },
 	};
 	size_t got = 0;
 
@@ -264,10 +264,10 @@ static int run_compact(const char *url, const char *prefix, const char *dir)
 		}
 		if (ev.type != want[got].type || strcmp(ev.kv.key, want[got].key) != 0 ||
 		    strcmp(ev.kv.value, want[got].value) != 0) {
-			fprintf(stderr, "FAIL resync event %zu: expected %s %s=%s, got %s %s=%s\n", got,
-				want[got].type == LOOM_EV_PUT ? "PUT" : "DELETE", want[got].key,
-				want[got].value, ev.type == LOOM_EV_PUT ? "PUT" : "DELETE", ev.kv.key,
-				ev.kv.value);
+			fprintf(stderr, "FAIL resync event %zu: expected %s %s=%s, got %s %s=%s\n",
+				got, want[got].type == LOOM_EV_PUT ? "PUT" : "DELETE",
+				want[got].key, want[got].value,
+				ev.type == LOOM_EV_PUT ? "PUT" : "DELETE", ev.kv.key, ev.kv.value);
 			loom_kv_clear(&ev.kv);
 			goto out;
 		}

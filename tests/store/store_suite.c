@@ -91,12 +91,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define OK(call)                                                                          \
-	do {                                                                              \
-		struct loom_err e_ = { 0 };                                               \
-		int r_ = (call);                                                          \
-		if (r_ < 0)                                                               \
-			fail_msg("%s: %s (%s)", #call, e_.msg, e_.details);               \
+#define OK(call)                                                            \
+	do {                                                                \
+		struct loom_err e_ = { 0 };                                 \
+		int r_ = (call);                                            \
+		if (r_ < 0)                                                 \
+			fail_msg("%s: %s (%s)", #call, e_.msg, e_.details); \
 	} while (0)
 
 static int put(struct fx *f, const char *rel, const char *v, int64_t lease, int64_t *rev)
@@ -215,7 +215,9 @@ static void test_delete(void **state)
 static void test_list_prefix(void **state)
 {
 	struct fx *f = *state;
-	static const char *const keys[] = { "a/b/y", "a/bc", "a/b/x", "a/b", "a/b/a/deep", "b/a/b/z" };
+	static const char *const keys[] = {
+		"a/b/y", "a/bc", "a/b/x", "a/b", "a/b/a/deep", "b/a/b/z"
+	};
 	static const char *const want[] = { "a/b/a/deep", "a/b/x", "a/b/y" };
 	struct loom_kv *kvs = NULL;
 	size_t n = 0, i;
@@ -282,12 +284,14 @@ static void test_bad_arguments(void **state)
 	loom_kv_clear(&kv);
 	free(longkey);
 	assert_int_equal(loom_store_put(f->s, k(f, "big"), "", LOOM_STORE_VALUE_MAX + 1, 0, NULL,
-					&err), -1);
+					&err),
+			 -1);
 	assert_int_equal(err.code, LOOM_ERR_INVALID_CONFIG);
 	assert_int_equal(loom_store_cas(f->s, k(f, "big"), 0, "v", 1, 0, NULL, &err), -1);
 	assert_int_equal(loom_store_lease_grant(f->s, 0, &lease, &err), -1);
 	/* a put attached to a lease that does not exist is refused */
-	assert_int_equal(loom_store_put(f->s, k(f, "nolease"), "v", 1, 4242424242LL, NULL, &err), -1);
+	assert_int_equal(loom_store_put(f->s, k(f, "nolease"), "v", 1, 4242424242LL, NULL, &err),
+			 -1);
 	assert_int_equal(get(f, "nolease", &kv), 0);
 
 	static const char *const bad_urls[] = { "", "nocolon", "gopher:x", "file:", "etcd:" };
@@ -428,8 +432,8 @@ static void next_event(struct loom_watch *w, int type, const char *key, const ch
 	if (r < 0)
 		fail_msg("watch: %s (%s)", err.msg, err.details);
 	if (r == 0)
-		fail_msg("no event within 5 s (expected %s %s)", type == LOOM_EV_PUT ? "PUT" : "DELETE",
-			 key);
+		fail_msg("no event within 5 s (expected %s %s)",
+			 type == LOOM_EV_PUT ? "PUT" : "DELETE", key);
 	assert_int_equal(ev.type, type);
 	assert_string_equal(ev.kv.key, key);
 	if (value) {
@@ -585,7 +589,7 @@ static void test_watch_fd(void **state)
 	assert_string_equal(ev.kv.key, k(f, "fd/b"));
 	assert_int_equal(ev.kv.mod_revision, r2);
 	loom_kv_clear(&ev.kv);
-	assert_int_equal(loom_watch_fd(w), fd);  /* the same fd for the watch's life */
+	assert_int_equal(loom_watch_fd(w), fd); /* the same fd for the watch's life */
 	loom_watch_close(w);
 }
 
@@ -669,7 +673,8 @@ static void test_binary_and_large_values(void **state)
 		v[i] = (char)(i * 7 + i / 256);
 	OK(loom_store_watch(f->s, k(f, "bin/"), 0, &w, &e_));
 	for (size_t i = 0; i < N(sizes); i++) {
-		assert_int_equal(loom_store_put(f->s, k(f, "bin/v"), v, sizes[i], 0, NULL, &err), 0);
+		assert_int_equal(loom_store_put(f->s, k(f, "bin/v"), v, sizes[i], 0, NULL, &err),
+				 0);
 		assert_int_equal(get(f, "bin/v", &kv), 1);
 		assert_int_equal(kv.value_len, sizes[i]);
 		assert_memory_equal(kv.value, v, sizes[i]);
@@ -764,8 +769,8 @@ static void test_cas_counter(void **state)
 				if (loom_store_get(s, k(f, "counter"), &kv, &err) != 1)
 					_exit(102);
 				snprintf(v, sizeof(v), "%ld", strtol(kv.value, NULL, 10) + 1);
-				r = loom_store_cas(s, k(f, "counter"), kv.mod_revision, v, strlen(v), 0,
-						   NULL, &err);
+				r = loom_store_cas(s, k(f, "counter"), kv.mod_revision, v,
+						   strlen(v), 0, NULL, &err);
 				loom_kv_clear(&kv);
 				if (r < 0)
 					_exit(103);
@@ -824,7 +829,8 @@ int main(int argc, char **argv)
 
 	url = argc > 1 ? argv[1] : getenv("LOOM_STORE");
 	if (!url) {
-		fprintf(stderr, "usage: %s file:DIR | file: | etcd:http://HOST:PORT[,...]\n", argv[0]);
+		fprintf(stderr, "usage: %s file:DIR | file: | etcd:http://HOST:PORT[,...]\n",
+			argv[0]);
 		return 2;
 	}
 	if (strcmp(url, "file:") == 0) {

@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc != 3 || !url) {
-		fprintf(stderr, "usage: LOOM_STORE=URL store_put KEY FILE|- | store_put -d KEY | store_put --expire KEY\n");
+		fprintf(stderr,
+			"usage: LOOM_STORE=URL store_put KEY FILE|- | store_put -d KEY | store_put --expire KEY\n");
 		return 2;
 	}
 	if (loom_store_open(url, &s, &err) < 0) {
@@ -53,8 +54,8 @@ int main(int argc, char **argv)
 
 		r = loom_store_get(s, argv[2], &kv, &err);
 		if (r == 0 || (r > 0 && kv.lease == 0)) {
-			loom_err_set(&err, LOOM_ERR_NOT_FOUND, "%s: no such key, or it has no lease",
-				     argv[2]);
+			loom_err_set(&err, LOOM_ERR_NOT_FOUND,
+				     "%s: no such key, or it has no lease", argv[2]);
 			r = -1;
 		} else if (r > 0) {
 			r = loom_store_lease_revoke(s, kv.lease, &err);

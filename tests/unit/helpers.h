@@ -109,9 +109,9 @@ static inline int free_tmpdir_fixture(void *f, const char *dir)
 	return 0;
 }
 
-#define tmpdir_fixture(type, field, tag)                                      \
-	((type *)tmpdir_fixture_(sizeof(type), offsetof(type, field),          \
-				 sizeof(((type *)0)->field), tag))
+#define tmpdir_fixture(type, field, tag)                                                          \
+	((type *)tmpdir_fixture_(sizeof(type), offsetof(type, field), sizeof(((type *)0)->field), \
+				 tag))
 
 static inline void write_text(const char *dir, const char *name, const char *text)
 {
@@ -258,7 +258,8 @@ static inline char *sh_in(int fd, const char *cmd)
 	size_t len = 0, cap = 1 << 16, n;
 	FILE *p;
 
-	snprintf(full, sizeof(full), "nsenter --net=/proc/%d/fd/%d %s 2>&1", (int)getpid(), fd, cmd);
+	snprintf(full, sizeof(full), "nsenter --net=/proc/%d/fd/%d %s 2>&1", (int)getpid(), fd,
+		 cmd);
 	p = popen(full, "r");
 	assert_non_null(p);
 	buf = malloc(cap);

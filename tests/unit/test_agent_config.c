@@ -50,10 +50,12 @@ static void test_config_defaults(void **state)
 	assert_string_equal(c.metrics_address, ""); /* no HTTP endpoints unless asked */
 
 	/* LOOM_STORE when --store is absent; --store over LOOM_STORE. */
-	assert_int_equal(parse("--node n1 --address 192.0.2.11", "etcd:http://h:2379", &c, &err), 0);
+	assert_int_equal(parse("--node n1 --address 192.0.2.11", "etcd:http://h:2379", &c, &err),
+			 0);
 	assert_string_equal(c.store_url, "etcd:http://h:2379");
-	assert_int_equal(parse("--node n1 --address 192.0.2.11 --store file:/x", "etcd:http://h:2379",
-			       &c, &err), 0);
+	assert_int_equal(parse("--node n1 --address 192.0.2.11 --store file:/x",
+			       "etcd:http://h:2379", &c, &err),
+			 0);
 	assert_string_equal(c.store_url, "file:/x");
 }
 
@@ -63,10 +65,12 @@ static void test_config_all(void **state)
 	struct loom_err err;
 
 	(void)state;
-	assert_int_equal(parse("--node node-b --address 2001:db8::2 --network blue --store file:/s "
-			       "--run-dir /tmp/r --state-dir /tmp/e --ttl 2 --once --release-on-exit "
-			       "--metrics-address [::1]:9650",
-			       NULL, &c, &err), 0);
+	assert_int_equal(
+		parse("--node node-b --address 2001:db8::2 --network blue --store file:/s "
+		      "--run-dir /tmp/r --state-dir /tmp/e --ttl 2 --once --release-on-exit "
+		      "--metrics-address [::1]:9650",
+		      NULL, &c, &err),
+		0);
 	assert_string_equal(c.metrics_address, "[::1]:9650");
 	assert_string_equal(c.network, "blue");
 	assert_string_equal(c.run_dir, "/tmp/r");
@@ -80,16 +84,22 @@ static void test_config_all(void **state)
 
 static void test_config_errors(void **state)
 {
-	static const struct { const char *line; const char *msg; } t[] = {
+	static const struct {
+		const char *line;
+		const char *msg;
+	} t[] = {
 		{ "--address 192.0.2.1", "--node: required" },
 		{ "--node n1", "--address: required" },
-		{ "--node n1 --address 192.0.2.300", "--address: \"192.0.2.300\" is not an IP address" },
+		{ "--node n1 --address 192.0.2.300",
+		  "--address: \"192.0.2.300\" is not an IP address" },
 		{ "--node a/b --address 192.0.2.1", "--node: \"a/b\" must be" },
 		{ "--node n1 --address 192.0.2.1 --network x:y", "--network: \"x:y\" must be" },
 		{ "--node n1 --address 192.0.2.1 --ttl 0", "--ttl: 0 is not a number of seconds" },
 		{ "--node n1 --address 192.0.2.1 --ttl 5s", "--ttl: 5s is not" },
-		{ "--node n1 --address 192.0.2.1 --run-dir run", "--run-dir: run must be an absolute path" },
-		{ "--node n1 --address 192.0.2.1 --state-dir x", "--state-dir: x must be an absolute" },
+		{ "--node n1 --address 192.0.2.1 --run-dir run",
+		  "--run-dir: run must be an absolute path" },
+		{ "--node n1 --address 192.0.2.1 --state-dir x",
+		  "--state-dir: x must be an absolute" },
 		{ "--node n1 --address 192.0.2.1 --bogus", "--bogus: unknown option" },
 		{ "--node n1 --address 192.0.2.1 extra", "unexpected argument \"extra\"" },
 	};
@@ -138,30 +148,37 @@ static void test_network_ok(void **state)
 
 static void test_network_errors(void **state)
 {
-	static const struct { const char *doc; const char *msg; } t[] = {
+	static const struct {
+		const char *doc;
+		const char *msg;
+	} t[] = {
 		{ "[", "not JSON" },
 		{ "[]", "must be an object, not an array" },
 		{ "{\"kind\":\"Pod\",\"spec\":{}}", "kind: must be \"Network\"" },
 		{ "{}", "spec: required" },
 		{ "{\"spec\":{}}", "spec.cidr: required" },
 		{ "{\"spec\":{\"cidr\":7}}", "spec.cidr: must be a string" },
-		{ "{\"spec\":{\"cidr\":\"10.0.0.0\"}}", "spec.cidr: \"10.0.0.0\": must be an IPv4 CIDR" },
+		{ "{\"spec\":{\"cidr\":\"10.0.0.0\"}}",
+		  "spec.cidr: \"10.0.0.0\": must be an IPv4 CIDR" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.1/8\"}}",
 		  "spec.cidr: \"10.0.0.1/8\": has host bits set (the network is 10.0.0.0/8)" },
-		{ "{\"spec\":{\"cidr\":\"fd00::/48\"}}", "spec.cidr: \"fd00::/48\": must be an IPv4 CIDR" },
+		{ "{\"spec\":{\"cidr\":\"fd00::/48\"}}",
+		  "spec.cidr: \"fd00::/48\": must be an IPv4 CIDR" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"subnetLength\":8}}",
 		  "spec.subnetLength: must be between 16 (the prefix length of spec.cidr) and 30" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"subnetLength\":\"24\"}}",
 		  "spec.subnetLength: must be an integer, not a string" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"cidr6\":\"10.1.0.0/16\"}}",
 		  "spec.cidr6: \"10.1.0.0/16\": must be an IPv6 CIDR" },
-		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"mtu\":20}}", "spec.mtu: must be between 576" },
+		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"mtu\":20}}",
+		  "spec.mtu: must be between 576" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"backend\":{\"type\":\"gre\"}}}",
 		  "spec.backend.type: unsupported value \"gre\": supported values: \"vxlan\", \"bgp\", \"none\"" },
 		{ "{\"spec\":{\"cidr\":\"10.0.0.0/16\",\"backend\":{\"vxlan\":{\"vni\":0}}}}",
 		  "spec.backend.vxlan.vni: must be between 1 and 16777215" },
 		/* the model takes an IPv6-only Network; loomd cannot lease from it */
-		{ "{\"spec\":{\"cidr6\":\"fd00::/48\"}}", "spec.cidr: required: loomd leases IPv4 blocks" },
+		{ "{\"spec\":{\"cidr6\":\"fd00::/48\"}}",
+		  "spec.cidr: required: loomd leases IPv4 blocks" },
 	};
 	struct loom_network n;
 	struct loom_err err;
@@ -178,10 +195,14 @@ static void test_network_errors(void **state)
 
 static void test_record_names(void **state)
 {
-	static const struct { const char *name; int ret; const char *net, *cid, *ifn; } t[] = {
+	static const struct {
+		const char *name;
+		int ret;
+		const char *net, *cid, *ifn;
+	} t[] = {
 		{ "default:abc123:eth0.json", 0, "default", "abc123", "eth0" },
 		{ "blue:c-1.x_y:net1.json", 0, "blue", "c-1.x_y", "net1" },
-		{ ".default:abc:eth0.12.tmp", -EINVAL, 0, 0, 0 },   /* the plugin's temp file */
+		{ ".default:abc:eth0.12.tmp", -EINVAL, 0, 0, 0 }, /* the plugin's temp file */
 		{ ".default:abc:eth0.json", -EINVAL, 0, 0, 0 },
 		{ "default:abc:eth0.txt", -EINVAL, 0, 0, 0 },
 		{ "default:abc.json", -EINVAL, 0, 0, 0 },
@@ -227,11 +248,11 @@ static void test_endpoint_value(void **state)
 	v = loomd_endpoint_from_record("node-a", &id, rec, strlen(rec), &err);
 	assert_non_null(v);
 	text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_string_equal(text,
-			    "{\"containerID\":\"abc\",\"hostVeth\":\"veth1234\",\"ifname\":\"eth0\","
-			    "\"ips\":[\"10.244.3.5/24\"],\"mac\":\"0a:58:0a:f4:03:05\","
-			    "\"network\":\"default\",\"node\":\"node-a\",\"podName\":\"web\","
-			    "\"podNamespace\":\"ns1\"}");
+	assert_string_equal(
+		text, "{\"containerID\":\"abc\",\"hostVeth\":\"veth1234\",\"ifname\":\"eth0\","
+		      "\"ips\":[\"10.244.3.5/24\"],\"mac\":\"0a:58:0a:f4:03:05\","
+		      "\"network\":\"default\",\"node\":\"node-a\",\"podName\":\"web\","
+		      "\"podNamespace\":\"ns1\"}");
 	free(text);
 	json_decref(v);
 	assert_int_equal(loomd_endpoint_key("node-a", &id, key, sizeof(key)), 0);
@@ -242,7 +263,10 @@ static void test_endpoint_value(void **state)
 
 static void test_endpoint_bad_records(void **state)
 {
-	static const struct { const char *rec; const char *msg; } t[] = {
+	static const struct {
+		const char *rec;
+		const char *msg;
+	} t[] = {
 		{ "{", "not JSON" },
 		{ "[]", "must be a JSON object" },
 		{ "{\"containerID\":\"abc\",\"ifname\":\"eth0\"}", "network: required" },
@@ -273,23 +297,22 @@ static void test_name_valid(void **state)
 		const char *name;
 		bool valid;
 	} cases[] = {
-		{ "node-1.example_x", true }, { "", false }, { "..", false },
-		{ "a b", false },             { "a:b", false },
+		{ "node-1.example_x", true },
+		{ "", false },
+		{ "..", false },
+		{ "a b", false },
+		{ "a:b", false },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (loomd_name_valid(cases[i].name) != cases[i].valid)
-			fail_msg("loomd_name_valid(\"%s\") is not %d", cases[i].name, cases[i].valid);
+			fail_msg("loomd_name_valid(\"%s\") is not %d", cases[i].name,
+				 cases[i].valid);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_config_defaults),
-	cmocka_unit_test(test_config_all),
-	cmocka_unit_test(test_config_errors),
-	cmocka_unit_test(test_network_ok),
-	cmocka_unit_test(test_network_errors),
-	cmocka_unit_test(test_record_names),
-	cmocka_unit_test(test_endpoint_value),
-	cmocka_unit_test(test_endpoint_bad_records),
-	cmocka_unit_test(test_name_valid))
+LOOM_TEST_MAIN(cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_all),
+	       cmocka_unit_test(test_config_errors), cmocka_unit_test(test_network_ok),
+	       cmocka_unit_test(test_network_errors), cmocka_unit_test(test_record_names),
+	       cmocka_unit_test(test_endpoint_value), cmocka_unit_test(test_endpoint_bad_records),
+	       cmocka_unit_test(test_name_valid))

@@ -47,7 +47,8 @@ static void test_conflist_vxlan_defaults(void **state)
 	assert_null(json_object_get(mode, "runDir"));
 	assert_null(json_object_get(mode, "stateDir"));
 	assert_string_equal(json_string_value(json_object_get(pm, "type")), "portmap");
-	assert_true(json_is_true(json_object_get(json_object_get(pm, "capabilities"), "portMappings")));
+	assert_true(
+		json_is_true(json_object_get(json_object_get(pm, "capabilities"), "portMappings")));
 	json_decref(j);
 }
 
@@ -159,8 +160,6 @@ static void test_conflist_option(void **state)
 	assert_non_null(strstr(err.msg, "--write-conflist"));
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_conflist_vxlan_defaults),
-	cmocka_unit_test(test_conflist_modes_and_dirs),
-	cmocka_unit_test(test_conflist_write),
-	cmocka_unit_test(test_conflist_option))
+LOOM_TEST_MAIN(cmocka_unit_test(test_conflist_vxlan_defaults),
+	       cmocka_unit_test(test_conflist_modes_and_dirs),
+	       cmocka_unit_test(test_conflist_write), cmocka_unit_test(test_conflist_option))

@@ -25,11 +25,15 @@ static struct loom_prefix pfx(const char *s)
 
 static void test_count(void **state)
 {
-	static const struct { const char *cidr; int len; uint64_t want; } t[] = {
+	static const struct {
+		const char *cidr;
+		int len;
+		uint64_t want;
+	} t[] = {
 		{ "10.244.0.0/16", 24, 256 },
 		{ "10.0.0.0/24", 25, 2 },
 		{ "10.0.0.0/24", 24, 1 },
-		{ "10.0.0.0/24", 23, 0 },   /* block bigger than the cidr */
+		{ "10.0.0.0/24", 23, 0 }, /* block bigger than the cidr */
 		{ "10.0.0.0/24", 33, 0 },
 		{ "0.0.0.0/0", 32, 1ull << 32 },
 		{ "fd00::/56", 64, 256 },
@@ -47,14 +51,19 @@ static void test_count(void **state)
 
 static void test_nth(void **state)
 {
-	static const struct { const char *cidr; int len; uint64_t i; const char *want; } t[] = {
+	static const struct {
+		const char *cidr;
+		int len;
+		uint64_t i;
+		const char *want;
+	} t[] = {
 		{ "10.244.0.0/16", 24, 0, "10.244.0.0/24" },
 		{ "10.244.0.0/16", 24, 3, "10.244.3.0/24" },
 		{ "10.244.0.0/16", 24, 255, "10.244.255.0/24" },
 		{ "10.0.0.0/24", 25, 1, "10.0.0.128/25" },
-		{ "10.0.0.0/8", 26, 5, "10.0.1.64/26" },     /* crosses a byte boundary */
+		{ "10.0.0.0/8", 26, 5, "10.0.1.64/26" }, /* crosses a byte boundary */
 		{ "10.0.0.0/8", 30, 0x3ffff, "10.15.255.252/30" },
-		{ "10.1.2.3/16", 24, 1, "10.1.1.0/24" },     /* host bits of the cidr ignored */
+		{ "10.1.2.3/16", 24, 1, "10.1.1.0/24" }, /* host bits of the cidr ignored */
 		{ "fd00:10:244::/56", 64, 0, "fd00:10:244::/64" },
 		{ "fd00:10:244::/56", 64, 255, "fd00:10:244:ff::/64" },
 		{ "fd00::/32", 80, 0x10001, "fd00:0:0:1:1::/80" },
@@ -107,12 +116,17 @@ static void test_walk_covers(void **state)
 
 static void test_fits(void **state)
 {
-	static const struct { const char *cidr; int len; const char *s; bool want; } t[] = {
+	static const struct {
+		const char *cidr;
+		int len;
+		const char *s;
+		bool want;
+	} t[] = {
 		{ "10.244.0.0/16", 24, "10.244.3.0/24", true },
-		{ "10.244.0.0/16", 24, "10.244.3.0/25", false },  /* wrong length */
-		{ "10.244.0.0/16", 24, "10.245.3.0/24", false },  /* outside */
-		{ "10.244.0.0/16", 24, "10.244.3.1/24", false },  /* host bits */
-		{ "10.244.0.0/16", 24, "fd00::/24", false },      /* family */
+		{ "10.244.0.0/16", 24, "10.244.3.0/25", false }, /* wrong length */
+		{ "10.244.0.0/16", 24, "10.245.3.0/24", false }, /* outside */
+		{ "10.244.0.0/16", 24, "10.244.3.1/24", false }, /* host bits */
+		{ "10.244.0.0/16", 24, "fd00::/24", false },     /* family */
 		{ "fd00::/56", 64, "fd00:0:0:7::/64", true },
 	};
 	size_t i;
@@ -143,7 +157,8 @@ static void test_keys(void **state)
 	assert_string_equal(loom_prefix_fmt(&back, buf), "fd00:10:244:3::/64");
 	assert_int_equal(loomd_subnet_key("default", &s, key, 20), -ENAMETOOLONG);
 
-	static const char *const bad[] = { "10.244.3.0", "10.244.3.1_24", "x_24", "10.244.3.0_33", "" };
+	static const char *const bad[] = { "10.244.3.0", "10.244.3.1_24", "x_24", "10.244.3.0_33",
+					   "" };
 	for (size_t i = 0; i < N(bad); i++)
 		assert_int_equal(loomd_subnet_key_parse(bad[i], &back), -EINVAL);
 }
@@ -155,19 +170,22 @@ static void test_value_owner(void **state)
 
 	(void)state;
 	assert_non_null(v);
-	assert_string_equal(v, "{\"network\":\"default\",\"node\":\"node-a\",\"subnet\":\"10.244.3.0/24\"}");
+	assert_string_equal(
+		v, "{\"network\":\"default\",\"node\":\"node-a\",\"subnet\":\"10.244.3.0/24\"}");
 	assert_int_equal(loomd_subnet_value_owner(v, strlen(v), owner, sizeof(owner)), 0);
 	assert_string_equal(owner, "node-a");
 	free(v);
-	assert_int_equal(loomd_subnet_value_owner("{\"node\":1}", 10, owner, sizeof(owner)), -EINVAL);
+	assert_int_equal(loomd_subnet_value_owner("{\"node\":1}", 10, owner, sizeof(owner)),
+			 -EINVAL);
 	assert_int_equal(loomd_subnet_value_owner("nope", 4, owner, sizeof(owner)), -EINVAL);
 }
 
 static void test_leasefile(void **state)
 {
 	struct loom_network n = { .cidr = pfx("10.244.0.0/16"), .subnet_len = 24 };
-	struct loomd_lease_info li = { .net = &n, .subnet = pfx("10.244.3.0/24"), .mtu = 1450,
-				       .ipmasq = true };
+	struct loomd_lease_info li = {
+		.net = &n, .subnet = pfx("10.244.3.0/24"), .mtu = 1450, .ipmasq = true
+	};
 	struct loom_prefix got;
 	char buf[512], p[LOOM_PREFIX_STRLEN];
 
@@ -197,12 +215,18 @@ static void test_leasefile(void **state)
 
 static void test_pod_mtu(void **state)
 {
-	static const struct { uint32_t spec; const char *mode; uint32_t under; bool v6; uint32_t want; } t[] = {
+	static const struct {
+		uint32_t spec;
+		const char *mode;
+		uint32_t under;
+		bool v6;
+		uint32_t want;
+	} t[] = {
 		{ 0, "vxlan", 1500, false, 1450 },
 		{ 0, "vxlan", 9000, false, 8950 },
 		{ 0, "vxlan", 1500, true, 1430 },
-		{ 0, "vxlan", 0, false, 1450 },   /* underlay unknown: 1500 assumed */
-		{ 0, "bgp", 9000, false, 9000 },  /* no encapsulation */
+		{ 0, "vxlan", 0, false, 1450 },  /* underlay unknown: 1500 assumed */
+		{ 0, "bgp", 9000, false, 9000 }, /* no encapsulation */
 		{ 0, "bridge", 0, false, 1500 },
 		{ 1400, "vxlan", 9000, false, 1400 }, /* spec.mtu wins */
 	};
@@ -218,13 +242,8 @@ static void test_pod_mtu(void **state)
 	}
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_count),
-	cmocka_unit_test(test_nth),
-	cmocka_unit_test(test_nth_out_of_range),
-	cmocka_unit_test(test_walk_covers),
-	cmocka_unit_test(test_fits),
-	cmocka_unit_test(test_keys),
-	cmocka_unit_test(test_value_owner),
-	cmocka_unit_test(test_leasefile),
-	cmocka_unit_test(test_pod_mtu))
+LOOM_TEST_MAIN(cmocka_unit_test(test_count), cmocka_unit_test(test_nth),
+	       cmocka_unit_test(test_nth_out_of_range), cmocka_unit_test(test_walk_covers),
+	       cmocka_unit_test(test_fits), cmocka_unit_test(test_keys),
+	       cmocka_unit_test(test_value_owner), cmocka_unit_test(test_leasefile),
+	       cmocka_unit_test(test_pod_mtu))

@@ -23,10 +23,9 @@
 #include "ipam.h"
 #include "ipam_store.h"
 
-
 struct fixture {
-	char root[64];                 /* dataDir */
-	char net[128];                 /* root/net1 */
+	char root[64]; /* dataDir */
+	char net[128]; /* root/net1 */
 	struct loom_ipam_conf conf;
 	struct loom_result res;
 	struct loom_err err;
@@ -184,15 +183,17 @@ static void test_exhaust_and_wrap(void **state)
 {
 	struct fixture *f = *state;
 
-	configure(f, "'ranges':[[{'subnet':'10.0.0.0/29','rangeStart':'10.0.0.0',"
-		     "'rangeEnd':'10.0.0.7','gateway':'10.0.0.6'}]]",
+	configure(f,
+		  "'ranges':[[{'subnet':'10.0.0.0/29','rangeStart':'10.0.0.0',"
+		  "'rangeEnd':'10.0.0.7','gateway':'10.0.0.6'}]]",
 		  "", NULL);
 	add_ok(f, "c1", "eth0", "10.0.0.1/29");
 	add_ok(f, "c2", "eth0", "10.0.0.2/29");
 	add_ok(f, "c3", "eth0", "10.0.0.3/29");
 	add_ok(f, "c4", "eth0", "10.0.0.4/29");
 	add_ok(f, "c5", "eth0", "10.0.0.5/29");
-	add_fails(f, "c6", LOOM_ERR_IPAM_EXHAUSTED, "no free address in range set 0 (10.0.0.0-10.0.0.7)");
+	add_fails(f, "c6", LOOM_ERR_IPAM_EXHAUSTED,
+		  "no free address in range set 0 (10.0.0.0-10.0.0.7)");
 	assert_int_equal(count_addresses(f), 5);
 	del_ok(f, "c2", "eth0");
 	add_ok(f, "c6", "eth0", "10.0.0.2/29");
@@ -271,8 +272,9 @@ static void test_duplicate_and_rollback(void **state)
 
 	configure(f, "'ranges':[[{'subnet':'10.0.0.0/24'}],[{'subnet':'fd00::5/128'}]]", "", NULL);
 	add_ok(f, "c1", "eth0", "10.0.0.2/24 fd00::5/128");
-	add_fails(f, "c1", LOOM_ERR_DUPLICATE,
-		  "10.0.0.2 has been allocated to container c1 interface eth0, duplicate allocation");
+	add_fails(
+		f, "c1", LOOM_ERR_DUPLICATE,
+		"10.0.0.2 has been allocated to container c1 interface eth0, duplicate allocation");
 	/* The IPv6 set is full: the IPv4 address taken first is given back. */
 	add_fails(f, "c2", LOOM_ERR_IPAM_EXHAUSTED, "range set 1 (fd00::5-fd00::5)");
 	assert_int_equal(count_addresses(f), 2);
@@ -372,7 +374,8 @@ static void test_check(void **state)
 	configure(f, V4_24, "", NULL);
 	assert_int_equal(loom_ipam_check(&f->conf, "c1", "eth0", NULL, &f->err), -1);
 	assert_int_equal(f->err.code, LOOM_ERR_NOT_FOUND);
-	assert_non_null(strstr(f->err.msg, "no address is allocated to container c1 interface eth0"));
+	assert_non_null(
+		strstr(f->err.msg, "no address is allocated to container c1 interface eth0"));
 
 	add_ok(f, "c1", "eth0", "10.0.0.2/24");
 	prev = f->res;
@@ -402,7 +405,7 @@ static void test_gc(void **state)
 	configure(f, V4_24, "", NULL);
 	add_ok(f, "c1", "eth0", "10.0.0.2/24");
 	add_ok(f, "c2", "eth0", "10.0.0.3/24");
-	put_file(f, "10.0.0.40", "c3");     /* old host-local: ID only */
+	put_file(f, "10.0.0.40", "c3"); /* old host-local: ID only */
 	put_file(f, "10.0.0.41", "c3\r\neth9");
 	put_file(f, "10.0.0.42", "");       /* a crashed host-local ADD */
 	put_file(f, "notes", "c2\r\neth0"); /* not an address: not ours */
@@ -462,14 +465,7 @@ static void test_status(void **state)
 	}
 }
 
-LOOM_TEST_MAIN(
-	TEST_ST(test_round_robin),
-	TEST_ST(test_exhaust_and_wrap),
-	TEST_ST(test_small_subnets),
-	TEST_ST(test_requested),
-	TEST_ST(test_duplicate_and_rollback),
-	TEST_ST(test_del),
-	TEST_ST(test_garbage),
-	TEST_ST(test_check),
-	TEST_ST(test_gc),
-	TEST_ST(test_status))
+LOOM_TEST_MAIN(TEST_ST(test_round_robin), TEST_ST(test_exhaust_and_wrap),
+	       TEST_ST(test_small_subnets), TEST_ST(test_requested),
+	       TEST_ST(test_duplicate_and_rollback), TEST_ST(test_del), TEST_ST(test_garbage),
+	       TEST_ST(test_check), TEST_ST(test_gc), TEST_ST(test_status))

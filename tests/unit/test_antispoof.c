@@ -33,23 +33,32 @@
 static const uint8_t POD_MAC[6] = { 0x02, 0, 0, 0, 0, 0x05 };
 static const uint8_t OTHER_MAC[6] = { 0x02, 0, 0, 0, 0, 0x06 };
 
-enum kind { IP4_UDP, IP6_UDP, ARP, ICMP6, MLD, VLAN };
+enum kind {
+	IP4_UDP,
+	IP6_UDP,
+	ARP,
+	ICMP6,
+	MLD,
+	VLAN
+};
 
 struct pkt_case {
 	const char *name;
 	enum kind kind;
 	const uint8_t *src_mac;
-	const char *src, *dst;   /* IP addresses (ARP: sender, target) */
-	uint16_t sport, dport;   /* UDP */
-	uint8_t icmp6_type;      /* ICMP6 */
-	const char *nd_target;   /* ICMP6 NS/NA target */
-	int verdict;             /* TC_ACT_OK or TC_ACT_SHOT */
-	int reason;              /* drop counter that rises, -1 when passed */
+	const char *src, *dst; /* IP addresses (ARP: sender, target) */
+	uint16_t sport, dport; /* UDP */
+	uint8_t icmp6_type;    /* ICMP6 */
+	const char *nd_target; /* ICMP6 NS/NA target */
+	int verdict;           /* TC_ACT_OK or TC_ACT_SHOT */
+	int reason;            /* drop counter that rises, -1 when passed */
 };
 
 static const struct pkt_case cases[] = {
-	{ "own IPv4", IP4_UDP, POD_MAC, "10.1.0.5", "10.1.0.7", 1000, 2000, 0, NULL, TC_ACT_OK, -1 },
-	{ "own IPv6", IP6_UDP, POD_MAC, "fd00:1::5", "fd00:1::7", 1000, 2000, 0, NULL, TC_ACT_OK, -1 },
+	{ "own IPv4", IP4_UDP, POD_MAC, "10.1.0.5", "10.1.0.7", 1000, 2000, 0, NULL, TC_ACT_OK,
+	  -1 },
+	{ "own IPv6", IP6_UDP, POD_MAC, "fd00:1::5", "fd00:1::7", 1000, 2000, 0, NULL, TC_ACT_OK,
+	  -1 },
 	{ "forged IPv4 source", IP4_UDP, POD_MAC, "10.1.0.6", "10.1.0.7", 1000, 2000, 0, NULL,
 	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP4 },
 	{ "forged IPv6 source", IP6_UDP, POD_MAC, "fd00:1::6", "fd00:1::7", 1000, 2000, 0, NULL,
@@ -57,22 +66,24 @@ static const struct pkt_case cases[] = {
 	{ "forged ARP sender IP", ARP, POD_MAC, "10.1.0.6", "10.1.0.7", 0, 0, 0, NULL, TC_ACT_SHOT,
 	  LOOM_ANTISPOOF_DROP_ARP },
 	{ "own ARP", ARP, POD_MAC, "10.1.0.5", "10.1.0.7", 0, 0, 0, NULL, TC_ACT_OK, -1 },
-	{ "ARP probe from 0.0.0.0", ARP, POD_MAC, "0.0.0.0", "10.1.0.5", 0, 0, 0, NULL, TC_ACT_OK, -1 },
+	{ "ARP probe from 0.0.0.0", ARP, POD_MAC, "0.0.0.0", "10.1.0.5", 0, 0, 0, NULL, TC_ACT_OK,
+	  -1 },
 	{ "forged Ethernet source", IP4_UDP, OTHER_MAC, "10.1.0.5", "10.1.0.7", 1000, 2000, 0, NULL,
 	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_MAC },
-	{ "DHCP discover", IP4_UDP, POD_MAC, "0.0.0.0", "255.255.255.255", 68, 67, 0, NULL, TC_ACT_OK,
-	  -1 },
+	{ "DHCP discover", IP4_UDP, POD_MAC, "0.0.0.0", "255.255.255.255", 68, 67, 0, NULL,
+	  TC_ACT_OK, -1 },
 	{ "0.0.0.0 but not DHCP", IP4_UDP, POD_MAC, "0.0.0.0", "255.255.255.255", 68, 53, 0, NULL,
 	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP4 },
 	{ "NS from link-local", ICMP6, POD_MAC, "fe80::5", "ff02::1:ff00:7", 0, 0, 135, "fd00:1::7",
 	  TC_ACT_OK, -1 },
-	{ "DAD NS from ::", ICMP6, POD_MAC, "::", "ff02::1:ff00:5", 0, 0, 135, "fd00:1::5", TC_ACT_OK,
+	{ "DAD NS from ::", ICMP6, POD_MAC, "::", "ff02::1:ff00:5", 0, 0, 135, "fd00:1::5",
+	  TC_ACT_OK, -1 },
+	{ "RS from link-local", ICMP6, POD_MAC, "fe80::5", "ff02::2", 0, 0, 133, NULL, TC_ACT_OK,
 	  -1 },
-	{ "RS from link-local", ICMP6, POD_MAC, "fe80::5", "ff02::2", 0, 0, 133, NULL, TC_ACT_OK, -1 },
-	{ "NA for own address", ICMP6, POD_MAC, "fe80::5", "ff02::1", 0, 0, 136, "fd00:1::5", TC_ACT_OK,
-	  -1 },
-	{ "NA claiming another address", ICMP6, POD_MAC, "fe80::5", "ff02::1", 0, 0, 136, "fd00:1::6",
-	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_ND },
+	{ "NA for own address", ICMP6, POD_MAC, "fe80::5", "ff02::1", 0, 0, 136, "fd00:1::5",
+	  TC_ACT_OK, -1 },
+	{ "NA claiming another address", ICMP6, POD_MAC, "fe80::5", "ff02::1", 0, 0, 136,
+	  "fd00:1::6", TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_ND },
 	{ "ICMPv6 from a forged global", ICMP6, POD_MAC, "fd00:1::6", "fd00:1::7", 0, 0, 128, NULL,
 	  TC_ACT_SHOT, LOOM_ANTISPOOF_DROP_IP6 },
 	{ "MLD report from :: (hop-by-hop)", MLD, POD_MAC, "::", "ff02::16", 0, 0, 143, NULL,
@@ -214,7 +225,8 @@ static int run(struct loom_antispoof *as, const uint8_t *pkt, size_t len)
 	return (int)o.retval;
 }
 
-static const struct loom_antispoof_stats *lo_stats(struct loom_antispoof *as, struct loom_antispoof_stats **v)
+static const struct loom_antispoof_stats *lo_stats(struct loom_antispoof *as,
+						   struct loom_antispoof_stats **v)
 {
 	struct loom_err err;
 	size_t n = 0, i;
@@ -249,7 +261,8 @@ static void test_verdicts_and_counters(void **state)
 		for (d = 0; d < LOOM_ANTISPOOF_DROP_MAX; d++)
 			if (a->drop[d] != b->drop[d] + (d == c->reason))
 				fail_msg("%s: drop counter %s went %llu -> %llu", c->name,
-					 loom_antispoof_drop_name(d), (unsigned long long)b->drop[d],
+					 loom_antispoof_drop_name(d),
+					 (unsigned long long)b->drop[d],
 					 (unsigned long long)a->drop[d]);
 		assert_int_equal(a->pass_packets, b->pass_packets + (c->reason < 0));
 		if (c->reason < 0)
@@ -301,7 +314,8 @@ static void test_no_bpf_kernel(void **state)
 			_exit(3);
 		if (loom_antispoof_open_private(&as, &err) == 0)
 			_exit(4);
-		if (!strstr(err.msg, "no BPF support") || !strstr(err.msg, "\"antiSpoof\": false")) {
+		if (!strstr(err.msg, "no BPF support") ||
+		    !strstr(err.msg, "\"antiSpoof\": false")) {
 			fprintf(stderr, "unexpected message: %s\n", err.msg);
 			_exit(5);
 		}

@@ -160,8 +160,5 @@ static void test_bounds(void **state)
 	free(big);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_containerd),
-	cmocka_unit_test(test_good),
-	cmocka_unit_test(test_bad),
-	cmocka_unit_test(test_bounds))
+LOOM_TEST_MAIN(cmocka_unit_test(test_containerd), cmocka_unit_test(test_good),
+	       cmocka_unit_test(test_bad), cmocka_unit_test(test_bounds))

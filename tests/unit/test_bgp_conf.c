@@ -97,7 +97,8 @@ static void test_blocks(void **state)
 		assert_string_equal(ip_str(&r->start), cases[i].start);
 		assert_string_equal(ip_str(&r->end), cases[i].end);
 		if (r->usable != cases[i].usable)
-			fail_msg("case %zu: %llu usable, want %llu", i, (unsigned long long)r->usable,
+			fail_msg("case %zu: %llu usable, want %llu", i,
+				 (unsigned long long)r->usable,
 				 (unsigned long long)cases[i].usable);
 		/* No routes from IPAM: the plugin sets the link-local gateway. */
 		assert_int_equal(b.ic->n_routes, 0);
@@ -142,7 +143,7 @@ static void test_overrides(void **state)
 	write_lease("LOOM_NETWORK=10.245.0.0/16\nLOOM_SUBNET=10.245.7.0/26\nLOOM_MTU=1500\n"
 		    "LOOM_IPMASQ=true\n");
 	build_ok(BASE ",\"mtu\":9000,\"ipMasq\":false,\"antiSpoof\":false,\"stateDir\":\"/s\","
-		 "\"dataDir\":\"/d\",\"bpfPinDir\":\"/b\"}",
+		      "\"dataDir\":\"/d\",\"bpfPinDir\":\"/b\"}",
 		 LOOM_CMD_ADD, false, &b);
 	c = &b.d->view;
 	assert_int_equal(c->mtu, 9000);
@@ -228,7 +229,8 @@ static void test_no_lease(void **state)
 	snprintf(path, sizeof(path), "%s/net1.env", dir);
 	assert_int_equal(build(BASE "}", LOOM_CMD_ADD, false, &b), -1);
 	assert_int_equal(b.err.code, LOOM_ERR_TRY_AGAIN);
-	snprintf(want, sizeof(want), "lease file %s not found: is loomd running on this node?", path);
+	snprintf(want, sizeof(want), "lease file %s not found: is loomd running on this node?",
+		 path);
 	assert_string_equal(b.err.msg, want);
 	assert_null(b.d);
 	built_free(&b);
@@ -241,9 +243,9 @@ static void test_no_lease(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blocks),	   cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_overrides),  cmocka_unit_test(test_dual_stack),
-		cmocka_unit_test(test_errors),	   cmocka_unit_test(test_no_lease),
+		cmocka_unit_test(test_blocks),    cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_overrides), cmocka_unit_test(test_dual_stack),
+		cmocka_unit_test(test_errors),    cmocka_unit_test(test_no_lease),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,28 +18,33 @@
 #include "test_main.h"
 
 static const char *const NODES[][2] = {
-	{ "n1", "192.0.2.11" }, { "n2", "192.0.2.12" }, { "n3", "192.0.2.13" },
+	{ "n1", "192.0.2.11" },
+	{ "n2", "192.0.2.12" },
+	{ "n3", "192.0.2.13" },
 };
 
 struct topo {
 	const char *golden;
-	const char *spec;        /* the Network, JSON */
+	const char *spec; /* the Network, JSON */
 	const char *self;
 	size_t want_sessions;
 };
 
 static const struct topo TOPOS[] = {
-	{ "mesh.conf",
-	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}", "n1", 2 },
+	{ "mesh.conf", "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\"}}}",
+	  "n1", 2 },
 	{ "rr-reflector.conf",
 	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
-	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}", "n1", 2 },
+	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}",
+	  "n1", 2 },
 	{ "rr-client.conf",
 	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":65001,"
-	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}", "n2", 1 },
+	  "\"nodeToNodeMesh\":false,\"routeReflectors\":[\"n1\"],\"holdTime\":6}}}}",
+	  "n2", 1 },
 	{ "external.conf",
 	  "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"198.51.100.1\","
-	  "\"asNumber\":64513},{\"address\":\"192.0.2.12\",\"asNumber\":64999}]}}}}", "n1", 3 },
+	  "\"asNumber\":64513},{\"address\":\"192.0.2.12\",\"asNumber\":64999}]}}}}",
+	  "n1", 3 },
 };
 
 /* spec.backend.bgp of a Network's text, through the Network model. */
@@ -89,8 +94,10 @@ static char *render(const struct topo *t, size_t *sessions)
 			self.router_id = nodes[i].address;
 	}
 	assert_int_equal(loom_prefix_parse("10.244.0.0/16", &self.pool), 0);
-	assert_int_equal(loom_prefix_parse(strcmp(t->self, "n1") ? "10.244.2.0/24" : "10.244.1.0/24",
-					   &self.block), 0);
+	assert_int_equal(loom_prefix_parse(strcmp(t->self, "n1") ? "10.244.2.0/24"
+								 : "10.244.1.0/24",
+					   &self.block),
+			 0);
 	assert_int_equal(loom_bird_desired(&spec, &self, nodes, 3, &nb, &n, &text, &err), 0);
 	assert_non_null(text);
 	*sessions = n;
@@ -104,7 +111,7 @@ static void bird_accepts(const char *path)
 	int st;
 
 	if (system("command -v bird >/dev/null 2>&1") != 0)
-		return;   /* no BIRD on this machine: the golden comparison still ran */
+		return; /* no BIRD on this machine: the golden comparison still ran */
 	snprintf(cmd, sizeof(cmd), "bird -p -c '%s'", path);
 	st = system(cmd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -141,8 +148,9 @@ static void test_golden(void **state)
 
 static void test_neighbors_rr(void **state)
 {
-	static const char spec_txt[] = "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false,"
-				       "\"routeReflectors\":[\"n1\",\"n2\"]}}}}";
+	static const char spec_txt[] =
+		"{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false,"
+		"\"routeReflectors\":[\"n1\",\"n2\"]}}}}";
 	struct loom_bgp_spec spec;
 	struct loom_bird_node nodes[3];
 	struct loom_bird_neighbor *nb;
@@ -174,34 +182,45 @@ static void test_neighbors_rr(void **state)
 
 static void test_next_action(void **state)
 {
-	static const struct { bool external, running, pending; enum loom_bird_action want; } t[] = {
-		{ false, false, false, LOOM_BIRD_START },   /* ours died or never ran */
-		{ false, false, true, LOOM_BIRD_START },    /* a new one reads the new file */
-		{ false, true, true, LOOM_BIRD_RELOAD },
-		{ false, true, false, LOOM_BIRD_NOTHING },
-		{ true, false, true, LOOM_BIRD_RELOAD },    /* never start another's BIRD */
+	static const struct {
+		bool external, running, pending;
+		enum loom_bird_action want;
+	} t[] = {
+		{ false, false, false, LOOM_BIRD_START }, /* ours died or never ran */
+		{ false, false, true, LOOM_BIRD_START },  /* a new one reads the new file */
+		{ false, true, true, LOOM_BIRD_RELOAD },  { false, true, false, LOOM_BIRD_NOTHING },
+		{ true, false, true, LOOM_BIRD_RELOAD }, /* never start another's BIRD */
 		{ true, true, false, LOOM_BIRD_NOTHING },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		assert_int_equal(loom_bird_next(t[i].external, t[i].running, t[i].pending), t[i].want);
+		assert_int_equal(loom_bird_next(t[i].external, t[i].running, t[i].pending),
+				 t[i].want);
 }
 
 static void test_spec_errors(void **state)
 {
-	static const struct { const char *json, *msg; } cases[] = {
-		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":0}}}}", "asNumber" },
-		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":\"x\"}}}}", "asNumber" },
-		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false}}}}", "routeReflectors" },
-		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":1}}}}", "nodeToNodeMesh" },
+	static const struct {
+		const char *json, *msg;
+	} cases[] = {
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":0}}}}",
+		  "asNumber" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"asNumber\":\"x\"}}}}",
+		  "asNumber" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":false}}}}",
+		  "routeReflectors" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"nodeToNodeMesh\":1}}}}",
+		  "nodeToNodeMesh" },
 		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"x\",\"asNumber\":1}]}}}}",
 		  "peers[0].address" },
 		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"peers\":[{\"address\":\"192.0.2.1\"}]}}}}",
 		  "peers[0].asNumber" },
-		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"holdTime\":2}}}}", "holdTime" },
-		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":[]}}}", "spec.backend.bgp" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":{\"holdTime\":2}}}}",
+		  "holdTime" },
+		{ "{\"spec\":{\"cidr\":\"10.244.0.0/16\",\"backend\":{\"type\":\"bgp\",\"bgp\":[]}}}",
+		  "spec.backend.bgp" },
 		{ "not json", "not JSON" },
 	};
 	struct loom_bgp_spec spec;
@@ -271,10 +290,6 @@ static void test_status_parse(void **state)
 	free(p);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_golden),
-	cmocka_unit_test(test_neighbors_rr),
-	cmocka_unit_test(test_spec_errors),
-	cmocka_unit_test(test_next_action),
-	cmocka_unit_test(test_ipv6_router_id_refused),
-	cmocka_unit_test(test_status_parse))
+LOOM_TEST_MAIN(cmocka_unit_test(test_golden), cmocka_unit_test(test_neighbors_rr),
+	       cmocka_unit_test(test_spec_errors), cmocka_unit_test(test_next_action),
+	       cmocka_unit_test(test_ipv6_router_id_refused), cmocka_unit_test(test_status_parse))

@@ -29,7 +29,8 @@ static int parse(const char *body, const char *env, struct loom_br_conf *c, stru
 	char doc[4096];
 	int r;
 
-	snprintf(doc, sizeof(doc), "{\"cniVersion\":\"1.0.0\",\"name\":\"net1\",\"type\":\"loom-bridge\"%s%s}",
+	snprintf(doc, sizeof(doc),
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"net1\",\"type\":\"loom-bridge\"%s%s}",
 		 body[0] ? "," : "", body);
 	loom_err_clear(err);
 	memset(&args, 0, sizeof(args));
@@ -72,7 +73,10 @@ static void test_defaults(void **state)
 }
 
 /* Every boolean key sets its field, and only its field. */
-#define FIELD(key, field) { key, offsetof(struct loom_br_conf, field) }
+#define FIELD(key, field)                                 \
+	{                                                 \
+		key, offsetof(struct loom_br_conf, field) \
+	}
 static const struct {
 	const char *key;
 	size_t off;
@@ -101,7 +105,8 @@ static void test_bools(void **state)
 		assert_int_equal(parse(body, NULL, c, &err), 0);
 		for (k = 0; k < N(bools); k++)
 			if (*(bool *)((char *)c + bools[k].off) != (k == i))
-				fail_msg("%s: field of %s is %d", bools[i].key, bools[k].key, k != i);
+				fail_msg("%s: field of %s is %d", bools[i].key, bools[k].key,
+					 k != i);
 		/* null means "not given", as in Go */
 		snprintf(body, sizeof(body), "\"%s\": null", bools[i].key);
 		assert_int_equal(parse(body, NULL, c, &err), 0);
@@ -109,8 +114,10 @@ static void test_bools(void **state)
 		snprintf(body, sizeof(body), "\"%s\": \"yes\"", bools[i].key);
 		assert_int_equal(parse(body, NULL, c, &err), -1);
 		assert_int_equal(err.code, LOOM_ERR_INVALID_CONFIG);
-		if (strncmp(err.msg, bools[i].key, strlen(bools[i].key)) != 0 || !strstr(err.msg, "boolean"))
-			fail_msg("%s: message \"%s\" does not name the field", bools[i].key, err.msg);
+		if (strncmp(err.msg, bools[i].key, strlen(bools[i].key)) != 0 ||
+		    !strstr(err.msg, "boolean"))
+			fail_msg("%s: message \"%s\" does not name the field", bools[i].key,
+				 err.msg);
 	}
 	free(c);
 }
@@ -141,17 +148,19 @@ static void test_values(void **state)
 	assert_true(c->layer3);
 	assert_true(c->ipam_in_process);
 
-	assert_int_equal(parse("\"ipMasq\": true, \"ipMasqBackend\": \"iptables\"", NULL, c, &err), 0);
+	assert_int_equal(parse("\"ipMasq\": true, \"ipMasqBackend\": \"iptables\"", NULL, c, &err),
+			 0);
 	assert_true(c->ip_masq);
 	assert_int_equal(parse("\"ipMasqBackend\": \"nftables\"", NULL, c, &err), 0);
 
 	assert_int_equal(parse("\"stateDir\": \"/run/loom/ep\"", NULL, c, &err), 0);
 	assert_string_equal(c->state_dir, "/run/loom/ep");
 
-	assert_int_equal(parse("\"dns\": {\"nameservers\": [\"10.96.0.10\"], \"domain\": \"cluster.local\","
-			       " \"search\": [\"a.svc\", \"svc\"], \"options\": [\"ndots:5\"]}",
-			       NULL, c, &err),
-			 0);
+	assert_int_equal(
+		parse("\"dns\": {\"nameservers\": [\"10.96.0.10\"], \"domain\": \"cluster.local\","
+		      " \"search\": [\"a.svc\", \"svc\"], \"options\": [\"ndots:5\"]}",
+		      NULL, c, &err),
+		0);
 	assert_true(c->has_dns);
 	assert_int_equal(c->dns.n_nameservers, 1);
 	assert_string_equal(c->dns.nameservers[0], "10.96.0.10");
@@ -168,9 +177,10 @@ static void test_values(void **state)
 	assert_int_equal(parse("\"vlan\": 100, \"preserveDefaultVlan\": false", NULL, c, &err), 0);
 	assert_int_equal(c->vlan, 100);
 	assert_false(c->preserve_default_vlan);
-	assert_int_equal(parse("\"vlanTrunk\": [{\"minID\": 10, \"maxID\": 12}, {\"id\": 11}, {\"id\": 4}]",
-			       NULL, c, &err),
-			 0);
+	assert_int_equal(
+		parse("\"vlanTrunk\": [{\"minID\": 10, \"maxID\": 12}, {\"id\": 11}, {\"id\": 4}]",
+		      NULL, c, &err),
+		0);
 	assert_int_equal(c->n_trunk, 4); /* sorted and unique */
 	assert_int_equal(c->trunk[0], 4);
 	assert_int_equal(c->trunk[1], 10);
@@ -184,7 +194,8 @@ static const struct {
 	const char *body, *env, *mac, *from;
 } macs[] = {
 	{ "", "MAC=0a:58:0a:16:00:05", "0a:58:0a:16:00:05", "CNI_ARGS MAC" },
-	{ "", "IgnoreUnknown=1;K8S_POD_NAME=x;MAC=0A-58-0A-16-00-06", "0a:58:0a:16:00:06", "CNI_ARGS MAC" },
+	{ "", "IgnoreUnknown=1;K8S_POD_NAME=x;MAC=0A-58-0A-16-00-06", "0a:58:0a:16:00:06",
+	  "CNI_ARGS MAC" },
 	{ "\"args\": {\"cni\": {\"mac\": \"0a:58:0a:16:00:07\"}}", "MAC=0a:58:0a:16:00:05",
 	  "0a:58:0a:16:00:07", "args.cni.mac" },
 	{ "\"args\": {\"cni\": {\"mac\": \"0a:58:0a:16:00:07\"}}, \"runtimeConfig\": {\"mac\": "
@@ -221,7 +232,8 @@ static const struct {
 	{ "\"hairpinMode\": true, \"promiscMode\": true", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "hairpinMode, promiscMode: cannot set hairpin mode and promiscuous mode" },
 	{ "\"bridge\": \"\"", NULL, LOOM_ERR_INVALID_CONFIG, "bridge: is empty" },
-	{ "\"bridge\": \"a-very-long-bridge\"", NULL, LOOM_ERR_INVALID_CONFIG, "bridge: longer than 15" },
+	{ "\"bridge\": \"a-very-long-bridge\"", NULL, LOOM_ERR_INVALID_CONFIG,
+	  "bridge: longer than 15" },
 	{ "\"bridge\": \"br/0\"", NULL, LOOM_ERR_INVALID_CONFIG, "bridge: \"br/0\" contains" },
 	{ "\"bridge\": \"br 0\"", NULL, LOOM_ERR_INVALID_CONFIG, "bridge: \"br 0\" contains" },
 	{ "\"bridge\": 7", NULL, LOOM_ERR_INVALID_CONFIG, "bridge: must be a string" },
@@ -234,7 +246,8 @@ static const struct {
 	{ "\"vlan\": -2", NULL, LOOM_ERR_INVALID_CONFIG, "vlan: invalid VLAN ID -2" },
 	{ "\"vlan\": 5, \"vlanTrunk\": [{\"id\": 6}]", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "vlan, vlanTrunk: cannot set both" },
-	{ "\"vlanTrunk\": {\"id\": 6}", NULL, LOOM_ERR_INVALID_CONFIG, "vlanTrunk: must be an array" },
+	{ "\"vlanTrunk\": {\"id\": 6}", NULL, LOOM_ERR_INVALID_CONFIG,
+	  "vlanTrunk: must be an array" },
 	{ "\"vlanTrunk\": [{\"id\": 6}, 7]", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "vlanTrunk[1]: must be an object" },
 	{ "\"vlanTrunk\": [{\"id\": 0}]", NULL, LOOM_ERR_INVALID_CONFIG,
@@ -261,14 +274,17 @@ static const struct {
 	  "runtimeConfig.mac: 01:00:5e:00:00:01 is a multicast address" },
 	{ "\"args\": {\"cni\": {\"mac\": \"00:00:00:00:00:00\"}}", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "args.cni.mac: 00:00:00:00:00:00 is not a usable address" },
-	{ "\"args\": {\"cni\": \"x\"}", NULL, LOOM_ERR_INVALID_CONFIG, "args.cni: must be an object" },
+	{ "\"args\": {\"cni\": \"x\"}", NULL, LOOM_ERR_INVALID_CONFIG,
+	  "args.cni: must be an object" },
 	{ "", "MAC=zz:58:0a:16:00:05", LOOM_ERR_INVALID_ENV,
 	  "CNI_ARGS MAC: \"zz:58:0a:16:00:05\" is not a MAC address" },
 	{ "", "MAC=0a:58:0a:16-00-05", LOOM_ERR_INVALID_ENV, "CNI_ARGS MAC: " },
 	{ "\"dns\": {\"nameservers\": [\"1.1.1.1\", 2]}", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "dns.nameservers[1]: must be a string" },
-	{ "\"dns\": {\"search\": \"a\"}", NULL, LOOM_ERR_INVALID_CONFIG, "dns.search: must be an array" },
-	{ "\"dns\": {\"domain\": 1}", NULL, LOOM_ERR_INVALID_CONFIG, "dns.domain: must be a string" },
+	{ "\"dns\": {\"search\": \"a\"}", NULL, LOOM_ERR_INVALID_CONFIG,
+	  "dns.search: must be an array" },
+	{ "\"dns\": {\"domain\": 1}", NULL, LOOM_ERR_INVALID_CONFIG,
+	  "dns.domain: must be a string" },
 };
 
 static void test_refused(void **state)
@@ -281,9 +297,10 @@ static void test_refused(void **state)
 	for (i = 0; i < N(bad); i++) {
 		if (parse(bad[i].body, bad[i].env, c, &err) == 0)
 			fail_msg("accepted: %s", bad[i].body);
-		if (err.code != bad[i].code || strncmp(err.msg, bad[i].msg, strlen(bad[i].msg)) != 0)
-			fail_msg("case %zu (%s): got code %d \"%s\", want %d \"%s...\"", i, bad[i].body,
-				 err.code, err.msg, bad[i].code, bad[i].msg);
+		if (err.code != bad[i].code ||
+		    strncmp(err.msg, bad[i].msg, strlen(bad[i].msg)) != 0)
+			fail_msg("case %zu (%s): got code %d \"%s\", want %d \"%s...\"", i,
+				 bad[i].body, err.code, err.msg, bad[i].code, bad[i].msg);
 	}
 	free(c);
 }
@@ -314,9 +331,14 @@ static void test_mac_syntax(void **state)
 		const char *s;
 		int r;
 	} v[] = {
-		{ "aa:bb:cc:dd:ee:ff", 0 },  { "AA-BB-CC-DD-EE-FF", 0 }, { "aa:bb:cc:dd:ee:f", -1 },
-		{ "aa:bb:cc:dd:ee:fff", -1 }, { "aa:bb-cc:dd:ee:ff", -1 }, { "aabb.ccdd.eeff", -1 },
-		{ "", -1 },                  { "gg:bb:cc:dd:ee:ff", -1 },
+		{ "aa:bb:cc:dd:ee:ff", 0 },
+		{ "AA-BB-CC-DD-EE-FF", 0 },
+		{ "aa:bb:cc:dd:ee:f", -1 },
+		{ "aa:bb:cc:dd:ee:fff", -1 },
+		{ "aa:bb-cc:dd:ee:ff", -1 },
+		{ "aabb.ccdd.eeff", -1 },
+		{ "", -1 },
+		{ "gg:bb:cc:dd:ee:ff", -1 },
 	};
 	uint8_t mac[LOOM_MAC_LEN];
 	size_t i;
@@ -374,7 +396,8 @@ static void test_record(void **state)
 	assert_int_equal(loom_prefix_parse("fd00::5/64", &r->ips[1]), 0);
 	r->masq = true;
 
-	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err), -ENOENT);
+	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err),
+			 -ENOENT);
 	assert_false(loom_endpoint_record_any(sub, "3f2a", "eth0"));
 	assert_int_equal(loom_endpoint_record_write(sub, r, &err), 0);
 	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err), 0);
@@ -389,20 +412,24 @@ static void test_record(void **state)
 	assert_true(loom_endpoint_record_any(sub, "3f2a", "eth0"));
 	assert_false(loom_endpoint_record_any(sub, "3f2", "eth0"));
 	assert_false(loom_endpoint_record_any(sub, "3f2a", "eth1"));
-	assert_int_equal(loom_endpoint_record_read(sub, "net2", "3f2a", "eth0", back, &err), -ENOENT);
+	assert_int_equal(loom_endpoint_record_read(sub, "net2", "3f2a", "eth0", back, &err),
+			 -ENOENT);
 
 	/* Garbage under a record's name is not a record. */
-	assert_int_equal(loom_endpoint_record_path(sub, "net1", "bad", "eth0", path, sizeof(path)), 0);
+	assert_int_equal(loom_endpoint_record_path(sub, "net1", "bad", "eth0", path, sizeof(path)),
+			 0);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("{\"network\": 1}", f);
 	fclose(f);
-	assert_int_equal(loom_endpoint_record_read(sub, "net1", "bad", "eth0", back, &err), -EINVAL);
+	assert_int_equal(loom_endpoint_record_read(sub, "net1", "bad", "eth0", back, &err),
+			 -EINVAL);
 	assert_non_null(strstr(err.msg, "not a loom-bridge record"));
 
 	assert_int_equal(loom_endpoint_record_remove(sub, "net1", "3f2a", "eth0", &err), 0);
 	assert_int_equal(loom_endpoint_record_remove(sub, "net1", "3f2a", "eth0", &err), 0);
-	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err), -ENOENT);
+	assert_int_equal(loom_endpoint_record_read(sub, "net1", "3f2a", "eth0", back, &err),
+			 -ENOENT);
 	assert_int_equal(loom_endpoint_record_remove(sub, "net1", "bad", "eth0", &err), 0);
 	assert_int_equal(rmdir(sub), 0); /* nothing else was left behind */
 	assert_int_equal(rmdir(dir), 0);
@@ -410,13 +437,8 @@ static void test_record(void **state)
 	free(back);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_defaults),
-	cmocka_unit_test(test_bools),
-	cmocka_unit_test(test_values),
-	cmocka_unit_test(test_mac),
-	cmocka_unit_test(test_refused),
-	cmocka_unit_test(test_verify),
-	cmocka_unit_test(test_mac_syntax),
-	cmocka_unit_test(test_veth_names),
-	cmocka_unit_test(test_record))
+LOOM_TEST_MAIN(cmocka_unit_test(test_defaults), cmocka_unit_test(test_bools),
+	       cmocka_unit_test(test_values), cmocka_unit_test(test_mac),
+	       cmocka_unit_test(test_refused), cmocka_unit_test(test_verify),
+	       cmocka_unit_test(test_mac_syntax), cmocka_unit_test(test_veth_names),
+	       cmocka_unit_test(test_record))

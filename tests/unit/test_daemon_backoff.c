@@ -66,7 +66,5 @@ static void test_sane(void **state)
 	assert_true(loom_backoff_next(&b) <= 1);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_bounds),
-	cmocka_unit_test(test_jitter),
-	cmocka_unit_test(test_sane))
+LOOM_TEST_MAIN(cmocka_unit_test(test_bounds), cmocka_unit_test(test_jitter),
+	       cmocka_unit_test(test_sane))

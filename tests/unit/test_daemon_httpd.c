@@ -198,7 +198,8 @@ static void test_limits(void **state)
 
 	(void)state;
 	assert_int_equal(loom_httpd_open("[::1]:0", handler, NULL, watch, &l, &h) == 0 ||
-			 loom_httpd_open("127.0.0.1:0", handler, NULL, watch, &l, &h) == 0, 1);
+				 loom_httpd_open("127.0.0.1:0", handler, NULL, watch, &l, &h) == 0,
+			 1);
 	loom_httpd_close(h);
 	assert_int_equal(loom_httpd_open("127.0.0.1:0", handler, NULL, watch, &l, &h), 0);
 
@@ -231,6 +232,4 @@ static void test_limits(void **state)
 	loom_httpd_close(NULL);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_endpoints),
-	cmocka_unit_test(test_limits))
+LOOM_TEST_MAIN(cmocka_unit_test(test_endpoints), cmocka_unit_test(test_limits))

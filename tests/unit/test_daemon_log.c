@@ -66,7 +66,5 @@ static void test_levels(void **state)
 	loom_log_set_level(LOOM_LOG_INFO);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_format),
-	cmocka_unit_test(test_truncation),
-	cmocka_unit_test(test_levels))
+LOOM_TEST_MAIN(cmocka_unit_test(test_format), cmocka_unit_test(test_truncation),
+	       cmocka_unit_test(test_levels))

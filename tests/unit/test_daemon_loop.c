@@ -240,7 +240,6 @@ static void test_no_starvation(void **state)
 	loom_loop_free(l);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_timers_in_order), cmocka_unit_test(test_timer_disarm_remove),
-	cmocka_unit_test(test_fd_readiness),    cmocka_unit_test(test_signal_delivery),
-	cmocka_unit_test(test_no_starvation),   cmocka_unit_test(test_watch_by_fd))
+LOOM_TEST_MAIN(cmocka_unit_test(test_timers_in_order), cmocka_unit_test(test_timer_disarm_remove),
+	       cmocka_unit_test(test_fd_readiness), cmocka_unit_test(test_signal_delivery),
+	       cmocka_unit_test(test_no_starvation), cmocka_unit_test(test_watch_by_fd))

@@ -19,7 +19,8 @@ static const double BOUNDS[] = { 0.001, 0.01, 0.1, 1 };
 static void test_render(void **state)
 {
 	struct loom_metrics *m = loom_metrics_new();
-	const char *peer1[] = { "peer", "192.0.2.1", NULL }, *peer2[] = { "peer", "192.0.2.2", NULL };
+	const char *peer1[] = { "peer", "192.0.2.1", NULL },
+		   *peer2[] = { "peer", "192.0.2.2", NULL };
 	const char *odd[] = { "range", "a\"b\\c\nd", NULL };
 	struct loom_metric *c, *g1, *g2, *h, *e;
 	char *out = NULL;
@@ -29,14 +30,14 @@ static void test_render(void **state)
 	assert_non_null(m);
 	c = loom_metrics_add(m, LOOM_METRIC_COUNTER, "loom_dataplane_apply_errors_total",
 			     "Dataplane applies that failed.", NULL, NULL, 0);
-	g1 = loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_bgp_peer_up", "1 when the BGP session is up.",
-			      peer1, NULL, 0);
-	g2 = loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_bgp_peer_up", "1 when the BGP session is up.",
-			      peer2, NULL, 0);
+	g1 = loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_bgp_peer_up",
+			      "1 when the BGP session is up.", peer1, NULL, 0);
+	g2 = loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_bgp_peer_up",
+			      "1 when the BGP session is up.", peer2, NULL, 0);
 	h = loom_metrics_add(m, LOOM_METRIC_HISTOGRAM, "loom_dataplane_apply_duration_seconds",
 			     "Time to apply a change.\nIn seconds \\ wall clock.", NULL, BOUNDS, 4);
-	e = loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_ipam_addresses_in_use", "Addresses held.", odd,
-			     NULL, 0);
+	e = loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_ipam_addresses_in_use", "Addresses held.",
+			     odd, NULL, 0);
 	assert_non_null(c);
 	assert_non_null(g1);
 	assert_non_null(g2);
@@ -44,7 +45,8 @@ static void test_render(void **state)
 	assert_non_null(e);
 	/* the same series again is the same series */
 	assert_ptr_equal(loom_metrics_add(m, LOOM_METRIC_GAUGE, "loom_bgp_peer_up",
-					  "1 when the BGP session is up.", peer1, NULL, 0), g1);
+					  "1 when the BGP session is up.", peer1, NULL, 0),
+			 g1);
 	loom_metric_inc(c);
 	loom_metric_add(c, 2);
 	loom_metric_add(c, -5); /* a counter never goes down */
@@ -58,7 +60,8 @@ static void test_render(void **state)
 	assert_true(loom_metric_value(h) == 4);
 	assert_int_equal(loom_metrics_render(m, &out, &len), 0);
 	assert_int_equal(strlen(out), len);
-	assert_string_equal(out,
+	assert_string_equal(
+		out,
 		"# HELP loom_dataplane_apply_errors_total Dataplane applies that failed.\n"
 		"# TYPE loom_dataplane_apply_errors_total counter\n"
 		"loom_dataplane_apply_errors_total 3\n"
@@ -113,11 +116,11 @@ static void test_refused(void **state)
 	const double down[] = { 1, 0.5 };
 
 	(void)state;
-#define REFUSED(...)                                              \
-	do {                                                      \
-		errno = 0;                                        \
-		assert_null(loom_metrics_add(m, __VA_ARGS__));    \
-		assert_int_equal(errno, EINVAL);                  \
+#define REFUSED(...)                                           \
+	do {                                                   \
+		errno = 0;                                     \
+		assert_null(loom_metrics_add(m, __VA_ARGS__)); \
+		assert_int_equal(errno, EINVAL);               \
 	} while (0)
 	REFUSED(LOOM_METRIC_COUNTER, "loom_restarts", "no _total", NULL, NULL, 0);
 	REFUSED(LOOM_METRIC_GAUGE, "loom_things_total", "_total on a gauge", NULL, NULL, 0);
@@ -138,7 +141,5 @@ static void test_refused(void **state)
 	loom_metrics_free(NULL);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_render),
-	cmocka_unit_test(test_special_values),
-	cmocka_unit_test(test_refused))
+LOOM_TEST_MAIN(cmocka_unit_test(test_render), cmocka_unit_test(test_special_values),
+	       cmocka_unit_test(test_refused))

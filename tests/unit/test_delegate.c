@@ -179,8 +179,8 @@ static void test_result_and_env(void **state)
 static const struct {
 	const char *type;
 	int code;
-	const char *msg;      /* substring of msg */
-	const char *details;  /* substring of details, or NULL */
+	const char *msg;     /* substring of msg */
+	const char *details; /* substring of details, or NULL */
 } failures[] = {
 	{ "fail", LOOM_ERR_TRY_AGAIN, "store is busy", "lock held" },
 	{ "fail-nodetails", LOOM_ERR_IP_UNAVAILABLE, "10.1.2.3 is taken", "why it failed" },
@@ -210,9 +210,9 @@ static void test_failures(void **state)
 		json_t *out = (json_t *)1;
 		/* Only "slow" and "spam" are meant to meet the deadline. */
 		int timeout = strcmp(failures[i].type, "slow") == 0 ||
-				      strcmp(failures[i].type, "spam") == 0
-			? 300
-			: 10000;
+					      strcmp(failures[i].type, "spam") == 0
+				      ? 300
+				      : 10000;
 
 		loom_err_clear(&err);
 		if (loom_delegate(failures[i].type, LOOM_CMD_ADD, &env, conf, strlen(conf), timeout,
@@ -221,8 +221,8 @@ static void test_failures(void **state)
 		assert_null(out);
 		if (err.code != failures[i].code || !strstr(err.msg, failures[i].msg) ||
 		    (failures[i].details && !strstr(err.details, failures[i].details)))
-			fail_msg("%s: code %d msg \"%s\" details \"%s\"", failures[i].type, err.code,
-				 err.msg, err.details);
+			fail_msg("%s: code %d msg \"%s\" details \"%s\"", failures[i].type,
+				 err.code, err.msg, err.details);
 		assert_no_children();
 	}
 }
@@ -257,7 +257,8 @@ static void test_no_sigpipe(void **state)
 	memset(big, ' ', len);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, NULL, &before);
-	assert_int_equal(loom_delegate("noread", LOOM_CMD_ADD, &env, big, len, 10000, &out, &err), 0);
+	assert_int_equal(loom_delegate("noread", LOOM_CMD_ADD, &env, big, len, 10000, &out, &err),
+			 0);
 	assert_null(out);
 	sigprocmask(SIG_SETMASK, NULL, &after);
 	assert_int_equal(sigismember(&before, SIGPIPE), sigismember(&after, SIGPIPE));
@@ -314,12 +315,9 @@ static void test_bad_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_result_and_env),
-		cmocka_unit_test(test_failures),
-		cmocka_unit_test(test_empty_answer),
-		cmocka_unit_test(test_no_sigpipe),
-		cmocka_unit_test(test_grandchild),
-		cmocka_unit_test(test_bad_env),
+		cmocka_unit_test(test_result_and_env), cmocka_unit_test(test_failures),
+		cmocka_unit_test(test_empty_answer),   cmocka_unit_test(test_no_sigpipe),
+		cmocka_unit_test(test_grandchild),     cmocka_unit_test(test_bad_env),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

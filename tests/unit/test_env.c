@@ -90,7 +90,8 @@ static void test_missing_required(void **state)
 				assert_int_equal(loom_cni_env_read(&env, &err), -1);
 				assert_int_equal(err.code, LOOM_ERR_INVALID_ENV);
 				if (!strstr(err.msg, var) || !strstr(err.msg, req_table[i].cmd))
-					fail_msg("%s without %s: \"%s\"", req_table[i].cmd, var, err.msg);
+					fail_msg("%s without %s: \"%s\"", req_table[i].cmd, var,
+						 err.msg);
 			}
 		}
 	}
@@ -233,7 +234,8 @@ static void test_malformed(void **state)
 			setenv(malformed[i].var, malformed[i].value, 1);
 			assert_int_equal(loom_cni_env_read(&env, &err), -1);
 			assert_int_equal(err.code, LOOM_ERR_INVALID_ENV);
-			if (!strstr(err.msg, malformed[i].var) || !strstr(err.msg, malformed[i].want) ||
+			if (!strstr(err.msg, malformed[i].var) ||
+			    !strstr(err.msg, malformed[i].want) ||
 			    !strstr(err.msg, malformed[i].value))
 				fail_msg("%s %s=\"%s\": \"%s\"", cmds[c], malformed[i].var,
 					 malformed[i].value, err.msg);
@@ -246,7 +248,7 @@ static void test_validators(void **state)
 	static const struct {
 		int (*fn)(const char *, struct loom_err *);
 		const char *value;
-		int want;     /* 0 or the error code */
+		int want; /* 0 or the error code */
 	} cases[] = {
 		{ loom_cni_validate_container_id, "a", 0 },
 		{ loom_cni_validate_container_id,
@@ -281,7 +283,8 @@ static void test_validators(void **state)
 		loom_err_clear(&err);
 		r = cases[i].fn(cases[i].value, &err);
 		if (cases[i].want == 0 && r != 0)
-			fail_msg("case %zu \"%s\": unexpected error \"%s\"", i, cases[i].value, err.msg);
+			fail_msg("case %zu \"%s\": unexpected error \"%s\"", i, cases[i].value,
+				 err.msg);
 		if (cases[i].want != 0 && (r != -1 || err.code != cases[i].want))
 			fail_msg("case %zu \"%s\": r=%d code=%d", i,
 				 cases[i].value ? cases[i].value : "(null)", r, err.code);
@@ -302,11 +305,9 @@ static void test_validators(void **state)
 	assert_int_equal(loom_cni_validate_ifname("a/b", NULL), -1);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test_setup(test_missing_required, clear_env),
-	cmocka_unit_test_setup(test_missing_several, clear_env),
-	cmocka_unit_test_setup(test_optional_and_unused, clear_env),
-	cmocka_unit_test_setup(test_all_good, clear_env),
-	cmocka_unit_test_setup(test_command, clear_env),
-	cmocka_unit_test_setup(test_malformed, clear_env),
-	cmocka_unit_test(test_validators))
+LOOM_TEST_MAIN(cmocka_unit_test_setup(test_missing_required, clear_env),
+	       cmocka_unit_test_setup(test_missing_several, clear_env),
+	       cmocka_unit_test_setup(test_optional_and_unused, clear_env),
+	       cmocka_unit_test_setup(test_all_good, clear_env),
+	       cmocka_unit_test_setup(test_command, clear_env),
+	       cmocka_unit_test_setup(test_malformed, clear_env), cmocka_unit_test(test_validators))

@@ -18,7 +18,9 @@ static void test_set(void **state)
 	(void)state;
 	loom_err_clear(&e);
 	strcpy(e.details, "stale");
-	assert_int_equal(loom_err_set(&e, LOOM_ERR_INVALID_CONFIG, "ipam.subnet: \"%s\" is bad", "x"), -1);
+	assert_int_equal(loom_err_set(&e, LOOM_ERR_INVALID_CONFIG, "ipam.subnet: \"%s\" is bad",
+				      "x"),
+			 -1);
 	assert_int_equal(e.code, LOOM_ERR_INVALID_CONFIG);
 	assert_string_equal(e.msg, "ipam.subnet: \"x\" is bad");
 	assert_string_equal(e.details, ""); /* a new error does not inherit old details */
@@ -75,7 +77,8 @@ static void test_to_json(void **state)
 	loom_err_set(&e, LOOM_ERR_INVALID_ENV, "CNI_IFNAME is missing");
 	j = loom_err_to_json(&e, "1.0.0");
 	s = json_dumps(j, JSON_COMPACT);
-	assert_string_equal(s, "{\"cniVersion\":\"1.0.0\",\"code\":4,\"msg\":\"CNI_IFNAME is missing\"}");
+	assert_string_equal(
+		s, "{\"cniVersion\":\"1.0.0\",\"code\":4,\"msg\":\"CNI_IFNAME is missing\"}");
 	free(s);
 	json_decref(j);
 
@@ -86,8 +89,5 @@ static void test_to_json(void **state)
 	json_decref(j);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_set),
-	cmocka_unit_test(test_errno),
-	cmocka_unit_test(test_prefix_and_truncation),
-	cmocka_unit_test(test_to_json))
+LOOM_TEST_MAIN(cmocka_unit_test(test_set), cmocka_unit_test(test_errno),
+	       cmocka_unit_test(test_prefix_and_truncation), cmocka_unit_test(test_to_json))

@@ -46,9 +46,9 @@ static const uint8_t POD_MAC[6] = { 0x02, 0x42, 0x0a, 0x01, 0x00, 0x05 };
 static const uint8_t OTHER_MAC[6] = { 0x02, 0x42, 0x0a, 0x01, 0x00, 0x99 };
 
 struct fx {
-	int host, pod, out;       /* netns fds */
+	int host, pod, out; /* netns fds */
 	ino_t orig_ns;
-	struct loom_prefix ips[2];   /* the pod's, as the plugin would pass them */
+	struct loom_prefix ips[2]; /* the pod's, as the plugin would pass them */
 	struct loom_fw_pod p;
 };
 
@@ -65,7 +65,13 @@ static int ruleset_count(struct fx *f, const char *want)
 
 /* ---- loom_fw_* inside the host netns ---- */
 
-enum op { ADD, DEL, DEL_DEFERRED, PURGE, PURGE_DEFERRED };
+enum op {
+	ADD,
+	DEL,
+	DEL_DEFERRED,
+	PURGE,
+	PURGE_DEFERRED
+};
 
 struct call {
 	enum op op;
@@ -153,9 +159,14 @@ static void add_default(struct loom_nl *nl, const char *dst, const char *gw)
 static void build_topology(struct fx *f)
 {
 	_cleanup_nl_ struct loom_nl *h = NULL, *p = NULL, *o = NULL;
-	struct loom_veth_req pod_veth = { .name = "vh0", .peer_name = "eth0", .peer_netns_fd = f->pod,
-					  .peer_mac = POD_MAC, .up = true };
-	struct loom_veth_req out_veth = { .name = "ho0", .peer_name = "eth0", .peer_netns_fd = f->out, .up = true };
+	struct loom_veth_req pod_veth = { .name = "vh0",
+					  .peer_name = "eth0",
+					  .peer_netns_fd = f->pod,
+					  .peer_mac = POD_MAC,
+					  .up = true };
+	struct loom_veth_req out_veth = {
+		.name = "ho0", .peer_name = "eth0", .peer_netns_fd = f->out, .up = true
+	};
 	struct loom_link br, l;
 
 	assert_int_equal(loom_nl_open_netns(f->host, &h), 0);
@@ -199,9 +210,15 @@ static int setup(void **state)
 	f->ips[0] = pfx_of("10.1.0.5/16");
 	f->ips[1] = pfx_of("fd00:1::5/64");
 	f->p = (struct loom_fw_pod){
-		.network = "net1", .container_id = "0123456789abcdef", .ifname = "eth0",
-		.host_veth = "vh0", .mac = "02:42:0A:01:00:05", .n_ips = 2, .ips = f->ips,
-		.masq = true, .spoofchk = true,
+		.network = "net1",
+		.container_id = "0123456789abcdef",
+		.ifname = "eth0",
+		.host_veth = "vh0",
+		.mac = "02:42:0A:01:00:05",
+		.n_ips = 2,
+		.ips = f->ips,
+		.masq = true,
+		.spoofchk = true,
 	};
 	*state = f;
 	return 0;
@@ -225,7 +242,7 @@ static struct fx *fx_of(void **state)
 
 struct sock_req {
 	int family;
-	const char *bind_ip;   /* NULL: unbound sender */
+	const char *bind_ip; /* NULL: unbound sender */
 };
 
 static int sock_fn(void *arg)
@@ -274,7 +291,8 @@ static int udp_in(int ns, int family, const char *bind_ip)
  * the first datagrams may wait for ARP/ND, IPv6 ones up to seconds), and
  * return the source address it arrived with; "" when nothing arrived
  * within tries * 100 ms. */
-static void probe_n(struct fx *f, int listen_ns, const char *dst, char src[LOOM_IP_STRLEN], int tries)
+static void probe_n(struct fx *f, int listen_ns, const char *dst, char src[LOOM_IP_STRLEN],
+		    int tries)
 {
 	int family = strchr(dst, ':') ? AF_INET6 : AF_INET;
 	_cleanup_close_ int rx = udp_in(listen_ns, family, dst);
@@ -310,9 +328,11 @@ static void probe_n(struct fx *f, int listen_ns, const char *dst, char src[LOOM_
 		if (recvfrom(rx, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen) < 0)
 			continue;
 		if (from.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, src, LOOM_IP_STRLEN);
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, src,
+				  LOOM_IP_STRLEN);
 		else
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, src, LOOM_IP_STRLEN);
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, src,
+				  LOOM_IP_STRLEN);
 		return;
 	}
 }
@@ -343,7 +363,7 @@ static void test_add_writes_elements(void **state)
 	for (i = 0; i < N(want); i++)
 		if (ruleset_count(f, want[i]) != 1)
 			fail_msg("ruleset should hold `%s` once", want[i]);
-	assert_int_equal(ruleset_count(f, "masquerade"), 2);   /* one rule per family */
+	assert_int_equal(ruleset_count(f, "masquerade"), 2); /* one rule per family */
 	assert_int_equal(ruleset_count(f, "drop"), 1);
 	assert_int_equal(ruleset_count(f, "ip daddr != 224.0.0.0/4"), 1);
 	assert_int_equal(ruleset_count(f, "ip6 daddr != ff00::/8"), 1);
@@ -372,7 +392,7 @@ static void test_add_features(void **state)
 	p.n_ips = 1;
 	assert_int_equal(fw_add(f, &p), 0);
 	assert_int_equal(ruleset_count(f, "table inet loom_bridge"), 1);
-	assert_int_equal(ruleset_count(f, "net1/c2/eth0"), 2);   /* masq6 and local6 */
+	assert_int_equal(ruleset_count(f, "net1/c2/eth0"), 2); /* masq6 and local6 */
 	assert_int_equal(ruleset_count(f, "10.1.0.5"), 0);
 	/* both, with both tables there: the rules stay single */
 	p.spoofchk = true;
@@ -417,7 +437,8 @@ static void test_add_second_table(void **state)
 		both.n_ips = 1;
 		assert_int_equal(fw_add(f, &one), 0);
 		assert_int_equal(fw_add(f, &both), 0);
-		assert_int_equal(ruleset_count(f, i ? "netb/one1/eth0" : "neta/one0/eth0"), i ? 2 : 4);
+		assert_int_equal(ruleset_count(f, i ? "netb/one1/eth0" : "neta/one0/eth0"),
+				 i ? 2 : 4);
 		assert_int_equal(ruleset_count(f, i ? "netb/both1/eth0" : "neta/both0/eth0"), 4);
 		assert_int_equal(ruleset_count(f, "masquerade"), 2);
 		assert_int_equal(ruleset_count(f, "drop"), 1);
@@ -425,7 +446,9 @@ static void test_add_second_table(void **state)
 		assert_int_equal(fw_del(f, &one), 0);
 		assert_int_equal(ruleset_count(f, "comment"), 0);
 		/* next round starts from the other table alone */
-		assert_int_equal(loom_netns_run_fd(f->host, nft_drop_fn, (void *)(i ? "bridge" : "inet")), 0);
+		assert_int_equal(loom_netns_run_fd(f->host, nft_drop_fn,
+						   (void *)(i ? "bridge" : "inet")),
+				 0);
 	}
 }
 
@@ -436,8 +459,9 @@ static void test_bad_input(void **state)
 		const char *what;
 		struct loom_fw_pod p;
 	} cases[] = {
-		{ "mac", f->p }, { "mac missing", f->p }, { "quote in veth", f->p },
-		{ "space in container id", f->p }, { "long veth", f->p }, { "no network", f->p },
+		{ "mac", f->p },           { "mac missing", f->p },
+		{ "quote in veth", f->p }, { "space in container id", f->p },
+		{ "long veth", f->p },     { "no network", f->p },
 	};
 	size_t i;
 
@@ -450,7 +474,8 @@ static void test_bad_input(void **state)
 	for (i = 0; i < N(cases); i++) {
 		struct call c = { .op = ADD, .p = &cases[i].p };
 
-		if (loom_netns_run_fd(f->host, call_fn, &c) != -1 || c.err.code != LOOM_ERR_INVALID_CONFIG)
+		if (loom_netns_run_fd(f->host, call_fn, &c) != -1 ||
+		    c.err.code != LOOM_ERR_INVALID_CONFIG)
 			fail_msg("%s: accepted (%s)", cases[i].what, c.err.msg);
 	}
 	assert_int_equal(ruleset_count(f, "loom_bridge"), 0);
@@ -487,10 +512,10 @@ static void test_del(void **state)
 	assert_int_equal(ruleset_count(f, "0123456789abcdef"), 0);
 	assert_int_equal(ruleset_count(f, "10.1.0.5"), 0);
 	assert_int_equal(ruleset_count(f, "\"vh0\""), 0);
-	assert_int_equal(ruleset_count(f, "net1/other/eth0"), 4);   /* the neighbour keeps its own */
+	assert_int_equal(ruleset_count(f, "net1/other/eth0"), 4); /* the neighbour keeps its own */
 	/* tables and rules stay for the next pod */
 	assert_int_equal(ruleset_count(f, "masquerade"), 2);
-	assert_int_equal(fw_del(f, &f->p), 0);   /* twice */
+	assert_int_equal(fw_del(f, &f->p), 0); /* twice */
 
 	/* deferred: the rules are gone before the context is freed */
 	{
@@ -534,7 +559,9 @@ static void test_purge(void **state)
 	/* deferred: gone before the context is freed; no context handed
 	 * back when there was nothing to delete */
 	{
-		struct call c = { .op = PURGE_DEFERRED, .network = "net1", .cid = "bbbb", .ifname = "eth0" };
+		struct call c = {
+			.op = PURGE_DEFERRED, .network = "net1", .cid = "bbbb", .ifname = "eth0"
+		};
 
 		assert_int_equal(fw_in(f->host, &c), 0);
 		assert_non_null(c.pending);
@@ -566,11 +593,13 @@ static void test_other_tables_untouched(void **state)
 	struct fx *f = fx_of(state);
 	_cleanup_free_ char *before = NULL, *after = NULL, *r = NULL;
 
-	r = sh_in(f->host, "nft 'add table inet user; add set inet user s { type ipv4_addr; elements = { 10.1.0.5 } }; "
-			   "add chain inet user c { type nat hook postrouting priority 50; }; "
-			   "add rule inet user c ip saddr @s counter; add table bridge user; "
-			   "add chain bridge user c { type filter hook prerouting priority 0; }; "
-			   "add rule bridge user c counter accept'");
+	r = sh_in(
+		f->host,
+		"nft 'add table inet user; add set inet user s { type ipv4_addr; elements = { 10.1.0.5 } }; "
+		"add chain inet user c { type nat hook postrouting priority 50; }; "
+		"add rule inet user c ip saddr @s counter; add table bridge user; "
+		"add chain bridge user c { type filter hook prerouting priority 0; }; "
+		"add rule bridge user c counter accept'");
 	assert_string_equal(r, "");
 	before = sh_in(f->host, "nft list table inet user; nft list table bridge user");
 	assert_int_equal(fw_add(f, &f->p), 0);
@@ -586,7 +615,9 @@ static void test_other_tables_untouched(void **state)
 static void test_concurrent_add(void **state)
 {
 	struct fx *f = fx_of(state);
-	enum { KIDS = 8 };
+	enum {
+		KIDS = 8
+	};
 	pid_t pids[KIDS];
 	int i, status, ok = 0;
 	char tag[64];
@@ -646,7 +677,8 @@ static void expect_sources(struct fx *f, const struct masq_case *cases, size_t n
 
 		probe(f, f->out, cases[i].dst, src);
 		if (strcmp(src, want) != 0)
-			fail_msg("%s, to %s: source \"%s\", want %s", when, cases[i].dst, src, want);
+			fail_msg("%s, to %s: source \"%s\", want %s", when, cases[i].dst, src,
+				 want);
 	}
 }
 
@@ -654,8 +686,8 @@ static void test_masquerade(void **state)
 {
 	struct fx *f = fx_of(state);
 	static const struct masq_case cases[] = {
-		{ "192.0.2.2", "192.0.2.1", "10.1.0.5" },          /* outside: the host's address */
-		{ "10.1.200.2", "10.1.0.5", "10.1.0.5" },          /* inside the pod's /16: kept */
+		{ "192.0.2.2", "192.0.2.1", "10.1.0.5" }, /* outside: the host's address */
+		{ "10.1.200.2", "10.1.0.5", "10.1.0.5" }, /* inside the pod's /16: kept */
 		{ "2001:db8:2::2", "2001:db8:2::1", "fd00:1::5" },
 	};
 
@@ -685,10 +717,10 @@ static void test_masq_exempt(void **state)
 	f->p.exempt = ex;
 	f->p.n_exempt = N(ex);
 	assert_int_equal(fw_add(f, &f->p), 0);
-	assert_int_equal(fw_add(f, &f->p), 0);   /* retried */
+	assert_int_equal(fw_add(f, &f->p), 0); /* retried */
 	assert_int_equal(ruleset_count(f, "10.1.0.5 . 10.1.0.0/16 comment"), 1);
 	assert_int_equal(ruleset_count(f, "10.1.0.5 . 192.0.2.0/24 comment"), 1);
-	assert_int_equal(ruleset_count(f, "10.1.5.0/24"), 0);      /* inside the subnet: covered */
+	assert_int_equal(ruleset_count(f, "10.1.5.0/24"), 0); /* inside the subnet: covered */
 	assert_int_equal(ruleset_count(f, "fd00:1::5 . 2001:db8::/32 comment"), 1);
 	probe(f, f->out, "192.0.2.2", src);
 	assert_string_equal(src, "10.1.0.5");
@@ -707,7 +739,7 @@ static void test_masq_exempt(void **state)
 	probe(f, f->out, "10.1.200.2", src);
 	assert_string_equal(src, "10.1.0.5");
 	probe(f, f->out, "192.0.2.2", src);
-	assert_string_equal(src, "192.0.2.1");                     /* still masqueraded */
+	assert_string_equal(src, "192.0.2.1"); /* still masqueraded */
 	assert_int_equal(fw_del(f, &f->p), 0);
 	assert_int_equal(ruleset_count(f, "10.1.0.5"), 0);
 
@@ -750,7 +782,7 @@ static void test_spoofchk(void **state)
 
 	/* another source MAC is dropped at the bridge, and counted */
 	assert_int_equal(loom_link_set_mac(p, l.ifindex, OTHER_MAC), 0);
-	probe_n(f, f->host, "10.1.0.1", src, 5);   /* ARP is resolved: it would pass at once */
+	probe_n(f, f->host, "10.1.0.1", src, 5); /* ARP is resolved: it would pass at once */
 	assert_string_equal(src, "");
 	assert_true(drop_counter(f) > before);
 
@@ -793,7 +825,10 @@ static void test_nft_wrapper(void **state)
 	struct fx *f = fx_of(state);
 	_cleanup_nft_ struct loom_nft *n = NULL;
 	_cleanup_free_ char *out = NULL;
-	struct json_run j = { .batch = "{\"nftables\": [{\"add\": {\"table\": {\"family\": \"inet\", \"name\": \"j\"}}}]}" };
+	struct json_run j = {
+		.batch =
+			"{\"nftables\": [{\"add\": {\"table\": {\"family\": \"inet\", \"name\": \"j\"}}}]}"
+	};
 	struct loom_err err;
 
 	assert_int_equal(loom_netns_run_fd(f->pod, nft_new_fn, &n), 0);
@@ -808,8 +843,12 @@ static void test_nft_wrapper(void **state)
 
 	/* the kernel refuses the last command: the error names it, and the
 	 * batch is all or nothing */
-	assert_int_equal(loom_nft_run(n, "add table inet probe2; add set inet probe2 s { type ipv4_addr; }; "
-					  "delete element inet probe2 s { 10.0.0.1 }", &err), -1);
+	assert_int_equal(
+		loom_nft_run(n,
+			     "add table inet probe2; add set inet probe2 s { type ipv4_addr; }; "
+			     "delete element inet probe2 s { 10.0.0.1 }",
+			     &err),
+		-1);
 	assert_int_equal(err.code, LOOM_ERR_INTERNAL);
 	assert_string_equal(err.msg, "nftables: Could not process rule: No such file or directory");
 	if (!strstr(err.details, "delete element inet probe2 s { 10.0.0.1 }\n") ||
@@ -833,7 +872,8 @@ static void test_nft_wrapper(void **state)
 	assert_int_equal(loom_netns_run_fd(f->host, nft_json_fn, &j), 0);
 	assert_non_null(strstr(j.out, "\"table\": {\"family\": \"inet\", \"name\": \"j\""));
 	free(j.out);
-	j.batch = "{\"nftables\": [{\"add\": {\"chain\": {\"family\": \"inet\", \"table\": \"nosuch\", \"name\": \"c\"}}}]}";
+	j.batch =
+		"{\"nftables\": [{\"add\": {\"chain\": {\"family\": \"inet\", \"table\": \"nosuch\", \"name\": \"c\"}}}]}";
 	assert_int_equal(loom_netns_run_fd(f->host, nft_json_fn, &j), -1);
 	assert_null(j.out);
 	assert_true(strncmp(j.err.msg, "nftables: ", 10) == 0);
@@ -852,10 +892,12 @@ static void test_missing_library(void **state)
 	loom_nft_set_library("libloom-test-no-such-nftables.so.1");
 	assert_int_equal(loom_netns_run_fd(f->host, call_fn, &c), -1);
 	assert_int_equal(c.err.code, LOOM_ERR_INTERNAL);
-	if (!strstr(c.err.msg, "ipMasq/macspoofchk: nftables: libloom-test-no-such-nftables.so.1 not found: "
-			       "install the nftables package"))
+	if (!strstr(c.err.msg,
+		    "ipMasq/macspoofchk: nftables: libloom-test-no-such-nftables.so.1 not found: "
+		    "install the nftables package"))
 		fail_msg("msg: %s", c.err.msg);
-	assert_non_null(strstr(c.err.details, "libloom-test-no-such-nftables.so.1"));   /* dlerror() */
+	assert_non_null(
+		strstr(c.err.details, "libloom-test-no-such-nftables.so.1")); /* dlerror() */
 	assert_int_equal(loom_nft_exec(0, "list tables", NULL, &err), -1);
 	assert_non_null(strstr(err.msg, "not found"));
 	none.masq = none.spoofchk = false;

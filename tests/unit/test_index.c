@@ -374,17 +374,17 @@ static void reseal_header(uint8_t b[BLOCK])
 static void test_bad_header(void **state)
 {
 	static const struct {
-		int at;          /* little-endian u32 written here */
+		int at; /* little-endian u32 written here */
 		uint32_t v;
 		bool reseal;
 	} cases[] = {
-		{ 0, 0x584f4f4c, true },                      /* magic "LOOX" */
-		{ 8, 2, true },                                /* version */
-		{ 12, 65, true },                              /* slots not a power of two */
-		{ 12, 32, true },                              /* below the minimum */
-		{ 12, LOOM_INDEX_MAX_SLOTS * 2, true },        /* beyond the maximum */
-		{ 16, 1000, true },                            /* more used than slots */
-		{ 100, 1, false },                             /* checksum */
+		{ 0, 0x584f4f4c, true },                /* magic "LOOX" */
+		{ 8, 2, true },                         /* version */
+		{ 12, 65, true },                       /* slots not a power of two */
+		{ 12, 32, true },                       /* below the minimum */
+		{ 12, LOOM_INDEX_MAX_SLOTS * 2, true }, /* beyond the maximum */
+		{ 16, 1000, true },                     /* more used than slots */
+		{ 100, 1, false },                      /* checksum */
 	};
 	struct fixture *f = *state;
 	uint8_t b[BLOCK];
@@ -418,10 +418,6 @@ static void test_bad_header(void **state)
 	assert_int_equal(has(f, "abc", "eth0", ip_of("10.0.0.5")), 1);
 }
 
-LOOM_TEST_MAIN(
-	TEST_ST(test_insert_lookup_delete),
-	TEST_ST(test_bad_keys),
-	TEST_ST(test_collision_and_tombstone_reuse),
-	TEST_ST(test_rehash),
-	TEST_ST(test_torn_and_garbage_records),
-	TEST_ST(test_bad_header))
+LOOM_TEST_MAIN(TEST_ST(test_insert_lookup_delete), TEST_ST(test_bad_keys),
+	       TEST_ST(test_collision_and_tombstone_reuse), TEST_ST(test_rehash),
+	       TEST_ST(test_torn_and_garbage_records), TEST_ST(test_bad_header))

@@ -53,16 +53,16 @@ static void test_parse_format(void **state)
 		{ "2001:DB8::A", "2001:db8::a", AF_INET6 },
 		{ "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1", AF_INET6 },
 		{ "2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1", AF_INET6 },
-		{ "2001:0:0:1:0:0:0:1", "2001:0:0:1::1", AF_INET6 },    /* longer run wins */
-		{ "2001:0:0:1:0:0:1:1", "2001::1:0:0:1:1", AF_INET6 },  /* tie: first run */
+		{ "2001:0:0:1:0:0:0:1", "2001:0:0:1::1", AF_INET6 },          /* longer run wins */
+		{ "2001:0:0:1:0:0:1:1", "2001::1:0:0:1:1", AF_INET6 },        /* tie: first run */
 		{ "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1", AF_INET6 }, /* lone zero kept */
-		{ "1:0:0:2:0:0:0:3", "1:0:0:2::3", AF_INET6 },          /* longest run wins */
+		{ "1:0:0:2:0:0:0:3", "1:0:0:2::3", AF_INET6 },                /* longest run wins */
 		{ "0:0:1:0:0:0:0:0", "0:0:1::", AF_INET6 },
 		{ "fe80::1:2", "fe80::1:2", AF_INET6 },
 		{ "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8", AF_INET6 },
-		{ "::ffff:192.0.2.1", "192.0.2.1", AF_INET },           /* mapped → IPv4 */
+		{ "::ffff:192.0.2.1", "192.0.2.1", AF_INET }, /* mapped → IPv4 */
 		{ "::ffff:c000:201", "192.0.2.1", AF_INET },
-		{ "::192.0.2.1", "::c000:201", AF_INET6 },              /* compatible: hex, as Go */
+		{ "::192.0.2.1", "::c000:201", AF_INET6 }, /* compatible: hex, as Go */
 		{ "64:ff9b::192.0.2.1", "64:ff9b::c000:201", AF_INET6 },
 	};
 
@@ -81,9 +81,24 @@ static void test_parse_format(void **state)
 static void test_parse_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4", "01.2.3.4",
-		"1.2.3.-1", "a.b.c.d", "1.2.3.4/24", ":::", "1::2::3", "12345::", "g::1",
-		"1:2:3:4:5:6:7:8:9", "fe80::1%eth0", "::ffff:1.2.3", "0x1.2.3.4",
+		"",
+		"1.2.3",
+		"1.2.3.4.5",
+		"256.1.1.1",
+		"1.2.3.4 ",
+		" 1.2.3.4",
+		"01.2.3.4",
+		"1.2.3.-1",
+		"a.b.c.d",
+		"1.2.3.4/24",
+		":::",
+		"1::2::3",
+		"12345::",
+		"g::1",
+		"1:2:3:4:5:6:7:8:9",
+		"fe80::1%eth0",
+		"::ffff:1.2.3",
+		"0x1.2.3.4",
 	};
 	struct loom_ip ip;
 
@@ -101,19 +116,21 @@ static void test_prefix_parse(void **state)
 		const char *in, *out;
 		int len;
 	} good[] = {
-		{ "10.1.2.3/24", "10.1.2.3/24", 24 },     /* host bits kept */
+		{ "10.1.2.3/24", "10.1.2.3/24", 24 }, /* host bits kept */
 		{ "0.0.0.0/0", "0.0.0.0/0", 0 },
 		{ "192.0.2.1/32", "192.0.2.1/32", 32 },
 		{ "2001:db8::1/64", "2001:db8::1/64", 64 },
 		{ "::/0", "::/0", 0 },
 		{ "::1/128", "::1/128", 128 },
-		{ "10.0.0.0/08", "10.0.0.0/8", 8 },       /* leading zero, as Go */
+		{ "10.0.0.0/08", "10.0.0.0/8", 8 }, /* leading zero, as Go */
 		{ "::ffff:10.0.0.1/120", "10.0.0.1/24", 24 },
 	};
 	static const char *const bad[] = {
-		"10.1.2.3", "10.1.2.3/", "10.1.2.3/33", "2001:db8::/129", "10.1.2/24", "/24",
-		"10.1.2.3/24/1", "10.1.2.3/-1", "10.1.2.3/+8", "10.1.2.3/ 8", "10.1.2.3/8 ",
-		"10.1.2.3/99999999999999999999", "10.1.2.3/2a", "::ffff:10.0.0.1/64", "",
+		"10.1.2.3",       "10.1.2.3/",          "10.1.2.3/33",
+		"2001:db8::/129", "10.1.2/24",          "/24",
+		"10.1.2.3/24/1",  "10.1.2.3/-1",        "10.1.2.3/+8",
+		"10.1.2.3/ 8",    "10.1.2.3/8 ",        "10.1.2.3/99999999999999999999",
+		"10.1.2.3/2a",    "::ffff:10.0.0.1/64", "",
 	};
 	struct loom_prefix p;
 	char buf[LOOM_PREFIX_STRLEN];
@@ -210,7 +227,7 @@ static void test_contains(void **state)
 		{ "10.1.2.0/24", "10.1.1.255", false },
 		{ "10.1.2.77/24", "10.1.2.1", true },
 		{ "0.0.0.0/0", "203.0.113.9", true },
-		{ "0.0.0.0/0", "::1", false },          /* families never mix */
+		{ "0.0.0.0/0", "::1", false }, /* families never mix */
 		{ "::/0", "10.0.0.1", false },
 		{ "10.0.0.1/32", "10.0.0.1", true },
 		{ "10.0.0.1/32", "10.0.0.2", false },
@@ -225,7 +242,8 @@ static void test_contains(void **state)
 		struct loom_ip ip = ip_of(cases[i].ip);
 
 		if (loom_prefix_contains(&p, &ip) != cases[i].in)
-			fail_msg("%s contains %s: want %d", cases[i].prefix, cases[i].ip, cases[i].in);
+			fail_msg("%s contains %s: want %d", cases[i].prefix, cases[i].ip,
+				 cases[i].in);
 	}
 }
 
@@ -251,7 +269,8 @@ static void test_overlaps(void **state)
 		struct loom_prefix a = pfx_of(cases[i].a), b = pfx_of(cases[i].b);
 
 		if (loom_prefix_overlaps(&a, &b) != cases[i].overlap)
-			fail_msg("%s overlaps %s: want %d", cases[i].a, cases[i].b, cases[i].overlap);
+			fail_msg("%s overlaps %s: want %d", cases[i].a, cases[i].b,
+				 cases[i].overlap);
 	}
 }
 
@@ -265,13 +284,13 @@ static void test_span(void **state)
 		{ "10.0.0.1", "10.0.0.10", 10 },
 		{ "10.0.0.0", "10.0.1.255", 512 },
 		{ "0.0.0.0", "255.255.255.255", 1ULL << 32 },
-		{ "10.0.0.2", "10.0.0.1", 0 },               /* b < a */
-		{ "10.0.0.1", "::1", 0 },                    /* families differ */
+		{ "10.0.0.2", "10.0.0.1", 0 }, /* b < a */
+		{ "10.0.0.1", "::1", 0 },      /* families differ */
 		{ "2001:db8::", "2001:db8::ffff", 65536 },
 		{ "::", "::ffff:ffff:ffff:fffe", UINT64_MAX }, /* exactly 2^64-1 */
 		{ "::", "::ffff:ffff:ffff:ffff", UINT64_MAX }, /* 2^64 saturates */
 		{ "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", UINT64_MAX },
-		{ "2001:db8::ffff", "2001:db8::1:0", 2 },    /* borrow across groups */
+		{ "2001:db8::ffff", "2001:db8::1:0", 2 }, /* borrow across groups */
 	};
 
 	(void)state;
@@ -280,7 +299,8 @@ static void test_span(void **state)
 
 		if (loom_ip_span(&a, &b) != cases[i].n)
 			fail_msg("span %s..%s = %llu, want %llu", cases[i].a, cases[i].b,
-				 (unsigned long long)loom_ip_span(&a, &b), (unsigned long long)cases[i].n);
+				 (unsigned long long)loom_ip_span(&a, &b),
+				 (unsigned long long)cases[i].n);
 	}
 }
 
@@ -288,7 +308,8 @@ static void test_cmp(void **state)
 {
 	/* sorted ascending */
 	static const char *const order[] = {
-		"0.0.0.0", "10.0.0.1", "10.0.0.2", "255.255.255.255", "::", "::1", "2001:db8::", "ffff::",
+		"0.0.0.0", "10.0.0.1", "10.0.0.2",   "255.255.255.255",
+		"::",      "::1",      "2001:db8::", "ffff::",
 	};
 
 	(void)state;
@@ -305,9 +326,8 @@ static void test_cmp(void **state)
 	}
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_parse_format), cmocka_unit_test(test_parse_rejects),
-	cmocka_unit_test(test_prefix_parse), cmocka_unit_test(test_next_prev),
-	cmocka_unit_test(test_first_last),   cmocka_unit_test(test_contains),
-	cmocka_unit_test(test_overlaps),     cmocka_unit_test(test_span),
-	cmocka_unit_test(test_cmp))
+LOOM_TEST_MAIN(cmocka_unit_test(test_parse_format), cmocka_unit_test(test_parse_rejects),
+	       cmocka_unit_test(test_prefix_parse), cmocka_unit_test(test_next_prev),
+	       cmocka_unit_test(test_first_last), cmocka_unit_test(test_contains),
+	       cmocka_unit_test(test_overlaps), cmocka_unit_test(test_span),
+	       cmocka_unit_test(test_cmp))

@@ -61,7 +61,8 @@ static const struct {
 	{ "{" HEAD "}", NULL, LOOM_ERR_INVALID_CONFIG, "ipam is missing" },
 	{ "{" HEAD ",'ipam':{'type':'loom-ipam'}}", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "no IP ranges specified" },
-	{ "{" HEAD ",'ipam':{'ranges':[]}}", NULL, LOOM_ERR_INVALID_CONFIG, "no IP ranges specified" },
+	{ "{" HEAD ",'ipam':{'ranges':[]}}", NULL, LOOM_ERR_INVALID_CONFIG,
+	  "no IP ranges specified" },
 	{ "{" HEAD ",'ipam':{'ranges':{}}}", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "ipam.ranges must be a list of range sets, not an object" },
 	{ "{" HEAD ",'ipam':{'ranges':[{}]}}", NULL, LOOM_ERR_INVALID_CONFIG,
@@ -76,7 +77,8 @@ static const struct {
 	  "ipam.ranges[0][0].subnet must be a string, not a number" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0'}]]}}", NULL, LOOM_ERR_INVALID_CONFIG,
 	  "ipam.ranges[0][0].subnet: \"10.0.0.0\" is not an address/prefix-length" },
-	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.5/24'}]]}}", NULL, LOOM_ERR_INVALID_CONFIG,
+	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.5/24'}]]}}", NULL,
+	  LOOM_ERR_INVALID_CONFIG,
 	  "ipam.ranges[0][0].subnet: \"10.0.0.5/24\" has host bits set (did you mean 10.0.0.0/24?)" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24','rangeStart':'10.0.1.5'}]]}}", NULL,
 	  LOOM_ERR_INVALID_CONFIG,
@@ -87,7 +89,8 @@ static const struct {
 	  LOOM_ERR_INVALID_CONFIG,
 	  "ipam.ranges[0][0].rangeStart: fd00::1 is not of the same family as subnet 10.0.0.0/24" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24','gateway':'10.9.0.1'}]]}}", NULL,
-	  LOOM_ERR_INVALID_CONFIG, "ipam.ranges[0][0].gateway: 10.9.0.1 is outside subnet 10.0.0.0/24" },
+	  LOOM_ERR_INVALID_CONFIG,
+	  "ipam.ranges[0][0].gateway: 10.9.0.1 is outside subnet 10.0.0.0/24" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24','gateway':'ten'}]]}}", NULL,
 	  LOOM_ERR_INVALID_CONFIG, "ipam.ranges[0][0].gateway: \"ten\" is not an IP address" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24','rangeStart':'10.0.0.9',"
@@ -96,14 +99,14 @@ static const struct {
 	  "ipam.ranges[0][0]: rangeStart 10.0.0.9 is after rangeEnd 10.0.0.8" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/32','gateway':'10.0.0.0'}]]}}", NULL,
 	  LOOM_ERR_INVALID_CONFIG, "ipam.ranges[0][0]: no usable address" },
-	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24','rangeStart':'10.0.0.255'}]]}}", NULL,
-	  LOOM_ERR_INVALID_CONFIG, "rangeStart 10.0.0.255 is after rangeEnd 10.0.0.254" },
+	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24','rangeStart':'10.0.0.255'}]]}}",
+	  NULL, LOOM_ERR_INVALID_CONFIG, "rangeStart 10.0.0.255 is after rangeEnd 10.0.0.254" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24','foo':[1]}]]}}", NULL,
 	  LOOM_ERR_UNSUPPORTED_FIELD, "ipam.ranges[0][0]: unsupported field \"foo\" (value [1])" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24'},{'subnet':'fd00::/64'}]]}}", NULL,
 	  LOOM_ERR_INVALID_CONFIG, "ipam.ranges[0]: mixed address families in one range set" },
-	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24'},{'subnet':'10.0.0.0/25'}]]}}", NULL,
-	  LOOM_ERR_INVALID_CONFIG,
+	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24'},{'subnet':'10.0.0.0/25'}]]}}",
+	  NULL, LOOM_ERR_INVALID_CONFIG,
 	  "ipam.ranges[0][0] (10.0.0.1-10.0.0.254) overlaps ipam.ranges[0][1] (10.0.0.1-10.0.0.126)" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/24'}],[{'subnet':'10.0.1.0/24'}],"
 	  "[{'subnet':'10.0.0.0/16','rangeStart':'10.0.0.200','rangeEnd':'10.0.0.210'}]]}}",
@@ -124,8 +127,10 @@ static const struct {
 	{ "{" HEAD ",'ipam':{'subnet':'10.0.0.0/24','routes':[{'dst':'0.0.0.0/0','gateway':'x'}]}}",
 	  NULL, LOOM_ERR_UNSUPPORTED_FIELD,
 	  "ipam.routes[0]: unsupported field \"gateway\" (value \"x\")" },
-	{ "{" HEAD ",'ipam':{'subnet':'10.0.0.0/24','routes':[{'dst':'0.0.0.0/0','gw':'fd00::1'}]}}",
-	  NULL, LOOM_ERR_INVALID_CONFIG, "ipam.routes[0]: gw and dst are of different address families" },
+	{ "{" HEAD
+	  ",'ipam':{'subnet':'10.0.0.0/24','routes':[{'dst':'0.0.0.0/0','gw':'fd00::1'}]}}",
+	  NULL, LOOM_ERR_INVALID_CONFIG,
+	  "ipam.routes[0]: gw and dst are of different address families" },
 	{ "{" HEAD ",'ipam':{'subnet':'10.0.0.0/24'},'args':{'cni':{'ips':['10.0.0.x']}}}", NULL,
 	  LOOM_ERR_INVALID_CONFIG, "args.cni.ips[0]: \"10.0.0.x\" is not an IP address" },
 	{ "{" HEAD ",'ipam':{'subnet':'10.0.0.0/24'},'args':{'cni':{'ips':'10.0.0.5'}}}", NULL,
@@ -134,7 +139,8 @@ static const struct {
 	  LOOM_ERR_INVALID_CONFIG, "runtimeConfig.ips[0] must be a string, not a number" },
 	{ "{" HEAD ",'ipam':{'subnet':'10.0.0.0/24'}}", "IP=10.0.0.300", LOOM_ERR_INVALID_ENV,
 	  "CNI_ARGS IP: \"10.0.0.300\" is not an IP address" },
-	{ "{" HEAD ",'ipam':{'subnet':'10.0.0.0/24'},'runtimeConfig':{'ipRanges':[[{'subnet':'x'}]]}}",
+	{ "{" HEAD
+	  ",'ipam':{'subnet':'10.0.0.0/24'},'runtimeConfig':{'ipRanges':[[{'subnet':'x'}]]}}",
 	  NULL, LOOM_ERR_INVALID_CONFIG, "runtimeConfig.ipRanges[0][0].subnet: \"x\" is not" },
 	{ "{" HEAD ",'ipam':{'ranges':[[{'subnet':'10.0.0.0/30'}],[{'subnet':'10.0.1.0/30'}],"
 	  "[{'subnet':'10.0.2.0/30'}],[{'subnet':'10.0.3.0/30'}],[{'subnet':'10.0.4.0/30'}],"
@@ -174,7 +180,7 @@ static void test_bad(void **state)
 
 /* What one range turns into. */
 static const struct {
-	const char *range;    /* the JSON of one range */
+	const char *range;                 /* the JSON of one range */
 	const char *start, *end, *gateway; /* gateway NULL: none */
 	uint64_t usable;
 } defaults[] = {
@@ -192,8 +198,7 @@ static const struct {
 	{ "{'subnet':'fd00::/120'}", "fd00::1", "fd00::ff", "fd00::1", 254 },
 	{ "{'subnet':'fd00::/127'}", "fd00::", "fd00::1", NULL, 2 },
 	{ "{'subnet':'fd00::5/128'}", "fd00::5", "fd00::5", NULL, 1 },
-	{ "{'subnet':'fd00::/64'}", "fd00::1", "fd00::ffff:ffff:ffff:ffff", "fd00::1",
-	  UINT64_MAX },
+	{ "{'subnet':'fd00::/64'}", "fd00::1", "fd00::ffff:ffff:ffff:ffff", "fd00::1", UINT64_MAX },
 };
 
 static void test_defaults(void **state)
@@ -206,7 +211,8 @@ static void test_defaults(void **state)
 	for (i = 0; i < N(defaults); i++) {
 		const struct loom_ipam_range *r;
 
-		snprintf(conf, sizeof(conf), "{" HEAD ",'ipam':{'ranges':[[%s]]}}", defaults[i].range);
+		snprintf(conf, sizeof(conf), "{" HEAD ",'ipam':{'ranges':[[%s]]}}",
+			 defaults[i].range);
 		if (parse(conf, NULL, c, &err) < 0)
 			fail_msg("defaults[%zu]: %s", i, err.msg);
 		assert_int_equal(c->n_sets, 1);
@@ -222,7 +228,8 @@ static void test_defaults(void **state)
 		}
 		if (r->usable != defaults[i].usable)
 			fail_msg("defaults[%zu]: usable %llu, want %llu", i,
-				 (unsigned long long)r->usable, (unsigned long long)defaults[i].usable);
+				 (unsigned long long)r->usable,
+				 (unsigned long long)defaults[i].usable);
 		assert_string_equal(r->where, "ipam.ranges[0][0]");
 	}
 }
@@ -361,12 +368,13 @@ static void test_build_is_parse(void **state)
 	spec.routes[0].scope = -1;
 	memset(&args, 0, sizeof(args));
 	for (i = 0; i < N(runtime); i++) {
-		snprintf(text, sizeof(text),
-			 "{'cniVersion':'1.0.0','name':'net1','type':'x'%s,'ipam':{'type':'loom-ipam',"
-			 "'dataDir':'/tmp/d','ranges':[[{'subnet':'10.244.3.0/24','rangeStart':"
-			 "'10.244.3.2','gateway':'10.244.3.1'}],[{'subnet':'fd00:1:2:3::/64'}]],"
-			 "'routes':[{'dst':'10.244.0.0/16','gw':'10.244.3.1'}]}}",
-			 runtime[i]);
+		snprintf(
+			text, sizeof(text),
+			"{'cniVersion':'1.0.0','name':'net1','type':'x'%s,'ipam':{'type':'loom-ipam',"
+			"'dataDir':'/tmp/d','ranges':[[{'subnet':'10.244.3.0/24','rangeStart':"
+			"'10.244.3.2','gateway':'10.244.3.1'}],[{'subnet':'fd00:1:2:3::/64'}]],"
+			"'routes':[{'dst':'10.244.0.0/16','gw':'10.244.3.1'}]}}",
+			runtime[i]);
 		assert_int_equal(parse(text, NULL, want, &err), 0);
 		buf = unquote(text);
 		assert_int_equal(loom_netconf_parse(buf, strlen(buf), LOOM_CMD_ADD, &nc, &err), 0);
@@ -381,10 +389,8 @@ static void test_build_is_parse(void **state)
 	free(got);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_order_and_fields, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_requested, setup, teardown),
-	cmocka_unit_test(test_resolv_conf),
-	cmocka_unit_test(test_build_is_parse))
+LOOM_TEST_MAIN(cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_order_and_fields, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_requested, setup, teardown),
+	       cmocka_unit_test(test_resolv_conf), cmocka_unit_test(test_build_is_parse))

@@ -19,10 +19,9 @@
 
 #include "ipam_store.h"
 
-
 struct fixture {
-	char root[64];     /* the mktemp dir: dataDir */
-	char net[128];     /* root/net1 */
+	char root[64]; /* the mktemp dir: dataDir */
+	char net[128]; /* root/net1 */
 	struct loom_ipam_store s;
 };
 
@@ -179,8 +178,8 @@ static void test_holders(void **state)
 		assert_int_equal(loom_ipam_store_holder(&f->s, &a, &h), 0);
 		if (h.valid != cases[i].valid || h.legacy != cases[i].legacy ||
 		    strcmp(h.id, cases[i].id) != 0 || strcmp(h.ifname, cases[i].ifname) != 0)
-			fail_msg("cases[%zu]: valid %d legacy %d id \"%s\" ifname \"%s\"", i, h.valid,
-				 h.legacy, h.id, h.ifname);
+			fail_msg("cases[%zu]: valid %d legacy %d id \"%s\" ifname \"%s\"", i,
+				 h.valid, h.legacy, h.id, h.ifname);
 	}
 	/* Larger than 1 KiB: garbage, not read, not trusted. */
 	memset(big, 'a', sizeof(big));
@@ -241,7 +240,8 @@ static void test_last_reserved(void **state)
 static void test_index(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ip ips[2] = { ip_of("10.0.0.5"), ip_of("fd00::5") }, got[LOOM_IPAM_STORE_INDEX_MAX];
+	struct loom_ip ips[2] = { ip_of("10.0.0.5"), ip_of("fd00::5") },
+		       got[LOOM_IPAM_STORE_INDEX_MAX];
 	char buf[64];
 
 	assert_int_equal(loom_ipam_store_index_get(&f->s, "abc", "eth0", got, 4), -ENOENT);
@@ -328,11 +328,6 @@ static void test_unwritable(void **state)
 	assert_int_equal(loom_ipam_store_probe_writable(&f->s, &err), 0);
 }
 
-LOOM_TEST_MAIN(
-	TEST_ST(test_layout),
-	TEST_ST(test_create_or_fail),
-	TEST_ST(test_holders),
-	TEST_ST(test_last_reserved),
-	TEST_ST(test_index),
-	TEST_ST(test_walk),
-	TEST_ST(test_unwritable))
+LOOM_TEST_MAIN(TEST_ST(test_layout), TEST_ST(test_create_or_fail), TEST_ST(test_holders),
+	       TEST_ST(test_last_reserved), TEST_ST(test_index), TEST_ST(test_walk),
+	       TEST_ST(test_unwritable))

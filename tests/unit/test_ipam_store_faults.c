@@ -31,11 +31,18 @@
 
 /* ---- fault injection ---- */
 
-enum op { OP_WRITE, OP_FDATASYNC, OP_LINKAT, OP_RENAMEAT, OP_FSYNC, OP_N };
+enum op {
+	OP_WRITE,
+	OP_FDATASYNC,
+	OP_LINKAT,
+	OP_RENAMEAT,
+	OP_FSYNC,
+	OP_N
+};
 
 static struct {
 	enum op op;
-	int at;       /* fail the at-th call of op (1-based); 0: no fault armed */
+	int at; /* fail the at-th call of op (1-based); 0: no fault armed */
 	int err;
 	int calls[OP_N];
 	int fired;
@@ -84,7 +91,8 @@ int __wrap_fdatasync(int fd)
 
 int __wrap_linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
-	return fails_now(OP_LINKAT) ? -1 : __real_linkat(olddirfd, oldpath, newdirfd, newpath, flags);
+	return fails_now(OP_LINKAT) ? -1
+				    : __real_linkat(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 int __wrap_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
@@ -104,8 +112,8 @@ struct fixture {
 	struct loom_ipam_conf conf;
 	struct loom_result res;
 	struct loom_err err;
-	char root[64];     /* dataDir */
-	char net[128];     /* root/net1 */
+	char root[64]; /* dataDir */
+	char net[128]; /* root/net1 */
 };
 
 static int setup(void **state)
@@ -154,8 +162,9 @@ static void leftovers_in(const char *dir, const char *prefix, char *out, size_t 
 		char sub[1024];
 		struct stat st;
 
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "lock") ||
-		    !strncmp(e->d_name, "last_reserved_ip.", 17) || !strcmp(e->d_name, "table"))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, "lock") || !strncmp(e->d_name, "last_reserved_ip.", 17) ||
+		    !strcmp(e->d_name, "table"))
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
 		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -203,7 +212,7 @@ struct fault_case {
 	const char *name;
 	enum op op;
 	int at, err;
-	const char *msg;   /* in the error message; NULL: ADD may succeed (index) */
+	const char *msg; /* in the error message; NULL: ADD may succeed (index) */
 };
 
 static const struct fault_case cases[] = {
@@ -277,7 +286,8 @@ static void test_fault_beside_a_tenant(void **state)
 		(void)loom_ipam_add(&f->conf, "ctr-fault", "eth0", &f->res, &f->err);
 		arm(cases[i].op, 0, 0);
 		if (loom_ipam_check(&f->conf, "tenant", "eth0", NULL, &f->err) < 0)
-			fail_msg("%s: the tenant lost its addresses: %s", cases[i].name, f->err.msg);
+			fail_msg("%s: the tenant lost its addresses: %s", cases[i].name,
+				 f->err.msg);
 		assert_int_equal(loom_ipam_del(&f->conf, "ctr-fault", "eth0", &f->err), 0);
 		assert_int_equal(loom_ipam_del(&f->conf, "tenant", "eth0", &f->err), 0);
 		assert_store_empty(f, cases[i].name);
@@ -300,7 +310,6 @@ static void test_no_sync_on_the_pod_path(void **state)
 	assert_store_empty(f, "no sync");
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test_setup_teardown(test_no_sync_on_the_pod_path, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_fault_on_fresh_store, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_fault_beside_a_tenant, setup, teardown))
+LOOM_TEST_MAIN(cmocka_unit_test_setup_teardown(test_no_sync_on_the_pod_path, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_fault_on_fresh_store, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_fault_beside_a_tenant, setup, teardown))

@@ -21,12 +21,12 @@
 #include "helpers.h"
 
 struct fixture {
-	char root[64];                 /* dataDir */
-	char records[96];              /* the endpoint records' dir */
+	char root[64];    /* dataDir */
+	char records[96]; /* the endpoint records' dir */
 	struct loom_ipam_conf conf;
 	struct loom_result res;
 	struct loom_err err;
-	char log[16][160];             /* one line per released reservation */
+	char log[16][160]; /* one line per released reservation */
 	size_t n_log;
 };
 
@@ -132,18 +132,21 @@ static bool in_use(const struct loom_ipam_reservation *r, void *user)
 static void test_sweep(void **state)
 {
 	struct fixture *f = *state;
-	struct loom_ipam_sweep sw = { .data_dir = f->root, .grace_s = 60, .in_use = in_use,
-				      .released = log_line, .user = f };
+	struct loom_ipam_sweep sw = { .data_dir = f->root,
+				      .grace_s = 60,
+				      .in_use = in_use,
+				      .released = log_line,
+				      .user = f };
 	char net[128], other[128], path[192];
 
 	snprintf(net, sizeof(net), "%s/net1", f->root);
 	snprintf(other, sizeof(other), "%s/net2", f->root);
 	configure(f, "net1");
-	add_ok(f, "alive");                   /* 10.0.0.2: has its record */
-	add_ok(f, "dead");                    /* 10.0.0.3: no record, old */
-	add_ok(f, "young");                   /* 10.0.0.4: no record yet, an ADD in flight */
-	put(net, "10.0.0.40", "oldhl");        /* old host-local, ID only, no record */
-	put(net, "10.0.0.41", "");             /* a host-local ADD killed after create */
+	add_ok(f, "alive");             /* 10.0.0.2: has its record */
+	add_ok(f, "dead");              /* 10.0.0.3: no record, old */
+	add_ok(f, "young");             /* 10.0.0.4: no record yet, an ADD in flight */
+	put(net, "10.0.0.40", "oldhl"); /* old host-local, ID only, no record */
+	put(net, "10.0.0.41", "");      /* a host-local ADD killed after create */
 	put(f->records, "net1:alive:eth0.json", "{}");
 	snprintf(path, sizeof(path), "%s/.loom-tmp", net);
 	assert_int_equal(mkdir(path, 0700), 0);
@@ -152,7 +155,7 @@ static void test_sweep(void **state)
 	age(net, "10.0.0.3");
 	age(net, "10.0.0.40");
 	configure(f, "net2");
-	add_ok(f, "dead2");                   /* another network: swept too */
+	add_ok(f, "dead2"); /* another network: swept too */
 	age(other, "10.0.0.2");
 	snprintf(path, sizeof(path), "%s/notastore", f->root);
 	assert_int_equal(mkdir(path, 0755), 0);
@@ -209,6 +212,5 @@ static void test_sweep_empty(void **state)
 	assert_int_equal(loom_ipam_sweep(&sw, &f->err), -1);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
-	cmocka_unit_test_setup_teardown(test_sweep_empty, setup, teardown))
+LOOM_TEST_MAIN(cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
+	       cmocka_unit_test_setup_teardown(test_sweep_empty, setup, teardown))

@@ -17,8 +17,11 @@
 
 #define NS(md) "--- {apiVersion: v1, kind: Namespace, metadata: " md "}"
 #define POD(spec) "--- {apiVersion: v1, kind: Pod, metadata: {name: web}, spec: " spec "}"
-#define NP(spec) "--- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: p}, spec: " spec "}"
-#define NET(spec) "--- {apiVersion: loom.dev/v1, kind: Network, metadata: {name: default}, spec: " spec "}"
+#define NP(spec)                                                                                       \
+	"--- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: p}, spec: " spec \
+	"}"
+#define NET(spec) \
+	"--- {apiVersion: loom.dev/v1, kind: Network, metadata: {name: default}, spec: " spec "}"
 #define RULE(port) NP("{ingress: [{ports: [" port "]}]}")
 
 static json_t *load(const char *yaml)
@@ -44,7 +47,8 @@ static const struct {
 	{ "--- {apiVersion: v1, metadata: {name: x}}", "kind: required" },
 	{ "--- {apiVersion: networking.k8s.io/v1, kind: Pod, metadata: {name: x}, spec: {containers: [{name: c}]}}",
 	  "apiVersion: \"networking.k8s.io/v1\": must be \"v1\" for kind Pod" },
-	{ "--- {apiVersion: v1, kind: Namespace, metadata: {name: x}, extra: 1}", "extra: unknown field" },
+	{ "--- {apiVersion: v1, kind: Namespace, metadata: {name: x}, extra: 1}",
+	  "extra: unknown field" },
 	{ "--- {apiVersion: v1, kind: Namespace}", "metadata: required" },
 	{ NS("{labels: {a: b}}"), "metadata.name: required" },
 	{ NS("{name: 5}"), "metadata.name: must be a string, not a number" },
@@ -56,7 +60,8 @@ static const struct {
 	  "characters or '-', and must start and end with an alphanumeric character" },
 	{ NS("{name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"),
 	  "metadata.name: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": must be no more than 63 characters" },
-	{ NS("{name: x, namespace: y}"), "metadata.namespace: must not be set: Namespace is not namespaced" },
+	{ NS("{name: x, namespace: y}"),
+	  "metadata.namespace: must not be set: Namespace is not namespaced" },
 	{ NS("{name: x, generateName: y}"), "metadata.generateName: unknown field" },
 	{ NS("{name: x, labels: {\"-bad\": v}}"),
 	  "metadata.labels[-bad]: invalid key \"-bad\": name part must consist of alphanumeric characters, "
@@ -66,7 +71,8 @@ static const struct {
 	{ NS("{name: x, labels: {a: \"b c\"}}"),
 	  "metadata.labels[a]: invalid value \"b c\": a valid label must be an empty string or consist of "
 	  "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character" },
-	{ NS("{name: x, labels: {a: true}}"), "metadata.labels[a]: must be a string, not a boolean" },
+	{ NS("{name: x, labels: {a: true}}"),
+	  "metadata.labels[a]: must be a string, not a boolean" },
 	/* Pod */
 	{ "--- {apiVersion: v1, kind: Pod, metadata: {name: web}}", "spec: required" },
 	{ "--- {apiVersion: v1, kind: Pod, metadata: {name: web, namespace: Bad}, spec: {containers: [{name: c}]}}",
@@ -75,8 +81,10 @@ static const struct {
 	{ POD("{}"), "spec.containers: required" },
 	{ POD("{containers: []}"), "spec.containers: required" },
 	{ POD("{containers: [{image: nginx}]}"), "spec.containers[0].name: required" },
-	{ POD("{containers: [{name: a}, {name: a}]}"), "spec.containers[1].name: duplicate value \"a\"" },
-	{ POD("{containers: [{name: a, ports: [{name: http}]}]}"), "spec.containers[0].ports[0].containerPort: required" },
+	{ POD("{containers: [{name: a}, {name: a}]}"),
+	  "spec.containers[1].name: duplicate value \"a\"" },
+	{ POD("{containers: [{name: a, ports: [{name: http}]}]}"),
+	  "spec.containers[0].ports[0].containerPort: required" },
 	{ POD("{containers: [{name: a, ports: [{containerPort: 0}]}]}"),
 	  "spec.containers[0].ports[0].containerPort: must be between 1 and 65535" },
 	{ POD("{containers: [{name: a, ports: [{containerPort: 80}, {containerPort: 70000}]}]}"),
@@ -107,28 +115,40 @@ static const struct {
 	  "spec.podSelector.matchExpressions[0].values: may not be specified when `operator` is 'Exists' or 'DoesNotExist'" },
 	{ NP("{podSelector: {matchExpressions: [{key: a, operator: Gt, values: [\"1\"]}]}}"),
 	  "spec.podSelector.matchExpressions[0].operator: unsupported value \"Gt\": supported values: \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\"" },
-	{ NP("{podSelector: {matchExpressions: [{operator: Exists}]}}"), "spec.podSelector.matchExpressions[0].key: required" },
+	{ NP("{podSelector: {matchExpressions: [{operator: Exists}]}}"),
+	  "spec.podSelector.matchExpressions[0].key: required" },
 	{ NP("{podSelector: {matchExpressions: [{key: a, operator: In, values: [ok, \"not ok\"]}]}}"),
 	  "spec.podSelector.matchExpressions[0].values[1]: \"not ok\": a valid label must be an empty string or consist of "
 	  "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character" },
 	{ NP("{policyTypes: [Ingress, Both]}"),
 	  "spec.policyTypes[1]: unsupported value \"Both\": supported values: \"Ingress\", \"Egress\"" },
-	{ NP("{policyTypes: [Egress, Egress]}"), "spec.policyTypes[1]: duplicate value \"Egress\"" },
+	{ NP("{policyTypes: [Egress, Egress]}"),
+	  "spec.policyTypes[1]: duplicate value \"Egress\"" },
 	{ NP("{ingress: {from: []}}"), "spec.ingress: must be a list, not an object" },
 	{ NP("{ingress: [{to: []}]}"), "spec.ingress[0].to: unknown field" },
 	{ NP("{egress: [{from: []}]}"), "spec.egress[0].from: unknown field" },
-	{ RULE("{port: 80}, {port: 0}"), "spec.ingress[0].ports[1].port: must be between 1 and 65535" },
-	{ RULE("{port: 80}, {port: 65536}"), "spec.ingress[0].ports[1].port: must be between 1 and 65535" },
+	{ RULE("{port: 80}, {port: 0}"),
+	  "spec.ingress[0].ports[1].port: must be between 1 and 65535" },
+	{ RULE("{port: 80}, {port: 65536}"),
+	  "spec.ingress[0].ports[1].port: must be between 1 and 65535" },
 	{ RULE("{port: 80, protocol: tcp}"),
 	  "spec.ingress[0].ports[0].protocol: unsupported value \"tcp\": supported values: \"TCP\", \"UDP\", \"SCTP\"" },
-	{ RULE("{port: 90, endPort: 80}"), "spec.ingress[0].ports[0].endPort: must be greater than or equal to `port`" },
-	{ RULE("{port: 90, endPort: 70000}"), "spec.ingress[0].ports[0].endPort: must be between 1 and 65535" },
-	{ RULE("{endPort: 80}"), "spec.ingress[0].ports[0].endPort: may not be specified when `port` is not specified" },
-	{ RULE("{port: http, endPort: 80}"), "spec.ingress[0].ports[0].endPort: may not be specified when `port` is non-numeric" },
-	{ RULE("{port: -http}"), "spec.ingress[0].ports[0].port: \"-http\": must not begin or end with a hyphen" },
-	{ RULE("{port: a--b}"), "spec.ingress[0].ports[0].port: \"a--b\": must not contain consecutive hyphens" },
-	{ RULE("{port: 1.5}"), "spec.ingress[0].ports[0].port: must be a port number or name, not a number" },
-	{ RULE("{port: 80, endPort: \"90\"}"), "spec.ingress[0].ports[0].endPort: must be an integer, not a string" },
+	{ RULE("{port: 90, endPort: 80}"),
+	  "spec.ingress[0].ports[0].endPort: must be greater than or equal to `port`" },
+	{ RULE("{port: 90, endPort: 70000}"),
+	  "spec.ingress[0].ports[0].endPort: must be between 1 and 65535" },
+	{ RULE("{endPort: 80}"),
+	  "spec.ingress[0].ports[0].endPort: may not be specified when `port` is not specified" },
+	{ RULE("{port: http, endPort: 80}"),
+	  "spec.ingress[0].ports[0].endPort: may not be specified when `port` is non-numeric" },
+	{ RULE("{port: -http}"),
+	  "spec.ingress[0].ports[0].port: \"-http\": must not begin or end with a hyphen" },
+	{ RULE("{port: a--b}"),
+	  "spec.ingress[0].ports[0].port: \"a--b\": must not contain consecutive hyphens" },
+	{ RULE("{port: 1.5}"),
+	  "spec.ingress[0].ports[0].port: must be a port number or name, not a number" },
+	{ RULE("{port: 80, endPort: \"90\"}"),
+	  "spec.ingress[0].ports[0].endPort: must be an integer, not a string" },
 	{ NP("{ingress: [{from: [{}]}]}"), "spec.ingress[0].from[0]: must specify a peer" },
 	{ NP("{egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}, podSelector: {}}]}]}"),
 	  "spec.egress[0].to[0]: may not specify both ipBlock and another peer" },
@@ -148,21 +168,27 @@ static const struct {
 	{ NET("{}"), "spec.cidr: required" },
 	{ NET("{cidr: 10.244.0.0/16, vni: 1}"), "spec.vni: unknown field" },
 	{ NET("{cidr: \"fd00::/48\"}"), "spec.cidr: \"fd00::/48\": must be an IPv4 CIDR" },
-	{ NET("{cidr: 10.244.1.0/16}"), "spec.cidr: \"10.244.1.0/16\": has host bits set (the network is 10.244.0.0/16)" },
+	{ NET("{cidr: 10.244.1.0/16}"),
+	  "spec.cidr: \"10.244.1.0/16\": has host bits set (the network is 10.244.0.0/16)" },
 	{ NET("{cidr: 10.244.0.0/16, subnetLength: 8}"),
 	  "spec.subnetLength: must be between 16 (the prefix length of spec.cidr) and 30" },
 	{ NET("{cidr: 10.244.0.0/16, subnetLength: 31}"),
 	  "spec.subnetLength: must be between 16 (the prefix length of spec.cidr) and 30" },
-	{ NET("{cidr: 10.244.0.0/16, subnetLength6: 64}"), "spec.subnetLength6: requires spec.cidr6" },
+	{ NET("{cidr: 10.244.0.0/16, subnetLength6: 64}"),
+	  "spec.subnetLength6: requires spec.cidr6" },
 	{ NET("{cidr6: \"fd00:10:244::/80\"}"),
 	  "spec.subnetLength6: must be between 80 (the prefix length of spec.cidr6) and 126" },
 	{ NET("{cidr: 10.244.0.0/16, mtu: 100}"), "spec.mtu: must be between 576 and 65535" },
-	{ NET("{cidr: 10.244.0.0/16, cidr6: \"fd00::/56\", mtu: 1000}"), "spec.mtu: must be between 1280 and 65535" },
+	{ NET("{cidr: 10.244.0.0/16, cidr6: \"fd00::/56\", mtu: 1000}"),
+	  "spec.mtu: must be between 1280 and 65535" },
 	{ NET("{cidr: 10.244.0.0/16, backend: {type: ipip}}"),
 	  "spec.backend.type: unsupported value \"ipip\": supported values: \"vxlan\", \"bgp\", \"none\"" },
-	{ NET("{cidr: 10.244.0.0/16, backend: {vxlan: {vni: 0}}}"), "spec.backend.vxlan.vni: must be between 1 and 16777215" },
-	{ NET("{cidr: 10.244.0.0/16, backend: {vxlan: {vni: 16777216}}}"), "spec.backend.vxlan.vni: must be between 1 and 16777215" },
-	{ NET("{cidr: 10.244.0.0/16, backend: {vxlan: {port: 0}}}"), "spec.backend.vxlan.port: must be between 1 and 65535" },
+	{ NET("{cidr: 10.244.0.0/16, backend: {vxlan: {vni: 0}}}"),
+	  "spec.backend.vxlan.vni: must be between 1 and 16777215" },
+	{ NET("{cidr: 10.244.0.0/16, backend: {vxlan: {vni: 16777216}}}"),
+	  "spec.backend.vxlan.vni: must be between 1 and 16777215" },
+	{ NET("{cidr: 10.244.0.0/16, backend: {vxlan: {port: 0}}}"),
+	  "spec.backend.vxlan.port: must be between 1 and 65535" },
 	{ NET("{cidr: 10.244.0.0/16, backend: {type: vxlan, bgp: {}}}"),
 	  "spec.backend.bgp: must not be set when spec.backend.type is \"vxlan\"" },
 	{ NET("{cidr: 10.244.0.0/16, backend: {type: bgp, bgp: {asNumber: 4294967296}}}"),
@@ -198,7 +224,8 @@ static void test_invalid_table(void **state)
 		if (loom_k8s_validate(obj, NULL, &err) == 0)
 			fail_msg("accepted: %s", invalid[i].in);
 		if (strcmp(err.msg, invalid[i].msg))
-			fail_msg("%s\n  want: %s\n  got:  %s", invalid[i].in, invalid[i].msg, err.msg);
+			fail_msg("%s\n  want: %s\n  got:  %s", invalid[i].in, invalid[i].msg,
+				 err.msg);
 		assert_int_equal(err.code, LOOM_ERR_INVALID_CONFIG);
 		json_decref(obj);
 	}
@@ -290,10 +317,15 @@ static void test_kinds_and_keys(void **state)
 		const char *name;
 		enum loom_kind kind;
 	} names[] = {
-		{ "ns", LOOM_KIND_NAMESPACE }, { "Namespaces", LOOM_KIND_NAMESPACE }, { "po", LOOM_KIND_POD },
-		{ "pod", LOOM_KIND_POD }, { "netpol", LOOM_KIND_NETWORKPOLICY },
-		{ "networkpolicies", LOOM_KIND_NETWORKPOLICY }, { "NetworkPolicy", LOOM_KIND_NETWORKPOLICY },
-		{ "net", LOOM_KIND_NETWORK }, { "networks", LOOM_KIND_NETWORK },
+		{ "ns", LOOM_KIND_NAMESPACE },
+		{ "Namespaces", LOOM_KIND_NAMESPACE },
+		{ "po", LOOM_KIND_POD },
+		{ "pod", LOOM_KIND_POD },
+		{ "netpol", LOOM_KIND_NETWORKPOLICY },
+		{ "networkpolicies", LOOM_KIND_NETWORKPOLICY },
+		{ "NetworkPolicy", LOOM_KIND_NETWORKPOLICY },
+		{ "net", LOOM_KIND_NETWORK },
+		{ "networks", LOOM_KIND_NETWORK },
 	};
 	struct loom_err err = { 0 };
 	char key[64];
@@ -308,16 +340,26 @@ static void test_kinds_and_keys(void **state)
 	}
 	assert_null(loom_kind_lookup("deployments"));
 	assert_null(loom_kind_lookup(NULL));
-	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_POD), "prod", "web", key, sizeof(key), &err), 0);
+	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_POD), "prod", "web", key, sizeof(key),
+				      &err),
+			 0);
 	assert_string_equal(key, "/loom/pods/prod/web");
-	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_NETWORKPOLICY), "default", "deny", key, sizeof(key), &err), 0);
+	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_NETWORKPOLICY), "default", "deny",
+				      key, sizeof(key), &err),
+			 0);
 	assert_string_equal(key, "/loom/networkpolicies/default/deny");
-	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_NAMESPACE), "ignored", "prod", key, sizeof(key), &err), 0);
+	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_NAMESPACE), "ignored", "prod", key,
+				      sizeof(key), &err),
+			 0);
 	assert_string_equal(key, "/loom/namespaces/prod");
-	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_NETWORK), NULL, "default", key, sizeof(key), &err), 0);
+	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_NETWORK), NULL, "default", key,
+				      sizeof(key), &err),
+			 0);
 	assert_string_equal(key, "/loom/config/default");
-	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_POD), "prod", "a-very-long-pod-name-that-does-not-fit-in-the-buffer",
-				      key, sizeof(key), &err), -1);
+	assert_int_equal(loom_k8s_key(loom_kind_get(LOOM_KIND_POD), "prod",
+				      "a-very-long-pod-name-that-does-not-fit-in-the-buffer", key,
+				      sizeof(key), &err),
+			 -1);
 }
 
 static void test_name_rules(void **state)
@@ -342,9 +384,6 @@ static void test_name_rules(void **state)
 	assert_non_null(loom_k8s_port_name("http-"));
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_invalid_table),
-	cmocka_unit_test(test_valid),
-	cmocka_unit_test(test_defaults),
-	cmocka_unit_test(test_kinds_and_keys),
-	cmocka_unit_test(test_name_rules))
+LOOM_TEST_MAIN(cmocka_unit_test(test_invalid_table), cmocka_unit_test(test_valid),
+	       cmocka_unit_test(test_defaults), cmocka_unit_test(test_kinds_and_keys),
+	       cmocka_unit_test(test_name_rules))

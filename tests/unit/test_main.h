@@ -4,11 +4,11 @@
 #ifndef LOOM_TESTS_UNIT_TEST_MAIN_H
 #define LOOM_TESTS_UNIT_TEST_MAIN_H
 
-#define LOOM_TEST_MAIN(...)                                                   \
-	int main(void)                                                         \
-	{                                                                      \
-		const struct CMUnitTest tests_[] = { __VA_ARGS__ };            \
-		return cmocka_run_group_tests(tests_, NULL, NULL);             \
+#define LOOM_TEST_MAIN(...)                                         \
+	int main(void)                                              \
+	{                                                           \
+		const struct CMUnitTest tests_[] = { __VA_ARGS__ }; \
+		return cmocka_run_group_tests(tests_, NULL, NULL);  \
 	}
 
 #endif

@@ -63,16 +63,19 @@ static const struct {
 	{ "80: x\ntrue: y\n", "{\"80\":\"x\",\"true\":\"y\"}" }, /* keys are strings */
 	{ "s: |\n  line one\n  line two\nf: >-\n  folded\n  text\n",
 	  "{\"f\":\"folded text\",\"s\":\"line one\\nline two\\n\"}" },
-	{ "l: [1, two, {x: 3}]\nm: {}\nn: []\n", "{\"l\":[1,\"two\",{\"x\":3}],\"m\":{},\"n\":[]}" },
+	{ "l: [1, two, {x: 3}]\nm: {}\nn: []\n",
+	  "{\"l\":[1,\"two\",{\"x\":3}],\"m\":{},\"n\":[]}" },
 	/* several documents; empty ones skipped */
 	{ "---\na: 1\n---\n# only a comment\n---\nb: 2\n...\n---\n", "{\"a\":1}|{\"b\":2}" },
 	{ "", "" },
 	/* Lists are flattened */
-	{ "kind: List\nitems:\n- {kind: A}\n- {kind: B}\n---\nkind: C\n", "{\"kind\":\"A\"}|{\"kind\":\"B\"}|{\"kind\":\"C\"}" },
+	{ "kind: List\nitems:\n- {kind: A}\n- {kind: B}\n---\nkind: C\n",
+	  "{\"kind\":\"A\"}|{\"kind\":\"B\"}|{\"kind\":\"C\"}" },
 	{ "kind: PodList\napiVersion: v1\nitems: [{kind: Pod}]\n", "{\"kind\":\"Pod\"}" },
 	{ "kind: List\n", "{\"kind\":\"List\"}" }, /* no items: left alone */
 	/* JSON */
-	{ "  {\"kind\": \"Pod\", \"n\": 80, \"s\": \"80\", \"t\": true}", "{\"kind\":\"Pod\",\"n\":80,\"s\":\"80\",\"t\":true}" },
+	{ "  {\"kind\": \"Pod\", \"n\": 80, \"s\": \"80\", \"t\": true}",
+	  "{\"kind\":\"Pod\",\"n\":80,\"s\":\"80\",\"t\":true}" },
 	{ "{\"kind\":\"List\",\"items\":[{\"a\":1},{\"b\":[]}]}", "{\"a\":1}|{\"b\":[]}" },
 	/* anchors without aliases are harmless */
 	{ "a: &x 1\n", "{\"a\":1}" },
@@ -112,7 +115,8 @@ static void test_origins(void **state)
 {
 	struct loom_err err = { 0 };
 	char *origins = NULL;
-	char *got = parse_to_string("a: 1\n---\n---\nkind: List\nitems: [{b: 1}, {c: 2}]\n", &err, &origins);
+	char *got = parse_to_string("a: 1\n---\n---\nkind: List\nitems: [{b: 1}, {c: 2}]\n", &err,
+				    &origins);
 
 	(void)state;
 	assert_non_null(got);
@@ -124,18 +128,24 @@ static void test_origins(void **state)
 static const struct {
 	const char *in, *msg;
 } bad[] = {
-	{ "a: 1\nb: [1, 2\n", "document 1: line 3, column 1: did not find expected ',' or ']' while parsing a flow sequence" },
+	{ "a: 1\nb: [1, 2\n",
+	  "document 1: line 3, column 1: did not find expected ',' or ']' while parsing a flow sequence" },
 	{ "a: 1\na: 2\n", "document 1: line 2, column 1: duplicate key \"a\"" },
-	{ "a: 1\n---\nb: &x [1]\nc: *x\n", "document 2: line 4, column 4: aliases (*name) are not supported" },
+	{ "a: 1\n---\nb: &x [1]\nc: *x\n",
+	  "document 2: line 4, column 4: aliases (*name) are not supported" },
 	{ "a: 1\n---\n- 1\n- 2\n", "document 2: must be an object (a mapping), not a list" },
 	{ "just a string\n", "document 1: must be an object (a mapping), not a scalar" },
 	{ "? [a]\n: 1\n", "document 1: line 1, column 3: mapping keys must be scalars" },
-	{ "a: !!int abc\n", "document 1: line 1, column 4: unsupported tag or a value that does not match it: tag:yaml.org,2002:int" },
-	{ "a: !custom x\n", "document 1: line 1, column 4: unsupported tag or a value that does not match it: !custom" },
-	{ "a: \"nul\\0here\"\n", "document 1: line 1, column 4: strings must not contain NUL characters" },
+	{ "a: !!int abc\n",
+	  "document 1: line 1, column 4: unsupported tag or a value that does not match it: tag:yaml.org,2002:int" },
+	{ "a: !custom x\n",
+	  "document 1: line 1, column 4: unsupported tag or a value that does not match it: !custom" },
+	{ "a: \"nul\\0here\"\n",
+	  "document 1: line 1, column 4: strings must not contain NUL characters" },
 	{ "kind: List\nitems: [1]\n", "document 1: items[0]: must be an object" },
 	{ "kind: List\nitems: {}\n", "document 1: items: must be a list" },
-	{ "{\"a\": 1, \"a\": 2}", "document 1: line 1, column 12: duplicate object key near '\"a\"'" },
+	{ "{\"a\": 1, \"a\": 2}",
+	  "document 1: line 1, column 12: duplicate object key near '\"a\"'" },
 	{ "{\"a\": ", "document 1: line 1, column 6: unexpected token near end of file" },
 	{ "a:\tb\n\t- c\n", NULL }, /* any message, but one */
 };
@@ -186,10 +196,12 @@ static void test_plain_scalar(void **state)
 		const char *s;
 		int type; /* -1: stays a string */
 	} v[] = {
-		{ "80", JSON_INTEGER }, { "-0", JSON_INTEGER }, { "+7", JSON_INTEGER }, { "0x", -1 },
-		{ "1.", JSON_REAL }, { ".5", JSON_REAL }, { "1e5", JSON_REAL }, { "1e", -1 }, { ".", -1 },
-		{ "true", JSON_TRUE }, { "TRUE", JSON_TRUE }, { "tRUE", -1 }, { "null", JSON_NULL },
-		{ "", JSON_NULL }, { "1_000", -1 }, { "web", -1 }, { "1e400", -1 },
+		{ "80", JSON_INTEGER }, { "-0", JSON_INTEGER }, { "+7", JSON_INTEGER },
+		{ "0x", -1 },           { "1.", JSON_REAL },    { ".5", JSON_REAL },
+		{ "1e5", JSON_REAL },   { "1e", -1 },           { ".", -1 },
+		{ "true", JSON_TRUE },  { "TRUE", JSON_TRUE },  { "tRUE", -1 },
+		{ "null", JSON_NULL },  { "", JSON_NULL },      { "1_000", -1 },
+		{ "web", -1 },          { "1e400", -1 },
 	};
 	size_t i;
 
@@ -203,9 +215,6 @@ static void test_plain_scalar(void **state)
 	}
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_good),
-	cmocka_unit_test(test_origins),
-	cmocka_unit_test(test_bad),
-	cmocka_unit_test(test_bounds),
-	cmocka_unit_test(test_plain_scalar))
+LOOM_TEST_MAIN(cmocka_unit_test(test_good), cmocka_unit_test(test_origins),
+	       cmocka_unit_test(test_bad), cmocka_unit_test(test_bounds),
+	       cmocka_unit_test(test_plain_scalar))

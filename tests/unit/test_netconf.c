@@ -35,8 +35,8 @@ static const struct {
 	  LOOM_ERR_DECODE, "not valid JSON" },
 	{ "{\"cniVersion\":\"1.0.0\",\"type\":\"t\"}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG,
 	  "name is missing" },
-	{ "{\"cniVersion\":\"1.0.0\",\"name\":7,\"type\":\"t\"}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG,
-	  "name must be a string, not a number" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":7,\"type\":\"t\"}", LOOM_CMD_ADD,
+	  LOOM_ERR_INVALID_CONFIG, "name must be a string, not a number" },
 	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"\",\"type\":\"t\"}", LOOM_CMD_DEL,
 	  LOOM_ERR_INVALID_CONFIG, "name is empty" },
 	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"my net\",\"type\":\"t\"}", LOOM_CMD_ADD,
@@ -50,22 +50,24 @@ static const struct {
 	{ "{\"name\":\"n\",\"type\":\"t\"}", LOOM_CMD_ADD, LOOM_ERR_INCOMPATIBLE_VERSION,
 	  "cniVersion is missing, which means 0.1.0; loom speaks 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" },
 	{ "{\"cniVersion\":\"0.2.0\",\"name\":\"n\",\"type\":\"t\"}", LOOM_CMD_ADD,
-	  LOOM_ERR_INCOMPATIBLE_VERSION, "cniVersion \"0.2.0\" is not supported; loom speaks 0.3.0" },
+	  LOOM_ERR_INCOMPATIBLE_VERSION,
+	  "cniVersion \"0.2.0\" is not supported; loom speaks 0.3.0" },
 	{ "{\"cniVersion\":\"2.0.0\",\"name\":\"n\",\"type\":\"t\"}", LOOM_CMD_DEL,
 	  LOOM_ERR_INCOMPATIBLE_VERSION, "1.1.0" },
-	{ "{\"cniVersion\":1.0,\"name\":\"n\",\"type\":\"t\"}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG,
-	  "cniVersion must be a string, not a number" },
+	{ "{\"cniVersion\":1.0,\"name\":\"n\",\"type\":\"t\"}", LOOM_CMD_ADD,
+	  LOOM_ERR_INVALID_CONFIG, "cniVersion must be a string, not a number" },
 	{ "{" HEAD ",\"ipam\":\"host-local\"}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG,
 	  "ipam must be an object, not a string" },
 	{ "{" HEAD ",\"dns\":[]}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG, "dns must be an object" },
 	{ "{" HEAD ",\"runtimeConfig\":1}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG,
 	  "runtimeConfig must be an object" },
-	{ "{" HEAD ",\"args\":true}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG, "args must be an object" },
+	{ "{" HEAD ",\"args\":true}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG,
+	  "args must be an object" },
 	{ "{" HEAD ",\"capabilities\":\"x\"}", LOOM_CMD_ADD, LOOM_ERR_INVALID_CONFIG,
 	  "capabilities must be an object" },
 	{ "{" HEAD ",\"prevResult\":[]}", LOOM_CMD_ADD, 0, "prevResult" },
-	{ "{" HEAD ",\"prevResult\":{\"ips\":[{\"address\":\"10.1.2.300/24\"}]}}", LOOM_CMD_CHECK, 0,
-	  "prevResult.ips[0].address" },
+	{ "{" HEAD ",\"prevResult\":{\"ips\":[{\"address\":\"10.1.2.300/24\"}]}}", LOOM_CMD_CHECK,
+	  0, "prevResult.ips[0].address" },
 	{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"t\","
 	  "\"cni.dev/valid-attachments\":{}}",
 	  LOOM_CMD_GC, LOOM_ERR_INVALID_CONFIG,
@@ -79,10 +81,12 @@ static const struct {
 	  "cni.dev/valid-attachments[0].containerID must be a string" },
 	{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"t\","
 	  "\"cni.dev/valid-attachments\":[{\"containerID\":\"c1\",\"ifname\":1}]}",
-	  LOOM_CMD_GC, LOOM_ERR_INVALID_CONFIG, "cni.dev/valid-attachments[0].ifname must be a string" },
+	  LOOM_CMD_GC, LOOM_ERR_INVALID_CONFIG,
+	  "cni.dev/valid-attachments[0].ifname must be a string" },
 	{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"t\","
 	  "\"cni.dev/valid-attachments\":[{\"containerID\":\"c 1\",\"ifname\":\"eth0\"}]}",
-	  LOOM_CMD_GC, LOOM_ERR_INVALID_CONFIG, "cni.dev/valid-attachments[0]: container ID \"c 1\"" },
+	  LOOM_CMD_GC, LOOM_ERR_INVALID_CONFIG,
+	  "cni.dev/valid-attachments[0]: container ID \"c 1\"" },
 	{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"t\","
 	  "\"cni.dev/attachments\":[{\"containerID\":\"c1\",\"ifname\":\"a/b\"}]}",
 	  LOOM_CMD_GC, LOOM_ERR_INVALID_CONFIG, "cni.dev/attachments[0]: interface name \"a/b\"" },
@@ -97,7 +101,8 @@ static void test_bad(void **state)
 	(void)state;
 	for (i = 0; i < N(bad); i++) {
 		loom_err_clear(&err);
-		if (loom_netconf_parse(bad[i].conf, strlen(bad[i].conf), bad[i].cmd, &c, &err) != -1)
+		if (loom_netconf_parse(bad[i].conf, strlen(bad[i].conf), bad[i].cmd, &c, &err) !=
+		    -1)
 			fail_msg("case %zu parsed: %s", i, bad[i].conf);
 		/* Code 0 in the table: whatever loom_result_from_json chose. */
 		if ((bad[i].code && err.code != bad[i].code) || err.code == 0 ||
@@ -123,7 +128,8 @@ static void test_every_version(void **state)
 		const char *vs = loom_cni_version_str((enum loom_cni_version)v);
 
 		snprintf(buf, sizeof(buf),
-			 "{\"cniVersion\":\"%s\",\"name\":\"net-%d\",\"type\":\"loom-ipam\"}", vs, v);
+			 "{\"cniVersion\":\"%s\",\"name\":\"net-%d\",\"type\":\"loom-ipam\"}", vs,
+			 v);
 		if (loom_netconf_parse(buf, strlen(buf), LOOM_CMD_ADD, &c, &err) != 0)
 			fail_msg("%s: %s", vs, err.msg);
 		assert_int_equal(c.version, v);
@@ -227,7 +233,8 @@ static void test_gc_bound(void **state)
 	len = (size_t)sprintf(buf, "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"t\","
 				   "\"cni.dev/valid-attachments\":[");
 	for (i = 0; i < n; i++)
-		len += (size_t)sprintf(buf + len, "%s{\"containerID\":\"c%zu\",\"ifname\":\"eth0\"}",
+		len += (size_t)sprintf(buf + len,
+				       "%s{\"containerID\":\"c%zu\",\"ifname\":\"eth0\"}",
 				       i ? "," : "", i);
 	strcpy(buf + len, "]}");
 	assert_int_equal(loom_netconf_parse(buf, strlen(buf), LOOM_CMD_GC, &c, &err), -1);
@@ -256,8 +263,8 @@ static void test_version_cmd(void **state)
 
 	(void)state;
 	for (i = 0; i < N(cases); i++) {
-		int r = loom_netconf_parse(cases[i].conf, strlen(cases[i].conf), LOOM_CMD_VERSION, &c,
-					   &err);
+		int r = loom_netconf_parse(cases[i].conf, strlen(cases[i].conf), LOOM_CMD_VERSION,
+					   &c, &err);
 
 		if (cases[i].code == 0) {
 			if (r != 0)
@@ -270,10 +277,6 @@ static void test_version_cmd(void **state)
 	}
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_bad),
-	cmocka_unit_test(test_every_version),
-	cmocka_unit_test(test_full),
-	cmocka_unit_test(test_gc),
-	cmocka_unit_test(test_gc_bound),
-	cmocka_unit_test(test_version_cmd))
+LOOM_TEST_MAIN(cmocka_unit_test(test_bad), cmocka_unit_test(test_every_version),
+	       cmocka_unit_test(test_full), cmocka_unit_test(test_gc),
+	       cmocka_unit_test(test_gc_bound), cmocka_unit_test(test_version_cmd))

@@ -144,9 +144,6 @@ static void test_summary(void **state)
 	free(n);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_table),
-	cmocka_unit_test(test_list),
-	cmocka_unit_test(test_defaults_round_trip),
-	cmocka_unit_test(test_same),
-	cmocka_unit_test(test_summary))
+LOOM_TEST_MAIN(cmocka_unit_test(test_table), cmocka_unit_test(test_list),
+	       cmocka_unit_test(test_defaults_round_trip), cmocka_unit_test(test_same),
+	       cmocka_unit_test(test_summary))

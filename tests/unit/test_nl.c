@@ -39,9 +39,9 @@
 #include "helpers.h"
 
 struct fx {
-	int host, pod;            /* netns fds */
+	int host, pod; /* netns fds */
 	struct loom_nl *hnl, *pnl;
-	ino_t orig_ns;            /* the thread's netns when the test began */
+	ino_t orig_ns; /* the thread's netns when the test began */
 };
 
 static const uint8_t MAC_A[6] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x05 };
@@ -80,8 +80,12 @@ static struct fx *fx_of(void **state)
 static int wire_pod(struct fx *f, struct loom_link *br, struct loom_link *host)
 {
 	struct loom_veth_req req = {
-		.name = "vh0", .peer_name = "eth0", .peer_netns_fd = f->pod, .mtu = 1400,
-		.peer_mac = MAC_A, .up = true,
+		.name = "vh0",
+		.peer_name = "eth0",
+		.peer_netns_fd = f->pod,
+		.mtu = 1400,
+		.peer_mac = MAC_A,
+		.up = true,
 	};
 	struct loom_link l;
 
@@ -157,8 +161,8 @@ static void test_netns_check(void **state)
 		{ "/proc/self/ns/net", 0 },
 		{ "/proc/thread-self/ns/net", 0 },
 		{ pod, 0 },
-		{ "/proc/self/ns/uts", -EINVAL },  /* a namespace, not a network one */
-		{ tmpl, -EINVAL },                 /* a plain file: a netns mount point left behind */
+		{ "/proc/self/ns/uts", -EINVAL }, /* a namespace, not a network one */
+		{ tmpl, -EINVAL }, /* a plain file: a netns mount point left behind */
 		{ "/proc", -EINVAL },
 		{ "/nonexistent/netns", -ENOENT },
 		{ "", -EINVAL },
@@ -195,7 +199,9 @@ static void test_netns_check(void **state)
 static void test_socket_per_netns(void **state)
 {
 	struct fx *f = fx_of(state);
-	struct loom_veth_req req = { .name = "only-host", .peer_name = "only-host-p", .peer_netns_fd = -1 };
+	struct loom_veth_req req = { .name = "only-host",
+				     .peer_name = "only-host-p",
+				     .peer_netns_fd = -1 };
 	struct loom_link l;
 	ino_t before = current_ns();
 
@@ -232,7 +238,7 @@ static void test_veth_into_pod(void **state)
 	assert_memory_equal(pod.mac, MAC_A, 6);
 	assert_true(pod.flags & IFF_UP);
 	assert_int_equal(pod.master, 0);
-	assert_int_equal(pod.link, host.ifindex);   /* each end names the other */
+	assert_int_equal(pod.link, host.ifindex); /* each end names the other */
 	assert_int_equal(host.link, pod.ifindex);
 	assert_int_equal(loom_link_get_index(f->pnl, pod.ifindex, &peer_seen_by_host), 0);
 	assert_string_equal(peer_seen_by_host.name, "eth0");
@@ -247,8 +253,12 @@ static void test_veth_into_pod(void **state)
 
 	/* a retried ADD meets its own leftovers: a clear EEXIST either side */
 	{
-		struct loom_veth_req again = { .name = "vh0", .peer_name = "eth1", .peer_netns_fd = f->pod };
-		struct loom_veth_req again_peer = { .name = "vh1", .peer_name = "eth0", .peer_netns_fd = f->pod };
+		struct loom_veth_req again = { .name = "vh0",
+					       .peer_name = "eth1",
+					       .peer_netns_fd = f->pod };
+		struct loom_veth_req again_peer = { .name = "vh1",
+						    .peer_name = "eth0",
+						    .peer_netns_fd = f->pod };
 
 		assert_int_equal(loom_veth_create(f->hnl, &again, NULL), -EEXIST);
 		assert_int_equal(loom_veth_create(f->hnl, &again_peer, NULL), -EEXIST);
@@ -259,8 +269,12 @@ static void test_veth_into_pod(void **state)
 static void test_bad_arguments(void **state)
 {
 	struct fx *f = fx_of(state);
-	struct loom_veth_req huge = { .name = "vbig", .peer_name = "vbig-p", .peer_netns_fd = -1, .mtu = 1u << 20 };
-	struct loom_veth_req longname = { .name = "a-name-too-long-for-linux", .peer_name = "p", .peer_netns_fd = -1 };
+	struct loom_veth_req huge = {
+		.name = "vbig", .peer_name = "vbig-p", .peer_netns_fd = -1, .mtu = 1u << 20
+	};
+	struct loom_veth_req longname = { .name = "a-name-too-long-for-linux",
+					  .peer_name = "p",
+					  .peer_netns_fd = -1 };
 
 	assert_int_equal(loom_link_get(f->hnl, "a-name-too-long-for-linux", NULL), -EINVAL);
 	assert_int_equal(loom_link_get(f->hnl, "", NULL), -EINVAL);
@@ -285,9 +299,11 @@ static void test_link_change(void **state)
 {
 	struct fx *f = fx_of(state);
 	struct loom_veth_req req = { .name = "va", .peer_name = "vb", .peer_netns_fd = -1 };
-	struct loom_link_change all = { .set = LOOM_LINK_SET_MTU | LOOM_LINK_SET_MAC | LOOM_LINK_SET_UP |
-						     LOOM_LINK_SET_PROMISC,
-					.mtu = 1300, .up = true, .promisc = true };
+	struct loom_link_change all = { .set = LOOM_LINK_SET_MTU | LOOM_LINK_SET_MAC |
+					       LOOM_LINK_SET_UP | LOOM_LINK_SET_PROMISC,
+					.mtu = 1300,
+					.up = true,
+					.promisc = true };
 	struct loom_link br, l;
 
 	assert_int_equal(loom_veth_create(f->hnl, &req, &l), 0);
@@ -366,7 +382,9 @@ static void test_bridge_ensure(void **state)
 static void test_bridge_ensure_concurrent(void **state)
 {
 	struct fx *f = fx_of(state);
-	enum { KIDS = 6 };
+	enum {
+		KIDS = 6
+	};
 	pid_t pids[KIDS];
 	int i, status, ok = 0;
 	struct loom_link l;
@@ -380,7 +398,8 @@ static void test_bridge_ensure_concurrent(void **state)
 
 			if (loom_nl_open_netns(f->host, &nl) < 0)
 				_exit(2);
-			if (loom_bridge_ensure(nl, "cni0", NULL, &got) < 0 || strcmp(got.kind, "bridge") != 0)
+			if (loom_bridge_ensure(nl, "cni0", NULL, &got) < 0 ||
+			    strcmp(got.kind, "bridge") != 0)
 				_exit(1);
 			loom_nl_close(nl);
 			_exit(0);
@@ -406,8 +425,8 @@ static void test_bridge_port_flags(void **state)
 		const char *ip_shows;
 	} steps[] = {
 		{ LOOM_BRPORT_HAIRPIN, LOOM_BRPORT_HAIRPIN, LOOM_BRPORT_HAIRPIN, 0, "hairpin on" },
-		{ LOOM_BRPORT_ISOLATED, LOOM_BRPORT_ISOLATED, LOOM_BRPORT_HAIRPIN | LOOM_BRPORT_ISOLATED, 0,
-		  "isolated on" },
+		{ LOOM_BRPORT_ISOLATED, LOOM_BRPORT_ISOLATED,
+		  LOOM_BRPORT_HAIRPIN | LOOM_BRPORT_ISOLATED, 0, "isolated on" },
 		{ LOOM_BRPORT_HAIRPIN | LOOM_BRPORT_LEARNING, 0, LOOM_BRPORT_ISOLATED,
 		  LOOM_BRPORT_HAIRPIN | LOOM_BRPORT_LEARNING, "hairpin off" },
 	};
@@ -415,9 +434,11 @@ static void test_bridge_port_flags(void **state)
 
 	wire_pod(f, &br, &host);
 	assert_false(host.brport_flags & LOOM_BRPORT_HAIRPIN);
-	assert_true(host.brport_flags & LOOM_BRPORT_LEARNING);   /* the kernel's default */
+	assert_true(host.brport_flags & LOOM_BRPORT_LEARNING); /* the kernel's default */
 	for (i = 0; i < N(steps); i++) {
-		assert_int_equal(loom_bridge_port_set(f->hnl, host.ifindex, steps[i].mask, steps[i].values), 0);
+		assert_int_equal(loom_bridge_port_set(f->hnl, host.ifindex, steps[i].mask,
+						      steps[i].values),
+				 0);
 		assert_int_equal(loom_link_get_index(f->hnl, host.ifindex, &l), 0);
 		assert_true(l.is_bridge_port);
 		assert_int_equal(l.brport_flags & steps[i].want_set, steps[i].want_set);
@@ -426,7 +447,8 @@ static void test_bridge_port_flags(void **state)
 	}
 	/* not a port */
 	assert_int_equal(loom_link_set_master(f->hnl, host.ifindex, 0), 0);
-	assert_int_equal(loom_bridge_port_set(f->hnl, host.ifindex, LOOM_BRPORT_HAIRPIN, LOOM_BRPORT_HAIRPIN),
+	assert_int_equal(loom_bridge_port_set(f->hnl, host.ifindex, LOOM_BRPORT_HAIRPIN,
+					      LOOM_BRPORT_HAIRPIN),
 			 -EOPNOTSUPP);
 }
 
@@ -451,7 +473,8 @@ static const struct loom_addr *find_addr(const struct loom_addr *a, int n, const
 static void test_addresses(void **state)
 {
 	struct fx *f = fx_of(state);
-	struct loom_prefix v4 = pfx_of("10.1.0.5/24"), v6 = pfx_of("2001:db8::5/64"), v6dad = pfx_of("2001:db8:1::5/64");
+	struct loom_prefix v4 = pfx_of("10.1.0.5/24"), v6 = pfx_of("2001:db8::5/64"),
+			   v6dad = pfx_of("2001:db8:1::5/64");
 	_cleanup_free_ struct loom_addr *a = NULL;
 	struct loom_link br, host;
 	const struct loom_addr *got;
@@ -463,17 +486,18 @@ static void test_addresses(void **state)
 	assert_int_equal(loom_addr_add(f->pnl, ifi, &v4, LOOM_ADDR_REPLACE), 0);
 	assert_int_equal(loom_addr_add(f->pnl, ifi, &v6, LOOM_ADDR_NODAD), 0);
 	assert_int_equal(loom_addr_add(f->pnl, ifi, &v6dad, 0), 0);
-	assert_sh_contains(f->pod, "ip -o -4 addr show dev eth0", "inet 10.1.0.5/24 brd 10.1.0.255");
+	assert_sh_contains(f->pod, "ip -o -4 addr show dev eth0",
+			   "inet 10.1.0.5/24 brd 10.1.0.255");
 
 	n = loom_addr_list(f->pnl, ifi, AF_UNSPEC, &a);
-	assert_true(n >= 3);   /* and the link-local fe80:: */
+	assert_true(n >= 3); /* and the link-local fe80:: */
 	got = find_addr(a, n, "10.1.0.5/24");
 	assert_non_null(got);
 	assert_int_equal(got->ifindex, ifi);
 	got = find_addr(a, n, "2001:db8::5/64");
 	assert_non_null(got);
 	assert_true(got->flags & IFA_F_NODAD);
-	assert_false(got->flags & IFA_F_TENTATIVE);   /* usable at once */
+	assert_false(got->flags & IFA_F_TENTATIVE); /* usable at once */
 	got = find_addr(a, n, "2001:db8:1::5/64");
 	assert_non_null(got);
 	assert_false(got->flags & IFA_F_NODAD);
@@ -485,7 +509,7 @@ static void test_addresses(void **state)
 	assert_int_equal(n, 1);
 	free(a);
 	a = NULL;
-	n = loom_addr_list(f->pnl, 1, AF_UNSPEC, &a);   /* lo, down, no address */
+	n = loom_addr_list(f->pnl, 1, AF_UNSPEC, &a); /* lo, down, no address */
 	assert_int_equal(n, 0);
 	assert_null(a);
 
@@ -498,7 +522,8 @@ static void test_addresses(void **state)
 
 /* ---- routes ---- */
 
-static const struct loom_nl_route *find_route(const struct loom_nl_route *rt, int n, const char *dst)
+static const struct loom_nl_route *find_route(const struct loom_nl_route *rt, int n,
+					      const char *dst)
 {
 	for (int i = 0; i < n; i++)
 		if (prefix_is(&rt[i].dst, dst))
@@ -511,12 +536,21 @@ static void test_routes(void **state)
 	struct fx *f = fx_of(state);
 	struct loom_prefix v4 = pfx_of("10.1.0.5/24"), v6 = pfx_of("2001:db8::5/64");
 	struct loom_nl_route def = { .dst = pfx_of("0.0.0.0/0"), .gw = ip_of("10.1.0.1") };
-	struct loom_nl_route own = { .dst = pfx_of("192.0.2.0/24"), .gw = ip_of("10.9.9.9"), .onlink = true,
-				  .protocol = LOOM_RTPROT, .metric = 100, .mtu = 1300 };
-	struct loom_nl_route unreach = { .dst = pfx_of("198.51.100.0/24"), .gw = ip_of("10.9.9.9") };
-	struct loom_nl_route v6r = { .dst = pfx_of("2001:db8:77::/64"), .gw = ip_of("2001:db8::1"), .table = 100,
-				  .protocol = LOOM_RTPROT };
-	struct loom_route_filter mine = { .family = AF_UNSPEC, .table = LOOM_TABLE_ANY, .protocol = LOOM_RTPROT };
+	struct loom_nl_route own = { .dst = pfx_of("192.0.2.0/24"),
+				     .gw = ip_of("10.9.9.9"),
+				     .onlink = true,
+				     .protocol = LOOM_RTPROT,
+				     .metric = 100,
+				     .mtu = 1300 };
+	struct loom_nl_route unreach = { .dst = pfx_of("198.51.100.0/24"),
+					 .gw = ip_of("10.9.9.9") };
+	struct loom_nl_route v6r = { .dst = pfx_of("2001:db8:77::/64"),
+				     .gw = ip_of("2001:db8::1"),
+				     .table = 100,
+				     .protocol = LOOM_RTPROT };
+	struct loom_route_filter mine = { .family = AF_UNSPEC,
+					  .table = LOOM_TABLE_ANY,
+					  .protocol = LOOM_RTPROT };
 	_cleanup_free_ struct loom_nl_route *rt = NULL;
 	const struct loom_nl_route *got;
 	struct loom_link br, host;
@@ -534,8 +568,10 @@ static void test_routes(void **state)
 	assert_int_equal(loom_route_add(f->pnl, &unreach, 0), -ENETUNREACH);
 	assert_int_equal(loom_route_add(f->pnl, &v6r, 0), 0);
 	assert_sh_contains(f->pod, "ip route show default", "default via 10.1.0.1 dev eth0");
-	assert_sh_contains(f->pod, "ip route show 192.0.2.0/24", "via 10.9.9.9 dev eth0 proto 76 metric 100 onlink");
-	assert_sh_contains(f->pod, "ip -6 route show table 100", "2001:db8:77::/64 via 2001:db8::1 dev eth0 proto 76");
+	assert_sh_contains(f->pod, "ip route show 192.0.2.0/24",
+			   "via 10.9.9.9 dev eth0 proto 76 metric 100 onlink");
+	assert_sh_contains(f->pod, "ip -6 route show table 100",
+			   "2001:db8:77::/64 via 2001:db8::1 dev eth0 proto 76");
 
 	/* main table, IPv4: the default, the connected /24, ours */
 	n = loom_route_list(f->pnl, &(struct loom_route_filter){ .family = AF_INET }, &rt);
@@ -589,10 +625,12 @@ static void test_neigh(void **state)
 	int ifi = wire_pod(f, &br, &host);
 
 	assert_int_equal(loom_neigh_add(f->pnl, ifi, &n4, MAC_B), 0);
-	assert_int_equal(loom_neigh_add(f->pnl, ifi, &n4, MAC_A), 0);   /* replaced */
+	assert_int_equal(loom_neigh_add(f->pnl, ifi, &n4, MAC_A), 0); /* replaced */
 	assert_int_equal(loom_neigh_add(f->pnl, ifi, &n6, MAC_B), 0);
-	assert_sh_contains(f->pod, "ip neigh show dev eth0", "10.1.0.7 lladdr 02:42:ac:11:00:05 PERMANENT");
-	assert_sh_contains(f->pod, "ip neigh show dev eth0", "2001:db8::7 lladdr 02:42:ac:11:00:06 PERMANENT");
+	assert_sh_contains(f->pod, "ip neigh show dev eth0",
+			   "10.1.0.7 lladdr 02:42:ac:11:00:05 PERMANENT");
+	assert_sh_contains(f->pod, "ip neigh show dev eth0",
+			   "2001:db8::7 lladdr 02:42:ac:11:00:06 PERMANENT");
 	assert_int_equal(loom_neigh_del(f->pnl, ifi, &n4, false), 0);
 	assert_int_equal(loom_neigh_del(f->pnl, ifi, &n4, false), -ENOENT);
 	assert_int_equal(loom_neigh_del(f->pnl, ifi, &n4, true), 0);
@@ -616,9 +654,12 @@ static void test_fdb(void **state)
 	assert_int_equal(loom_fdb_add(f->hnl, vx.ifindex, zero, &r1, LOOM_FDB_APPEND), 0);
 	assert_int_equal(loom_fdb_add(f->hnl, vx.ifindex, zero, &r2, LOOM_FDB_APPEND), 0);
 	assert_int_equal(loom_fdb_add(f->hnl, vx.ifindex, MAC_B, &r1, 0), 0);
-	assert_sh_contains(f->host, "bridge fdb show dev vx0", "00:00:00:00:00:00 dst 192.0.2.2 self permanent");
-	assert_sh_contains(f->host, "bridge fdb show dev vx0", "00:00:00:00:00:00 dst 192.0.2.3 self permanent");
-	assert_sh_contains(f->host, "bridge fdb show dev vx0", "02:42:ac:11:00:06 dst 192.0.2.2 self permanent");
+	assert_sh_contains(f->host, "bridge fdb show dev vx0",
+			   "00:00:00:00:00:00 dst 192.0.2.2 self permanent");
+	assert_sh_contains(f->host, "bridge fdb show dev vx0",
+			   "00:00:00:00:00:00 dst 192.0.2.3 self permanent");
+	assert_sh_contains(f->host, "bridge fdb show dev vx0",
+			   "02:42:ac:11:00:06 dst 192.0.2.2 self permanent");
 	assert_int_equal(loom_fdb_del(f->hnl, vx.ifindex, zero, &r1, 0, false), 0);
 	/* vxlan: a missing remote of a known mac is no error, a missing mac is */
 	assert_int_equal(loom_fdb_del(f->hnl, vx.ifindex, zero, &r1, 0, false), 0);
@@ -629,9 +670,12 @@ static void test_fdb(void **state)
 
 	/* a static entry in the bridge's own table, towards a port */
 	assert_int_equal(loom_fdb_add(f->hnl, host.ifindex, MAC_B, NULL, LOOM_FDB_MASTER), 0);
-	assert_sh_contains(f->host, "bridge fdb show dev vh0", "02:42:ac:11:00:06 master br0 static");
-	assert_int_equal(loom_fdb_del(f->hnl, host.ifindex, MAC_B, NULL, LOOM_FDB_MASTER, false), 0);
-	assert_int_equal(loom_fdb_del(f->hnl, host.ifindex, MAC_B, NULL, LOOM_FDB_MASTER, false), -ENOENT);
+	assert_sh_contains(f->host, "bridge fdb show dev vh0",
+			   "02:42:ac:11:00:06 master br0 static");
+	assert_int_equal(loom_fdb_del(f->hnl, host.ifindex, MAC_B, NULL, LOOM_FDB_MASTER, false),
+			 0);
+	assert_int_equal(loom_fdb_del(f->hnl, host.ifindex, MAC_B, NULL, LOOM_FDB_MASTER, false),
+			 -ENOENT);
 	assert_int_equal(loom_fdb_del(f->hnl, host.ifindex, MAC_B, NULL, LOOM_FDB_MASTER, true), 0);
 	assert_sh_lacks(f->host, "bridge fdb show dev vh0", "02:42:ac:11:00:06");
 }
@@ -677,7 +721,8 @@ static void test_sysctl(void **state)
 	struct sysctl_step host_off = { "net/ipv4/ip_forward", "0" };
 	struct sysctl_read rd = { .key = "net/ipv4/ip_forward" };
 	struct loom_link br, host;
-	const char *bad[] = { "../../etc/passwd", "net/../../etc/passwd", "/proc/sys/net/ipv4/ip_forward", "" };
+	const char *bad[] = { "../../etc/passwd", "net/../../etc/passwd",
+			      "/proc/sys/net/ipv4/ip_forward", "" };
 	char buf[4];
 	size_t i;
 

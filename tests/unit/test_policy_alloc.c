@@ -29,8 +29,8 @@ static bool failing(void)
 }
 
 /* The linker's --wrap pair for one function: the real one and ours. */
-#define WRAPPED(ret, fn, ...)                                                 \
-	ret __real_##fn(__VA_ARGS__);                                          \
+#define WRAPPED(ret, fn, ...)         \
+	ret __real_##fn(__VA_ARGS__); \
 	ret __wrap_##fn(__VA_ARGS__)
 
 WRAPPED(void *, malloc, size_t n);

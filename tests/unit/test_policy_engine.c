@@ -31,15 +31,16 @@ static void pod(struct pol_engine *e, const char *ns, const char *name, const ch
 	char key[128], v[1024];
 
 	snprintf(key, sizeof(key), "/loom/pods/%s/%s", ns, name);
-	snprintf(v, sizeof(v),
-		 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
-		 "\"labels\":%s},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"name\":\"c\",\"ports\":["
-		 "{\"name\":\"web\",\"containerPort\":%d},{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}]}]}}",
-		 name, ns, labels, name[0] == 'b' ? 8080 : 80);
+	snprintf(
+		v, sizeof(v),
+		"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\","
+		"\"labels\":%s},\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"name\":\"c\",\"ports\":["
+		"{\"name\":\"web\",\"containerPort\":%d},{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}]}]}}",
+		name, ns, labels, name[0] == 'b' ? 8080 : 80);
 	put(e, key, v);
 	snprintf(key, sizeof(key), "/loom/endpoints/n1/%s-%s/eth0", ns, name);
-	snprintf(v, sizeof(v), "{\"ips\":[\"%s/24\"],\"podNamespace\":\"%s\",\"podName\":\"%s\"}", ip, ns,
-		 name);
+	snprintf(v, sizeof(v), "{\"ips\":[\"%s/24\"],\"podNamespace\":\"%s\",\"podName\":\"%s\"}",
+		 ip, ns, name);
 	put(e, key, v);
 }
 
@@ -47,8 +48,10 @@ static struct pol_engine *cluster(void)
 {
 	struct pol_engine *e = pol_engine_new("n1");
 
-	put(e, "/loom/namespaces/x", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"x\",\"labels\":{\"ns\":\"x\"}}}");
-	put(e, "/loom/namespaces/y", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"y\",\"labels\":{\"ns\":\"y\"}}}");
+	put(e, "/loom/namespaces/x",
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"x\",\"labels\":{\"ns\":\"x\"}}}");
+	put(e, "/loom/namespaces/y",
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"y\",\"labels\":{\"ns\":\"y\"}}}");
 	pod(e, "x", "a", "10.0.0.1", "{\"pod\":\"a\"}");
 	pod(e, "x", "b", "10.0.0.2", "{\"pod\":\"b\"}");
 	pod(e, "y", "a", "10.0.1.1", "{\"pod\":\"a\"}");
@@ -56,8 +59,8 @@ static struct pol_engine *cluster(void)
 	return e;
 }
 
-#define NP(ns, spec)                                                                               \
-	"{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"p\","  \
+#define NP(ns, spec)                                                                                        \
+	"{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"p\"," \
 	"\"namespace\":\"" ns "\"},\"spec\":" spec "}"
 
 struct row {
@@ -67,38 +70,105 @@ struct row {
 
 static const struct row rows[] = {
 	{ "no policy: all allowed", "x", NULL, "y/a", "x/a", "80/TCP", 1 },
-	{ "empty podSelector, ingress []: deny all ingress", "x", NP("x", "{\"podSelector\":{},\"ingress\":[]}"), "x/b", "x/a", "80/TCP", 0 },
-	{ "policyTypes default: ingress only, egress untouched", "x", NP("x", "{\"podSelector\":{}}"), "x/a", "y/a", "80/TCP", 1 },
-	{ "unselected pod untouched", "x", NP("x", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}"), "y/a", "x/b", "80/TCP", 1 },
-	{ "empty rule allows all", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{}]}"), "y/c", "x/a", "99/UDP", 1 },
-	{ "podSelector peer: own namespace only", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}]}]}"), "y/a", "x/b", "80/TCP", 0 },
-	{ "podSelector peer: same namespace allowed", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}]}]}"), "x/a", "x/b", "80/TCP", 1 },
-	{ "namespaceSelector alone", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}}}]}]}"), "y/c", "x/a", "80/TCP", 1 },
-	{ "pod AND namespace selector: both must match", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}},\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}]}]}"), "y/c", "x/a", "80/TCP", 0 },
-	{ "matchExpressions In", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"db\",\"web\"]}]}}]}]}"), "y/c", "x/a", "80/TCP", 1 },
-	{ "matchExpressions NotIn", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"NotIn\",\"values\":[\"c\"]}]}}]}]}"), "y/c", "x/a", "80/TCP", 0 },
-	{ "matchExpressions Exists", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"Exists\"}]}}]}]}"), "y/a", "x/a", "80/TCP", 0 },
-	{ "matchExpressions DoesNotExist", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"DoesNotExist\"}]}}]}]}"), "y/a", "x/a", "80/TCP", 1 },
-	{ "ipBlock inside cidr", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\",\"except\":[\"10.0.1.3/32\"]}}]}]}"), "y/a", "x/a", "80/TCP", 1 },
-	{ "ipBlock except", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\",\"except\":[\"10.0.1.3/32\"]}}]}]}"), "y/c", "x/a", "80/TCP", 0 },
-	{ "port number, TCP default", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80}]}]}"), "y/a", "x/a", "80/TCP", 1 },
-	{ "port number: UDP not allowed by a TCP port", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80}]}]}"), "y/a", "x/a", "80/UDP", 0 },
-	{ "endPort range", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":8000,\"endPort\":8100}]}]}"), "y/a", "x/b", "8080/TCP", 1 },
-	{ "endPort range: outside", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":8000,\"endPort\":8100}]}]}"), "y/a", "x/a", "80/TCP", 0 },
-	{ "named port resolved per pod (b: 8080)", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"web\"}]}]}"), "y/a", "x/b", "8080/TCP", 1 },
-	{ "named port resolved per pod (a: 80, not 8080)", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"web\"}]}]}"), "y/a", "x/a", "8080/TCP", 0 },
-	{ "named UDP port", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"dns\",\"protocol\":\"UDP\"}]}]}"), "y/a", "x/a", "53/UDP", 1 },
-	{ "SCTP", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":9,\"protocol\":\"SCTP\"}]}]}"), "y/a", "x/a", "9/SCTP", 1 },
-	{ "egress: default deny", "x", NP("x", "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}"), "x/a", "y/a", "80/TCP", 0 },
-	{ "egress present: Egress type implied", "x", NP("x", "{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\"}}]}]}"), "x/a", "y/a", "80/TCP", 1 },
-	{ "egress to ipBlock: other address denied", "x", NP("x", "{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\"}}]}]}"), "x/a", "x/b", "80/TCP", 0 },
-	{ "egress named port resolved against the destination", "y", NP("y", "{\"podSelector\":{},\"egress\":[{\"ports\":[{\"port\":\"web\"}]}]}"), "y/a", "x/b", "8080/TCP", 1 },
+	{ "empty podSelector, ingress []: deny all ingress", "x",
+	  NP("x", "{\"podSelector\":{},\"ingress\":[]}"), "x/b", "x/a", "80/TCP", 0 },
+	{ "policyTypes default: ingress only, egress untouched", "x",
+	  NP("x", "{\"podSelector\":{}}"), "x/a", "y/a", "80/TCP", 1 },
+	{ "unselected pod untouched", "x",
+	  NP("x", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}"), "y/a", "x/b", "80/TCP",
+	  1 },
+	{ "empty rule allows all", "x", NP("x", "{\"podSelector\":{},\"ingress\":[{}]}"), "y/c",
+	  "x/a", "99/UDP", 1 },
+	{ "podSelector peer: own namespace only", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}]}]}"),
+	  "y/a", "x/b", "80/TCP", 0 },
+	{ "podSelector peer: same namespace allowed", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}]}]}"),
+	  "x/a", "x/b", "80/TCP", 1 },
+	{ "namespaceSelector alone", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}}}]}]}"),
+	  "y/c", "x/a", "80/TCP", 1 },
+	{ "pod AND namespace selector: both must match", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}},\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}}}]}]}"),
+	  "y/c", "x/a", "80/TCP", 0 },
+	{ "matchExpressions In", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\",\"values\":[\"db\",\"web\"]}]}}]}]}"),
+	  "y/c", "x/a", "80/TCP", 1 },
+	{ "matchExpressions NotIn", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"NotIn\",\"values\":[\"c\"]}]}}]}]}"),
+	  "y/c", "x/a", "80/TCP", 0 },
+	{ "matchExpressions Exists", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"Exists\"}]}}]}]}"),
+	  "y/a", "x/a", "80/TCP", 0 },
+	{ "matchExpressions DoesNotExist", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"DoesNotExist\"}]}}]}]}"),
+	  "y/a", "x/a", "80/TCP", 1 },
+	{ "ipBlock inside cidr", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\",\"except\":[\"10.0.1.3/32\"]}}]}]}"),
+	  "y/a", "x/a", "80/TCP", 1 },
+	{ "ipBlock except", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\",\"except\":[\"10.0.1.3/32\"]}}]}]}"),
+	  "y/c", "x/a", "80/TCP", 0 },
+	{ "port number, TCP default", "x",
+	  NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80}]}]}"), "y/a", "x/a",
+	  "80/TCP", 1 },
+	{ "port number: UDP not allowed by a TCP port", "x",
+	  NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80}]}]}"), "y/a", "x/a",
+	  "80/UDP", 0 },
+	{ "endPort range", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":8000,\"endPort\":8100}]}]}"),
+	  "y/a", "x/b", "8080/TCP", 1 },
+	{ "endPort range: outside", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":8000,\"endPort\":8100}]}]}"),
+	  "y/a", "x/a", "80/TCP", 0 },
+	{ "named port resolved per pod (b: 8080)", "x",
+	  NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"web\"}]}]}"), "y/a",
+	  "x/b", "8080/TCP", 1 },
+	{ "named port resolved per pod (a: 80, not 8080)", "x",
+	  NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"web\"}]}]}"), "y/a",
+	  "x/a", "8080/TCP", 0 },
+	{ "named UDP port", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"dns\",\"protocol\":\"UDP\"}]}]}"),
+	  "y/a", "x/a", "53/UDP", 1 },
+	{ "SCTP", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":9,\"protocol\":\"SCTP\"}]}]}"),
+	  "y/a", "x/a", "9/SCTP", 1 },
+	{ "egress: default deny", "x", NP("x", "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}"),
+	  "x/a", "y/a", "80/TCP", 0 },
+	{ "egress present: Egress type implied", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\"}}]}]}"),
+	  "x/a", "y/a", "80/TCP", 1 },
+	{ "egress to ipBlock: other address denied", "x",
+	  NP("x",
+	     "{\"podSelector\":{},\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.0.1.0/24\"}}]}]}"),
+	  "x/a", "x/b", "80/TCP", 0 },
+	{ "egress named port resolved against the destination", "y",
+	  NP("y", "{\"podSelector\":{},\"egress\":[{\"ports\":[{\"port\":\"web\"}]}]}"), "y/a",
+	  "x/b", "8080/TCP", 1 },
 };
 
 static const char *addr_of(const char *pod)
 {
 	static const char *const addrs[][2] = {
-		{ "x/a", "10.0.0.1" }, { "x/b", "10.0.0.2" }, { "y/a", "10.0.1.1" }, { "y/c", "10.0.1.3" },
+		{ "x/a", "10.0.0.1" },
+		{ "x/b", "10.0.0.2" },
+		{ "y/a", "10.0.1.1" },
+		{ "y/c", "10.0.1.3" },
 	};
 
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
@@ -132,11 +202,13 @@ static void test_semantics(void **state)
 		rc = nftsim_eval(&sim, &pk, why, sizeof(why));
 		if (rc < 0 || rc != rows[i].allowed)
 			fail_msg("%s: want %s, the compiled rules say %s %s", rows[i].what,
-				 rows[i].allowed ? "allowed" : "denied", rc ? "allowed" : "denied", why);
+				 rows[i].allowed ? "allowed" : "denied", rc ? "allowed" : "denied",
+				 why);
 		rc = pol_explain(e, rows[i].src, rows[i].dst, rows[i].port, &out, &err);
 		if (rc < 0 || (rc == 0) != rows[i].allowed)
 			fail_msg("%s: want %s, explain says rc %d: %s%s", rows[i].what,
-				 rows[i].allowed ? "allowed" : "denied", rc, out ? out : "", err.msg);
+				 rows[i].allowed ? "allowed" : "denied", rc, out ? out : "",
+				 err.msg);
 		free(out);
 		free(b);
 		pir_clear(&sim);
@@ -151,14 +223,17 @@ static void test_policies_add_up(void **state)
 	struct loom_err err = { 0 };
 
 	(void)state;
-	put(e, "/loom/networkpolicies/x/p1", NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80}]}]}"));
-	put(e, "/loom/networkpolicies/x/p2", "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"p2\",\"namespace\":\"x\"},\"spec\":{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":81}]}]}}");
+	put(e, "/loom/networkpolicies/x/p1",
+	    NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80}]}]}"));
+	put(e, "/loom/networkpolicies/x/p2",
+	    "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"p2\",\"namespace\":\"x\"},\"spec\":{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":81}]}]}}");
 	assert_int_equal(pol_explain(e, "y/a", "x/a", "80/TCP", &out, &err), 0);
 	free(out);
 	assert_int_equal(pol_explain(e, "y/a", "x/a", "81/TCP", &out, &err), 0);
 	free(out);
 	assert_int_equal(pol_explain(e, "y/a", "x/a", "82/TCP", &out, &err), 1);
-	assert_non_null(strstr(out, "denied: pod x/a is isolated for ingress by policies [x/p, x/p2]"));
+	assert_non_null(
+		strstr(out, "denied: pod x/a is isolated for ingress by policies [x/p, x/p2]"));
 	free(out);
 	pol_engine_free(e);
 }
@@ -171,8 +246,13 @@ static void test_malformed_skipped(void **state)
 
 	(void)state;
 	put(e, "/loom/networkpolicies/x/good", NP("x", "{\"podSelector\":{},\"ingress\":[]}"));
-	assert_int_equal(pol_engine_put(e, "/loom/networkpolicies/x/bad",
-					NP("x", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":70000}]}]}"), &err), -1);
+	assert_int_equal(
+		pol_engine_put(
+			e, "/loom/networkpolicies/x/bad",
+			NP("x",
+			   "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":70000}]}]}"),
+			&err),
+		-1);
 	assert_non_null(strstr(err.msg, "port"));
 	assert_int_equal(pol_engine_put(e, "/loom/networkpolicies/x/junk", "{not json", &err), -1);
 	b = pol_engine_flush(e);
@@ -211,7 +291,8 @@ static void test_bounds(void **state)
 	free(spec);
 	spec = NULL;
 	f = open_memstream(&spec, &len);
-	fputs("{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[", f);
+	fputs("{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[",
+	      f);
 	for (int i = 0; i < 65; i++)
 		fprintf(f, "%s\"10.0.%d.0/24\"", i ? "," : "", i);
 	fputs("]}}]}]}", f);
@@ -222,7 +303,9 @@ static void test_bounds(void **state)
 	free(v);
 	free(spec);
 	/* filed under x but naming y */
-	assert_int_equal(pol_engine_put(e, "/loom/networkpolicies/x/p", NP("y", "{\"podSelector\":{}}"), &err), -1);
+	assert_int_equal(pol_engine_put(e, "/loom/networkpolicies/x/p",
+					NP("y", "{\"podSelector\":{}}"), &err),
+			 -1);
 	assert_non_null(strstr(err.msg, "metadata.namespace"));
 	b = pol_engine_flush(e);
 	assert_null(strstr(b, "chain inet loom policy/"));
@@ -236,7 +319,9 @@ static void test_incremental(void **state)
 	char *b;
 
 	(void)state;
-	put(e, "/loom/networkpolicies/x/p", NP("x", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}"));
+	put(e, "/loom/networkpolicies/x/p",
+	    NP("x",
+	       "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}"));
 	b = pol_engine_flush(e);
 	assert_non_null(strstr(b, "delete table inet loom"));
 	free(b);
@@ -258,7 +343,8 @@ static void test_incremental(void **state)
 	assert_string_equal(b, "");
 	free(b);
 	/* a changed policy rewrites its own chain and its namespace's */
-	put(e, "/loom/networkpolicies/x/p", NP("x", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{}]}"));
+	put(e, "/loom/networkpolicies/x/p",
+	    NP("x", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{}]}"));
 	b = pol_engine_flush(e);
 	assert_non_null(strstr(b, "flush chain inet loom policy/x/p/ingress"));
 	assert_null(strstr(b, "delete table"));
@@ -272,7 +358,8 @@ static void test_incremental(void **state)
 	/* the kernel refuses (EBUSY) to delete a chain still jumped to: the
 	 * namespace chain goes before the policy chain it references */
 	assert_non_null(strstr(b, "delete chain inet loom policy/x/p/ingress"));
-	assert_true(strstr(b, "delete chain inet loom pods/x/ingress") < strstr(b, "delete chain inet loom policy/x/p/ingress"));
+	assert_true(strstr(b, "delete chain inet loom pods/x/ingress") <
+		    strstr(b, "delete chain inet loom policy/x/p/ingress"));
 	free(b);
 	struct pol_counts c;
 	pol_engine_counts(e, &c);
@@ -299,10 +386,12 @@ static void test_chain_names(void **state)
 		name[k][253] = '\0';
 		snprintf(key, sizeof(key), "/loom/networkpolicies/x/%s", name[k]);
 		char *v = NULL;
-		assert_true(asprintf(&v,
-				     "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
-				     "\"metadata\":{\"name\":\"%s\",\"namespace\":\"x\"},\"spec\":{\"podSelector\":{}}}",
-				     name[k]) > 0);
+		assert_true(
+			asprintf(
+				&v,
+				"{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
+				"\"metadata\":{\"name\":\"%s\",\"namespace\":\"x\"},\"spec\":{\"podSelector\":{}}}",
+				name[k]) > 0);
 		put(e, key, v);
 		free(v);
 	}

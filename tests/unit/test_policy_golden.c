@@ -33,7 +33,8 @@ static void feed(struct pol_engine *e, json_t *put, json_t *del)
 		pol_engine_put(e, key, s, &err); /* malformed ones are part of the case */
 		free(s);
 	}
-	json_array_foreach(del, i, v) pol_engine_del(e, json_string_value(v));
+	json_array_foreach(del, i, v)
+		pol_engine_del(e, json_string_value(v));
 }
 
 static char *sequence(json_t *in)
@@ -53,7 +54,8 @@ static char *sequence(json_t *in)
 			fprintf(stderr, "step %zu: %s\n", i + 1, why);
 			fail();
 		}
-		fprintf(f, "# step %zu: %s\n%s", i + 1, json_string_value(json_object_get(st, "what")),
+		fprintf(f, "# step %zu: %s\n%s", i + 1,
+			json_string_value(json_object_get(st, "what")),
 			b[0] ? b : "# (nothing to send)\n");
 		free(b);
 	}

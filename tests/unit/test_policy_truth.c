@@ -29,17 +29,17 @@
 #define NPODS 9
 
 /* cmocka cuts long messages: rulesets go to stderr whole */
-#define fail_long(...)                                                                             \
-	do {                                                                                       \
-		fprintf(stderr, __VA_ARGS__);                                                      \
-		fputc('\n', stderr);                                                               \
-		fail();                                                                            \
+#define fail_long(...)                        \
+	do {                                  \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr);          \
+		fail();                       \
 	} while (0)
 
 struct tpod {
-	const char *key;  /* "x/a" */
+	const char *key; /* "x/a" */
 	char ns[2], name[2];
-	int node;         /* 1 or 2 */
+	int node; /* 1 or 2 */
 	char a4[32], a6[48];
 };
 static struct tpod pods[NPODS];
@@ -47,7 +47,8 @@ static const char *labels[NPODS]; /* the label pod=<value> in force */
 
 static void model_init(void)
 {
-	static const char *const keys[NPODS] = { "x/a", "x/b", "x/c", "y/a", "y/b", "y/c", "z/a", "z/b", "z/c" };
+	static const char *const keys[NPODS] = { "x/a", "x/b", "x/c", "y/a", "y/b",
+						 "y/c", "z/a", "z/b", "z/c" };
 
 	for (int i = 0; i < NPODS; i++) {
 		struct tpod *p = &pods[i];
@@ -86,7 +87,7 @@ static bool all(const struct tpod *s, const struct tpod *d, int port, int proto,
 	return true;
 }
 #define PRED(name, expr)                                                                           \
-	static bool name(const struct tpod *s, const struct tpod *d, int port, int proto, int fam)  \
+	static bool name(const struct tpod *s, const struct tpod *d, int port, int proto, int fam) \
 	{                                                                                          \
 		(void)s, (void)d, (void)port, (void)proto, (void)fam;                              \
 		return (expr);                                                                     \
@@ -103,7 +104,8 @@ PRED(named, !ns_is(d, 'x') || (port == 81 && proto == TCP) || (port == 80 && pro
 PRED(range, !ns_is(d, 'y') || (proto == TCP && port >= 81 && port <= 90))
 PRED(add_up, !is(d, "x/a") || is(s, "x/b") || ns_is(s, 'z'))
 PRED(one_left, !is(d, "x/a") || is(s, "x/b"))
-PRED(relabelled, !(ns_is(d, 'y') && !strcmp(lbl(d), "a")) && (!ns_is(d, 'z') || !strcmp(lbl(s), "b")))
+PRED(relabelled,
+     !(ns_is(d, 'y') && !strcmp(lbl(d), "a")) && (!ns_is(d, 'z') || !strcmp(lbl(s), "b")))
 PRED(to_block, !is(s, "x/a") || (fam == 4 && is(d, "y/b")))
 PRED(udp_in, !ns_is(d, 'y') || (port == 80 && proto == UDP))
 PRED(udp_out, !ns_is(s, 'y') || proto == UDP)
@@ -120,27 +122,99 @@ struct tcase {
 
 static const struct tcase cases[] = {
 	{ "no policy", { { 0 } }, { 0 }, all, all },
-	{ "default deny ingress", { { "x", "deny-in", "{\"podSelector\":{},\"policyTypes\":[\"Ingress\"]}" } }, { 0 }, deny_in_x, all },
-	{ "default deny egress", { { "x", "deny-out", "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}" } }, { 0 }, all, deny_out_x },
-	{ "allow from a namespace", { { "x", "from-y", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}}}]}]}" } }, { 0 }, x_from_y, all },
-	{ "both selectors in one peer", { { "x", "a-from-y-b", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}},\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } }, { 0 }, xa_from_yb, all },
-	{ "namespace and pod selectors as separate peers", { { "x", "a-from-y-or-b", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}}},{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } }, { 0 }, xa_from_y_or_b, all },
-	{ "matchExpressions", { { "x", "exprs", "{\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"In\",\"values\":[\"a\",\"b\"]}]},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"ns\",\"operator\":\"NotIn\",\"values\":[\"x\",\"y\"]}]},\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"Exists\"},{\"key\":\"absent\",\"operator\":\"DoesNotExist\"}]}}]}]}" } }, { 0 }, exprs, all },
+	{ "default deny ingress",
+	  { { "x", "deny-in", "{\"podSelector\":{},\"policyTypes\":[\"Ingress\"]}" } },
+	  { 0 },
+	  deny_in_x,
+	  all },
+	{ "default deny egress",
+	  { { "x", "deny-out", "{\"podSelector\":{},\"policyTypes\":[\"Egress\"]}" } },
+	  { 0 },
+	  all,
+	  deny_out_x },
+	{ "allow from a namespace",
+	  { { "x", "from-y",
+	      "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}}}]}]}" } },
+	  { 0 },
+	  x_from_y,
+	  all },
+	{ "both selectors in one peer",
+	  { { "x", "a-from-y-b",
+	      "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}},\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } },
+	  { 0 },
+	  xa_from_yb,
+	  all },
+	{ "namespace and pod selectors as separate peers",
+	  { { "x", "a-from-y-or-b",
+	      "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}}},{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } },
+	  { 0 },
+	  xa_from_y_or_b,
+	  all },
+	{ "matchExpressions",
+	  { { "x", "exprs",
+	      "{\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"In\",\"values\":[\"a\",\"b\"]}]},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchExpressions\":[{\"key\":\"ns\",\"operator\":\"NotIn\",\"values\":[\"x\",\"y\"]}]},\"podSelector\":{\"matchExpressions\":[{\"key\":\"pod\",\"operator\":\"Exists\"},{\"key\":\"absent\",\"operator\":\"DoesNotExist\"}]}}]}]}" } },
+	  { 0 },
+	  exprs,
+	  all },
 	/* y/b is 10.244.1.14, z/c 10.244.1.18 */
-	{ "ipBlock with except", { { "x", "a-from-block", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.244.0.0/16\",\"except\":[\"10.244.1.14/32\",\"10.244.1.18/32\"]}}]}]}" } }, { 0 }, block, all },
-	{ "named ports", { { "x", "named", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"serve-81-tcp\"},{\"port\":\"serve-80-udp\",\"protocol\":\"UDP\"}]}]}" } }, { 0 }, named, all },
-	{ "endPort", { { "y", "range", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":81,\"endPort\":90}]}]}" } }, { 0 }, range, all },
-	{ "multiple policies add up", { { "x", "a-from-b", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" },
-					{ "x", "a-from-z", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"z\"}}}]}]}" } }, { 0 }, add_up, all },
-	{ "one of two policies deleted", { { "x", "a-from-b", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } }, { 0 }, one_left, all },
-	{ "pod relabelled enters a policy", { { "y", "deny-a", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[]}" },
-					      { "z", "only-from-b", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } },
-	  { "y/b=a", "x/c=b" }, relabelled, all },
-	{ "pod relabelled leaves a policy", { { "y", "deny-a", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[]}" },
-					      { "z", "only-from-b", "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } },
-	  { 0 }, relabelled, all },
-	{ "egress to an ipBlock", { { "x", "a-to-block", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.244.1.14/32\"}}]}]}" } }, { 0 }, all, to_block },
-	{ "UDP", { { "y", "udp-80", "{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"],\"ingress\":[{\"ports\":[{\"protocol\":\"UDP\",\"port\":80}]}],\"egress\":[{\"ports\":[{\"protocol\":\"UDP\"}]}]}" } }, { 0 }, udp_in, udp_out },
+	{ "ipBlock with except",
+	  { { "x", "a-from-block",
+	      "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.244.0.0/16\",\"except\":[\"10.244.1.14/32\",\"10.244.1.18/32\"]}}]}]}" } },
+	  { 0 },
+	  block,
+	  all },
+	{ "named ports",
+	  { { "x", "named",
+	      "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"serve-81-tcp\"},{\"port\":\"serve-80-udp\",\"protocol\":\"UDP\"}]}]}" } },
+	  { 0 },
+	  named,
+	  all },
+	{ "endPort",
+	  { { "y", "range",
+	      "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":81,\"endPort\":90}]}]}" } },
+	  { 0 },
+	  range,
+	  all },
+	{ "multiple policies add up",
+	  { { "x", "a-from-b",
+	      "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" },
+	    { "x", "a-from-z",
+	      "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"z\"}}}]}]}" } },
+	  { 0 },
+	  add_up,
+	  all },
+	{ "one of two policies deleted",
+	  { { "x", "a-from-b",
+	      "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } },
+	  { 0 },
+	  one_left,
+	  all },
+	{ "pod relabelled enters a policy",
+	  { { "y", "deny-a", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[]}" },
+	    { "z", "only-from-b",
+	      "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } },
+	  { "y/b=a", "x/c=b" },
+	  relabelled,
+	  all },
+	{ "pod relabelled leaves a policy",
+	  { { "y", "deny-a", "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"ingress\":[]}" },
+	    { "z", "only-from-b",
+	      "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}}]}]}" } },
+	  { 0 },
+	  relabelled,
+	  all },
+	{ "egress to an ipBlock",
+	  { { "x", "a-to-block",
+	      "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"10.244.1.14/32\"}}]}]}" } },
+	  { 0 },
+	  all,
+	  to_block },
+	{ "UDP",
+	  { { "y", "udp-80",
+	      "{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"],\"ingress\":[{\"ports\":[{\"protocol\":\"UDP\",\"port\":80}]}],\"egress\":[{\"ports\":[{\"protocol\":\"UDP\"}]}]}" } },
+	  { 0 },
+	  udp_in,
+	  udp_out },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -164,7 +238,8 @@ static void put_pod(struct pol_engine *e, int i)
 
 	snprintf(l, sizeof(l), "{\"pod\":\"%s\"}", labels[i]);
 	assert_int_equal(cl_pod(e, pods[i].ns, pods[i].name, pods[i].node == 1 ? "n1" : "n2", l,
-				pods[i].a4, pods[i].a6), 0);
+				pods[i].a4, pods[i].a6),
+			 0);
 }
 
 static struct pol_engine *fresh(const char *node, const struct tcase *c)
@@ -219,10 +294,12 @@ static void check_matrix(const struct tcase *c, struct pir *sim[2], const char *
 					       c->ing(s, d, pp[q][0], pp[q][1], fam);
 					got = verdict(sim, s, d, pp[q][0], pp[q][1], fam);
 					if (got != want && bad++ < 10)
-						print_error("%s [%s] IPv%d %d/%s %s -> %s: want %s, the rules say %s\n",
-							    c->what, how, fam, pp[q][0], pp[q][1] == TCP ? "tcp" : "udp",
-							    s->key, d->key, want ? "allowed" : "denied",
-							    got ? "allowed" : "denied");
+						print_error(
+							"%s [%s] IPv%d %d/%s %s -> %s: want %s, the rules say %s\n",
+							c->what, how, fam, pp[q][0],
+							pp[q][1] == TCP ? "tcp" : "udp", s->key,
+							d->key, want ? "allowed" : "denied",
+							got ? "allowed" : "denied");
 				}
 	if (bad)
 		fail_msg("%s [%s]: %d connections differ", c->what, how, bad);
@@ -242,8 +319,8 @@ static void check_explain(const struct tcase *c, struct pol_engine *e)
 			rc = pol_explain(e, pods[i].key, pods[j].key, "80/TCP", &out, &err);
 			if (rc < 0 || (rc == 0) != (c->egr(&pods[i], &pods[j], 80, TCP, 4) &&
 						    c->ing(&pods[i], &pods[j], 80, TCP, 4)))
-				fail_msg("%s: explain %s -> %s: %s%s", c->what, pods[i].key, pods[j].key,
-					 out ? out : "", err.msg);
+				fail_msg("%s: explain %s -> %s: %s%s", c->what, pods[i].key,
+					 pods[j].key, out ? out : "", err.msg);
 			free(out);
 		}
 }
@@ -282,7 +359,8 @@ static void step(struct pol_engine *e, const struct tcase *from, const struct tc
 		bool kept = false;
 
 		for (int m = 0; m < 3 && to->pol[m].ns; m++)
-			kept |= !strcmp(from->pol[k].ns, to->pol[m].ns) && !strcmp(from->pol[k].name, to->pol[m].name);
+			kept |= !strcmp(from->pol[k].ns, to->pol[m].ns) &&
+				!strcmp(from->pol[k].name, to->pol[m].name);
 		if (!kept)
 			cl_policy_del(e, from->pol[k].ns, from->pol[k].name);
 	}
@@ -325,8 +403,9 @@ static void run_sequence(const size_t *order, size_t n)
 			assert_non_null(want);
 			assert_non_null(got);
 			if (strcmp(want, got))
-				fail_long("%s -> %s: incremental differs from a fresh build:\n--- fresh\n%s--- incremental\n%s",
-					 from->what, to->what, want, got);
+				fail_long(
+					"%s -> %s: incremental differs from a fresh build:\n--- fresh\n%s--- incremental\n%s",
+					from->what, to->what, want, got);
 			free(want);
 			free(got);
 			pol_engine_free(f);

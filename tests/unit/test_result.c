@@ -77,8 +77,8 @@ static char *encode(const struct loom_result *r, enum loom_cni_version v)
 	return s;
 }
 
-#define DNS_JSON                                                                               \
-	"\"dns\":{\"nameservers\":[\"10.1.2.1\"],\"domain\":\"cluster.local\","                \
+#define DNS_JSON                                                                \
+	"\"dns\":{\"nameservers\":[\"10.1.2.1\"],\"domain\":\"cluster.local\"," \
 	"\"search\":[\"default.svc.cluster.local\",\"svc.cluster.local\"],\"options\":[\"ndots:5\"]}"
 
 /* Byte-exact: key order and omissions as the Go reference types emit. */
@@ -93,19 +93,22 @@ static void test_encode_versions(void **state)
 		  "{\"name\":\"eth0\",\"mac\":\"aa:bb:cc:00:00:02\",\"sandbox\":\"/var/run/netns/p1\"}],"
 		  "\"ips\":[{\"version\":\"4\",\"interface\":1,\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\"},"
 		  "{\"version\":\"6\",\"interface\":1,\"address\":\"2001:db8:0:1::5/64\"}],"
-		  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"::/0\"}]," DNS_JSON "}" },
+		  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"::/0\"}]," DNS_JSON
+		  "}" },
 		{ LOOM_CNI_V040,
 		  "{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"veth1a2b\",\"mac\":\"aa:bb:cc:00:00:01\"},"
 		  "{\"name\":\"eth0\",\"mac\":\"aa:bb:cc:00:00:02\",\"sandbox\":\"/var/run/netns/p1\"}],"
 		  "\"ips\":[{\"version\":\"4\",\"interface\":1,\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\"},"
 		  "{\"version\":\"6\",\"interface\":1,\"address\":\"2001:db8:0:1::5/64\"}],"
-		  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"::/0\"}]," DNS_JSON "}" },
+		  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"::/0\"}]," DNS_JSON
+		  "}" },
 		{ LOOM_CNI_V100,
 		  "{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"veth1a2b\",\"mac\":\"aa:bb:cc:00:00:01\"},"
 		  "{\"name\":\"eth0\",\"mac\":\"aa:bb:cc:00:00:02\",\"sandbox\":\"/var/run/netns/p1\"}],"
 		  "\"ips\":[{\"interface\":1,\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\"},"
 		  "{\"interface\":1,\"address\":\"2001:db8:0:1::5/64\"}],"
-		  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"::/0\"}]," DNS_JSON "}" },
+		  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"::/0\"}]," DNS_JSON
+		  "}" },
 		{ LOOM_CNI_V110,
 		  "{\"cniVersion\":\"1.1.0\",\"interfaces\":[{\"name\":\"veth1a2b\",\"mac\":\"aa:bb:cc:00:00:01\"},"
 		  "{\"name\":\"eth0\",\"mac\":\"aa:bb:cc:00:00:02\",\"mtu\":1450,\"sandbox\":\"/var/run/netns/p1\","
@@ -184,7 +187,9 @@ static void test_empty(void **state)
 	r.n_ips = 1;
 	set_prefix(&r.ips[0].address, "10.0.0.2/8");
 	s = encode(&r, LOOM_CNI_V040);
-	assert_string_equal(s, "{\"cniVersion\":\"0.4.0\",\"ips\":[{\"version\":\"4\",\"address\":\"10.0.0.2/8\"}],\"dns\":{}}");
+	assert_string_equal(
+		s,
+		"{\"cniVersion\":\"0.4.0\",\"ips\":[{\"version\":\"4\",\"address\":\"10.0.0.2/8\"}],\"dns\":{}}");
 	free(s);
 
 	assert_null(loom_result_to_json(&r, LOOM_CNI_VERSION_COUNT));
@@ -227,9 +232,11 @@ static void test_decode_031(void **state)
 	/* and it re-encodes as 1.0.0 without "version"; dns {} stays, as Go prints it */
 	char *s = encode(&r, LOOM_CNI_V100);
 
-	assert_string_equal(s, "{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.22.0.5/16\","
-			       "\"gateway\":\"10.22.0.1\"},{\"address\":\"fd00::5/64\",\"gateway\":\"fd00::1\"}],"
-			       "\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dns\":{}}");
+	assert_string_equal(
+		s,
+		"{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.22.0.5/16\","
+		"\"gateway\":\"10.22.0.1\"},{\"address\":\"fd00::5/64\",\"gateway\":\"fd00::1\"}],"
+		"\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"dns\":{}}");
 	free(s);
 }
 
@@ -249,15 +256,18 @@ static void test_110_to_040(void **state)
 	assert_int_equal(loom_result_from_json(j, "prevResult", &r, &err), 0);
 	json_decref(j);
 	s = encode(&r, LOOM_CNI_V040);
-	assert_string_equal(s, "{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"eth0\"}],"
-			       "\"ips\":[{\"version\":\"6\",\"interface\":0,\"address\":\"2001:db8::7/64\"}],"
-			       "\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"10.1.1.1\"}],\"dns\":{}}");
+	assert_string_equal(
+		s, "{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"eth0\"}],"
+		   "\"ips\":[{\"version\":\"6\",\"interface\":0,\"address\":\"2001:db8::7/64\"}],"
+		   "\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"10.1.1.1\"}],\"dns\":{}}");
 	free(s);
 	s = encode(&r, LOOM_CNI_V110);
-	assert_string_equal(s, "{\"cniVersion\":\"1.1.0\",\"interfaces\":[{\"name\":\"eth0\",\"mtu\":9000,\"pciID\":\"x\"}],"
-			       "\"ips\":[{\"interface\":0,\"address\":\"2001:db8::7/64\"}],"
-			       "\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"10.1.1.1\",\"advmss\":1360,"
-			       "\"priority\":5,\"scope\":253}],\"dns\":{}}");
+	assert_string_equal(
+		s,
+		"{\"cniVersion\":\"1.1.0\",\"interfaces\":[{\"name\":\"eth0\",\"mtu\":9000,\"pciID\":\"x\"}],"
+		"\"ips\":[{\"interface\":0,\"address\":\"2001:db8::7/64\"}],"
+		"\"routes\":[{\"dst\":\"10.0.0.0/8\",\"gw\":\"10.1.1.1\",\"advmss\":1360,"
+		"\"priority\":5,\"scope\":253}],\"dns\":{}}");
 	free(s);
 }
 
@@ -268,9 +278,11 @@ static void test_decode_errors(void **state)
 	} cases[] = {
 		{ "[]", "prevResult: must be an object, not an array" },
 		{ "{\"cniVersion\":4}", "prevResult.cniVersion: must be a string, not an integer" },
-		{ "{\"cniVersion\":\"0.2.0\"}", "prevResult.cniVersion: \"0.2.0\" is not a supported version" },
+		{ "{\"cniVersion\":\"0.2.0\"}",
+		  "prevResult.cniVersion: \"0.2.0\" is not a supported version" },
 		{ "{\"ips\":{}}", "prevResult.ips: must be an array, not an object" },
-		{ "{\"ips\":[\"10.1.2.3/24\"]}", "prevResult.ips[0]: must be an object, not a string" },
+		{ "{\"ips\":[\"10.1.2.3/24\"]}",
+		  "prevResult.ips[0]: must be an object, not a string" },
 		{ "{\"ips\":[{}]}", "prevResult.ips[0].address: required field is missing" },
 		{ "{\"ips\":[{\"address\":\"10.1.2.3/24\"},{\"address\":\"10.1.2\"}]}",
 		  "prevResult.ips[1].address: \"10.1.2\" is not an IP address with prefix length" },
@@ -278,7 +290,8 @@ static void test_decode_errors(void **state)
 		  "prevResult.ips[0].address: \"10.1.2.3\" is not an IP address with prefix length" },
 		{ "{\"ips\":[{\"address\":\"10.1.2.3/33\"}]}",
 		  "prevResult.ips[0].address: \"10.1.2.3/33\" is not an IP address with prefix length" },
-		{ "{\"ips\":[{\"address\":7}]}", "prevResult.ips[0].address: must be a string, not an integer" },
+		{ "{\"ips\":[{\"address\":7}]}",
+		  "prevResult.ips[0].address: must be a string, not an integer" },
 		{ "{\"ips\":[{\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.300\"}]}",
 		  "prevResult.ips[0].gateway: \"10.1.2.300\" is not an IP address" },
 		{ "{\"ips\":[{\"address\":\"10.1.2.3/24\",\"gateway\":\"fd00::1\"}]}",
@@ -297,8 +310,10 @@ static void test_decode_errors(void **state)
 		  "prevResult.ips[0].interface: -1 is out of range" },
 		{ "{\"interfaces\":[{\"name\":\"eth0\"}],\"ips\":[{\"address\":\"10.1.2.3/24\",\"interface\":0.5}]}",
 		  "prevResult.ips[0].interface: must be an integer, not a number with a fraction" },
-		{ "{\"interfaces\":[{}]}", "prevResult.interfaces[0].name: required field is missing" },
-		{ "{\"interfaces\":[{\"name\":\"\"}]}", "prevResult.interfaces[0].name: must not be empty" },
+		{ "{\"interfaces\":[{}]}",
+		  "prevResult.interfaces[0].name: required field is missing" },
+		{ "{\"interfaces\":[{\"name\":\"\"}]}",
+		  "prevResult.interfaces[0].name: must not be empty" },
 		{ "{\"interfaces\":[{\"name\":\"abcdefghijklmnop\"}]}",
 		  "prevResult.interfaces[0].name: \"abcdefghijklmnop...\" is too long (at most 15 characters)" },
 		{ "{\"interfaces\":[{\"name\":\"e\\u0000th\"}]}",
@@ -309,7 +324,8 @@ static void test_decode_errors(void **state)
 		  "prevResult.interfaces[0].mtu: 70000 is out of range (0 to 65536)" },
 		{ "{\"interfaces\":[{\"name\":\"eth0\",\"mtu\":\"1500\"}]}",
 		  "prevResult.interfaces[0].mtu: must be an integer, not a string" },
-		{ "{\"routes\":[{\"gw\":\"10.0.0.1\"}]}", "prevResult.routes[0].dst: required field is missing" },
+		{ "{\"routes\":[{\"gw\":\"10.0.0.1\"}]}",
+		  "prevResult.routes[0].dst: required field is missing" },
 		{ "{\"routes\":[{\"dst\":\"default\"}]}",
 		  "prevResult.routes[0].dst: \"default\" is not an IP address with prefix length" },
 		{ "{\"routes\":[{\"dst\":\"::/0\",\"gw\":\"10.0.0.1\"}]}",
@@ -323,7 +339,8 @@ static void test_decode_errors(void **state)
 		  "prevResult.dns.nameservers: must be an array, not a string" },
 		{ "{\"dns\":{\"nameservers\":[\"10.0.0.1\",1]}}",
 		  "prevResult.dns.nameservers[1]: must be a string, not an integer" },
-		{ "{\"dns\":{\"domain\":[]}}", "prevResult.dns.domain: must be a string, not an array" },
+		{ "{\"dns\":{\"domain\":[]}}",
+		  "prevResult.dns.domain: must be a string, not an array" },
 		{ "{\"dns\":{\"options\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]}}",
 		  "prevResult.dns.options: too many options (17), at most 16" },
 	};
@@ -340,7 +357,8 @@ static void test_decode_errors(void **state)
 		json_decref(j);
 		assert_int_equal(err.code, LOOM_ERR_INVALID_CONFIG);
 		if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
-			fail_msg("for %s\n got: %s\nwant: %s", cases[i].json, err.msg, cases[i].msg);
+			fail_msg("for %s\n got: %s\nwant: %s", cases[i].json, err.msg,
+				 cases[i].msg);
 		/* a failed decode leaves nothing half-filled */
 		assert_int_equal(r.n_ifaces + r.n_ips + r.n_routes, 0);
 	}
@@ -353,12 +371,13 @@ static void test_limits(void **state)
 		const char *key, *elem, *msg;
 		int max;
 	} cases[] = {
-		{ "ips", "{\"address\":\"10.0.0.1/8\"}", "prevResult.ips: too many ips (17), at most 16",
-		  LOOM_RESULT_MAX_IPS },
+		{ "ips", "{\"address\":\"10.0.0.1/8\"}",
+		  "prevResult.ips: too many ips (17), at most 16", LOOM_RESULT_MAX_IPS },
 		{ "interfaces", "{\"name\":\"eth0\"}",
-		  "prevResult.interfaces: too many interfaces (9), at most 8", LOOM_RESULT_MAX_IFACES },
-		{ "routes", "{\"dst\":\"10.0.0.0/8\"}", "prevResult.routes: too many routes (65), at most 64",
-		  LOOM_RESULT_MAX_ROUTES },
+		  "prevResult.interfaces: too many interfaces (9), at most 8",
+		  LOOM_RESULT_MAX_IFACES },
+		{ "routes", "{\"dst\":\"10.0.0.0/8\"}",
+		  "prevResult.routes: too many routes (65), at most 64", LOOM_RESULT_MAX_ROUTES },
 	};
 	struct loom_result r;
 	struct loom_err err;
@@ -387,7 +406,9 @@ static void test_limits(void **state)
 	json_t *j = parse("{\"ips\":[{\"address\":\"x\"}]}");
 
 	assert_int_equal(loom_result_from_json(j, "result of loom-ipam", &r, &err), -1);
-	assert_string_equal(err.msg, "result of loom-ipam.ips[0].address: \"x\" is not an IP address with prefix length");
+	assert_string_equal(
+		err.msg,
+		"result of loom-ipam.ips[0].address: \"x\" is not an IP address with prefix length");
 	json_decref(j);
 	assert_int_equal(loom_result_from_json(NULL, "prevResult", &r, &err), -1);
 }
@@ -418,7 +439,8 @@ static void test_version_and_cmd_names(void **state)
 	assert_int_equal(loom_cni_cmd_parse("CHECK", &c), 0);
 	assert_int_equal(c, LOOM_CMD_CHECK);
 
-	static const char *const bad_versions[] = { "0.2.0", "0.1.0", "1.0", "1.2.0", "", " 1.0.0", "1.0.0 " };
+	static const char *const bad_versions[] = { "0.2.0", "0.1.0",  "1.0",   "1.2.0",
+						    "",      " 1.0.0", "1.0.0 " };
 	static const char *const bad_cmds[] = { "add", "Add", "", "ADD ", "DELETE", "UPDATE" };
 
 	for (size_t i = 0; i < N(bad_versions); i++)
@@ -429,8 +451,7 @@ static void test_version_and_cmd_names(void **state)
 	assert_null(loom_cni_version_str(LOOM_CNI_VERSION_COUNT));
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_encode_versions), cmocka_unit_test(test_round_trip),
-	cmocka_unit_test(test_empty),           cmocka_unit_test(test_decode_031),
-	cmocka_unit_test(test_110_to_040),      cmocka_unit_test(test_decode_errors),
-	cmocka_unit_test(test_limits),          cmocka_unit_test(test_version_and_cmd_names))
+LOOM_TEST_MAIN(cmocka_unit_test(test_encode_versions), cmocka_unit_test(test_round_trip),
+	       cmocka_unit_test(test_empty), cmocka_unit_test(test_decode_031),
+	       cmocka_unit_test(test_110_to_040), cmocka_unit_test(test_decode_errors),
+	       cmocka_unit_test(test_limits), cmocka_unit_test(test_version_and_cmd_names))

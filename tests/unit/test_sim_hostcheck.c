@@ -155,11 +155,10 @@ static void test_reads_this_machine(void **state)
 	assert_true(lim.neigh_in_use >= 0);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_twenty_nodes_fit_defaults),
-	cmocka_unit_test(test_fifty_nodes_need_tuning),
-	cmocka_unit_test(test_etcd_takes_fewer_inotify_instances),
-	cmocka_unit_test(test_bridge_mode_needs_no_mesh),
-	cmocka_unit_test(test_tuned_or_unknown_is_left_alone),
-	cmocka_unit_test(test_needs_grow_with_nodes),
-	cmocka_unit_test(test_reads_this_machine))
+LOOM_TEST_MAIN(cmocka_unit_test(test_twenty_nodes_fit_defaults),
+	       cmocka_unit_test(test_fifty_nodes_need_tuning),
+	       cmocka_unit_test(test_etcd_takes_fewer_inotify_instances),
+	       cmocka_unit_test(test_bridge_mode_needs_no_mesh),
+	       cmocka_unit_test(test_tuned_or_unknown_is_left_alone),
+	       cmocka_unit_test(test_needs_grow_with_nodes),
+	       cmocka_unit_test(test_reads_this_machine))

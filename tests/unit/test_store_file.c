@@ -21,7 +21,6 @@
 /* lib/store/store_priv.h, and through it lib/store/store.h */
 #include "store/store_priv.h"
 
-
 struct fx {
 	char dir[64];
 	char url[80];
@@ -85,8 +84,8 @@ static void expect_event(struct loom_watch *w, int type, const char *key, const 
 	int r = loom_watch_next(w, &ev, 3000, &err);
 
 	if (r != 1)
-		fail_msg("expected %s %s, got %d (%s)", type == LOOM_EV_PUT ? "PUT" : "DELETE", key, r,
-			 err.msg);
+		fail_msg("expected %s %s, got %d (%s)", type == LOOM_EV_PUT ? "PUT" : "DELETE", key,
+			 r, err.msg);
 	assert_int_equal(ev.type, type);
 	assert_string_equal(ev.kv.key, key);
 	if (value)
@@ -264,8 +263,11 @@ static void test_odd_keys_are_distinct(void **state)
 {
 	struct fx *f = *state;
 	static const char *const keys[] = {
-		"/a/b", "/a%2Fb", "/a_b", ".", "..", "/.hidden", "/sp ace", "/\xc3\xa9t\xc3\xa9",
-		"/tab\t", "~0123456789abcdef",
+		"/a/b",    "/a%2Fb",
+		"/a_b",    ".",
+		"..",      "/.hidden",
+		"/sp ace", "/\xc3\xa9t\xc3\xa9",
+		"/tab\t",  "~0123456789abcdef",
 	};
 	struct loom_err err = { 0 };
 	struct loom_kv *kvs = NULL;
@@ -346,12 +348,9 @@ int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_torn_log_and_temp_files),
-		T(test_lost_event_never_reuses_revision),
-		T(test_damaged_data_file),
-		T(test_compaction_and_resync),
-		T(test_odd_keys_are_distinct),
-		T(test_parsers_refuse_damage),
+		T(test_torn_log_and_temp_files), T(test_lost_event_never_reuses_revision),
+		T(test_damaged_data_file),       T(test_compaction_and_resync),
+		T(test_odd_keys_are_distinct),   T(test_parsers_refuse_damage),
 #undef T
 	};
 

@@ -49,5 +49,4 @@ static void test_order_update_delete(void **state)
 	loom_strset_clear(&s);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_order_update_delete))
+LOOM_TEST_MAIN(cmocka_unit_test(test_order_update_delete))

@@ -21,7 +21,6 @@
 #define LOOM_TEST_LEASE_DIR "vxconf"
 #include "helpers.h"
 
-
 /* ---- the lease file ---- */
 
 static void test_lease_parse(void **state)
@@ -66,12 +65,18 @@ static void test_lease_errors(void **state)
 		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.245.3.0/24\n", "is not inside" },
 		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.0.0.0/8\n", "is not inside" },
 		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.7/24\n", "host bits" },
-		{ "LOOM_NETWORK=garbage\nLOOM_SUBNET=10.244.3.0/24\n", "LOOM_NETWORK is not an IPv4" },
-		{ "LOOM_NETWORK=fd00::/16\nLOOM_SUBNET=10.244.3.0/24\n", "LOOM_NETWORK is not an IPv4" },
-		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=0\n", "LOOM_MTU" },
-		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450x\n", "LOOM_MTU" },
-		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=-1\n", "LOOM_MTU" },
-		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=70000\n", "LOOM_MTU" },
+		{ "LOOM_NETWORK=garbage\nLOOM_SUBNET=10.244.3.0/24\n",
+		  "LOOM_NETWORK is not an IPv4" },
+		{ "LOOM_NETWORK=fd00::/16\nLOOM_SUBNET=10.244.3.0/24\n",
+		  "LOOM_NETWORK is not an IPv4" },
+		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=0\n",
+		  "LOOM_MTU" },
+		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450x\n",
+		  "LOOM_MTU" },
+		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=-1\n",
+		  "LOOM_MTU" },
+		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=70000\n",
+		  "LOOM_MTU" },
 		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_IPMASQ=yes\n",
 		  "LOOM_IPMASQ" },
 		{ "LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\n"
@@ -188,8 +193,8 @@ static void test_overrides(void **state)
 	write_lease("LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\nLOOM_MTU=1450\n"
 		    "LOOM_IPMASQ=true\n");
 	build_ok(BASE ",\"bridge\":\"br9\",\"mtu\":1400,\"ipMasq\":false,\"hairpinMode\":true,"
-		 "\"isDefaultGateway\":false,\"antiSpoof\":false,\"stateDir\":\"/tmp/st\","
-		 "\"dataDir\":\"/tmp/ipam\",\"bpfPinDir\":\"/tmp/bpf\"}",
+		      "\"isDefaultGateway\":false,\"antiSpoof\":false,\"stateDir\":\"/tmp/st\","
+		      "\"dataDir\":\"/tmp/ipam\",\"bpfPinDir\":\"/tmp/bpf\"}",
 		 LOOM_CMD_ADD, &b);
 	c = &b.d->br;
 	assert_string_equal(c->bridge, "br9");
@@ -245,8 +250,8 @@ static void test_passthrough(void **state)
 	(void)state;
 	write_lease("LOOM_NETWORK=10.244.0.0/16\nLOOM_SUBNET=10.244.3.0/24\n");
 	build_ok(BASE ",\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:07\"},"
-		 "\"prevResult\":{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":"
-		 "\"10.244.3.9/24\"}]}}",
+		      "\"prevResult\":{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":"
+		      "\"10.244.3.9/24\"}]}}",
 		 LOOM_CMD_CHECK, &b);
 	assert_true(b.d->br.has_mac);
 	assert_int_equal(b.d->br.mac[5], 7);
@@ -265,11 +270,14 @@ static void test_errors(void **state)
 		{ BASE ",\"ipam\":{\"type\":\"loom-ipam\"}}", LOOM_ERR_INVALID_CONFIG, "ipam:" },
 		{ BASE ",\"mtu\":\"1450\"}", LOOM_ERR_INVALID_CONFIG, "mtu:" },
 		{ BASE ",\"mtu\":20}", LOOM_ERR_INVALID_CONFIG, "mtu:" },
-		{ BASE ",\"ipMasq\":\"yes\"}", LOOM_ERR_INVALID_CONFIG, "ipMasq: must be a boolean" },
-		{ BASE ",\"bridge\":7}", LOOM_ERR_INVALID_CONFIG, "bridge: must be a non-empty string" },
+		{ BASE ",\"ipMasq\":\"yes\"}", LOOM_ERR_INVALID_CONFIG,
+		  "ipMasq: must be a boolean" },
+		{ BASE ",\"bridge\":7}", LOOM_ERR_INVALID_CONFIG,
+		  "bridge: must be a non-empty string" },
 		{ BASE ",\"dataDir\":\"\"}", LOOM_ERR_INVALID_CONFIG, "dataDir" },
 		/* the bridge's own checks, on our keys' values */
-		{ BASE ",\"bridge\":\"a-name-too-long-for-linux\"}", LOOM_ERR_INVALID_CONFIG, "bridge" },
+		{ BASE ",\"bridge\":\"a-name-too-long-for-linux\"}", LOOM_ERR_INVALID_CONFIG,
+		  "bridge" },
 		{ BASE ",\"stateDir\":\"relative\"}", LOOM_ERR_INVALID_CONFIG, "stateDir" },
 		{ BASE ",\"dataDir\":\"relative\"}", LOOM_ERR_INVALID_CONFIG, "dataDir" },
 		{ "{\"cniVersion\":\"1.0.0\",\"name\":\"net1\",\"type\":\"loom-vxlan\","
@@ -302,7 +310,8 @@ static void test_no_lease(void **state)
 	unlink(path);
 	assert_int_equal(build(BASE "}", LOOM_CMD_ADD, &b), -1);
 	assert_int_equal(b.err.code, LOOM_ERR_TRY_AGAIN);
-	snprintf(want, sizeof(want), "lease file %s not found: is loomd running on this node?", path);
+	snprintf(want, sizeof(want), "lease file %s not found: is loomd running on this node?",
+		 path);
 	assert_string_equal(b.err.msg, want);
 	assert_null(b.d);
 	built_free(&b);
@@ -311,14 +320,10 @@ static void test_no_lease(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lease_parse),
-		cmocka_unit_test(test_lease_errors),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_overrides),
-		cmocka_unit_test(test_dual_stack),
-		cmocka_unit_test(test_passthrough),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_no_lease),
+		cmocka_unit_test(test_lease_parse), cmocka_unit_test(test_lease_errors),
+		cmocka_unit_test(test_defaults),    cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_dual_stack),  cmocka_unit_test(test_passthrough),
+		cmocka_unit_test(test_errors),      cmocka_unit_test(test_no_lease),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

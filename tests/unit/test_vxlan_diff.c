@@ -201,10 +201,7 @@ static void test_change(void **state)
 	assert_int_equal(ops[1].peer.mac[5], 2);
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_empty_device),
-	cmocka_unit_test(test_right_device_untouched),
-	cmocka_unit_test(test_gone_node_removed),
-	cmocka_unit_test(test_new_mac_reprogrammed),
-	cmocka_unit_test(test_kernel_entries_left_alone),
-	cmocka_unit_test(test_change))
+LOOM_TEST_MAIN(cmocka_unit_test(test_empty_device), cmocka_unit_test(test_right_device_untouched),
+	       cmocka_unit_test(test_gone_node_removed),
+	       cmocka_unit_test(test_new_mac_reprogrammed),
+	       cmocka_unit_test(test_kernel_entries_left_alone), cmocka_unit_test(test_change))

@@ -23,11 +23,11 @@ static void test_vtep_mac(void **state)
 	(void)state;
 	loom_vtep_mac("node-1", a);
 	loom_vtep_mac("node-1", b);
-	assert_memory_equal(a, b, 6);  /* stable across restarts */
+	assert_memory_equal(a, b, 6); /* stable across restarts */
 	for (i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "node-%d", i);
 		loom_vtep_mac(name, all[i]);
-		assert_int_equal(all[i][0] & 0x03, 0x02);  /* local, unicast */
+		assert_int_equal(all[i][0] & 0x03, 0x02); /* local, unicast */
 		for (j = 0; j < i; j++)
 			assert_memory_not_equal(all[i], all[j], 6);
 	}
@@ -50,14 +50,17 @@ static void test_node_parse(void **state)
 {
 	static const struct {
 		const char *json;
-		const char *err;  /* NULL: valid */
+		const char *err; /* NULL: valid */
 	} t[] = {
 		{ "{\"name\":\"n1\",\"network\":\"default\",\"address\":\"192.0.2.11\","
-		  "\"subnet\":\"10.244.1.0/24\",\"vtepMAC\":\"02:00:00:00:00:01\"}", NULL },
+		  "\"subnet\":\"10.244.1.0/24\",\"vtepMAC\":\"02:00:00:00:00:01\"}",
+		  NULL },
 		{ "{\"name\":\"n1\",\"network\":\"default\",\"address\":\"192.0.2.11\","
-		  "\"subnet\":\"10.244.1.0/24\"}", NULL },
+		  "\"subnet\":\"10.244.1.0/24\"}",
+		  NULL },
 		{ "{\"name\":\"n1\",\"network\":\"default\",\"address\":\"192.0.2.11\","
-		  "\"subnet\":\"10.244.1.5/24\"}", "subnet: \"10.244.1.5/24\" is not an IPv4 block" },
+		  "\"subnet\":\"10.244.1.5/24\"}",
+		  "subnet: \"10.244.1.5/24\" is not an IPv4 block" },
 		{ "{\"name\":\"n1\",\"network\":\"default\",\"address\":\"x\",\"subnet\":\"10.244.1.0/24\"}",
 		  "address: \"x\" is not an IP address" },
 		{ "{\"name\":\"n1\",\"network\":\"default\",\"address\":\"192.0.2.11\","
@@ -67,7 +70,8 @@ static void test_node_parse(void **state)
 		  "\"subnet\":\"10.244.1.0/24\",\"vtepMAC\":\"02:00:00:00:00:1\"}",
 		  "vtepMAC: \"02:00:00:00:00:1\" is not a unicast MAC" },
 		{ "{\"name\":\"../x\",\"network\":\"default\",\"address\":\"192.0.2.11\","
-		  "\"subnet\":\"10.244.1.0/24\"}", "name: \"../x\" is not a node name" },
+		  "\"subnet\":\"10.244.1.0/24\"}",
+		  "name: \"../x\" is not a node name" },
 		{ "{\"network\":\"default\"}", "name: required" },
 		{ "{\"name\":1}", "name: must be a string, not a number" },
 		{ "[]", "must be an object, not an array" },
@@ -92,10 +96,12 @@ static void test_node_parse(void **state)
 
 static void test_peer(void **state)
 {
-	static const char rec[] = "{\"name\":\"n2\",\"network\":\"default\",\"address\":\"192.0.2.12\","
-				  "\"subnet\":\"10.244.7.0/24\",\"vtepMAC\":\"02:aa:bb:cc:dd:ee\"}";
-	static const char nomac[] = "{\"name\":\"n2\",\"network\":\"default\",\"address\":\"192.0.2.12\","
-				    "\"subnet\":\"10.244.7.0/24\"}";
+	static const char rec[] =
+		"{\"name\":\"n2\",\"network\":\"default\",\"address\":\"192.0.2.12\","
+		"\"subnet\":\"10.244.7.0/24\",\"vtepMAC\":\"02:aa:bb:cc:dd:ee\"}";
+	static const char nomac[] =
+		"{\"name\":\"n2\",\"network\":\"default\",\"address\":\"192.0.2.12\","
+		"\"subnet\":\"10.244.7.0/24\"}";
 	struct loomd_node n, m;
 	struct loom_vxlan_peer p;
 	struct loom_err err = { 0 };
@@ -116,8 +122,5 @@ static void test_peer(void **state)
 	assert_true(loomd_node_same(&n, &n));
 }
 
-LOOM_TEST_MAIN(
-	cmocka_unit_test(test_vtep_mac),
-	cmocka_unit_test(test_dev_name),
-	cmocka_unit_test(test_node_parse),
-	cmocka_unit_test(test_peer))
+LOOM_TEST_MAIN(cmocka_unit_test(test_vtep_mac), cmocka_unit_test(test_dev_name),
+	       cmocka_unit_test(test_node_parse), cmocka_unit_test(test_peer))
