@@ -103,16 +103,25 @@ struct intent {
 	const char *id, *ifname;
 	struct loom_ip *all; /* room for LOOM_IPAM_STORE_INDEX_MAX */
 	size_t *n_all;
+	size_t written; /* addresses in the entry the last intent wrote */
 };
 
 static int write_intent(struct loom_ipam_store *s, const struct loom_ip *ip, void *arg)
 {
 	struct intent *in = arg;
+	int rc;
 
 	if (*in->n_all >= LOOM_IPAM_STORE_INDEX_MAX)
 		return -E2BIG;
 	in->all[*in->n_all] = *ip;
-	return loom_ipam_store_index_put(s, in->id, in->ifname, in->all, *in->n_all + 1);
+	in->written = 0;
+	rc = loom_ipam_store_index_put(s, in->id, in->ifname, in->all, *in->n_all + 1);
+	if (rc == -EINVAL)
+		return 0; /* (id, ifname) cannot be a key: no entry, DEL scans */
+	if (rc < 0)
+		return rc;
+	in->written = *in->n_all + 1;
+	return 0;
 }
 
 int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id, const char *ifname,
@@ -167,7 +176,7 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id, c
 	}
 
 	n_before = n_all;
-	intent = (struct intent){ container_id, ifname, all, &n_all };
+	intent = (struct intent){ container_id, ifname, all, &n_all, 0 };
 	if (!overflow) {
 		s.before_reserve = write_intent;
 		s.before_reserve_arg = &intent;
@@ -198,7 +207,15 @@ int loom_ipam_add(const struct loom_ipam_conf *conf, const char *container_id, c
 			all[n_all++] = rip->address.ip;
 	}
 
-	rc = overflow ? -E2BIG : loom_ipam_store_index_put(&s, container_id, ifname, all, n_all);
+	/* The last intent, written before the last reservation succeeded,
+	 * already is the final entry: write it again only when it is not (no
+	 * set allocated, or held addresses of old ranges only). */
+	if (overflow)
+		rc = -E2BIG;
+	else if (n_got > 0 && intent.written == n_all)
+		rc = 0;
+	else
+		rc = loom_ipam_store_index_put(&s, container_id, ifname, all, n_all);
 	/* Without a current index entry, a stale one could send DEL past
 	 * these reservations: drop it, or give up the ADD. */
 	if (rc < 0 && rc != -EINVAL &&
